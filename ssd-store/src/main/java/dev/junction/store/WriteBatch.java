@@ -1,0 +1,131 @@
+package dev.junction.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A set of writes committed atomically, optionally guarded by conditions. All conditions are evaluated
+ * against the store as it stands when the batch is applied (after every batch committed before it, also
+ * those in the same group commit); if any fails, none of the batch's operations is applied and the
+ * {@link CommitResult} says so, with the current value of every condition key.
+ *
+ * <p>Every argument is checked when it is added, so a batch that reaches the writer cannot fail for bad
+ * input. A batch is built by one thread and must not be changed after it was submitted.
+ */
+public final class WriteBatch {
+  /** One operation of a batch. */
+  public sealed interface Op permits Put, Delete, DeleteRange, PutMeta, DeleteMeta {}
+
+  /** Write {@code key = value}, produced by the write with sequence number {@code seq}. */
+  public record Put(byte[] key, byte[] value, long seq) implements Op {}
+
+  /** Remove {@code key} if present. */
+  public record Delete(byte[] key) implements Op {}
+
+  /** Remove every key in {@code [from, to)}; an empty bound is open. */
+  public record DeleteRange(byte[] from, byte[] to) implements Op {}
+
+  /** Store the metadata of range {@code rangeId}. */
+  public record PutMeta(long rangeId, RangeMeta meta) implements Op {}
+
+  /** Forget the metadata of range {@code rangeId}. */
+  public record DeleteMeta(long rangeId) implements Op {}
+
+  /**
+   * A condition: {@code key} currently holds {@code expected} (value bytes, the sequence number is not
+   * compared), or is absent when {@code expected} is null.
+   */
+  public record Expect(byte[] key, byte[] expected) {}
+
+  private final List<Op> ops = new ArrayList<>();
+  private final List<Expect> conditions = new ArrayList<>();
+  private long bytes;
+  private boolean onlyFrees = true;
+
+  /** An empty batch. Values are checked against the absolute maximum here and against the store's own,
+   * possibly lower, {@code max-value-size} when the batch is submitted. */
+  public WriteBatch() {}
+
+  public WriteBatch put(byte[] key, byte[] value, long seq) {
+    Keys.checkKey(key);
+    Keys.checkValue(value, Keys.MAX_VALUE_BYTES);
+    Keys.checkSeq(seq);
+    ops.add(new Put(key, value, seq));
+    bytes += key.length + value.length + 16L;
+    onlyFrees = false;
+    return this;
+  }
+
+  public WriteBatch delete(byte[] key) {
+    Keys.checkKey(key);
+    ops.add(new Delete(key));
+    bytes += key.length + 16L;
+    return this;
+  }
+
+  public WriteBatch deleteRange(byte[] from, byte[] to) {
+    Keys.checkInterval(from, to);
+    ops.add(new DeleteRange(from, to));
+    bytes += from.length + to.length + 16L;
+    return this;
+  }
+
+  public WriteBatch putMeta(long rangeId, RangeMeta meta) {
+    if (meta == null) {
+      throw new InvalidRequestException("range metadata is missing");
+    }
+    ops.add(new PutMeta(rangeId, meta));
+    bytes += 64;
+    onlyFrees = false;
+    return this;
+  }
+
+  public WriteBatch deleteMeta(long rangeId) {
+    ops.add(new DeleteMeta(rangeId));
+    bytes += 16;
+    return this;
+  }
+
+  /** Apply the batch only if {@code key} holds {@code expected} (or is absent, if null). */
+  public WriteBatch expect(byte[] key, byte[] expected) {
+    Keys.checkKey(key);
+    if (expected != null) {
+      Keys.checkValue(expected, Keys.MAX_VALUE_BYTES);
+    }
+    conditions.add(new Expect(key, expected));
+    bytes += key.length + 16L;
+    return this;
+  }
+
+  public List<Op> ops() {
+    return ops;
+  }
+
+  public List<Expect> conditions() {
+    return conditions;
+  }
+
+  public boolean isEmpty() {
+    return ops.isEmpty() && conditions.isEmpty();
+  }
+
+  /** Rough size used to bound a group commit. */
+  long estimatedBytes() {
+    return bytes;
+  }
+
+  /** True when the batch only removes data, so it may use the space held back for deletes. */
+  boolean onlyFreesSpace() {
+    return onlyFrees;
+  }
+
+  int putCount() {
+    int n = 0;
+    for (Op op : ops) {
+      if (op instanceof Put) {
+        n++;
+      }
+    }
+    return n;
+  }
+}
