@@ -150,6 +150,8 @@ public final class SsdStore implements AutoCloseable {
     FileLock fileLock = null;
     Env<ByteBuffer> env = null;
     try {
+      // Read-only checks first: nothing is created in a directory that is not ours.
+      boolean fresh = checkDirectory(dir);
       channel =
           FileChannel.open(
               dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -162,7 +164,6 @@ public final class SsdStore implements AutoCloseable {
         throw new StoreOpenException(
             "store directory " + dir + " is in use by another store (this process or another)");
       }
-      boolean fresh = checkDirectory(dir);
       List<EnvFlags> flags = new ArrayList<>(List.of(EnvFlags.MDB_NOTLS));
       if (settings.durability() == Durability.REPLICATED) {
         flags.add(EnvFlags.MDB_NOSYNC);
@@ -868,6 +869,23 @@ public final class SsdStore implements AutoCloseable {
     env.close();
     closeQuietly(null, lock, lockChannel);
     log.info("closed store {} ({})", directory, stats());
+  }
+
+  /** Batches waiting for a commit. */
+  int queuedBatches() {
+    return queue.size();
+  }
+
+  /**
+   * Tests only: holds the commit lock so that submissions queue up, and returns what releases it (and
+   * hands the queue to a leader), so a test can see exactly which batches share a commit.
+   */
+  AutoCloseable holdCommits() {
+    writeLock.lock();
+    return () -> {
+      writeLock.unlock();
+      passLeadership();
+    };
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

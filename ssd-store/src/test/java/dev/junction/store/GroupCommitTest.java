@@ -1,0 +1,165 @@
+package dev.junction.store;
+
+import static dev.junction.store.TestKeys.b;
+import static dev.junction.store.TestKeys.s;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GroupCommitTest {
+  @TempDir Path dir;
+
+  private SsdStore open(Durability durability) {
+    return SsdStore.open(
+        StoreSettings.defaults(dir.resolve("store"))
+            .withDurability(durability)
+            .withMapSizes(8 << 20, 64 << 20));
+  }
+
+  @Test
+  void queuedBatchesShareOneCommitInSubmissionOrder() throws Exception {
+    try (SsdStore store = open(Durability.FSYNC)) {
+      List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+      try (AutoCloseable held = store.holdCommits()) {
+        for (int i = 0; i < 20; i++) {
+          // Every batch checks the value the previous one wrote: only submission order satisfies all.
+          WriteBatch batch = new WriteBatch();
+          batch.expect(b("counter"), i == 0 ? null : b(Integer.toString(i - 1)));
+          batch.put(b("counter"), b(Integer.toString(i)), i);
+          futures.add(store.submit(batch));
+        }
+        assertFalse(futures.get(0).isDone(), "nothing commits while commits are held");
+      }
+      for (CompletableFuture<CommitResult> f : futures) {
+        assertTrue(f.get(10, TimeUnit.SECONDS).applied());
+      }
+      StoreStats stats = store.stats();
+      assertEquals(1, stats.commits());
+      assertEquals(20, stats.batches());
+      assertEquals(20, stats.largestGroup());
+      assertEquals(1, stats.syncs());
+      assertEquals("19", s(store.get(b("counter")).orElseThrow().value()));
+    }
+  }
+
+  @Test
+  void synchronousWritersJoinTheGroupOfTheLeader() throws Exception {
+    try (SsdStore store = open(Durability.FSYNC)) {
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      try {
+        List<Future<CommitResult>> results = new ArrayList<>();
+        try (AutoCloseable held = store.holdCommits()) {
+          for (int i = 0; i < 6; i++) {
+            int n = i;
+            results.add(pool.submit(() -> store.write(new WriteBatch().put(b("k" + n), b("v"), n))));
+          }
+          TestKeys.await(Duration.ofSeconds(10), "six queued writers", () -> store.queuedBatches() == 6);
+        }
+        for (Future<CommitResult> r : results) {
+          assertTrue(r.get(10, TimeUnit.SECONDS).applied());
+        }
+        assertEquals(1, store.stats().commits());
+        assertEquals(6, store.stats().largestGroup());
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void concurrentWritersLoseNothingAndLeaveOneValuePerKey() throws Exception {
+    int threads = 8;
+    int perThread = 300;
+    try (SsdStore store = open(Durability.REPLICATED)) {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int thread = t;
+          done.add(
+              pool.submit(
+                  () -> {
+                    for (int i = 0; i < perThread; i++) {
+                      long seq = (long) thread * perThread + i;
+                      if (i % 3 == 0) {
+                        store.submit(new WriteBatch().put(b("t" + thread + "-" + i), b("v" + seq), seq))
+                            .join();
+                      } else {
+                        store.put(b("t" + thread + "-" + i), b("v" + seq), seq);
+                      }
+                      // All threads also fight over one key with compare-and-set increments.
+                      while (true) {
+                        var cur = store.get(b("shared"));
+                        byte[] expected = cur.map(Versioned::value).orElse(null);
+                        int next = expected == null ? 1 : Integer.parseInt(s(expected)) + 1;
+                        if (store.compareAndSet(b("shared"), expected, b(Integer.toString(next)), seq)
+                            .applied()) {
+                          break;
+                        }
+                      }
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      for (int t = 0; t < threads; t++) {
+        for (int i = 0; i < perThread; i++) {
+          long seq = (long) t * perThread + i;
+          assertEquals(new Versioned(b("v" + seq), seq), store.get(b("t" + t + "-" + i)).orElseThrow());
+        }
+      }
+      assertEquals(
+          Integer.toString(threads * perThread), s(store.get(b("shared")).orElseThrow().value()),
+          "every compare-and-set increment applied exactly once");
+      // One put per write and one per successful compare-and-set; failed ones apply nothing.
+      assertEquals((long) threads * perThread * 2, store.stats().operations());
+    }
+  }
+
+  @Test
+  void closeCommitsWhatIsQueued() throws Exception {
+    SsdStore store = open(Durability.FSYNC);
+    List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
+    AutoCloseable held = store.holdCommits();
+    for (int i = 0; i < 5; i++) {
+      futures.add(store.submit(new WriteBatch().put(b("k" + i), b("v"), i)));
+    }
+    held.close();
+    store.close();
+    for (CompletableFuture<CommitResult> f : futures) {
+      assertTrue(f.get(10, TimeUnit.SECONDS).applied());
+    }
+    try (SsdStore reopened = open(Durability.FSYNC)) {
+      assertEquals(5, reopened.scan(Keys.unbounded(), Keys.unbounded(), 100).size());
+    }
+  }
+
+  @Test
+  void replicatedModeSyncsInTheBackground() {
+    try (SsdStore store =
+        SsdStore.open(
+            StoreSettings.defaults(dir.resolve("store"))
+                .withDurability(Durability.REPLICATED)
+                .withSyncInterval(Duration.ofMillis(20)))) {
+      store.put(b("k"), b("v"), 1);
+      TestKeys.await(Duration.ofSeconds(10), "background syncs", () -> store.stats().syncs() >= 3);
+    }
+  }
+}
