@@ -71,6 +71,7 @@ public final class SsdStore implements AutoCloseable {
   static final String LOCK_FILE = "junction.lock";
   private static final String DATA_TABLE = "data";
   private static final String META_TABLE = "meta";
+  private static final String LOG_TABLE = "log";
   private static final long MIB = 1L << 20;
 
   private final StoreSettings settings;
@@ -80,6 +81,7 @@ public final class SsdStore implements AutoCloseable {
   private final Env<ByteBuffer> env;
   private final Dbi<ByteBuffer> data;
   private final Dbi<ByteBuffer> meta;
+  private final Dbi<ByteBuffer> logTable;
 
   private final ResizeGate gate = new ResizeGate();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -93,6 +95,7 @@ public final class SsdStore implements AutoCloseable {
   private final ScheduledExecutorService syncer;
   private final ByteBuffer writeKey = ByteBuffer.allocateDirect(KeyCodec.LMDB_MAX_KEY);
   private final ByteBuffer metaKey = ByteBuffer.allocateDirect(Long.BYTES);
+  private final ByteBuffer logKey = ByteBuffer.allocateDirect(2 * Long.BYTES);
 
   private final LongAdder commits = new LongAdder();
   private final LongAdder batches = new LongAdder();
@@ -111,7 +114,8 @@ public final class SsdStore implements AutoCloseable {
       FileLock lock,
       Env<ByteBuffer> env,
       Dbi<ByteBuffer> data,
-      Dbi<ByteBuffer> meta) {
+      Dbi<ByteBuffer> meta,
+      Dbi<ByteBuffer> logTable) {
     this.settings = settings;
     this.directory = directory;
     this.lockChannel = lockChannel;
@@ -119,6 +123,7 @@ public final class SsdStore implements AutoCloseable {
     this.env = env;
     this.data = data;
     this.meta = meta;
+    this.logTable = logTable;
     this.mapSize = env.info().mapSize;
     this.asyncLeader =
         Executors.newSingleThreadExecutor(daemon("junction-store-commit-" + directory.getFileName()));
@@ -172,7 +177,7 @@ public final class SsdStore implements AutoCloseable {
         env =
             Env.create()
                 .setMapSize(settings.initialMapSize())
-                .setMaxDbs(2)
+                .setMaxDbs(3)
                 .setMaxReaders(settings.maxReaders())
                 .open(dir.toFile(), flags.toArray(new EnvFlags[0]));
       } catch (LmdbException e) {
@@ -182,10 +187,11 @@ public final class SsdStore implements AutoCloseable {
       }
       Dbi<ByteBuffer> data = openTable(env, dir, DATA_TABLE, fresh);
       Dbi<ByteBuffer> meta = openTable(env, dir, META_TABLE, fresh);
+      Dbi<ByteBuffer> logTable = openTable(env, dir, LOG_TABLE, true);
       if (fresh) {
         writeMarker(dir);
       }
-      SsdStore store = new SsdStore(settings, dir, channel, fileLock, env, data, meta);
+      SsdStore store = new SsdStore(settings, dir, channel, fileLock, env, data, meta, logTable);
       log.info(
           "{} store {} (durability {}, map {} MiB of at most {} MiB)",
           fresh ? "created" : "opened",
@@ -339,6 +345,38 @@ public final class SsdStore implements AutoCloseable {
       for (boolean more = cursor.first(); more; more = cursor.next()) {
         long id = cursor.key().order(ByteOrder.BIG_ENDIAN).getLong(0);
         out.put(id, RangeMeta.decode(cursor.val().order(ByteOrder.BIG_ENDIAN)));
+      }
+      return out;
+    } finally {
+      gate.exit();
+    }
+  }
+
+  /**
+   * Up to {@code limit} records of range {@code rangeId}'s replication log with a sequence number of at
+   * least {@code fromSeq}, in sequence order.
+   */
+  public List<LogRecord> readLog(long rangeId, long fromSeq, int limit) {
+    if (limit <= 0) {
+      throw new InvalidRequestException("log read limit must be positive, not " + limit);
+    }
+    enterRead();
+    try (Txn<ByteBuffer> txn = env.txnRead();
+        Cursor<ByteBuffer> cursor = logTable.openCursor(txn)) {
+      ByteBuffer seek = ByteBuffer.allocateDirect(2 * Long.BYTES);
+      seek.putLong(rangeId).putLong(Math.max(0, fromSeq)).flip();
+      List<LogRecord> out = new ArrayList<>();
+      for (boolean more = cursor.get(seek, GetOp.MDB_SET_RANGE);
+          more && out.size() < limit;
+          more = cursor.next()) {
+        ByteBuffer k = cursor.key().order(ByteOrder.BIG_ENDIAN);
+        if (k.getLong(k.position()) != rangeId) {
+          break;
+        }
+        ByteBuffer v = cursor.val();
+        byte[] entry = new byte[v.remaining()];
+        v.get(v.position(), entry);
+        out.add(new LogRecord(k.getLong(k.position() + Long.BYTES), entry));
       }
       return out;
     } finally {
@@ -699,6 +737,12 @@ public final class SsdStore implements AutoCloseable {
         metaKey.clear();
         metaKey.putLong(dm.rangeId()).flip();
         meta.delete(txn, metaKey);
+      } else if (op instanceof WriteBatch.AppendLog al) {
+        logKey.clear();
+        logKey.putLong(al.rangeId()).putLong(al.seq()).flip();
+        logTable.reserve(txn, logKey, al.entry().length).put(0, al.entry());
+      } else if (op instanceof WriteBatch.TruncateLog tl) {
+        truncateLog(txn, tl.rangeId(), tl.upToSeq());
       } else {
         throw new IllegalStateException("unknown operation " + op);
       }
@@ -728,6 +772,22 @@ public final class SsdStore implements AutoCloseable {
           // LMDB leaves the cursor on the following entry; next() then returns that entry.
           c.delete();
         }
+        more = c.next();
+      }
+    }
+  }
+
+  private void truncateLog(Txn<ByteBuffer> txn, long rangeId, long upToSeq) {
+    try (Cursor<ByteBuffer> c = logTable.openCursor(txn)) {
+      logKey.clear();
+      logKey.putLong(rangeId).putLong(0).flip();
+      boolean more = c.get(logKey, GetOp.MDB_SET_RANGE);
+      while (more) {
+        ByteBuffer k = c.key().order(ByteOrder.BIG_ENDIAN);
+        if (k.getLong(k.position()) != rangeId || k.getLong(k.position() + Long.BYTES) > upToSeq) {
+          break;
+        }
+        c.delete();
         more = c.next();
       }
     }

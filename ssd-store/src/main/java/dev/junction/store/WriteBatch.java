@@ -14,7 +14,8 @@ import java.util.List;
  */
 public final class WriteBatch {
   /** One operation of a batch. */
-  public sealed interface Op permits Put, Delete, DeleteRange, PutMeta, DeleteMeta {}
+  public sealed interface Op
+      permits Put, Delete, DeleteRange, PutMeta, DeleteMeta, AppendLog, TruncateLog {}
 
   /** Write {@code key = value}, produced by the write with sequence number {@code seq}. */
   public record Put(byte[] key, byte[] value, long seq) implements Op {}
@@ -30,6 +31,12 @@ public final class WriteBatch {
 
   /** Forget the metadata of range {@code rangeId}. */
   public record DeleteMeta(long rangeId) implements Op {}
+
+  /** Append {@code entry} as record {@code seq} of range {@code rangeId}'s replication log. */
+  public record AppendLog(long rangeId, long seq, byte[] entry) implements Op {}
+
+  /** Remove the records of range {@code rangeId}'s log with a sequence number up to {@code upToSeq}. */
+  public record TruncateLog(long rangeId, long upToSeq) implements Op {}
 
   /**
    * A condition: {@code key} currently holds {@code expected} (value bytes, the sequence number is not
@@ -83,6 +90,28 @@ public final class WriteBatch {
   public WriteBatch deleteMeta(long rangeId) {
     ops.add(new DeleteMeta(rangeId));
     bytes += 16;
+    return this;
+  }
+
+  /** Appends a record to a range's replication log (kept until truncated). */
+  public WriteBatch appendLog(long rangeId, long seq, byte[] entry) {
+    Keys.checkSeq(seq);
+    if (entry == null) {
+      throw new InvalidRequestException("log entry is missing");
+    }
+    if (entry.length > Keys.MAX_VALUE_BYTES + 2 * Keys.MAX_KEY_BYTES + 1024) {
+      throw new InvalidRequestException("log entry of " + entry.length + " bytes is too large");
+    }
+    ops.add(new AppendLog(rangeId, seq, entry));
+    bytes += entry.length + 24L;
+    onlyFrees = false;
+    return this;
+  }
+
+  /** Removes a range's log records up to and including {@code upToSeq}. */
+  public WriteBatch truncateLog(long rangeId, long upToSeq) {
+    ops.add(new TruncateLog(rangeId, upToSeq));
+    bytes += 24;
     return this;
   }
 

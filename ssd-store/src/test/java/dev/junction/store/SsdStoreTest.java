@@ -274,6 +274,26 @@ class SsdStoreTest {
   }
 
   @Test
+  void theReplicationLogKeepsRecordsPerRangeInOrderUntilTruncated() {
+    WriteBatch batch = new WriteBatch();
+    for (long seq = 1; seq <= 5; seq++) {
+      batch.appendLog(7, seq, b("r7-" + seq)).appendLog(8, seq, b("r8-" + seq));
+    }
+    store.write(batch.put(b("k"), b("v"), 5));
+    assertEquals(List.of(3L, 4L, 5L), store.readLog(7, 3, 10).stream().map(LogRecord::seq).toList());
+    assertEquals("r8-2", s(store.readLog(8, 2, 1).get(0).entry()));
+    store.write(new WriteBatch().truncateLog(7, 3));
+    assertEquals(List.of(4L, 5L), store.readLog(7, 0, 10).stream().map(LogRecord::seq).toList());
+    assertEquals(5, store.readLog(8, 0, 10).size(), "other ranges' logs are untouched");
+    store.write(new WriteBatch().truncateLog(7, Long.MAX_VALUE));
+    assertEquals(List.of(), store.readLog(7, 0, 10));
+    assertEquals(List.of(), store.readLog(6, 0, 10));
+    store.close();
+    store = SsdStore.open(StoreSettings.defaults(dir.resolve("store")));
+    assertEquals(5, store.readLog(8, 0, 10).size());
+  }
+
+  @Test
   void dataAndMetadataSurviveReopening() {
     putAll("a", "b");
     store.write(new WriteBatch().putMeta(5, new RangeMeta(2, 2, b("a"), b("c"))));
