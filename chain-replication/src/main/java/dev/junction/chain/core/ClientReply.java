@@ -1,0 +1,22 @@
+package dev.junction.chain.core;
+
+/** What the core answers a client request with, besides a read the shell serves. */
+public sealed interface ClientReply {
+  /** The write committed. */
+  record Done(WriteResult result) implements ClientReply {}
+
+  /**
+   * The request reached a replica that cannot serve it: the request's epoch is not the replica's, or the
+   * replica does not hold the role (head for writes, tail for reads). {@code epoch} is the replica's
+   * epoch, so the router can tell whether its table is older.
+   */
+  record Rejected(Reason reason, long epoch) implements ClientReply {}
+
+  /** Why a request was rejected. */
+  enum Reason {
+    WRONG_EPOCH,
+    NOT_HEAD,
+    NOT_TAIL,
+    NOT_IN_CHAIN
+  }
+}

@@ -1,0 +1,72 @@
+package dev.junction.chain.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything one step of {@link ChainReplica} asks its shell to do. The shell must:
+ *
+ * <ol>
+ *   <li>write {@link #persist} to the store as one batch (the data changes, the log records and the
+ *       range's applied sequence number), after every batch of earlier outputs, and call
+ *       {@link ChainReplica#onPersisted} with the last sequence number once it committed;
+ *   <li>send {@link #messages} (the core only forwards entries that are already durable, so the shell
+ *       may send at once, in order);
+ *   <li>deliver {@link #replies};
+ *   <li>serve {@link #reads} from the store, which holds exactly the committed state at the tail.
+ * </ol>
+ */
+public final class Output<R> {
+  /** A message for the replica in slot {@code toSlot} of the same range. */
+  public record Envelope<R>(int toSlot, PeerMessage<R> message) {}
+
+  /** An answer for a client. */
+  public record Reply<R>(R replyTo, ClientReply reply) {}
+
+  /** A read the shell serves from the store and answers. */
+  public record Read<R>(R replyTo, ReadOp op) {}
+
+  final List<LogEntry<R>> persist = new ArrayList<>();
+  final List<Envelope<R>> messages = new ArrayList<>();
+  final List<Reply<R>> replies = new ArrayList<>();
+  final List<Read<R>> reads = new ArrayList<>();
+  long newerEpochSeen = -1;
+
+  public List<LogEntry<R>> persist() {
+    return persist;
+  }
+
+  public List<Envelope<R>> messages() {
+    return messages;
+  }
+
+  public List<Reply<R>> replies() {
+    return replies;
+  }
+
+  public List<Read<R>> reads() {
+    return reads;
+  }
+
+  /**
+   * A newer epoch of this range that a peer or client spoke of, or -1: the shell should fetch the newer
+   * configuration and pass it to {@link ChainReplica#onConfig}.
+   */
+  public long newerEpochSeen() {
+    return newerEpochSeen;
+  }
+
+  public boolean isEmpty() {
+    return persist.isEmpty()
+        && messages.isEmpty()
+        && replies.isEmpty()
+        && reads.isEmpty()
+        && newerEpochSeen < 0;
+  }
+
+  @Override
+  public String toString() {
+    return "Output[persist=" + persist.stream().map(LogEntry::seq).toList() + ", messages=" + messages
+        + ", replies=" + replies.size() + ", reads=" + reads.size() + "]";
+  }
+}

@@ -1,0 +1,208 @@
+package dev.junction.chain.core;
+
+import dev.junction.store.Versioned;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * A deterministic interaction environment for {@link ChainReplica}: replicas with in-memory stores, a
+ * network of queued messages, store commits that happen only when the test says, and clients whose
+ * answers are recorded. Reply handles are strings naming the request.
+ */
+final class ChainSim {
+  static final String NODE = "node";
+
+  /** A message in flight. */
+  record InFlight(int from, int to, PeerMessage<String> message) {}
+
+  final Map<Integer, ChainReplica<String>> replicas = new LinkedHashMap<>();
+  final Map<Integer, TreeMap<String, Versioned>> stores = new LinkedHashMap<>();
+  final Map<Integer, Deque<List<LogEntry<String>>>> unpersisted = new LinkedHashMap<>();
+  final List<InFlight> network = new ArrayList<>();
+  final Map<String, List<ClientReply>> answers = new LinkedHashMap<>();
+  final List<String> log = new ArrayList<>();
+  RangeConfig config;
+
+  ChainSim(int... slots) {
+    List<Replica> chain = new ArrayList<>();
+    for (int s : slots) {
+      chain.add(new Replica(s, NODE + s));
+    }
+    config = new RangeConfig(1, new byte[0], new byte[0], 1, chain);
+    for (int s : slots) {
+      addReplica(s, ChainReplica.create(s, config, reader(s)));
+    }
+    for (int s : slots) {
+      apply(s, replicas.get(s).start());
+    }
+    settle(); // the replicas' greetings
+  }
+
+  java.util.function.Function<byte[], Optional<Versioned>> reader(int slot) {
+    stores.computeIfAbsent(slot, s -> new TreeMap<>());
+    return key -> Optional.ofNullable(stores.get(slot).get(str(key)));
+  }
+
+  void addReplica(int slot, ChainReplica<String> r) {
+    replicas.put(slot, r);
+    stores.computeIfAbsent(slot, s -> new TreeMap<>());
+    unpersisted.put(slot, new ArrayDeque<>());
+  }
+
+  static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static String str(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  int head() {
+    return config.head().slot();
+  }
+
+  int tail() {
+    return config.tail().slot();
+  }
+
+  /** Carries out one output of the replica in {@code slot}. */
+  void apply(int slot, Output<String> out) {
+    if (!out.persist().isEmpty()) {
+      unpersisted.get(slot).add(List.copyOf(out.persist()));
+    }
+    for (Output.Envelope<String> e : out.messages()) {
+      network.add(new InFlight(slot, e.toSlot(), e.message()));
+    }
+    for (Output.Reply<String> r : out.replies()) {
+      answers.computeIfAbsent(r.replyTo(), k -> new ArrayList<>()).add(r.reply());
+    }
+    for (Output.Read<String> read : out.reads()) {
+      ReadOp.Get get = (ReadOp.Get) read.op();
+      Versioned v = stores.get(slot).get(str(get.key()));
+      answers
+          .computeIfAbsent(read.replyTo(), k -> new ArrayList<>())
+          .add(new ClientReply.Done(new WriteResult.CasDone(v != null, v)));
+    }
+  }
+
+  void write(String label, int atSlot, long epoch, RequestId id, WriteOp op) {
+    apply(atSlot, replicas.get(atSlot).onClientWrite(epoch, id, op, label));
+  }
+
+  void put(String label, String key, String value) {
+    write(label, head(), config.epoch(), new RequestId("c", label.hashCode()), new WriteOp.Put(b(key), b(value)));
+  }
+
+  void read(String label, int atSlot, String key) {
+    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key)), label));
+  }
+
+  /** Commits the oldest pending batch of {@code slot}'s store. Returns false when none is pending. */
+  boolean persist(int slot) {
+    List<LogEntry<String>> batch = unpersisted.get(slot).poll();
+    if (batch == null) {
+      return false;
+    }
+    TreeMap<String, Versioned> store = stores.get(slot);
+    for (LogEntry<String> e : batch) {
+      Mutation m = e.mutation();
+      if (m instanceof Mutation.Set set) {
+        store.put(str(set.key()), new Versioned(set.value(), e.seq()));
+      } else if (m instanceof Mutation.CasApplied ca) {
+        store.put(str(ca.key()), new Versioned(ca.value(), e.seq()));
+      } else if (m instanceof Mutation.Remove rm) {
+        store.remove(str(rm.key()));
+      }
+    }
+    log.add(slot + " persisted " + batch.stream().map(LogEntry::seq).toList());
+    apply(slot, replicas.get(slot).onPersisted(batch.get(batch.size() - 1).seq()));
+    return true;
+  }
+
+  /** Delivers message {@code index} of the network. */
+  void deliver(int index) {
+    InFlight m = network.remove(index);
+    ChainReplica<String> to = replicas.get(m.to());
+    if (to != null) {
+      apply(m.to(), to.onPeer(m.message()));
+    }
+  }
+
+  /** Persists and delivers everything, in order, until nothing is left (bounded). */
+  void settle() {
+    for (int step = 0; step < 100_000; step++) {
+      boolean progress = false;
+      for (int slot : List.copyOf(replicas.keySet())) {
+        progress |= persist(slot);
+      }
+      if (!network.isEmpty()) {
+        deliver(0);
+        progress = true;
+      }
+      if (!progress) {
+        return;
+      }
+    }
+    throw new AssertionError("the chain did not settle");
+  }
+
+  /** Settles with a random order of commits and deliveries, duplicating some messages. */
+  void settleRandomly(Random random) {
+    for (int step = 0; step < 100_000; step++) {
+      List<Integer> withWork = new ArrayList<>();
+      for (int slot : replicas.keySet()) {
+        if (!unpersisted.get(slot).isEmpty()) {
+          withWork.add(slot);
+        }
+      }
+      if (withWork.isEmpty() && network.isEmpty()) {
+        return;
+      }
+      if (!network.isEmpty() && (withWork.isEmpty() || random.nextBoolean())) {
+        int i = random.nextInt(network.size());
+        if (random.nextInt(10) == 0) {
+          network.add(network.get(i)); // a duplicate delivery later
+        }
+        deliver(i);
+      } else {
+        persist(withWork.get(random.nextInt(withWork.size())));
+      }
+    }
+    throw new AssertionError("the chain did not settle");
+  }
+
+  /** Installs a new chain (epoch + 1) at every listed replica still in the simulation. */
+  void reconfigure(int... slots) {
+    List<Replica> chain = new ArrayList<>();
+    for (int s : slots) {
+      chain.add(new Replica(s, NODE + s));
+    }
+    config = config.withChain(chain);
+    for (int s : List.copyOf(replicas.keySet())) {
+      apply(s, replicas.get(s).onConfig(config));
+    }
+  }
+
+  /** Stops a replica: its queued commits and the messages to it are lost. */
+  void crash(int slot) {
+    replicas.remove(slot);
+    unpersisted.remove(slot);
+    network.removeIf(m -> m.to() == slot);
+  }
+
+  ClientReply onlyAnswer(String label) {
+    List<ClientReply> a = answers.get(label);
+    if (a == null || a.isEmpty()) {
+      throw new AssertionError(label + " was not answered; log " + log);
+    }
+    return a.get(0);
+  }
+}
