@@ -1,0 +1,39 @@
+package dev.junction.chain.core;
+
+import static dev.junction.chain.core.ChainSim.b;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.junction.store.Versioned;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LogCodecTest {
+  @Test
+  void everyKindOfEntryRoundTripsWithoutItsReplyHandle() {
+    List<LogEntry<String>> entries =
+        List.of(
+            new LogEntry<>(1, new Mutation.Set(b("k"), b("v")), new RequestId("c1", 9), "reply"),
+            new LogEntry<>(2, new Mutation.Remove(b("k")), null, null),
+            new LogEntry<>(3, new Mutation.CasApplied(b("k"), new byte[0]), new RequestId("c2", 1), null),
+            new LogEntry<>(4, new Mutation.CasRejected(b("k"), new Versioned(b("old"), 2)), null, null),
+            new LogEntry<>(5, new Mutation.CasRejected(b("k"), null), null, null));
+    for (LogEntry<String> e : entries) {
+      LogEntry<String> back = LogCodec.decode(LogCodec.encode(e));
+      assertEquals(e.seq(), back.seq());
+      assertEquals(e.origin(), back.origin());
+      assertNull(back.replyTo());
+      assertEquals(e.result(), back.result());
+      assertArrayEquals(e.mutation().key(), back.mutation().key());
+      assertEquals(e.mutation().getClass(), back.mutation().getClass());
+    }
+  }
+
+  @Test
+  void foreignBytesAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> LogCodec.decode(new byte[] {9, 1, 2}));
+    assertThrows(IllegalArgumentException.class, () -> LogCodec.decode(new byte[] {1, 0, 0}));
+  }
+}
