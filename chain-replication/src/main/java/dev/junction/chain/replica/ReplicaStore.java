@@ -1,0 +1,101 @@
+package dev.junction.chain.replica;
+
+import dev.junction.chain.core.LogCodec;
+import dev.junction.chain.core.LogEntry;
+import dev.junction.chain.core.Mutation;
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.ReadOp;
+import dev.junction.store.KeyValue;
+import dev.junction.store.Keys;
+import dev.junction.store.LogRecord;
+import dev.junction.store.RangeMeta;
+import dev.junction.store.SsdStore;
+import dev.junction.store.Versioned;
+import dev.junction.store.WriteBatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How one replica of one range uses the node's store: each output of the protocol core becomes one write
+ * batch holding the entries' data changes, their log records and the range's applied sequence number, so
+ * that data, log and metadata are always committed together. Reads are clamped to the range's interval.
+ */
+public final class ReplicaStore {
+  private static final int LOG_READ_CHUNK = 4096;
+
+  private final SsdStore store;
+  private final long rangeId;
+
+  public ReplicaStore(SsdStore store, long rangeId) {
+    this.store = store;
+    this.rangeId = rangeId;
+  }
+
+  /** The sequence number everything up to which is durable here (0 for a new replica). */
+  public long appliedSeq() {
+    return store.meta(rangeId).map(RangeMeta::appliedSeq).orElse(0L);
+  }
+
+  /** The log records this node kept for the range, in sequence order, up to {@code appliedSeq}. */
+  public <R> List<LogEntry<R>> storedLog() {
+    List<LogEntry<R>> out = new ArrayList<>();
+    long from = 0;
+    while (true) {
+      List<LogRecord> chunk = store.readLog(rangeId, from, LOG_READ_CHUNK);
+      for (LogRecord r : chunk) {
+        out.add(LogCodec.decode(r.entry()));
+      }
+      if (chunk.size() < LOG_READ_CHUNK) {
+        return out;
+      }
+      from = chunk.get(chunk.size() - 1).seq() + 1;
+    }
+  }
+
+  /**
+   * Commits {@code entries} (in sequence order) with the range's metadata; the future completes with the
+   * last sequence number once the batch is durable.
+   */
+  public CompletableFuture<Long> persist(RangeConfig config, List<? extends LogEntry<?>> entries) {
+    WriteBatch batch = new WriteBatch();
+    for (LogEntry<?> e : entries) {
+      Mutation m = e.mutation();
+      if (m instanceof Mutation.Set set) {
+        batch.put(set.key(), set.value(), e.seq());
+      } else if (m instanceof Mutation.CasApplied ca) {
+        batch.put(ca.key(), ca.value(), e.seq());
+      } else if (m instanceof Mutation.Remove rm) {
+        batch.delete(rm.key());
+      }
+      batch.appendLog(rangeId, e.seq(), LogCodec.encode(e));
+    }
+    long last = entries.get(entries.size() - 1).seq();
+    batch.putMeta(rangeId, new RangeMeta(config.epoch(), last, config.start(), config.end()));
+    return store.submit(batch).thenApply(r -> last);
+  }
+
+  /** Forgets the log records up to {@code seq} (committed: the chain no longer needs to resend them). */
+  public void truncateLog(long seq) {
+    store.submit(new WriteBatch().truncateLog(rangeId, seq));
+  }
+
+  /** The committed value of a key (at the tail, the store holds exactly the committed state). */
+  public Optional<Versioned> get(byte[] key) {
+    return store.get(key);
+  }
+
+  /** A scan of {@code op}'s interval intersected with the range's. */
+  public List<KeyValue> scan(RangeConfig config, ReadOp.Scan op) {
+    byte[] from = Keys.compare(op.from(), config.start()) > 0 ? op.from() : config.start();
+    byte[] to = op.to();
+    if (config.end().length > 0 && (to.length == 0 || Keys.compare(to, config.end()) > 0)) {
+      to = config.end();
+    }
+    if (to.length > 0 && Keys.compare(from, to) >= 0) {
+      return List.of();
+    }
+    return store.scan(from, to, op.limit());
+  }
+}
