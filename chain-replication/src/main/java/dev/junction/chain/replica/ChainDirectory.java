@@ -1,0 +1,28 @@
+package dev.junction.chain.replica;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.ReplicaId;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a replica actor needs from the cluster around it, provided by the sharding module: the newest
+ * configuration of its range (from the routing table), notice when it changes, and a way to reach the
+ * other replicas of its chain.
+ */
+public interface ChainDirectory {
+  /** The newest configuration of {@code rangeId} this node knows, if any. */
+  Optional<RangeConfig> config(long rangeId);
+
+  /**
+   * Sends {@link ReplicaActor.ConfigChanged} to {@code replica} whenever the configuration of
+   * {@code rangeId} changes, until the replica stops.
+   */
+  void subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica);
+
+  /** Delivers {@code message} to the replica {@code to}, wherever it runs. */
+  void send(ReplicaId to, ReplicaActor.Command message);
+
+  /** The address of this node, as routing tables name nodes. */
+  String selfNode();
+}

@@ -1,0 +1,308 @@
+package dev.junction.chain.replica;
+
+import dev.junction.chain.core.ChainReplica;
+import dev.junction.chain.core.ClientReply;
+import dev.junction.chain.core.LogEntry;
+import dev.junction.chain.core.Output;
+import dev.junction.chain.core.PeerMessage;
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.ReadOp;
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.core.WriteResult;
+import dev.junction.chain.serialization.JunctionSerializable;
+import dev.junction.store.InvalidRequestException;
+import dev.junction.store.KeyValue;
+import dev.junction.store.StoreFullException;
+import dev.junction.store.Versioned;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The actor that hosts one replica of one range (a Cluster Sharding entity {@code <rangeId>.<slot>}): a
+ * thin shell around {@link ChainReplica}. It turns messages into the core's inputs and carries each
+ * {@link Output} out in order: persist through {@link ReplicaStore} (the node's group commit), send to
+ * peers through the {@link ChainDirectory}, answer clients, serve reads from the store.
+ *
+ * <p>A replica whose range configuration is unknown, that is not in the chain, or that runs on another
+ * node than its configuration names (sharding may start it elsewhere before the controller's placement
+ * is known) serves nothing: it answers {@code NOT_IN_CHAIN} and waits for a configuration that names it
+ * here.
+ */
+public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
+
+  /** Everything a replica receives. */
+  public sealed interface Command extends JunctionSerializable
+      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, Persisted, PersistFailed {}
+
+  /** A client write for the head, at the router's epoch of the range. */
+  public record ClientWrite(long epoch, RequestId id, WriteOp op, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** A client read for the tail, at the router's epoch of the range. */
+  public record ClientRead(long epoch, ReadOp op, ActorRef<Reply> replyTo) implements Command {}
+
+  /** A message from another replica of the range. */
+  public record Peer(PeerMessage<ActorRef<Reply>> message) implements Command {}
+
+  /** The range has a new configuration. */
+  public record ConfigChanged(RangeConfig config) implements Command {}
+
+  /** Starts the entity (the controller wakes every replica after placing it). */
+  public enum Wake implements Command {
+    INSTANCE
+  }
+
+  /** Asks where the replica stands. */
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /** A persist of the replica committed (private). */
+  record Persisted(long seq) implements Command {}
+
+  /** A persist of the replica failed (private). */
+  record PersistFailed(List<ActorRef<Reply>> waiting, boolean full, String message)
+      implements Command {}
+
+  /** What a replica answers a client with. */
+  public sealed interface Reply extends JunctionSerializable
+      permits WriteDone, Value, Entries, Rejected, Failed {}
+
+  /** A write committed. */
+  public record WriteDone(WriteResult result) implements Reply {}
+
+  /** The answer to a get: the value, or null when the key is absent. */
+  public record Value(Versioned value) implements Reply {}
+
+  /** The answer to a scan, in key order. */
+  public record Entries(List<KeyValue> entries) implements Reply {}
+
+  /** The replica cannot serve this request at this epoch; {@code epoch} is its own. */
+  public record Rejected(ClientReply.Reason reason, long epoch) implements Reply {}
+
+  /** The request failed at the replica. */
+  public record Failed(Failure kind, String message) implements Reply {}
+
+  /** Why a request failed. */
+  public enum Failure {
+    STORE_FULL,
+    INVALID,
+    INTERNAL
+  }
+
+  /** Where a replica stands, for status pages and readiness checks. */
+  public record Status(
+      String entityId,
+      String node,
+      boolean serving,
+      long epoch,
+      String role,
+      long lastPersisted,
+      long committed)
+      implements JunctionSerializable {}
+
+  private final ReplicaId id;
+  private final ReplicaStore store;
+  private final ChainDirectory directory;
+  private ChainReplica<ActorRef<Reply>> core;
+  private long truncatedUpTo;
+
+  private ReplicaActor(
+      ActorContext<Command> context, ReplicaId id, ReplicaStore store, ChainDirectory directory) {
+    super(context);
+    this.id = id;
+    this.store = store;
+    this.directory = directory;
+    directory.subscribe(id.rangeId(), context.getSelf());
+    directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
+  }
+
+  public static Behavior<Command> create(ReplicaId id, ReplicaStore store, ChainDirectory directory) {
+    return Behaviors.setup(ctx -> new ReplicaActor(ctx, id, store, directory));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(ClientWrite.class, this::onClientWrite)
+        .onMessage(ClientRead.class, this::onClientRead)
+        .onMessage(Peer.class, this::onPeer)
+        .onMessage(ConfigChanged.class, this::onConfigChanged)
+        .onMessageEquals(Wake.INSTANCE, () -> this)
+        .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(Persisted.class, this::onPersisted)
+        .onMessage(PersistFailed.class, this::onPersistFailed)
+        .build();
+  }
+
+  private boolean placedHere(RangeConfig config) {
+    int i = config.indexOf(id.slot());
+    return i >= 0 && config.chain().get(i).node().equals(directory.selfNode());
+  }
+
+  private void startIfPlacedHere(RangeConfig config) {
+    if (core != null || !placedHere(config)) {
+      return;
+    }
+    List<LogEntry<ActorRef<Reply>>> log = store.storedLog();
+    long applied = store.appliedSeq();
+    core = ChainReplica.recover(id.slot(), config, applied, log, store::get);
+    getContext()
+        .getLog()
+        .info("replica {} serving at epoch {} as {} (applied {}, {} log records)", id,
+            config.epoch(), role(), applied, log.size());
+    carry(core.start());
+  }
+
+  private String role() {
+    if (core == null) {
+      return "none";
+    }
+    if (core.isHead() && core.isTail()) {
+      return "head+tail";
+    }
+    return core.isHead() ? "head" : core.isTail() ? "tail" : "middle";
+  }
+
+  private Behavior<Command> onClientWrite(ClientWrite w) {
+    if (core == null) {
+      w.replyTo().tell(notServing());
+    } else {
+      carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onClientRead(ClientRead r) {
+    if (core == null) {
+      r.replyTo().tell(notServing());
+    } else {
+      carry(core.onClientRead(r.epoch(), r.op(), r.replyTo()));
+    }
+    return this;
+  }
+
+  private Reply notServing() {
+    long epoch = directory.config(id.rangeId()).map(RangeConfig::epoch).orElse(0L);
+    return new Rejected(ClientReply.Reason.NOT_IN_CHAIN, epoch);
+  }
+
+  private Behavior<Command> onPeer(Peer p) {
+    if (core != null) {
+      carry(core.onPeer(p.message()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onConfigChanged(ConfigChanged c) {
+    if (core == null) {
+      startIfPlacedHere(c.config());
+      return this;
+    }
+    carry(core.onConfig(c.config()));
+    if (!core.isMember()) {
+      getContext().getLog().info("replica {} left the chain at epoch {}", id, c.config().epoch());
+      return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetStatus(GetStatus g) {
+    g.replyTo()
+        .tell(
+            new Status(
+                id.entityId(),
+                directory.selfNode(),
+                core != null,
+                core == null ? 0 : core.config().epoch(),
+                role(),
+                core == null ? 0 : core.lastPersisted(),
+                core == null ? 0 : core.committed()));
+    return this;
+  }
+
+  private Behavior<Command> onPersisted(Persisted p) {
+    carry(core.onPersisted(p.seq()));
+    if (core.committed() - truncatedUpTo >= 1024) {
+      truncatedUpTo = core.committed();
+      store.truncateLog(truncatedUpTo);
+    }
+    return this;
+  }
+
+  /**
+   * A batch the core already accepted did not reach the store. The replica cannot go on with a gap in
+   * its sequence: it answers those clients and stops; its next message restarts it from the store.
+   */
+  private Behavior<Command> onPersistFailed(PersistFailed f) {
+    Reply reply = new Failed(f.full() ? Failure.STORE_FULL : Failure.INTERNAL, f.message());
+    for (ActorRef<Reply> r : f.waiting()) {
+      r.tell(reply);
+    }
+    getContext().getLog().error("replica {} stops: a persist failed: {}", id, f.message());
+    return Behaviors.stopped();
+  }
+
+  /** Carries out one output of the core, in the order its contract asks. */
+  private void carry(Output<ActorRef<Reply>> out) {
+    if (!out.persist().isEmpty()) {
+      List<LogEntry<ActorRef<Reply>>> entries = List.copyOf(out.persist());
+      List<ActorRef<Reply>> waiting =
+          entries.stream().map(LogEntry::replyTo).filter(r -> r != null).toList();
+      getContext()
+          .pipeToSelf(
+              store.persist(core.config(), entries),
+              (seq, error) -> seq != null ? new Persisted(seq) : failed(waiting, error));
+    }
+    for (Output.Envelope<ActorRef<Reply>> e : out.messages()) {
+      directory.send(new ReplicaId(id.rangeId(), e.toSlot()), new Peer(e.message()));
+    }
+    for (Output.Reply<ActorRef<Reply>> r : out.replies()) {
+      r.replyTo().tell(toReply(r.reply()));
+    }
+    for (Output.Read<ActorRef<Reply>> read : out.reads()) {
+      read.replyTo().tell(serve(read.op()));
+    }
+    if (out.newerEpochSeen() > core.config().epoch()) {
+      directory
+          .config(id.rangeId())
+          .filter(c -> c.epoch() > core.config().epoch())
+          .ifPresent(c -> getContext().getSelf().tell(new ConfigChanged(c)));
+    }
+  }
+
+  private static PersistFailed failed(List<ActorRef<Reply>> waiting, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    return new PersistFailed(waiting, cause instanceof StoreFullException, String.valueOf(cause.getMessage()));
+  }
+
+  private static Reply toReply(ClientReply reply) {
+    if (reply instanceof ClientReply.Done done) {
+      return new WriteDone(done.result());
+    }
+    ClientReply.Rejected r = (ClientReply.Rejected) reply;
+    return new Rejected(r.reason(), r.epoch());
+  }
+
+  private Reply serve(ReadOp op) {
+    try {
+      if (op instanceof ReadOp.Get get) {
+        Optional<Versioned> v = store.get(get.key());
+        return new Value(v.orElse(null));
+      }
+      return new Entries(store.scan(core.config(), (ReadOp.Scan) op));
+    } catch (InvalidRequestException e) {
+      return new Failed(Failure.INVALID, e.getMessage());
+    } catch (RuntimeException e) {
+      getContext().getLog().error("replica {} failed a read", id, e);
+      return new Failed(Failure.INTERNAL, String.valueOf(e.getMessage()));
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.junction.sharding.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.junction.sharding.routing.LoadCounters;
+import dev.junction.sharding.routing.TableHolder;
+import dev.junction.store.SsdStore;
+import dev.junction.store.StoreSettings;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Junction node's cluster side, wired: its store, its ActorSystem (cluster member), the routing-table
+ * keeper, the replica shard region, the controller singleton, and the gateway's router. The node program
+ * adds the gRPC facade; tests start several of these in one JVM.
+ */
+public final class ClusterNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+
+  private final ActorSystem<Void> system;
+  private final SsdStore store;
+  private final TableHolder tables;
+  private final ReplicaSharding replicas;
+  private final Router router;
+  private final ClusterSettings settings;
+
+  private ClusterNode(
+      ActorSystem<Void> system,
+      SsdStore store,
+      TableHolder tables,
+      ReplicaSharding replicas,
+      Router router,
+      ClusterSettings settings) {
+    this.system = system;
+    this.store = store;
+    this.tables = tables;
+    this.replicas = replicas;
+    this.router = router;
+    this.settings = settings;
+  }
+
+  /**
+   * Starts a node. {@code config} holds at least {@code junction.store.directory}; Pekko's
+   * {@code pekko.cluster.seed-nodes} (or a later {@link #join}) makes it find the others. The distributed
+   * data of the node is kept under the store directory's parent, in {@code ddata}.
+   */
+  public static ClusterNode start(Config config) {
+    Config full =
+        config
+            .withFallback(ConfigFactory.parseResources("junction-cluster.conf"))
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
+    StoreSettings storeSettings = StoreSettings.fromConfig(full);
+    if (!full.hasPath("pekko.cluster.distributed-data.durable.lmdb.dir")) {
+      full =
+          ConfigFactory.parseMap(
+                  java.util.Map.of(
+                      "pekko.cluster.distributed-data.durable.lmdb.dir",
+                      storeSettings.directory().toAbsolutePath().resolveSibling("ddata").toString()))
+              .withFallback(full);
+    }
+    ClusterSettings settings = ClusterSettings.fromConfig(full);
+    SsdStore store = SsdStore.open(storeSettings);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), "junction", full);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    TableHolder tables = TableHolder.empty();
+    ActorRef<TableKeeper.Command> keeper =
+        system.systemActorOf(TableKeeper.create(tables, settings.ddataTimeout()), "table-keeper", Props.empty());
+    ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, settings.askTimeout());
+    ClusterSingleton.get(system)
+        .init(SingletonActor.of(Controller.create(settings, replicas), "junction-controller"));
+    Router router = new Router(system, replicas, tables, keeper, settings.routing(), new LoadCounters());
+    system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
+    system.getWhenTerminated().thenRun(() -> closeStore(store));
+    log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
+    return new ClusterNode(system, store, tables, replicas, router, settings);
+  }
+
+  private static void closeStore(SsdStore store) {
+    try {
+      store.close();
+    } catch (RuntimeException e) {
+      log.error("closing the store failed", e);
+    }
+  }
+
+  /** Joins the cluster that {@code seed} belongs to (or forms one, when {@code seed} is this node). */
+  public void join(Address seed) {
+    Cluster.get(system).manager().tell(Join.create(seed));
+  }
+
+  public Address address() {
+    return Cluster.get(system).selfMember().address();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public SsdStore store() {
+    return store;
+  }
+
+  public TableHolder tables() {
+    return tables;
+  }
+
+  public ReplicaSharding replicas() {
+    return replicas;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public ClusterSettings settings() {
+    return settings;
+  }
+
+  /** Leaves the cluster gracefully (coordinated shutdown) and closes the store; waits up to a minute. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("node {} did not stop within a minute: {}", address(), e.toString());
+    }
+    closeStore(store);
+  }
+}

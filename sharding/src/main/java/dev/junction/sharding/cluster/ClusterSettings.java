@@ -1,0 +1,65 @@
+package dev.junction.sharding.cluster;
+
+import com.typesafe.config.Config;
+import dev.junction.sharding.routing.RoutingTable;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/** Settings of the cluster layer: the only place that reads {@code junction.cluster.*}. */
+public record ClusterSettings(
+    int minNodes,
+    int replicationFactor,
+    List<byte[]> splitPoints,
+    Duration askTimeout,
+    Duration ddataTimeout,
+    Duration wakeInterval,
+    RoutingMode routing) {
+
+  /** How a gateway sends requests. */
+  public enum RoutingMode {
+    /** Straight to the head (writes) or tail (reads): TurboKV's switch. */
+    SWITCH,
+    /** To a random node, which routes: only to measure what the switch saves. */
+    SERVER_DRIVEN
+  }
+
+  public ClusterSettings {
+    if (minNodes < 1 || replicationFactor < 1) {
+      throw new IllegalArgumentException("junction.cluster.min-nodes and replication-factor must be >= 1");
+    }
+    splitPoints = List.copyOf(splitPoints);
+  }
+
+  public static ClusterSettings fromConfig(Config config) {
+    Config c = config.getConfig("junction.cluster");
+    List<String> explicit = c.getStringList("split-points");
+    List<byte[]> points;
+    if (!explicit.isEmpty()) {
+      points = explicit.stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
+    } else if (!c.getString("split-alphabet").isEmpty()) {
+      points =
+          RoutingTable.evenSplitPoints(
+              c.getString("split-prefix"), c.getString("split-alphabet"), c.getInt("initial-ranges"));
+    } else {
+      points = RoutingTable.evenSplitPoints(c.getInt("initial-ranges"));
+    }
+    String routing = c.getString("routing");
+    RoutingMode mode =
+        switch (routing) {
+          case "switch" -> RoutingMode.SWITCH;
+          case "server-driven" -> RoutingMode.SERVER_DRIVEN;
+          default ->
+              throw new IllegalArgumentException(
+                  "junction.cluster.routing must be 'switch' or 'server-driven', not '" + routing + "'");
+        };
+    return new ClusterSettings(
+        c.getInt("min-nodes"),
+        c.getInt("replication-factor"),
+        points,
+        c.getDuration("ask-timeout"),
+        c.getDuration("ddata-timeout"),
+        c.getDuration("wake-interval"),
+        mode);
+  }
+}

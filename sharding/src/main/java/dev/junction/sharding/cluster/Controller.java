@@ -1,0 +1,236 @@
+package dev.junction.sharding.cluster;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.routing.RoutingTable;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.LWWRegister;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * The controller (a cluster singleton): the only writer of the routing table. Today it creates the first
+ * table once {@code min-nodes} nodes are up (ranges from the configured split points, chains of
+ * {@code replication-factor} spread round-robin over the nodes in address order), publishes it through
+ * Distributed Data with write-majority, places every replica's shard on its node, and keeps waking the
+ * replicas so that each runs where its chain says. A controller that starts on another node (the
+ * singleton moved) reads the table back from a majority and carries on. Failure handling and
+ * rebalancing come later, as plans of this same controller.
+ */
+public final class Controller extends AbstractBehavior<Controller.Command> {
+  /** What the controller receives (local to its node). */
+  public sealed interface Command
+      permits Loaded, MembersChanged, Published, Placed, Tick {}
+
+  private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
+
+  private record MembersChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  private record Published(Replicator.UpdateResponse<LWWRegister<PublishedTable>> response, RoutingTable table)
+      implements Command {}
+
+  private record Placed(long version, Throwable failure) implements Command {}
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  private final ClusterSettings settings;
+  private final ReplicaSharding replicas;
+  private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
+  private final SelfUniqueAddress self;
+  private RoutingTable table;
+  private boolean loading;
+  private boolean publishing;
+  private long placedVersion;
+
+  private Controller(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator,
+      ClusterSettings settings,
+      ReplicaSharding replicas) {
+    super(context);
+    this.settings = settings;
+    this.replicas = replicas;
+    this.replicator = replicator;
+    this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    Cluster.get(context.getSystem())
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.MemberEvent.class, MembersChanged::new),
+                ClusterEvent.MemberEvent.class));
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.wakeInterval());
+    load();
+  }
+
+  public static Behavior<Command> create(ClusterSettings settings, ReplicaSharding replicas) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
+                        replicator -> new Controller(ctx, timers, replicator, settings, replicas))));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Loaded.class, this::onLoaded)
+        .onMessage(MembersChanged.class, m -> onMembersChanged())
+        .onMessage(Published.class, this::onPublished)
+        .onMessage(Placed.class, this::onPlaced)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .build();
+  }
+
+  private void load() {
+    loading = true;
+    replicator.askGet(
+        replyTo ->
+            new Replicator.Get<>(
+                TableKeeper.KEY, new Replicator.ReadMajority(settings.ddataTimeout()), replyTo),
+        Loaded::new);
+  }
+
+  private Behavior<Command> onLoaded(Loaded l) {
+    loading = false;
+    if (l.response() instanceof Replicator.GetSuccess<LWWRegister<PublishedTable>> ok) {
+      table = ok.get(TableKeeper.KEY).getValue().toTable();
+      getContext().getLog().info("controller took over routing table version {}", table.version());
+      place();
+    } else if (l.response() instanceof Replicator.NotFound<LWWRegister<PublishedTable>>) {
+      createIfEnoughNodes();
+    }
+    // On a failure (no majority reachable yet) the next tick tries again.
+    return this;
+  }
+
+  private Behavior<Command> onMembersChanged() {
+    if (table == null && !loading) {
+      createIfEnoughNodes();
+    }
+    return this;
+  }
+
+  private void createIfEnoughNodes() {
+    if (table != null || publishing) {
+      return;
+    }
+    List<String> up = upNodes();
+    if (up.size() < settings.minNodes()) {
+      getContext().getLog().info("controller waits for {} nodes ({} up)", settings.minNodes(), up.size());
+      return;
+    }
+    RoutingTable first = RoutingTable.initial(settings.splitPoints(), up, settings.replicationFactor());
+    publish(first);
+  }
+
+  private List<String> upNodes() {
+    List<String> nodes = new java.util.ArrayList<>();
+    Cluster.get(getContext().getSystem())
+        .state()
+        .getMembers()
+        .forEach(
+            m -> {
+              if (m.status() == MemberStatus.up()) {
+                nodes.add(m.address().toString());
+              }
+            });
+    nodes.sort(String::compareTo);
+    return nodes;
+  }
+
+  private void publish(RoutingTable next) {
+    publishing = true;
+    PublishedTable value = PublishedTable.of(next);
+    LWWRegister.Clock<PublishedTable> byVersion = (now, t) -> t.version();
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                TableKeeper.KEY,
+                LWWRegister.create(self, value, byVersion),
+                new Replicator.WriteMajority(settings.ddataTimeout()),
+                replyTo,
+                current -> current.withValue(self, value, byVersion)),
+        response -> new Published(response, next));
+  }
+
+  private Behavior<Command> onPublished(Published p) {
+    publishing = false;
+    if (p.response() instanceof Replicator.UpdateSuccess<LWWRegister<PublishedTable>>) {
+      table = p.table();
+      getContext().getLog().info("controller published routing table version {}: {}", table.version(), table);
+      place();
+    } else {
+      getContext().getLog().warn("publishing routing table version {} failed: {}; will retry",
+          p.table().version(), p.response());
+    }
+    return this;
+  }
+
+  /** Tells sharding where every replica lives, then wakes them. */
+  private void place() {
+    Map<String, Address> locations = new HashMap<>();
+    for (RangeConfig range : table.ranges()) {
+      for (Replica r : range.chain()) {
+        locations.put(range.replicaId(r.slot()).entityId(), AddressFromURIString.parse(r.node()));
+      }
+    }
+    long version = table.version();
+    getContext()
+        .pipeToSelf(
+            replicas.allocation().setShardLocations(locations),
+            (Done done, Throwable failure) -> new Placed(version, failure));
+  }
+
+  private Behavior<Command> onPlaced(Placed p) {
+    if (p.failure() != null) {
+      getContext().getLog().warn("placing replicas failed: {}; will retry", p.failure().toString());
+      return this;
+    }
+    placedVersion = Math.max(placedVersion, p.version());
+    wakeAll();
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    if (table == null) {
+      if (!loading && !publishing) {
+        load();
+      }
+    } else if (placedVersion < table.version()) {
+      place();
+    } else {
+      wakeAll();
+    }
+    return this;
+  }
+
+  private void wakeAll() {
+    for (RangeConfig range : table.ranges()) {
+      for (Replica r : range.chain()) {
+        replicas.replica(range.replicaId(r.slot())).tell(ReplicaActor.Wake.INSTANCE);
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package dev.junction.sharding.cluster;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.replica.ChainDirectory;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.chain.replica.ReplicaStore;
+import dev.junction.sharding.routing.TableHolder;
+import dev.junction.store.SsdStore;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
+import org.apache.pekko.cluster.sharding.external.javadsl.ExternalShardAllocationClient;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
+
+/**
+ * Hosts the replica entities with Cluster Sharding: entity id {@code <rangeId>.<slot>}, one shard per
+ * entity (the shard id is the entity id), placed by {@link ExternalShardAllocationStrategy} on the node
+ * the controller chose. Also the {@link ChainDirectory} the replicas use to find their configuration
+ * and each other.
+ */
+public final class ReplicaSharding implements ChainDirectory {
+  /** The sharding entity type of replicas. */
+  public static final EntityTypeKey<ReplicaActor.Command> TYPE =
+      EntityTypeKey.create(ReplicaActor.Command.class, "replica");
+
+  private final ClusterSharding sharding;
+  private final TableHolder tables;
+  private final ActorRef<TableKeeper.Command> keeper;
+  private final String selfNode;
+  private final ExternalShardAllocationClient allocation;
+
+  private ReplicaSharding(
+      ActorSystem<?> system, TableHolder tables, ActorRef<TableKeeper.Command> keeper) {
+    this.sharding = ClusterSharding.get(system);
+    this.tables = tables;
+    this.keeper = keeper;
+    this.selfNode = Cluster.get(system).selfMember().address().toString();
+    this.allocation = ExternalShardAllocation.get(system).getClient(TYPE.name());
+  }
+
+  /** Starts the replica shard region on this node, storing into {@code store}. */
+  public static ReplicaSharding init(
+      ActorSystem<?> system,
+      SsdStore store,
+      TableHolder tables,
+      ActorRef<TableKeeper.Command> keeper,
+      Duration allocationTimeout) {
+    ReplicaSharding directory = new ReplicaSharding(system, tables, keeper);
+    directory.sharding.init(
+        Entity.of(
+                TYPE,
+                ctx -> {
+                  ReplicaId id = ReplicaId.parse(ctx.getEntityId());
+                  return ReplicaActor.create(id, new ReplicaStore(store, id.rangeId()), directory);
+                })
+            .withMessageExtractor(new OneShardPerEntity())
+            .withAllocationStrategy(
+                ExternalShardAllocationStrategy.create(system, TYPE.name(), allocationTimeout)));
+    return directory;
+  }
+
+  /** The shard id of an entity is its entity id. */
+  static final class OneShardPerEntity
+      extends ShardingMessageExtractor<ShardingEnvelope<ReplicaActor.Command>, ReplicaActor.Command> {
+    @Override
+    public String entityId(ShardingEnvelope<ReplicaActor.Command> envelope) {
+      return envelope.entityId();
+    }
+
+    @Override
+    public String shardId(String entityId) {
+      return entityId;
+    }
+
+    @Override
+    public ReplicaActor.Command unwrapMessage(ShardingEnvelope<ReplicaActor.Command> envelope) {
+      return envelope.message();
+    }
+  }
+
+  /** A reference to the replica entity {@code id}. */
+  public EntityRef<ReplicaActor.Command> replica(ReplicaId id) {
+    return sharding.entityRefFor(TYPE, id.entityId());
+  }
+
+  /** The client that sets where shards (replicas) live. */
+  public ExternalShardAllocationClient allocation() {
+    return allocation;
+  }
+
+  @Override
+  public Optional<RangeConfig> config(long rangeId) {
+    return tables.find().flatMap(t -> t.range(rangeId));
+  }
+
+  @Override
+  public void subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica) {
+    keeper.tell(new TableKeeper.Subscribe(rangeId, replica));
+  }
+
+  @Override
+  public void send(ReplicaId to, ReplicaActor.Command message) {
+    replica(to).tell(message);
+  }
+
+  @Override
+  public String selfNode() {
+    return selfNode;
+  }
+}

@@ -1,0 +1,212 @@
+package dev.junction.sharding.cluster;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.ReadOp;
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.routing.LoadCounters;
+import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.sharding.routing.ScanCursor;
+import dev.junction.sharding.routing.TableHolder;
+import dev.junction.store.KeyValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
+/**
+ * The gateway's router: TurboKV's switch, in software. It looks a key up in the node's routing table and
+ * sends writes to the range's head and reads to its tail in one hop; it fans a scan out over the ranges it
+ * covers, in key order, until the limit; on an answer that says its table is stale (a wrong epoch, or a
+ * replica that is not head or tail) it refreshes the table from a majority and retries once. It counts
+ * requests and bytes per range and per node (the switch's counters).
+ *
+ * <p>In {@code server-driven} mode it instead hands each request to the router of a random node, which
+ * routes it: that mode exists only to measure what one-hop routing saves.
+ */
+public final class Router {
+  private final ActorSystem<?> system;
+  private final ReplicaSharding replicas;
+  private final TableHolder tables;
+  private final ActorRef<TableKeeper.Command> keeper;
+  private final ClusterSettings.RoutingMode mode;
+  private final LoadCounters counters;
+  private final AtomicReference<List<ActorRef<RouterActor.Command>>> peers = new AtomicReference<>(List.of());
+
+  public Router(
+      ActorSystem<?> system,
+      ReplicaSharding replicas,
+      TableHolder tables,
+      ActorRef<TableKeeper.Command> keeper,
+      ClusterSettings.RoutingMode mode,
+      LoadCounters counters) {
+    this.system = system;
+    this.replicas = replicas;
+    this.tables = tables;
+    this.keeper = keeper;
+    this.mode = mode;
+    this.counters = counters;
+  }
+
+  /** Where {@link RouterActor} keeps the other nodes' routers. */
+  AtomicReference<List<ActorRef<RouterActor.Command>>> peers() {
+    return peers;
+  }
+
+  public LoadCounters counters() {
+    return counters;
+  }
+
+  /** The newest routing table this node knows. */
+  public RoutingTable table() {
+    return tables.find().orElseThrow(() -> new RouterUnavailableException("no routing table yet"));
+  }
+
+  // ------------------------------------------------------------------------------------- requests
+
+  /** A write (put, delete, compare-and-set); answers {@link ReplicaActor.WriteDone} when committed. */
+  public CompletionStage<ReplicaActor.Reply> write(RequestId id, WriteOp op, Duration timeout) {
+    if (mode == ClusterSettings.RoutingMode.SERVER_DRIVEN) {
+      return handOver(r -> new RouterActor.RouteWrite(id, op, timeout.toMillis(), r), timeout);
+    }
+    return writeDirect(id, op, timeout);
+  }
+
+  /** A read of one key; answers {@link ReplicaActor.Value}. */
+  public CompletionStage<ReplicaActor.Reply> get(byte[] key, Duration timeout) {
+    if (mode == ClusterSettings.RoutingMode.SERVER_DRIVEN) {
+      return handOver(r -> new RouterActor.RouteGet(key, timeout.toMillis(), r), timeout);
+    }
+    return getDirect(key, timeout);
+  }
+
+  /** Up to {@code limit} entries of {@code [from, to)} in key order; answers {@link ReplicaActor.Entries}. */
+  public CompletionStage<ReplicaActor.Reply> scan(byte[] from, byte[] to, int limit, Duration timeout) {
+    if (mode == ClusterSettings.RoutingMode.SERVER_DRIVEN) {
+      return handOver(r -> new RouterActor.RouteScan(from, to, limit, timeout.toMillis(), r), timeout);
+    }
+    return scanDirect(from, to, limit, timeout);
+  }
+
+  CompletionStage<ReplicaActor.Reply> writeDirect(RequestId id, WriteOp op, Duration timeout) {
+    return withRetry(
+        timeout,
+        table -> {
+          RangeConfig range = table.lookup(op.key());
+          counters.recordWrite(range.rangeId(), range.head().node(), op.key().length + valueSize(op));
+          return ask(
+              range.replicaId(range.head().slot()),
+              r -> new ReplicaActor.ClientWrite(range.epoch(), id, op, r),
+              timeout);
+        });
+  }
+
+  CompletionStage<ReplicaActor.Reply> getDirect(byte[] key, Duration timeout) {
+    return withRetry(
+        timeout,
+        table -> {
+          RangeConfig range = table.lookup(key);
+          counters.recordRead(range.rangeId(), range.tail().node(), key.length);
+          return ask(
+              range.replicaId(range.tail().slot()),
+              r -> new ReplicaActor.ClientRead(range.epoch(), new ReadOp.Get(key), r),
+              timeout);
+        });
+  }
+
+  CompletionStage<ReplicaActor.Reply> scanDirect(byte[] from, byte[] to, int limit, Duration timeout) {
+    RoutingTable table;
+    try {
+      table = table();
+    } catch (RouterUnavailableException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return scanFrom(ScanCursor.start(table, from, to, limit), new ArrayList<>(), false, timeout);
+  }
+
+  /** Asks the tail of the cursor's next part, appends, and goes on until the cursor is done. */
+  private CompletionStage<ReplicaActor.Reply> scanFrom(
+      ScanCursor cursor, List<KeyValue> got, boolean retried, Duration timeout) {
+    if (cursor.isDone()) {
+      return CompletableFuture.completedFuture(new ReplicaActor.Entries(List.copyOf(got)));
+    }
+    RangeConfig range = cursor.nextPart().range();
+    ReadOp.Scan request = cursor.nextRequest();
+    counters.recordScan(range.rangeId(), range.tail().node(), 0);
+    return ask(
+            range.replicaId(range.tail().slot()),
+            r -> new ReplicaActor.ClientRead(range.epoch(), request, r),
+            timeout)
+        .thenCompose(
+            reply -> {
+              if (reply instanceof ReplicaActor.Entries entries) {
+                got.addAll(entries.entries());
+                return scanFrom(cursor.afterReply(entries.entries().size()), got, false, timeout);
+              }
+              if (reply instanceof ReplicaActor.Rejected && !retried) {
+                return refresh(timeout)
+                    .thenCompose(newer -> scanFrom(cursor.replan(newer), got, true, timeout));
+              }
+              return CompletableFuture.completedFuture(reply);
+            });
+  }
+
+  /** Runs {@code attempt} on the current table, and once more on a refreshed one if it was rejected. */
+  private CompletionStage<ReplicaActor.Reply> withRetry(
+      Duration timeout, Function<RoutingTable, CompletionStage<ReplicaActor.Reply>> attempt) {
+    RoutingTable table;
+    try {
+      table = table();
+    } catch (RouterUnavailableException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return attempt
+        .apply(table)
+        .thenCompose(
+            reply ->
+                reply instanceof ReplicaActor.Rejected
+                    ? refresh(timeout).thenCompose(attempt::apply)
+                    : CompletableFuture.completedFuture(reply));
+  }
+
+  private CompletionStage<RoutingTable> refresh(Duration timeout) {
+    return AskPattern.ask(keeper, TableKeeper.Refresh::new, timeout, system.scheduler());
+  }
+
+  private CompletionStage<ReplicaActor.Reply> ask(
+      ReplicaId replica,
+      java.util.function.Function<ActorRef<ReplicaActor.Reply>, ReplicaActor.Command> message,
+      Duration timeout) {
+    return replicas.replica(replica).ask(message::apply, timeout);
+  }
+
+  private CompletionStage<ReplicaActor.Reply> handOver(
+      java.util.function.Function<ActorRef<ReplicaActor.Reply>, RouterActor.Command> message,
+      Duration timeout) {
+    List<ActorRef<RouterActor.Command>> all = peers.get();
+    if (all.isEmpty()) {
+      return CompletableFuture.failedFuture(new RouterUnavailableException("no router of any node known yet"));
+    }
+    ActorRef<RouterActor.Command> target = all.get(ThreadLocalRandom.current().nextInt(all.size()));
+    return AskPattern.ask(target, message::apply, timeout, system.scheduler());
+  }
+
+  private static int valueSize(WriteOp op) {
+    if (op instanceof WriteOp.Put put) {
+      return put.value().length;
+    }
+    if (op instanceof WriteOp.Cas cas) {
+      return cas.newValue().length;
+    }
+    return 0;
+  }
+}

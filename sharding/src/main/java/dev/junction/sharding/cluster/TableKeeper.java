@@ -1,0 +1,140 @@
+package dev.junction.sharding.cluster;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.sharding.routing.TableHolder;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWRegister;
+import org.apache.pekko.cluster.ddata.LWWRegisterKey;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+
+/**
+ * The node's copy of the routing table (the gateway's match-action table). It follows the table the
+ * controller publishes through Distributed Data, applies versions in order into a {@link TableHolder},
+ * and tells the replicas hosted here when their range's configuration changed. {@link Refresh} reads the
+ * table from a majority, for a router that met a stale epoch.
+ */
+public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
+  /** The Distributed Data key of the routing table (durable: see reference.conf). */
+  public static final Key<LWWRegister<PublishedTable>> KEY = LWWRegisterKey.create("junction-routing-table");
+
+  /** What the keeper receives (all local to the node). */
+  public sealed interface Command permits Subscribe, Refresh, Changed, Fetched, Unsubscribe {}
+
+  /** Tell {@code replica} about changes of {@code rangeId}. */
+  public record Subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica) implements Command {}
+
+  /** Read the table from a majority and answer with the newest known. */
+  public record Refresh(ActorRef<RoutingTable> replyTo) implements Command {}
+
+  private record Changed(Replicator.SubscribeResponse<LWWRegister<PublishedTable>> response)
+      implements Command {}
+
+  private record Fetched(Replicator.GetResponse<LWWRegister<PublishedTable>> response, ActorRef<RoutingTable> replyTo)
+      implements Command {}
+
+  private record Unsubscribe(ActorRef<ReplicaActor.Command> replica) implements Command {}
+
+  private final TableHolder holder;
+  private final Duration readTimeout;
+  private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
+  private final Map<Long, Set<ActorRef<ReplicaActor.Command>>> subscribers = new HashMap<>();
+
+  private TableKeeper(
+      ActorContext<Command> context,
+      ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator,
+      TableHolder holder,
+      Duration readTimeout) {
+    super(context);
+    this.replicator = replicator;
+    this.holder = holder;
+    this.readTimeout = readTimeout;
+    replicator.subscribe(KEY, Changed::new);
+  }
+
+  public static Behavior<Command> create(TableHolder holder, Duration readTimeout) {
+    return Behaviors.setup(
+        ctx ->
+            DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
+                replicator -> new TableKeeper(ctx, replicator, holder, readTimeout)));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(Unsubscribe.class, this::onUnsubscribe)
+        .onMessage(Refresh.class, this::onRefresh)
+        .onMessage(Changed.class, this::onChanged)
+        .onMessage(Fetched.class, this::onFetched)
+        .build();
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe s) {
+    if (subscribers.computeIfAbsent(s.rangeId(), id -> new HashSet<>()).add(s.replica())) {
+      getContext().watchWith(s.replica(), new Unsubscribe(s.replica()));
+    }
+    holder.find().flatMap(t -> t.range(s.rangeId()))
+        .ifPresent(c -> s.replica().tell(new ReplicaActor.ConfigChanged(c)));
+    return this;
+  }
+
+  private Behavior<Command> onUnsubscribe(Unsubscribe u) {
+    subscribers.values().forEach(set -> set.remove(u.replica()));
+    return this;
+  }
+
+  private Behavior<Command> onRefresh(Refresh r) {
+    replicator.askGet(
+        replyTo -> new Replicator.Get<>(KEY, new Replicator.ReadMajority(readTimeout), replyTo),
+        response -> new Fetched(response, r.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onChanged(Changed c) {
+    if (c.response() instanceof Replicator.Changed<LWWRegister<PublishedTable>> changed) {
+      offer(changed.get(KEY).getValue());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFetched(Fetched f) {
+    if (f.response() instanceof Replicator.GetSuccess<LWWRegister<PublishedTable>> ok) {
+      offer(ok.get(KEY).getValue());
+    }
+    holder.find().ifPresent(t -> f.replyTo().tell(t));
+    return this;
+  }
+
+  private void offer(PublishedTable published) {
+    RoutingTable before = holder.find().orElse(null);
+    RoutingTable table = published.toTable();
+    if (!holder.offer(table)) {
+      return;
+    }
+    getContext().getLog().info("routing table version {} ({} ranges)", table.version(), table.size());
+    for (RangeConfig range : table.ranges()) {
+      Optional<RangeConfig> old = before == null ? Optional.empty() : before.range(range.rangeId());
+      if (old.isEmpty() || !old.get().equals(range)) {
+        for (ActorRef<ReplicaActor.Command> r : subscribers.getOrDefault(range.rangeId(), Set.of())) {
+          r.tell(new ReplicaActor.ConfigChanged(range));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.junction.sharding.routing;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * The switch's counters: requests and bytes per range and per node, as a gateway's router sees them. Each
+ * {@code record*} call counts one request against its range and against the node it was sent to.
+ *
+ * <p>Thread-safe and lock-free ({@link ConcurrentHashMap} of {@link LongAdder}s): request paths record
+ * concurrently while a reporter takes snapshots. {@link #snapshotAndReset()} moves every counted unit into
+ * exactly one snapshot, none is lost or counted twice; under concurrent recording, the fields of one
+ * request (say its read and its bytes) may land in two consecutive snapshots. Snapshots are sorted, so
+ * their output order is deterministic.
+ */
+public final class LoadCounters {
+  private final Map<Long, Cell> byRange = new ConcurrentHashMap<>();
+  private final Map<String, Cell> byNode = new ConcurrentHashMap<>();
+
+  /** Counts a single-key read of {@code rangeId} served by {@code node} that returned {@code bytes}. */
+  public void recordRead(long rangeId, String node, int bytes) {
+    record(rangeId, node, bytes, Kind.READ);
+  }
+
+  /** Counts a write to {@code rangeId} sent to {@code node} that carried {@code bytes}. */
+  public void recordWrite(long rangeId, String node, int bytes) {
+    record(rangeId, node, bytes, Kind.WRITE);
+  }
+
+  /** Counts a scan of one part of {@code rangeId} served by {@code node} that returned {@code bytes}. */
+  public void recordScan(long rangeId, String node, int bytes) {
+    record(rangeId, node, bytes, Kind.SCAN);
+  }
+
+  /** The counts so far, without resetting them. */
+  public LoadSnapshot snapshot() {
+    return new LoadSnapshot(collect(byRange, Cell::sum), collect(byNode, Cell::sum));
+  }
+
+  /**
+   * The counts so far, and every counter back to zero: consecutive calls give the load of consecutive
+   * windows, and their sum is everything recorded.
+   */
+  public LoadSnapshot snapshotAndReset() {
+    return new LoadSnapshot(collect(byRange, Cell::sumThenReset), collect(byNode, Cell::sumThenReset));
+  }
+
+  private void record(long rangeId, String node, int bytes, Kind kind) {
+    if (rangeId < 0) {
+      throw new IllegalArgumentException("range id must not be negative: " + rangeId);
+    }
+    if (node == null || node.isEmpty()) {
+      throw new IllegalArgumentException("node is missing");
+    }
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must not be negative: " + bytes);
+    }
+    byRange.computeIfAbsent(rangeId, id -> new Cell()).add(kind, bytes);
+    byNode.computeIfAbsent(node, n -> new Cell()).add(kind, bytes);
+  }
+
+  private static <K extends Comparable<K>> TreeMap<K, LoadSnapshot.Counts> collect(
+      Map<K, Cell> cells, Function<Cell, LoadSnapshot.Counts> read) {
+    TreeMap<K, LoadSnapshot.Counts> out = new TreeMap<>();
+    cells.forEach((key, cell) -> {
+      LoadSnapshot.Counts counts = read.apply(cell);
+      if (!counts.isZero()) {
+        out.put(key, counts);
+      }
+    });
+    return out;
+  }
+
+  private enum Kind {
+    READ,
+    WRITE,
+    SCAN
+  }
+
+  /** The counters of one range or one node. */
+  private static final class Cell {
+    private final LongAdder reads = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder scans = new LongAdder();
+    private final LongAdder bytesIn = new LongAdder();
+    private final LongAdder bytesOut = new LongAdder();
+
+    void add(Kind kind, int bytes) {
+      switch (kind) {
+        case READ -> {
+          reads.increment();
+          bytesOut.add(bytes);
+        }
+        case WRITE -> {
+          writes.increment();
+          bytesIn.add(bytes);
+        }
+        case SCAN -> {
+          scans.increment();
+          bytesOut.add(bytes);
+        }
+        default -> throw new AssertionError(kind);
+      }
+    }
+
+    LoadSnapshot.Counts sum() {
+      return new LoadSnapshot.Counts(
+          reads.sum(), writes.sum(), scans.sum(), bytesIn.sum(), bytesOut.sum());
+    }
+
+    LoadSnapshot.Counts sumThenReset() {
+      return new LoadSnapshot.Counts(reads.sumThenReset(), writes.sumThenReset(),
+          scans.sumThenReset(), bytesIn.sumThenReset(), bytesOut.sumThenReset());
+    }
+  }
+}

@@ -1,0 +1,367 @@
+package dev.junction.sharding.routing;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.store.Keys;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The match-action table of the emulated switch (TurboKV): key to range to chain. Immutable and versioned.
+ *
+ * <p>Guarantees, checked when a table is made (an {@link IllegalArgumentException} says what is wrong
+ * otherwise):
+ *
+ * <ul>
+ *   <li>the ranges cover the whole key space exactly once, sorted by start: the first starts at the empty
+ *       key, each next one starts where the previous one ends, the last has an open end. So every key
+ *       has exactly one range, and {@link #lookup} never fails;
+ *   <li>range ids are distinct and every chain has at least one replica;
+ *   <li>the version is positive. The controller is the only writer and raises the version with every
+ *       change ({@link #withRange}, {@link #withRanges}), so a version names one table and gateways apply
+ *       versions in order ({@link TableHolder}).
+ * </ul>
+ *
+ * <p>Lookups are binary searches over the sorted starts: O(log n) for n ranges.
+ */
+public final class RoutingTable {
+  private final long version;
+  private final List<RangeConfig> ranges;
+  private final Map<Long, Integer> indexById;
+
+  private RoutingTable(long version, List<RangeConfig> ranges) {
+    if (version < 1) {
+      throw new IllegalArgumentException("a routing table version must be positive, not " + version);
+    }
+    Layout.checkCoversKeySpace(ranges);
+    this.version = version;
+    this.ranges = List.copyOf(ranges);
+    this.indexById = indexById(this.ranges);
+  }
+
+  /**
+   * A table of {@code ranges} at {@code version}.
+   *
+   * @param version positive
+   * @param ranges sorted by start, covering the whole key space exactly once (see the class comment)
+   * @throws IllegalArgumentException if the version is not positive or the ranges are not a valid layout
+   */
+  public static RoutingTable of(long version, List<RangeConfig> ranges) {
+    return new RoutingTable(version, ranges);
+  }
+
+  /**
+   * The first table of a new cluster, version 1: {@code splitPoints.size() + 1} ranges with ids 1, 2, …
+   * in key order, all at epoch 1. Chains are spread round-robin: the range at position {@code i}
+   * (0-based, id {@code i + 1}) has the chain {@code nodes[(i + j) % nodes.size()]} for {@code j = 0 …
+   * rf - 1} with slots {@code 0 … rf - 1}, head first, where {@code rf = min(replicationFactor,
+   * nodes.size())}. So the replicas of one range are on distinct nodes, and heads and tails are spread
+   * evenly.
+   *
+   * @param splitPoints the starts of all ranges but the first: non-empty keys, strictly increasing
+   * @param nodes the nodes to place on: non-empty, no empty name, no name twice
+   * @param replicationFactor at least 1; capped at the number of nodes
+   * @throws IllegalArgumentException if an argument breaks the rules above
+   */
+  public static RoutingTable initial(
+      List<byte[]> splitPoints, List<String> nodes, int replicationFactor) {
+    checkSplitPoints(splitPoints);
+    checkNodes(nodes);
+    if (replicationFactor < 1) {
+      throw new IllegalArgumentException(
+          "the replication factor must be at least 1, not " + replicationFactor);
+    }
+    int rf = Math.min(replicationFactor, nodes.size());
+    List<RangeConfig> ranges = new ArrayList<>(splitPoints.size() + 1);
+    for (int i = 0; i <= splitPoints.size(); i++) {
+      byte[] start = i == 0 ? Keys.unbounded() : splitPoints.get(i - 1);
+      byte[] end = i == splitPoints.size() ? Keys.unbounded() : splitPoints.get(i);
+      ranges.add(new RangeConfig(i + 1, start, end, 1, roundRobinChain(i, nodes, rf)));
+    }
+    return new RoutingTable(1, ranges);
+  }
+
+  /**
+   * Split points that cut the key space into {@code ranges} ranges spread evenly over the leading bytes
+   * of a key: for up to 256 ranges, one-byte keys {@code floor(i * 256 / ranges)} for {@code i = 1 …
+   * ranges - 1} (for 4 ranges: {@code 0x40, 0x80, 0xC0}); for 257 to 65536 ranges, two-byte keys
+   * {@code floor(i * 65536 / ranges)}, big-endian. This balances keys whose leading bytes are uniform
+   * (hashed keys, random binary keys); for printable keys use {@link #evenSplitPoints(String, String,
+   * int)}.
+   *
+   * @param ranges between 1 and 65536; 1 gives no split points
+   * @return strictly increasing, non-empty keys, ready for {@link #initial}
+   * @throws IllegalArgumentException if {@code ranges} is out of bounds
+   */
+  public static List<byte[]> evenSplitPoints(int ranges) {
+    if (ranges < 1 || ranges > 1 << 16) {
+      throw new IllegalArgumentException("ranges must be between 1 and 65536, not " + ranges);
+    }
+    int width = ranges <= 256 ? 1 : 2;
+    long space = 1L << (8 * width);
+    List<byte[]> points = new ArrayList<>(ranges - 1);
+    for (int i = 1; i < ranges; i++) {
+      points.add(bigEndian(i * space / ranges, width));
+    }
+    return List.copyOf(points);
+  }
+
+  /**
+   * Split points for printable keys: {@code prefix} followed by one character picked evenly from {@code
+   * alphabet}, i.e. {@code prefix + alphabet[floor(i * alphabet.length() / ranges)]} for {@code i = 1 …
+   * ranges - 1}. For example {@code evenSplitPoints("user", "0123456789", 5)} gives {@code user2, user4,
+   * user6, user8}, which balances YCSB's {@code user<digits>} keys. Keys before {@code prefix} fall in
+   * the first range and keys after {@code prefix}'s subtree in the last.
+   *
+   * @param prefix the common prefix of the keys, ASCII, possibly empty
+   * @param alphabet the characters that follow the prefix, ASCII, in strictly increasing order
+   * @param ranges between 1 and {@code alphabet.length()}
+   * @return strictly increasing, non-empty keys, ready for {@link #initial}
+   * @throws IllegalArgumentException if an argument breaks the rules above
+   */
+  public static List<byte[]> evenSplitPoints(String prefix, String alphabet, int ranges) {
+    checkAscii(prefix, "prefix");
+    checkAlphabet(alphabet);
+    if (ranges < 1 || ranges > alphabet.length()) {
+      throw new IllegalArgumentException(
+          "ranges must be between 1 and " + alphabet.length() + " (the alphabet's size), not "
+              + ranges);
+    }
+    List<byte[]> points = new ArrayList<>(ranges - 1);
+    for (int i = 1; i < ranges; i++) {
+      char c = alphabet.charAt((int) ((long) i * alphabet.length() / ranges));
+      points.add((prefix + c).getBytes(StandardCharsets.US_ASCII));
+    }
+    return List.copyOf(points);
+  }
+
+  /** The version: positive, raised by one with every change. */
+  public long version() {
+    return version;
+  }
+
+  /** All ranges, sorted by start, covering the whole key space; an immutable list. */
+  public List<RangeConfig> ranges() {
+    return ranges;
+  }
+
+  /** The number of ranges, at least 1. */
+  public int size() {
+    return ranges.size();
+  }
+
+  /**
+   * The range that holds {@code key}: the one with the greatest start not after the key. Never fails for a
+   * non-null key, because the table covers the whole key space. O(log n).
+   *
+   * @throws IllegalArgumentException if {@code key} is null
+   */
+  public RangeConfig lookup(byte[] key) {
+    if (key == null) {
+      throw new IllegalArgumentException("key is missing");
+    }
+    return ranges.get(floorIndex(key, true));
+  }
+
+  /** The range with id {@code rangeId}, or empty if this table has none. */
+  public Optional<RangeConfig> range(long rangeId) {
+    Integer i = indexById.get(rangeId);
+    return i == null ? Optional.empty() : Optional.of(ranges.get(i));
+  }
+
+  /**
+   * The ranges that intersect {@code [from, to)}, in key order (an empty {@code from} is the start of the
+   * key space, an empty {@code to} is open). Empty for an empty interval ({@code from == to}). O(log n + k)
+   * for k ranges returned; the list is immutable.
+   *
+   * @throws IllegalArgumentException if a bound is null or {@code from > to} with {@code to} bounded
+   */
+  public List<RangeConfig> covering(byte[] from, byte[] to) {
+    Intervals.check(from, to);
+    if (Intervals.isEmpty(from, to)) {
+      return List.of();
+    }
+    int first = floorIndex(from, true);
+    int last = to.length == 0 ? ranges.size() - 1 : floorIndex(to, false);
+    return ranges.subList(first, last + 1);
+  }
+
+  /**
+   * A table with one range's configuration replaced (a chain change), at version + 1.
+   *
+   * @param updated a range of this table (by id) with the same interval and a higher epoch
+   * @throws IllegalArgumentException if the range is unknown, its interval differs, or its epoch is not
+   *     higher than the current one
+   */
+  public RoutingTable withRange(RangeConfig updated) {
+    if (updated == null) {
+      throw new IllegalArgumentException("updated range is missing");
+    }
+    RangeConfig current = range(updated.rangeId()).orElseThrow(() -> new IllegalArgumentException(
+        "table version " + version + " has no range " + updated.rangeId()));
+    checkSameInterval(current, updated);
+    if (updated.epoch() <= current.epoch()) {
+      throw new IllegalArgumentException(
+          "range " + updated.rangeId() + " is at epoch " + current.epoch()
+              + "; an update needs a higher epoch, not " + updated.epoch());
+    }
+    List<RangeConfig> next = new ArrayList<>(ranges);
+    next.set(indexById.get(updated.rangeId()), updated);
+    return new RoutingTable(version + 1, next);
+  }
+
+  /**
+   * A table with a whole new layout (after splits, merges or moves), at version + 1. Besides the layout
+   * rules of the class comment, a range id that stays must not go back in epoch, and if its configuration
+   * changed its epoch must be higher: a {@code (rangeId, epoch)} pair always names one configuration.
+   *
+   * @param newRanges sorted by start, covering the whole key space exactly once
+   * @throws IllegalArgumentException if the layout is invalid or an epoch does not move forward
+   */
+  public RoutingTable withRanges(List<RangeConfig> newRanges) {
+    RoutingTable next = new RoutingTable(version + 1, newRanges);
+    Layout.checkEpochsMoveForward(ranges, next.ranges);
+    return next;
+  }
+
+  /**
+   * True when this table's version is higher than {@code other}'s (non-null), i.e. a gateway holding
+   * {@code other} should take this one.
+   */
+  public boolean isNewerThan(RoutingTable other) {
+    return version > other.version;
+  }
+
+  /** Equal when the versions and all ranges (ids, intervals, epochs, chains) are equal. */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RoutingTable t && version == t.version && ranges.equals(t.ranges);
+  }
+
+  /** Consistent with {@link #equals}. */
+  @Override
+  public int hashCode() {
+    return Long.hashCode(version) * 31 + ranges.hashCode();
+  }
+
+  /** The version followed by every range in key order: {@code RoutingTable v<version> [<range>, …]}. */
+  @Override
+  public String toString() {
+    return "RoutingTable v" + version + " " + ranges;
+  }
+
+  /**
+   * The index of the last range whose start is before {@code key} ({@code inclusive}: not after it).
+   * Relies on the first start being the empty key, which is before every non-empty key.
+   */
+  private int floorIndex(byte[] key, boolean inclusive) {
+    int lo = 0;
+    int hi = ranges.size() - 1;
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      int cmp = Keys.compare(ranges.get(mid).start(), key);
+      if (cmp < 0 || (inclusive && cmp == 0)) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  }
+
+  private static Map<Long, Integer> indexById(List<RangeConfig> ranges) {
+    Map<Long, Integer> byId = new HashMap<>();
+    for (int i = 0; i < ranges.size(); i++) {
+      byId.put(ranges.get(i).rangeId(), i);
+    }
+    return Map.copyOf(byId);
+  }
+
+  private static void checkSameInterval(RangeConfig current, RangeConfig updated) {
+    if (Keys.compare(current.start(), updated.start()) != 0
+        || Keys.compare(current.end(), updated.end()) != 0) {
+      throw new IllegalArgumentException(
+          "range " + updated.rangeId() + " cannot change its interval in withRange (use withRanges): "
+              + current + " -> " + updated);
+    }
+  }
+
+  private static List<Replica> roundRobinChain(int position, List<String> nodes, int rf) {
+    List<Replica> chain = new ArrayList<>(rf);
+    for (int j = 0; j < rf; j++) {
+      chain.add(new Replica(j, nodes.get((position + j) % nodes.size())));
+    }
+    return chain;
+  }
+
+  private static void checkSplitPoints(List<byte[]> splitPoints) {
+    if (splitPoints == null) {
+      throw new IllegalArgumentException("split points are missing (use an empty list for one range)");
+    }
+    for (int i = 0; i < splitPoints.size(); i++) {
+      byte[] point = splitPoints.get(i);
+      if (point == null || point.length == 0) {
+        throw new IllegalArgumentException(
+            "split point " + i + " is empty; only the first range starts at the empty key");
+      }
+      if (i > 0 && Keys.compare(splitPoints.get(i - 1), point) >= 0) {
+        throw new IllegalArgumentException(
+            "split points must be strictly increasing: '" + Keys.printable(splitPoints.get(i - 1))
+                + "' is not before '" + Keys.printable(point) + "'");
+      }
+    }
+  }
+
+  private static void checkNodes(List<String> nodes) {
+    if (nodes == null || nodes.isEmpty()) {
+      throw new IllegalArgumentException("at least one node is needed to place ranges");
+    }
+    Set<String> seen = new HashSet<>();
+    for (String node : nodes) {
+      if (node == null || node.isEmpty()) {
+        throw new IllegalArgumentException("a node name is empty");
+      }
+      if (!seen.add(node)) {
+        throw new IllegalArgumentException("node " + node + " is listed twice");
+      }
+    }
+  }
+
+  private static void checkAscii(String s, String what) {
+    if (s == null) {
+      throw new IllegalArgumentException(what + " is missing");
+    }
+    if (!s.chars().allMatch(c -> c < 0x80)) {
+      throw new IllegalArgumentException(what + " must be ASCII: " + s);
+    }
+  }
+
+  private static void checkAlphabet(String alphabet) {
+    checkAscii(alphabet, "alphabet");
+    if (alphabet.isEmpty()) {
+      throw new IllegalArgumentException("alphabet is empty");
+    }
+    for (int i = 1; i < alphabet.length(); i++) {
+      if (alphabet.charAt(i - 1) >= alphabet.charAt(i)) {
+        throw new IllegalArgumentException(
+            "alphabet must be in strictly increasing order: '" + alphabet.charAt(i - 1)
+                + "' is not before '" + alphabet.charAt(i) + "'");
+      }
+    }
+  }
+
+  private static byte[] bigEndian(long value, int width) {
+    byte[] out = new byte[width];
+    for (int i = width - 1; i >= 0; i--) {
+      out[i] = (byte) value;
+      value >>>= 8;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,175 @@
+package dev.junction.sharding.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.core.WriteResult;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.store.KeyValue;
+import dev.junction.store.Keys;
+import dev.junction.store.Versioned;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Three nodes in one JVM: the vertical slice through real ActorSystems on loopback. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClusterTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  @TempDir static Path dir;
+  TestCluster cluster;
+  final AtomicLong requests = new AtomicLong();
+
+  @BeforeAll
+  void start() {
+    cluster = TestCluster.start(3, dir, "junction.cluster.split-points = [\"d\", \"k\", \"r\"]");
+  }
+
+  @AfterAll
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String s(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  private ReplicaActor.Reply await(java.util.concurrent.CompletionStage<ReplicaActor.Reply> r) throws Exception {
+    return r.toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  private RequestId id() {
+    return new RequestId("test", requests.incrementAndGet());
+  }
+
+  private ReplicaActor.Reply put(int gateway, String key, String value) throws Exception {
+    return await(cluster.router(gateway).write(id(), new WriteOp.Put(b(key), b(value)), T));
+  }
+
+  private Versioned get(int gateway, String key) throws Exception {
+    ReplicaActor.Reply r = await(cluster.router(gateway).get(b(key), T));
+    return assertInstanceOf(ReplicaActor.Value.class, r, r.toString()).value();
+  }
+
+  @Test
+  void theTableHasFourRangesOfThreeReplicasOnDistinctNodes() {
+    List<RangeConfig> ranges = cluster.table().ranges();
+    assertEquals(4, ranges.size());
+    for (RangeConfig r : ranges) {
+      assertEquals(3, r.chain().size());
+      assertEquals(3, r.chain().stream().map(Replica::node).distinct().count());
+    }
+    for (int i = 0; i < 3; i++) {
+      assertEquals(cluster.table(), cluster.node(i).tables().current(), "node " + i + " has the same table");
+    }
+  }
+
+  @Test
+  void aWriteThroughOneGatewayIsReadThroughAnother() throws Exception {
+    ReplicaActor.Reply w = put(0, "apple", "red");
+    WriteResult.Written written =
+        assertInstanceOf(WriteResult.Written.class, assertInstanceOf(ReplicaActor.WriteDone.class, w).result());
+    for (int g = 0; g < 3; g++) {
+      Versioned v = get(g, "apple");
+      assertEquals("red", s(v.value()));
+      assertEquals(written.seq(), v.seq());
+    }
+    await(cluster.router(2).write(id(), new WriteOp.Delete(b("apple")), T));
+    assertEquals(null, get(1, "apple"));
+  }
+
+  @Test
+  void scansAcrossRangesComeBackSortedAndComplete() throws Exception {
+    TreeSet<String> keys = new TreeSet<>();
+    List<CompletableFuture<ReplicaActor.Reply>> writes = new ArrayList<>();
+    for (char c = 'a'; c <= 'z'; c++) {
+      for (int i = 0; i < 4; i++) {
+        String key = "scan-" + c + i;
+        key = c + key;
+        keys.add(key);
+        writes.add(cluster.router(i % 3).write(id(), new WriteOp.Put(b(key), b("v" + key)), T).toCompletableFuture());
+      }
+    }
+    for (CompletableFuture<ReplicaActor.Reply> w : writes) {
+      assertInstanceOf(ReplicaActor.WriteDone.class, w.get(20, TimeUnit.SECONDS));
+    }
+    ReplicaActor.Reply r = await(cluster.router(1).scan(b("b"), b("y"), 1000, T));
+    List<String> got = assertInstanceOf(ReplicaActor.Entries.class, r).entries().stream().map(kv -> s(kv.key())).toList();
+    assertEquals(new ArrayList<>(new TreeSet<>(got)), got, "in key order, no duplicates");
+    List<String> ours = got.stream().filter(k -> k.contains("scan-")).toList(); // other tests share the cluster
+    assertEquals(new ArrayList<>(keys.subSet("b", "y")), ours, "every key of [b, y), across four ranges");
+
+    ReplicaActor.Reply limited = await(cluster.router(2).scan(b("c"), Keys.unbounded(), 10, T));
+    List<KeyValue> first10 = assertInstanceOf(ReplicaActor.Entries.class, limited).entries();
+    assertEquals(new ArrayList<>(keys.tailSet("c")).subList(0, 10), first10.stream().map(kv -> s(kv.key())).toList());
+    assertEquals("v" + s(first10.get(0).key()), s(first10.get(0).value()));
+  }
+
+  @Test
+  void compareAndSetAppliesOnlyWhenTheExpectationHolds() throws Exception {
+    ReplicaActor.Reply created = await(cluster.router(0).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-1")), T));
+    WriteResult.CasDone c = (WriteResult.CasDone) ((ReplicaActor.WriteDone) created).result();
+    assertTrue(c.applied());
+    ReplicaActor.Reply again = await(cluster.router(1).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-2")), T));
+    WriteResult.CasDone refused = (WriteResult.CasDone) ((ReplicaActor.WriteDone) again).result();
+    assertFalse(refused.applied());
+    assertEquals("owner-1", s(refused.current().value()));
+    ReplicaActor.Reply swap =
+        await(cluster.router(2).write(id(), new WriteOp.Cas(b("lock"), b("owner-1"), b("owner-2")), T));
+    assertTrue(((WriteResult.CasDone) ((ReplicaActor.WriteDone) swap).result()).applied());
+    assertEquals("owner-2", s(get(0, "lock").value()));
+  }
+
+  @Test
+  void aRetriedWriteWithTheSameRequestIdAppliesOnce() throws Exception {
+    RequestId same = id();
+    ReplicaActor.Reply first = await(cluster.router(0).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
+    ReplicaActor.Reply retry = await(cluster.router(1).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
+    assertEquals(first, retry, "the retry gets the first answer, not 'already present'");
+  }
+
+  @Test
+  void concurrentWritersOfOneKeyLeaveEveryReplicaIdentical() throws Exception {
+    List<CompletableFuture<ReplicaActor.Reply>> writes = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      writes.add(cluster.router(i % 3).write(id(), new WriteOp.Put(b("hot"), b("w" + i)), T).toCompletableFuture());
+    }
+    long lastSeq = 0;
+    for (CompletableFuture<ReplicaActor.Reply> w : writes) {
+      ReplicaActor.WriteDone done = assertInstanceOf(ReplicaActor.WriteDone.class, w.get(30, TimeUnit.SECONDS));
+      lastSeq = Math.max(lastSeq, ((WriteResult.Written) done.result()).seq());
+    }
+    RangeConfig range = cluster.table().lookup(b("hot"));
+    Versioned atTail = cluster.nodeOf(range.tail()).store().get(b("hot")).orElseThrow();
+    assertEquals(lastSeq, atTail.seq(), "the tail holds the last committed write");
+    for (Replica r : range.chain()) {
+      Versioned v = cluster.nodeOf(r).store().get(b("hot")).orElseThrow();
+      assertEquals(atTail, v, "replica " + r + " equals the tail");
+      assertArrayEquals(atTail.value(), v.value());
+    }
+  }
+}

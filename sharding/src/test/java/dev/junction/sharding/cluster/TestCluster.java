@@ -1,0 +1,154 @@
+package dev.junction.sharding.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.routing.RoutingTable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The one in-JVM cluster helper of Junction's tests: N nodes (real ActorSystems on 127.0.0.1, each with
+ * its own store in a temporary directory) that form a cluster, with the controller's table published and
+ * every replica serving where the table places it. Tests reach each node's router (gateway) and store.
+ */
+public final class TestCluster implements AutoCloseable {
+  private final List<ClusterNode> nodes = new ArrayList<>();
+  private final Path dir;
+
+  private TestCluster(Path dir) {
+    this.dir = dir;
+  }
+
+  /**
+   * Starts {@code n} nodes under {@code dir} and waits (at most a minute) until every range's chain is
+   * serving. {@code extra} is HOCON layered over the defaults (e.g. split points, routing mode).
+   */
+  public static TestCluster start(int n, Path dir, String extra) {
+    TestCluster cluster = new TestCluster(dir);
+    try {
+      for (int i = 0; i < n; i++) {
+        cluster.nodes.add(ClusterNode.start(config(dir, i, n, extra)));
+      }
+      for (ClusterNode node : cluster.nodes) {
+        node.join(cluster.nodes.get(0).address());
+      }
+      cluster.awaitServing(Duration.ofSeconds(60));
+      return cluster;
+    } catch (RuntimeException | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  static Config config(Path dir, int index, int n, String extra) {
+    return ConfigFactory.parseString(extra)
+        .withFallback(
+            ConfigFactory.parseMap(
+                Map.of(
+                    "junction.store.directory", dir.resolve("node" + index).resolve("store").toString(),
+                    "junction.store.initial-map-size", "16MiB",
+                    "junction.store.durability", "replicated",
+                    "junction.cluster.min-nodes", Integer.toString(n),
+                    "pekko.remote.artery.canonical.port", "0",
+                    "pekko.cluster.distributed-data.durable.lmdb.dir",
+                        dir.resolve("node" + index).resolve("ddata").toString())));
+  }
+
+  public ClusterNode node(int i) {
+    return nodes.get(i);
+  }
+
+  public int size() {
+    return nodes.size();
+  }
+
+  public Router router(int i) {
+    return nodes.get(i).router();
+  }
+
+  /** The routing table as node 0 sees it. */
+  public RoutingTable table() {
+    return nodes.get(0).tables().current();
+  }
+
+  /** The node that hosts {@code replica} of {@code range}. */
+  public ClusterNode nodeOf(Replica replica) {
+    for (ClusterNode n : nodes) {
+      if (n.address().toString().equals(replica.node())) {
+        return n;
+      }
+    }
+    throw new IllegalStateException("no node " + replica.node());
+  }
+
+  /** Waits until every node has the table and every replica of every range serves on its node. */
+  public void awaitServing(Duration timeout) {
+    await(timeout, "every node holds the routing table", () -> nodes.stream().allMatch(n -> n.tables().find().isPresent()));
+    await(timeout, "every replica serving on its node", this::allServing);
+  }
+
+  private boolean allServing() {
+    RoutingTable table = table();
+    List<CompletionStage<ReplicaActor.Status>> asks = new ArrayList<>();
+    for (RangeConfig range : table.ranges()) {
+      for (Replica r : range.chain()) {
+        asks.add(
+            nodes.get(0).replicas().replica(range.replicaId(r.slot()))
+                .ask(ReplicaActor.GetStatus::new, Duration.ofSeconds(2)));
+      }
+    }
+    try {
+      for (CompletionStage<ReplicaActor.Status> a : asks) {
+        ReplicaActor.Status s = a.toCompletableFuture().get();
+        if (!s.serving()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Waits for a condition with a deadline, failing with a dump of the cluster's state. */
+  public void await(Duration timeout, String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n" + dump());
+      }
+      try {
+        Thread.sleep(50); // polling interval of a deadline wait
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted", e);
+      }
+    }
+  }
+
+  /** What each node knows, for failure messages. */
+  public String dump() {
+    StringBuilder sb = new StringBuilder("cluster under " + dir + ":\n");
+    for (int i = 0; i < nodes.size(); i++) {
+      ClusterNode n = nodes.get(i);
+      sb.append("  node ").append(i).append(' ').append(n.address()).append(" table ")
+          .append(n.tables().find().map(RoutingTable::toString).orElse("none")).append('\n');
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close();
+    }
+  }
+}
