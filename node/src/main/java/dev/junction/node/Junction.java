@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "junction 0.1.0-SNAPSHOT",
     description = "Junction: a distributed, strongly consistent key-value store for flash storage.",
-    subcommands = {StoreDemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LocalCommand.class,
+      NodeCommand.class,
+      StoreDemoCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Junction implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -50,7 +50,9 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   /**
-   * Starts a node. {@code config} holds at least {@code junction.store.directory}; Pekko's
+   * Starts a node. {@code config} holds what the caller sets, without the libraries' reference defaults
+   * (Junction's Pekko settings, {@code junction-cluster.conf}, go between the two); at least
+   * {@code junction.store.directory}. Pekko's
    * {@code pekko.cluster.seed-nodes} (or a later {@link #join}) makes it find the others. The distributed
    * data of the node is kept under the store directory's parent, in {@code ddata}.
    */

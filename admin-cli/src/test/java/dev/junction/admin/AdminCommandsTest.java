@@ -1,0 +1,105 @@
+package dev.junction.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.ByteString;
+import dev.junction.client.fake.FakeAdmin;
+import dev.junction.client.fake.FakeServer;
+import dev.junction.client.fake.FakeStore;
+import dev.junction.client.proto.ClusterStatusResponse;
+import dev.junction.client.proto.Member;
+import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.ReplicaInfo;
+import dev.junction.client.proto.RoutingTableResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** ranges and status against a fake endpoint on loopback. */
+class AdminCommandsTest {
+  private final FakeServer server = FakeServer.onLoopback(new FakeStore());
+  private final Ctl ctl = Ctl.at(server.endpoint());
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  @Test
+  void rangesPrintsTheRoutingTableAligned() {
+    String expected =
+        """
+        routing table version 7, 2 range(s)
+        RANGE  START  END   EPOCH  CHAIN (head → tail)
+        1      -inf   m     3      0@pekko://junction@127.0.0.1:25520 (head) → 1@pekko://junction@127.0.0.1:25521 → 2@pekko://junction@127.0.0.1:25522 (tail)
+        2      m      +inf  1      0@pekko://junction@127.0.0.1:25521 (head) → 2@pekko://junction@127.0.0.1:25522 (tail)
+        """;
+
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("ranges"));
+  }
+
+  @Test
+  void rangesShowsBinaryBoundsEscapedOrInHex() {
+    server.admin().table(RoutingTableResponse.newBuilder()
+        .setVersion(1)
+        .addRanges(RangeInfo.newBuilder()
+            .setRangeId(10)
+            .setStart(ByteString.copyFrom(new byte[] {'k', 0x00}))
+            .setEnd(ByteString.copyFrom(new byte[] {(byte) 0x80}))
+            .setEpoch(2)
+            .addChain(ReplicaInfo.newBuilder().setSlot(0).setNode("n1")))
+        .build());
+
+    String text =
+        """
+        routing table version 1, 1 range(s)
+        RANGE  START  END   EPOCH  CHAIN (head → tail)
+        10     k\\x00  \\x80  2      0@n1 (head, tail)
+        """;
+    String hex =
+        """
+        routing table version 1, 1 range(s)
+        RANGE  START  END  EPOCH  CHAIN (head → tail)
+        10     6b00   80   2      0@n1 (head, tail)
+        """;
+    assertEquals(new Ctl.Result(0, text, ""), ctl.run("ranges"));
+    assertEquals(new Ctl.Result(0, hex, ""), ctl.run("ranges", "--hex"));
+  }
+
+  @Test
+  void statusPrintsTheMembersAndTheLeader() {
+    String expected =
+        """
+        answered by:    pekko://junction@127.0.0.1:25520
+        leader:         pekko://junction@127.0.0.1:25520
+        routing table:  version 7
+        members:        3
+
+        ADDRESS                           STATUS   REACHABLE  GRPC            ROLES
+        pekko://junction@127.0.0.1:25520  Up       yes        127.0.0.1:7070  storage  leader, answered
+        pekko://junction@127.0.0.1:25521  Up       yes        127.0.0.1:7071  storage
+        pekko://junction@127.0.0.1:25522  Leaving  NO         127.0.0.1:7072  storage
+        """;
+
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("status"));
+  }
+
+  @Test
+  void statusWithoutLeaderSaysNone() {
+    server.admin().status(ClusterStatusResponse.newBuilder()
+        .setSelf(FakeAdmin.NODE_B)
+        .addMembers(Member.newBuilder().setAddress(FakeAdmin.NODE_B).setStatus("Joining"))
+        .build());
+
+    String expected =
+        """
+        answered by:    pekko://junction@127.0.0.1:25521
+        leader:         (none)
+        routing table:  version 0
+        members:        1
+
+        ADDRESS                           STATUS   REACHABLE  GRPC  ROLES
+        pekko://junction@127.0.0.1:25521  Joining  NO         -     -      answered
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("status"));
+  }
+}

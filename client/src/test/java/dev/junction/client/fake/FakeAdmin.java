@@ -1,0 +1,108 @@
+package dev.junction.client.fake;
+
+import com.google.protobuf.ByteString;
+import dev.junction.client.proto.AdminGrpc;
+import dev.junction.client.proto.ClusterStatusRequest;
+import dev.junction.client.proto.ClusterStatusResponse;
+import dev.junction.client.proto.Member;
+import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.ReplicaInfo;
+import dev.junction.client.proto.RoutingTableRequest;
+import dev.junction.client.proto.RoutingTableResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * A fake {@code Admin} service answering with a fixed cluster status and routing table: by default
+ * {@link #SAMPLE_STATUS} and {@link #SAMPLE_TABLE}; both can be replaced.
+ */
+public final class FakeAdmin extends AdminGrpc.AdminImplBase {
+  /** Cluster address of the sample nodes a, b and c. */
+  public static final String NODE_A = "pekko://junction@127.0.0.1:25520";
+  /** Cluster address of sample node b. */
+  public static final String NODE_B = "pekko://junction@127.0.0.1:25521";
+  /** Cluster address of sample node c. */
+  public static final String NODE_C = "pekko://junction@127.0.0.1:25522";
+
+  /** Three members, a is self and leader, c is unreachable. */
+  public static final ClusterStatusResponse SAMPLE_STATUS =
+      ClusterStatusResponse.newBuilder()
+          .setSelf(NODE_A)
+          .setLeader(NODE_A)
+          .setTableVersion(7)
+          .addMembers(member(NODE_A, "Up", true, "127.0.0.1:7070"))
+          .addMembers(member(NODE_B, "Up", true, "127.0.0.1:7071"))
+          .addMembers(member(NODE_C, "Leaving", false, "127.0.0.1:7072"))
+          .build();
+
+  /** Two ranges split at "m": [-inf, m) on a, b, c and [m, +inf) on b, c. */
+  public static final RoutingTableResponse SAMPLE_TABLE =
+      RoutingTableResponse.newBuilder()
+          .setVersion(7)
+          .addRanges(range(1, "", "m", 3, replica(0, NODE_A), replica(1, NODE_B), replica(2, NODE_C)))
+          .addRanges(range(2, "m", "", 1, replica(0, NODE_B), replica(2, NODE_C)))
+          .build();
+
+  private volatile ClusterStatusResponse status = SAMPLE_STATUS;
+  private volatile RoutingTableResponse table = SAMPLE_TABLE;
+  private volatile Status failure;
+
+  /** Replaces the cluster status answered. */
+  public void status(ClusterStatusResponse status) {
+    this.status = status;
+  }
+
+  /** Replaces the routing table answered. */
+  public void table(RoutingTableResponse table) {
+    this.table = table;
+  }
+
+  /** Answers every call with {@code status} (null: serve normally again). */
+  public void failWith(Status status) {
+    this.failure = status;
+  }
+
+  @Override
+  public void clusterStatus(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
+    answer(status, out);
+  }
+
+  @Override
+  public void routingTable(RoutingTableRequest request, StreamObserver<RoutingTableResponse> out) {
+    answer(table, out);
+  }
+
+  private <T> void answer(T answer, StreamObserver<T> out) {
+    Status f = failure;
+    if (f != null) {
+      out.onError(f.asRuntimeException());
+      return;
+    }
+    out.onNext(answer);
+    out.onCompleted();
+  }
+
+  private static Member member(String address, String state, boolean reachable, String grpc) {
+    return Member.newBuilder()
+        .setAddress(address)
+        .setStatus(state)
+        .setReachable(reachable)
+        .setGrpcEndpoint(grpc)
+        .addRoles("storage")
+        .build();
+  }
+
+  private static ReplicaInfo replica(int slot, String node) {
+    return ReplicaInfo.newBuilder().setSlot(slot).setNode(node).build();
+  }
+
+  private static RangeInfo range(long id, String start, String end, long epoch, ReplicaInfo... chain) {
+    return RangeInfo.newBuilder()
+        .setRangeId(id)
+        .setStart(ByteString.copyFromUtf8(start))
+        .setEnd(ByteString.copyFromUtf8(end))
+        .setEpoch(epoch)
+        .addAllChain(java.util.List.of(chain))
+        .build();
+  }
+}

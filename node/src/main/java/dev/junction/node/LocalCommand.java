@@ -1,0 +1,176 @@
+package dev.junction.node;
+
+import dev.junction.client.JunctionClient;
+import dev.junction.client.JunctionException;
+import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.RoutingTableResponse;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code junction local}: a cluster of node processes on 127.0.0.1 (separate processes, so that one can be
+ * killed), with data under one folder. Prints {@code ready: HOST:PORT,...} once every range has a full
+ * chain that answers, and stops every node on Ctrl-C or SIGTERM.
+ */
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start a local cluster of node processes on 127.0.0.1 and wait until it serves.",
+      "Prints 'ready: HOST:PORT,...' (the gRPC endpoints) when every range has a full chain;",
+      "Ctrl-C or SIGTERM stops all nodes. Started again on the same --data, the data is still there.",
+      "Each node logs to DATA/node-N/node.log."
+    })
+final class LocalCommand implements Callable<Integer> {
+  @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes. Default: ${DEFAULT-VALUE}")
+  int nodes;
+
+  @Option(names = "--data", defaultValue = "data/local", description = "Data folder. Default: ${DEFAULT-VALUE}")
+  Path data;
+
+  @Option(names = "--port", defaultValue = "7070", description = "First gRPC port (node N uses port+N). Default: ${DEFAULT-VALUE}")
+  int port;
+
+  @Option(names = "--cluster-port", defaultValue = "25520", description = "First cluster port. Default: ${DEFAULT-VALUE}")
+  int clusterPort;
+
+  @Option(names = "--routing", defaultValue = "switch", description = "switch or server-driven. Default: ${DEFAULT-VALUE}")
+  String routing;
+
+  @Option(names = "--durability", defaultValue = "fsync", description = "fsync or replicated. Default: ${DEFAULT-VALUE}")
+  String durability;
+
+  @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for the cluster. Default: ${DEFAULT-VALUE}",
+      converter = DurationOption.class)
+  Duration timeout;
+
+  private final List<Process> children = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (nodes < 1 || nodes > 16) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--nodes must be 1 to 16");
+    }
+    Files.createDirectories(data);
+    List<String> endpoints = new ArrayList<>();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopAll();
+      stopped.countDown();
+    }, "junction-local-shutdown"));
+    for (int i = 0; i < nodes; i++) {
+      children.add(startNode(i));
+      endpoints.add("127.0.0.1:" + (port + i));
+    }
+    System.err.println("junction local: " + nodes + " nodes starting, data in " + data.toAbsolutePath());
+    if (!awaitReady(endpoints)) {
+      System.err.println("junction local: the cluster did not become ready within " + timeout
+          + "; see the logs in " + data.toAbsolutePath() + "/node-*/node.log");
+      stopAll();
+      return 1;
+    }
+    System.out.println("ready: " + String.join(",", endpoints));
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  private Process startNode(int i) throws IOException {
+    Path dir = data.resolve("node-" + i);
+    Files.createDirectories(dir);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Junction.class.getName());
+    cmd.add("node");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    env.put("JUNCTION_HOST", "127.0.0.1");
+    env.put("JUNCTION_GRPC_PORT", Integer.toString(port + i));
+    env.put("JUNCTION_CLUSTER_PORT", Integer.toString(clusterPort + i));
+    env.put("JUNCTION_DATA_DIR", dir.toAbsolutePath().toString());
+    env.put("JUNCTION_SEED_NODES", "127.0.0.1:" + clusterPort);
+    env.put("JUNCTION_MIN_NODES", Integer.toString(nodes));
+    env.put("JUNCTION_ROUTING", routing);
+    env.put("JUNCTION_DURABILITY", durability);
+    env.putIfAbsent("JUNCTION_LOG_LEVEL", "INFO");
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()));
+    Process p = pb.start();
+    System.err.println("junction local: node " + i + " pid " + p.pid() + " gRPC 127.0.0.1:" + (port + i)
+        + " cluster 127.0.0.1:" + (clusterPort + i));
+    return p;
+  }
+
+  /** Every node answers with a table whose ranges all have full chains, and each range serves a read. */
+  private boolean awaitReady(List<String> endpoints) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int rf = Math.min(3, nodes);
+    while (System.nanoTime() < deadline) {
+      if (children.stream().anyMatch(p -> !p.isAlive())) {
+        System.err.println("junction local: a node exited during start-up; see its node.log");
+        return false;
+      }
+      if (ready(endpoints, rf)) {
+        return true;
+      }
+      Thread.sleep(250); // polling interval of a deadline wait
+    }
+    return false;
+  }
+
+  private static boolean ready(List<String> endpoints, int rf) {
+    for (String endpoint : endpoints) {
+      try (JunctionClient client =
+          JunctionClient.builder().endpoints(endpoint).deadline(Duration.ofSeconds(2)).build()) {
+        RoutingTableResponse table = client.routingTable();
+        for (RangeInfo r : table.getRangesList()) {
+          if (r.getChainCount() < rf) {
+            return false;
+          }
+          byte[] probe = r.getStart().isEmpty() ? new byte[] {0} : r.getStart().toByteArray();
+          client.get(probe);
+        }
+      } catch (JunctionException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void stopAll() {
+    for (Process p : children) {
+      p.destroy(); // SIGTERM: the node leaves the cluster and closes its store
+    }
+    for (Process p : children) {
+      try {
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  /** Parses 120s / 2m / 500ms. */
+  static final class DurationOption implements picocli.CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return com.typesafe.config.ConfigFactory.parseString("d = " + value).getDuration("d");
+    }
+  }
+}

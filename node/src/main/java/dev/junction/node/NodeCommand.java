@@ -1,0 +1,45 @@
+package dev.junction.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.File;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code junction node}: one storage node, configured by a HOCON file and {@code JUNCTION_*} variables. */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run one storage node in the foreground until SIGTERM or Ctrl-C (which leaves the cluster gracefully).",
+      "Configuration: --config FILE (HOCON) over the defaults; environment variables override both:",
+      "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
+      "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
+      "  JUNCTION_MIN_NODES, JUNCTION_REPLICATION_FACTOR, JUNCTION_DURABILITY (fsync|replicated),",
+      "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT."
+    })
+final class NodeCommand implements Callable<Integer> {
+  @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")
+  File config;
+
+  @Override
+  public Integer call() throws Exception {
+    Config base = ConfigFactory.defaultOverrides().withFallback(ConfigFactory.defaultApplication());
+    if (config != null) {
+      if (!config.isFile()) {
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(this), "--config " + config + " is not a readable file");
+      }
+      base = ConfigFactory.defaultOverrides().withFallback(ConfigFactory.parseFile(config)).withFallback(base);
+    }
+    JunctionNode node = JunctionNode.start(base);
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "junction-node-shutdown"));
+    System.out.println(
+        "node " + node.cluster().address() + " serving gRPC on " + node.settings().host() + ":" + node.grpcPort()
+            + ", data in " + node.settings().dataDir().toAbsolutePath());
+    System.out.flush();
+    node.awaitTermination();
+    return 0;
+  }
+}

@@ -1,0 +1,200 @@
+package dev.junction.node.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.core.WriteResult;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.client.proto.CompareAndSetRequest;
+import dev.junction.client.proto.CompareAndSetResponse;
+import dev.junction.client.proto.DeleteRequest;
+import dev.junction.client.proto.DeleteResponse;
+import dev.junction.client.proto.GetRequest;
+import dev.junction.client.proto.GetResponse;
+import dev.junction.client.proto.KeyValue;
+import dev.junction.client.proto.KvGrpc;
+import dev.junction.client.proto.PutRequest;
+import dev.junction.client.proto.PutResponse;
+import dev.junction.client.proto.RequestHeader;
+import dev.junction.client.proto.ScanRequest;
+import dev.junction.client.proto.ScanResponse;
+import dev.junction.sharding.cluster.Router;
+import dev.junction.store.Keys;
+import dev.junction.store.Versioned;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * {@code junction.v1.Kv} on a node: checks the request, hands it to the node's router (the switch), and
+ * turns the answer into the API's response or status. Never blocks a gRPC thread.
+ */
+public final class KvService extends KvGrpc.KvImplBase {
+  /** Entries per scan response message. */
+  static final int PAGE = 256;
+  static final int DEFAULT_SCAN_LIMIT = 1000;
+  static final int MAX_SCAN_LIMIT = 10_000;
+
+  private final Router router;
+  private final Duration requestTimeout;
+  private final int maxValueBytes;
+
+  public KvService(Router router, Duration requestTimeout, int maxValueBytes) {
+    this.router = router;
+    this.requestTimeout = requestTimeout;
+    this.maxValueBytes = maxValueBytes;
+  }
+
+  @Override
+  public void put(PutRequest req, StreamObserver<PutResponse> out) {
+    if (!checkKey(req.getKey(), out) || !checkValue(req.getValue(), out)) {
+      return;
+    }
+    WriteOp op = new WriteOp.Put(req.getKey().toByteArray(), req.getValue().toByteArray());
+    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+        done -> PutResponse.newBuilder().setSeq(seq(done)).build());
+  }
+
+  @Override
+  public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out) {
+    if (!checkKey(req.getKey(), out)) {
+      return;
+    }
+    WriteOp op = new WriteOp.Delete(req.getKey().toByteArray());
+    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+        done -> DeleteResponse.newBuilder().setSeq(seq(done)).build());
+  }
+
+  @Override
+  public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out) {
+    if (!checkKey(req.getKey(), out) || !checkValue(req.getNewValue(), out)) {
+      return;
+    }
+    byte[] expected;
+    switch (req.getExpectedCase()) {
+      case EXPECTED_VALUE -> expected = req.getExpectedValue().toByteArray();
+      case EXPECT_ABSENT -> expected = null;
+      default -> {
+        out.onError(Replies.invalid("compare-and-set needs expected_value or expect_absent"));
+        return;
+      }
+    }
+    WriteOp op = new WriteOp.Cas(req.getKey().toByteArray(), expected, req.getNewValue().toByteArray());
+    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+        done -> {
+          WriteResult.CasDone cas = (WriteResult.CasDone) ((ReplicaActor.WriteDone) done).result();
+          CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied());
+          if (cas.current() != null) {
+            b.setFound(true).setCurrentValue(ByteString.copyFrom(cas.current().value())).setSeq(cas.current().seq());
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void get(GetRequest req, StreamObserver<GetResponse> out) {
+    if (!checkKey(req.getKey(), out)) {
+      return;
+    }
+    answer(router.get(req.getKey().toByteArray(), timeout()), out, false,
+        reply -> {
+          Versioned v = ((ReplicaActor.Value) reply).value();
+          return v == null
+              ? GetResponse.newBuilder().setFound(false).build()
+              : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).setSeq(v.seq()).build();
+        });
+  }
+
+  @Override
+  public void scan(ScanRequest req, StreamObserver<ScanResponse> out) {
+    byte[] from = req.getStart().toByteArray();
+    byte[] to = req.getEnd().toByteArray();
+    if (from.length > Keys.MAX_KEY_BYTES || to.length > Keys.MAX_KEY_BYTES) {
+      out.onError(Replies.invalid("scan bounds are keys: at most " + Keys.MAX_KEY_BYTES + " bytes"));
+      return;
+    }
+    if (to.length > 0 && Keys.compare(from, to) > 0) {
+      out.onError(Replies.invalid("scan start " + Keys.printable(from) + " is after its end " + Keys.printable(to)));
+      return;
+    }
+    int limit = req.getLimit() == 0 ? DEFAULT_SCAN_LIMIT : req.getLimit();
+    if (limit < 0 || limit > MAX_SCAN_LIMIT) {
+      out.onError(Replies.invalid("scan limit must be 1 to " + MAX_SCAN_LIMIT + " (0 for " + DEFAULT_SCAN_LIMIT + ")"));
+      return;
+    }
+    router.scan(from, to, limit, timeout()).whenComplete((reply, error) -> {
+      if (error != null) {
+        out.onError(Replies.failure(error, false));
+      } else if (!(reply instanceof ReplicaActor.Entries entries)) {
+        out.onError(Replies.failure(reply));
+      } else {
+        List<dev.junction.store.KeyValue> all = entries.entries();
+        for (int i = 0; i < all.size(); i += PAGE) {
+          ScanResponse.Builder page = ScanResponse.newBuilder();
+          for (dev.junction.store.KeyValue kv : all.subList(i, Math.min(all.size(), i + PAGE))) {
+            page.addEntries(KeyValue.newBuilder()
+                .setKey(ByteString.copyFrom(kv.key()))
+                .setValue(ByteString.copyFrom(kv.value()))
+                .setSeq(kv.seq()));
+          }
+          out.onNext(page.build());
+        }
+        out.onCompleted();
+      }
+    });
+  }
+
+  private static long seq(ReplicaActor.Reply done) {
+    return ((WriteResult.Written) ((ReplicaActor.WriteDone) done).result()).seq();
+  }
+
+  private static RequestId id(RequestHeader h) {
+    return h.getClientId().isEmpty() ? null : new RequestId(h.getClientId(), h.getRequestId());
+  }
+
+  /** The client's deadline, if shorter than the node's request timeout. */
+  private Duration timeout() {
+    Deadline d = Context.current().getDeadline();
+    if (d == null) {
+      return requestTimeout;
+    }
+    long left = Math.max(1, d.timeRemaining(TimeUnit.MILLISECONDS));
+    return Duration.ofMillis(Math.min(left, requestTimeout.toMillis()));
+  }
+
+  private static <T> boolean checkKey(ByteString key, StreamObserver<T> out) {
+    if (key.size() < Keys.MIN_KEY_BYTES || key.size() > Keys.MAX_KEY_BYTES) {
+      out.onError(Replies.invalid("key is " + key.size() + " bytes; keys must be 1 to " + Keys.MAX_KEY_BYTES + " bytes"));
+      return false;
+    }
+    return true;
+  }
+
+  private <T> boolean checkValue(ByteString value, StreamObserver<T> out) {
+    if (value.size() > maxValueBytes) {
+      out.onError(Replies.invalid("value is " + value.size() + " bytes; values may be up to " + maxValueBytes + " bytes"));
+      return false;
+    }
+    return true;
+  }
+
+  private static <T> void answer(
+      CompletionStage<ReplicaActor.Reply> reply, StreamObserver<T> out, boolean write,
+      Function<ReplicaActor.Reply, T> onSuccess) {
+    reply.whenComplete((r, error) -> {
+      if (error != null) {
+        out.onError(Replies.failure(error, write));
+      } else if (r instanceof ReplicaActor.WriteDone || r instanceof ReplicaActor.Value) {
+        out.onNext(onSuccess.apply(r));
+        out.onCompleted();
+      } else {
+        out.onError(Replies.failure(r));
+      }
+    });
+  }
+}

@@ -1,0 +1,56 @@
+package dev.junction.node.grpc;
+
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.cluster.RouterUnavailableException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+/** How router answers and failures become the gRPC status codes the API promises. */
+final class Replies {
+  private Replies() {}
+
+  /** The status for an answer that is not the one a request hoped for. */
+  static StatusRuntimeException failure(ReplicaActor.Reply reply) {
+    if (reply instanceof ReplicaActor.Rejected r) {
+      return Status.UNAVAILABLE
+          .withDescription("the range cannot be served right now (" + r.reason() + " at epoch " + r.epoch() + "); retry")
+          .asRuntimeException();
+    }
+    if (reply instanceof ReplicaActor.Failed f) {
+      Status s =
+          switch (f.kind()) {
+            case STORE_FULL -> Status.RESOURCE_EXHAUSTED;
+            case INVALID -> Status.INVALID_ARGUMENT;
+            case INTERNAL -> Status.INTERNAL;
+          };
+      return s.withDescription(f.message()).asRuntimeException();
+    }
+    return Status.INTERNAL.withDescription("unexpected answer " + reply).asRuntimeException();
+  }
+
+  /** The status for a request that did not get an answer. */
+  static StatusRuntimeException failure(Throwable error, boolean write) {
+    Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (e instanceof StatusRuntimeException sre) {
+      return sre;
+    }
+    if (e instanceof RouterUnavailableException) {
+      return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+    }
+    if (e instanceof TimeoutException) {
+      return write
+          ? Status.DEADLINE_EXCEEDED
+              .withDescription("no answer in time: the write may or may not have been applied; "
+                  + "retry it with the same request header to apply it at most once")
+              .asRuntimeException()
+          : Status.UNAVAILABLE.withDescription("no answer in time; retry").asRuntimeException();
+    }
+    return Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException();
+  }
+
+  static StatusRuntimeException invalid(String message) {
+    return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+  }
+}
