@@ -2,6 +2,8 @@ package dev.junction.client;
 
 import com.google.protobuf.ByteString;
 import dev.junction.client.proto.AdminGrpc;
+import dev.junction.client.proto.ReplicaStatusRequest;
+import dev.junction.client.proto.ReplicaStatusResponse;
 import dev.junction.client.proto.ClusterStatusRequest;
 import dev.junction.client.proto.ClusterStatusResponse;
 import dev.junction.client.proto.CompareAndSetRequest;
@@ -280,6 +282,22 @@ public final class JunctionClient implements AutoCloseable {
     RoutingTableRequest request = RoutingTableRequest.getDefaultInstance();
     return unary(
         (channel, dl, o) -> admin(channel, dl).routingTable(request, o), (RoutingTableResponse r) -> r);
+  }
+
+  /**
+   * Every replica's own account of where it stands (node, role, epoch, progress).
+   *
+   * @throws JunctionException if the call failed
+   */
+  public ReplicaStatusResponse replicaStatus() {
+    return await(replicaStatusAsync());
+  }
+
+  /** Asynchronous {@link #replicaStatus}. */
+  public CompletableFuture<ReplicaStatusResponse> replicaStatusAsync() {
+    ReplicaStatusRequest request = ReplicaStatusRequest.getDefaultInstance();
+    return unary(
+        (channel, dl, o) -> admin(channel, dl).replicaStatus(request, o), (ReplicaStatusResponse r) -> r);
   }
 
   // ---- lifecycle ----

@@ -58,7 +58,7 @@ public final class JunctionNode implements AutoCloseable {
                       cluster.router(),
                       settings.requestTimeout(),
                       cluster.store().settings().maxValueBytes()))
-              .addService(new AdminService(cluster.system(), cluster.tables()))
+              .addService(new AdminService(cluster.system(), cluster.tables(), cluster.replicas()))
               .build()
               .start();
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.junction.node;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
 import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.ReplicaState;
 import dev.junction.client.proto.RoutingTableResponse;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -50,6 +51,17 @@ final class LocalCommand implements Callable<Integer> {
 
   @Option(names = "--durability", defaultValue = "fsync", description = "fsync or replicated. Default: ${DEFAULT-VALUE}")
   String durability;
+
+  @Option(names = "--ranges", defaultValue = "8", description = "Ranges of the first routing table. Default: ${DEFAULT-VALUE}")
+  int ranges;
+
+  @Option(names = "--split-prefix", defaultValue = "",
+      description = "Split the key space evenly after this prefix (with --split-alphabet), e.g. user.")
+  String splitPrefix;
+
+  @Option(names = "--split-alphabet", defaultValue = "",
+      description = "Characters the keys use after the prefix, e.g. 0123456789. Empty: split over the first byte.")
+  String splitAlphabet;
 
   @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for the cluster. Default: ${DEFAULT-VALUE}",
       converter = DurationOption.class)
@@ -106,6 +118,9 @@ final class LocalCommand implements Callable<Integer> {
     env.put("JUNCTION_MIN_NODES", Integer.toString(nodes));
     env.put("JUNCTION_ROUTING", routing);
     env.put("JUNCTION_DURABILITY", durability);
+    env.put("JUNCTION_RANGES", Integer.toString(ranges));
+    env.put("JUNCTION_SPLIT_PREFIX", splitPrefix);
+    env.put("JUNCTION_SPLIT_ALPHABET", splitAlphabet);
     env.putIfAbsent("JUNCTION_LOG_LEVEL", "INFO");
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()));
@@ -115,7 +130,6 @@ final class LocalCommand implements Callable<Integer> {
     return p;
   }
 
-  /** Every node answers with a table whose ranges all have full chains, and each range serves a read. */
   private boolean awaitReady(List<String> endpoints) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     int rf = Math.min(3, nodes);
@@ -132,17 +146,26 @@ final class LocalCommand implements Callable<Integer> {
     return false;
   }
 
+  /**
+   * Every node answers with a table whose ranges all have full chains, and every replica serves on the
+   * node the table places it on (so no shard is still moving, which would drop requests).
+   */
   private static boolean ready(List<String> endpoints, int rf) {
     for (String endpoint : endpoints) {
       try (JunctionClient client =
-          JunctionClient.builder().endpoints(endpoint).deadline(Duration.ofSeconds(2)).build()) {
+          JunctionClient.builder().endpoints(endpoint).deadline(Duration.ofSeconds(5)).build()) {
         RoutingTableResponse table = client.routingTable();
         for (RangeInfo r : table.getRangesList()) {
           if (r.getChainCount() < rf) {
             return false;
           }
-          byte[] probe = r.getStart().isEmpty() ? new byte[] {0} : r.getStart().toByteArray();
-          client.get(probe);
+        }
+        if (endpoint.equals(endpoints.get(0))) {
+          for (ReplicaState s : client.replicaStatus().getReplicasList()) {
+            if (!s.getServing() || !s.getRunningOn().equals(s.getNode())) {
+              return false;
+            }
+          }
         }
       } catch (JunctionException e) {
         return false;

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
       "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
       "  JUNCTION_MIN_NODES, JUNCTION_REPLICATION_FACTOR, JUNCTION_DURABILITY (fsync|replicated),",
-      "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT."
+      "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT,",
+      "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

@@ -63,6 +63,10 @@ public final class ChainReplica<R> {
   private final Map<Long, List<R>> waiting = new HashMap<>();
   private final DedupTable dedup = new DedupTable(256, 100_000);
 
+  /** Ticks seen, and the tick of the last sign of progress downstream (an ack, or a first send). */
+  private long ticks;
+  private long lastProgressTick;
+
   private ChainReplica(
       int slot,
       RangeConfig config,
@@ -289,6 +293,9 @@ public final class ChainReplica<R> {
     if (next.isEmpty() || lastForwarded >= lastPersisted) {
       return;
     }
+    if (lastForwarded <= committed) {
+      lastProgressTick = ticks; // nothing was waiting: the resend clock starts now
+    }
     NavigableMap<Long, LogEntry<R>> batch = log.subMap(lastForwarded, false, lastPersisted, true);
     if (!batch.isEmpty()) {
       out.messages.add(
@@ -363,10 +370,17 @@ public final class ChainReplica<R> {
     if (prev.isEmpty() || prev.get().slot() != f.fromSlot()) {
       return;
     }
+    boolean onlyDuplicates = true;
     for (LogEntry<R> e : f.entries()) {
       if (e.seq() > lastReceived) {
         early.put(e.seq(), e);
+        onlyDuplicates = false;
       }
+    }
+    if (onlyDuplicates && committed > 0) {
+      // The predecessor resends what this replica has: our acknowledgement was lost, repeat it.
+      out.messages.add(
+          new Output.Envelope<>(f.fromSlot(), new PeerMessage.Ack<>(config.epoch(), slot, committed)));
     }
     LogEntry<R> next;
     while ((next = early.remove(lastReceived + 1)) != null) {
@@ -384,6 +398,7 @@ public final class ChainReplica<R> {
     if (upTo <= committed) {
       return;
     }
+    lastProgressTick = ticks;
     for (LogEntry<R> e : log.headMap(upTo, true).values()) {
       answerWaiting(e, out);
     }
@@ -414,6 +429,38 @@ public final class ChainReplica<R> {
                 out.messages.add(
                     new Output.Envelope<>(
                         p.slot(), new PeerMessage.Hello<>(config.epoch(), slot, lastReceived))));
+  }
+
+  // ------------------------------------------------------------------------------------------ time
+
+  /** Ticks without progress after which unacknowledged entries are sent again. */
+  static final int RESEND_AFTER_TICKS = 3;
+
+  /**
+   * A clock tick (the shell sends one at a fixed interval). Messages can be lost (a shard moving between
+   * nodes drops what it buffered; a node restarts): when entries have been waiting for an
+   * acknowledgement for {@link #RESEND_AFTER_TICKS} ticks, they are sent to the successor again.
+   * Duplicates are harmless: the successor drops them and answers with its acknowledgement.
+   */
+  public Output<R> onTick() {
+    Output<R> out = new Output<>();
+    ticks++;
+    Optional<Replica> next = config.successor(slot);
+    if (next.isEmpty() || !isMember() || lastForwarded <= committed) {
+      lastProgressTick = ticks;
+      return out;
+    }
+    if (ticks - lastProgressTick >= RESEND_AFTER_TICKS) {
+      lastProgressTick = ticks;
+      NavigableMap<Long, LogEntry<R>> unacked = log.subMap(committed, false, lastForwarded, true);
+      if (!unacked.isEmpty()) {
+        out.messages.add(
+            new Output.Envelope<>(
+                next.get().slot(),
+                new PeerMessage.Forward<>(config.epoch(), slot, new ArrayList<>(unacked.values()))));
+      }
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------- configuration

@@ -16,6 +16,7 @@ import dev.junction.store.InvalidRequestException;
 import dev.junction.store.KeyValue;
 import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -41,7 +42,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
-      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, Persisted, PersistFailed {}
+      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, Persisted, PersistFailed, Tick {}
 
   /** A client write for the head, at the router's epoch of the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, ActorRef<Reply> replyTo)
@@ -63,6 +64,14 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /** The replica's clock (private): drives resending of unacknowledged entries. */
+  enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** How often a replica ticks. */
+  static final Duration TICK = Duration.ofMillis(200);
 
   /** A persist of the replica committed (private). */
   record Persisted(long seq) implements Command {}
@@ -125,7 +134,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   public static Behavior<Command> create(ReplicaId id, ReplicaStore store, ChainDirectory directory) {
-    return Behaviors.setup(ctx -> new ReplicaActor(ctx, id, store, directory));
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
+                  return new ReplicaActor(ctx, id, store, directory);
+                }));
   }
 
   @Override
@@ -139,6 +154,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(Persisted.class, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
         .build();
   }
 
@@ -225,6 +241,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
                 role(),
                 core == null ? 0 : core.lastPersisted(),
                 core == null ? 0 : core.committed()));
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    if (core != null) {
+      carry(core.onTick());
+    }
     return this;
   }
 

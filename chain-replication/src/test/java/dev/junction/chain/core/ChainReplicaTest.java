@@ -276,6 +276,34 @@ class ChainReplicaTest {
     assertEquals(2, restarted.committed());
   }
 
+  @Test
+  void lostForwardsAndAcksAreResentAfterSomeTicksWithoutProgress() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w", "k", "v");
+    sim.persist(0);
+    sim.network.clear(); // the forward to the middle is lost
+    for (int t = 1; t < ChainReplica.RESEND_AFTER_TICKS; t++) {
+      sim.apply(0, sim.replicas.get(0).onTick());
+      assertTrue(sim.network.isEmpty(), "no resend before the deadline");
+    }
+    sim.apply(0, sim.replicas.get(0).onTick());
+    assertEquals(1, sim.network.size(), "resent");
+    sim.deliver(0);
+    sim.persist(1);
+    sim.deliver(0);
+    sim.persist(2);
+    assertEquals(written(1), sim.onlyAnswer("w"));
+    sim.network.clear(); // the tail's acknowledgement is lost: the middle and head keep the entry
+    assertEquals(List.of(1L), sim.replicas.get(1).sentList());
+    for (int t = 0; t < ChainReplica.RESEND_AFTER_TICKS; t++) {
+      sim.apply(1, sim.replicas.get(1).onTick());
+    }
+    sim.settle(); // the tail sees a duplicate and repeats its acknowledgement
+    assertEquals(List.of(), sim.replicas.get(1).sentList());
+    assertEquals(List.of(), sim.replicas.get(0).sentList());
+    assertEquals(1, sim.answers.get("w").size(), "answered once");
+  }
+
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
   void randomInterleavingsLeaveIdenticalReplicasAndAnswerEveryWriteOnce(long seed) {

@@ -154,7 +154,10 @@ final class ChainSim {
     throw new AssertionError("the chain did not settle");
   }
 
-  /** Settles with a random order of commits and deliveries, duplicating some messages. */
+  /**
+   * Settles with a random order of commits and deliveries, duplicating some messages and losing others;
+   * when nothing is left to deliver but entries wait for acknowledgements, the clock ticks.
+   */
   void settleRandomly(Random random) {
     for (int step = 0; step < 100_000; step++) {
       List<Integer> withWork = new ArrayList<>();
@@ -164,11 +167,22 @@ final class ChainSim {
         }
       }
       if (withWork.isEmpty() && network.isEmpty()) {
-        return;
+        if (replicas.values().stream().allMatch(r -> r.sentList().isEmpty())) {
+          return;
+        }
+        for (int slot : List.copyOf(replicas.keySet())) {
+          apply(slot, replicas.get(slot).onTick());
+        }
+        continue;
       }
       if (!network.isEmpty() && (withWork.isEmpty() || random.nextBoolean())) {
         int i = random.nextInt(network.size());
-        if (random.nextInt(10) == 0) {
+        int fate = random.nextInt(20);
+        if (fate == 0) {
+          network.remove(i); // lost
+          continue;
+        }
+        if (fate == 1) {
           network.add(network.get(i)); // a duplicate delivery later
         }
         deliver(i);

@@ -13,7 +13,15 @@ import dev.junction.client.proto.RoutingTableRequest;
 import dev.junction.client.proto.RoutingTableResponse;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.TableHolder;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.client.proto.ReplicaState;
+import dev.junction.client.proto.ReplicaStatusRequest;
+import dev.junction.client.proto.ReplicaStatusResponse;
+import dev.junction.sharding.cluster.ReplicaSharding;
 import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,12 +32,46 @@ import org.apache.pekko.cluster.typed.Cluster;
 public final class AdminService extends AdminGrpc.AdminImplBase {
   static final String GRPC_ROLE = "grpc=";
 
+  private static final java.time.Duration STATUS_TIMEOUT = java.time.Duration.ofSeconds(2);
+
   private final ActorSystem<?> system;
   private final TableHolder tables;
+  private final ReplicaSharding replicas;
 
-  public AdminService(ActorSystem<?> system, TableHolder tables) {
+  public AdminService(ActorSystem<?> system, TableHolder tables, ReplicaSharding replicas) {
     this.system = system;
     this.tables = tables;
+    this.replicas = replicas;
+  }
+
+  @Override
+  public void replicaStatus(ReplicaStatusRequest req, StreamObserver<ReplicaStatusResponse> out) {
+    Optional<RoutingTable> table = tables.find();
+    if (table.isEmpty()) {
+      out.onError(Status.UNAVAILABLE.withDescription("no routing table yet: the cluster is still forming").asRuntimeException());
+      return;
+    }
+    List<CompletableFuture<ReplicaState>> asks = new ArrayList<>();
+    for (RangeConfig range : table.get().ranges()) {
+      for (Replica r : range.chain()) {
+        ReplicaState.Builder base =
+            ReplicaState.newBuilder().setRangeId(range.rangeId()).setSlot(r.slot()).setNode(r.node());
+        asks.add(
+            replicas.replica(range.replicaId(r.slot()))
+                .ask(ReplicaActor.GetStatus::new, STATUS_TIMEOUT)
+                .toCompletableFuture()
+                .handle((s, e) -> e != null ? base.setAnswered(false).build()
+                    : base.setAnswered(true).setRunningOn(s.node()).setServing(s.serving()).setRole(s.role())
+                        .setEpoch(s.epoch()).setLastPersisted(s.lastPersisted()).setCommitted(s.committed()).build()));
+      }
+    }
+    CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]))
+        .whenComplete((v, e) -> {
+          ReplicaStatusResponse.Builder b = ReplicaStatusResponse.newBuilder().setTableVersion(table.get().version());
+          asks.forEach(a -> b.addReplicas(a.join()));
+          out.onNext(b.build());
+          out.onCompleted();
+        });
   }
 
   @Override

@@ -1,0 +1,178 @@
+package dev.junction.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.client.CasResult;
+import dev.junction.client.Entry;
+import dev.junction.client.JunctionClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole product as a user runs it: {@code junction local} starts three node processes, the Java
+ * client writes and reads through their gRPC endpoints, SIGTERM stops every node, and a second start on
+ * the same data directory still has the data.
+ */
+class LocalClusterProcessTest {
+  private static final Pattern PID = Pattern.compile("node (\\d+) pid (\\d+)");
+
+  @TempDir Path dir;
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String s(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  /** A base port with {@code count} free ports after it. */
+  private static int freePorts(int count, Random random) throws IOException {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 20_000 + random.nextInt(30_000);
+      List<ServerSocket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < count; i++) {
+          held.add(new ServerSocket(base + i, 1, java.net.InetAddress.getLoopbackAddress()));
+        }
+        return base;
+      } catch (IOException busy) {
+        // try another base
+      } finally {
+        for (ServerSocket s : held) {
+          s.close();
+        }
+      }
+    }
+    throw new IOException("no free port range");
+  }
+
+  /** A running {@code junction local}: its process, the endpoints it printed, its nodes' pids. */
+  private record Local(Process process, List<String> endpoints, List<Long> nodePids, Path stderr) {}
+
+  private Local startLocal(Path data, int grpc, int cluster, String tag) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path stderr = dir.resolve("local-" + tag + ".err");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java,
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Junction.class.getName(),
+            "local",
+            "--nodes", "3",
+            "--data", data.toString(),
+            "--port", Integer.toString(grpc),
+            "--cluster-port", Integer.toString(cluster),
+            "--durability", "replicated",
+            "--timeout", "150s");
+    pb.redirectError(stderr.toFile());
+    Process p = pb.start();
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.startsWith("ready: ")) {
+            ready.complete(line.substring("ready: ".length()));
+          }
+        }
+        ready.completeExceptionally(new IOException("junction local ended without 'ready'"));
+      } catch (IOException e) {
+        ready.completeExceptionally(e);
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    String endpoints;
+    try {
+      endpoints = ready.get(180, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      p.destroy();
+      p.waitFor(60, TimeUnit.SECONDS);
+      throw new AssertionError("junction local did not get ready: " + Files.readString(stderr), e);
+    }
+    List<Long> pids = new ArrayList<>();
+    Matcher m = PID.matcher(Files.readString(stderr));
+    while (m.find()) {
+      pids.add(Long.parseLong(m.group(2)));
+    }
+    return new Local(p, List.of(endpoints.split(",")), pids, stderr);
+  }
+
+  private static void stop(Local local) throws Exception {
+    local.process().destroy(); // SIGTERM
+    assertTrue(local.process().waitFor(90, TimeUnit.SECONDS), "junction local stops on SIGTERM");
+    for (long pid : local.nodePids()) {
+      Optional<ProcessHandle> h = ProcessHandle.of(pid);
+      assertFalse(h.isPresent() && h.get().isAlive(), "node process " + pid + " stopped with it");
+    }
+  }
+
+  @Test
+  void aLocalClusterServesTheClientAndKeepsItsDataAcrossRestarts() throws Exception {
+    Random random = new Random();
+    int grpc = freePorts(3, random);
+    int cluster = freePorts(3, random);
+    Path data = dir.resolve("data");
+
+    Local first = startLocal(data, grpc, cluster, "first");
+    try {
+      assertEquals(3, first.endpoints().size());
+      assertEquals(3, first.nodePids().size(), "three separate node processes");
+      try (JunctionClient client =
+              JunctionClient.builder().endpoints(first.endpoints().get(0)).deadline(Duration.ofSeconds(10)).build();
+          JunctionClient other =
+              JunctionClient.builder().endpoints(first.endpoints().get(2)).deadline(Duration.ofSeconds(10)).build()) {
+        assertEquals(3, client.routingTable().getRanges(0).getChainCount());
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          String key = (char) ('0' + (i * 7) % 75) + "-key-" + i; // keys spread over several ranges
+          keys.add(key);
+          client.put(b(key), b("value-" + i));
+        }
+        for (int i = 0; i < 40; i++) {
+          assertEquals("value-" + i, s(other.get(b(keys.get(i))).orElseThrow().value()));
+        }
+        List<Entry> all = other.scan(new byte[0], new byte[0], 1000);
+        assertEquals(keys.stream().sorted().toList(), all.stream().map(e -> s(e.key())).toList());
+        CasResult cas = other.compareAndSet(b(keys.get(0)), b("value-0"), b("swapped"));
+        assertTrue(cas.applied());
+        assertFalse(client.compareAndSet(b(keys.get(0)), b("value-0"), b("again")).applied());
+        client.delete(b(keys.get(1)));
+      }
+    } finally {
+      stop(first);
+    }
+
+    Local second = startLocal(data, grpc, cluster, "second");
+    try (JunctionClient client =
+        JunctionClient.builder().endpoints(second.endpoints()).deadline(Duration.ofSeconds(10)).build()) {
+      List<Entry> all = client.scan(new byte[0], new byte[0], 1000);
+      assertEquals(39, all.size(), "the data survived the restart");
+      assertEquals("swapped", s(client.get(b("0-key-0")).orElseThrow().value()));
+    } finally {
+      stop(second);
+    }
+  }
+}
