@@ -98,17 +98,20 @@ public final class TestCluster implements AutoCloseable {
   private boolean allServing() {
     RoutingTable table = table();
     List<CompletionStage<ReplicaActor.Status>> asks = new ArrayList<>();
+    List<String> placedOn = new ArrayList<>();
     for (RangeConfig range : table.ranges()) {
       for (Replica r : range.chain()) {
+        placedOn.add(r.node());
         asks.add(
             nodes.get(0).replicas().replica(range.replicaId(r.slot()))
                 .ask(ReplicaActor.GetStatus::new, Duration.ofSeconds(2)));
       }
     }
     try {
-      for (CompletionStage<ReplicaActor.Status> a : asks) {
-        ReplicaActor.Status s = a.toCompletableFuture().get();
-        if (!s.serving()) {
+      for (int i = 0; i < asks.size(); i++) {
+        ReplicaActor.Status s = asks.get(i).toCompletableFuture().get();
+        // Serving, and on its own node: a shard still moving would drop what it buffers.
+        if (!s.serving() || !s.node().equals(placedOn.get(i))) {
           return false;
         }
       }
