@@ -12,6 +12,12 @@ public final class Keys {
   public static final int MIN_KEY_BYTES = 1;
   /** Largest key, in bytes. */
   public static final int MAX_KEY_BYTES = 4096;
+  /**
+   * Longest interval bound: one byte more than the longest key, so that {@code key + "\0"} (the bound
+   * just after any key) is always a valid bound.
+   */
+  public static final int MAX_BOUND_BYTES = MAX_KEY_BYTES + 1;
+
   /** Largest value the store accepts at all; {@code junction.store.max-value-size} may set it lower. */
   public static final int MAX_VALUE_BYTES = 1 << 20;
 
@@ -62,14 +68,19 @@ public final class Keys {
     if (from == null || to == null) {
       throw new InvalidRequestException("interval bound is missing (use an empty key for an open end)");
     }
-    if (from.length > MAX_KEY_BYTES || to.length > MAX_KEY_BYTES) {
+    if (from.length > MAX_BOUND_BYTES || to.length > MAX_BOUND_BYTES) {
       throw new InvalidRequestException(
-          "interval bound is longer than " + MAX_KEY_BYTES + " bytes, the longest key");
+          "interval bound is longer than " + MAX_BOUND_BYTES + " bytes (the longest key plus one)");
     }
     if (to.length > 0 && compare(from, to) > 0) {
       throw new InvalidRequestException(
           "interval start " + printable(from) + " is after its end " + printable(to));
     }
+  }
+
+  /** The smallest byte string after {@code key}: {@code key + "\0"}. */
+  public static byte[] successor(byte[] key) {
+    return Arrays.copyOf(key, key.length + 1);
   }
 
   /** True when {@code key} lies in {@code [from, to)} (empty bounds are open). */

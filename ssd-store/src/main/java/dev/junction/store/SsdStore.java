@@ -308,6 +308,14 @@ public final class SsdStore implements AutoCloseable {
    * consistent state of the store.
    */
   public List<KeyValue> scan(byte[] from, byte[] to, int limit) {
+    return scanPage(from, to, limit, Long.MAX_VALUE).entries();
+  }
+
+  /**
+   * Like {@link #scan}, but returns at most {@code maxBytes} of keys and values (at least one entry, even a
+   * larger one); {@link ScanPage#more} then says that the interval holds more entries after the last.
+   */
+  public ScanPage scanPage(byte[] from, byte[] to, int limit, long maxBytes) {
     Keys.checkInterval(from, to);
     if (limit <= 0) {
       throw new InvalidRequestException("scan limit must be positive, not " + limit);
@@ -317,10 +325,19 @@ public final class SsdStore implements AutoCloseable {
         Cursor<ByteBuffer> cursor = data.openCursor(txn)) {
       RangeIterator it = new RangeIterator(cursor, readKey.get(), from, to);
       List<KeyValue> out = new ArrayList<>(Math.min(limit, 1024));
+      long bytes = 0;
+      boolean more = false;
       while (out.size() < limit && it.hasNext()) {
-        out.add(it.next());
+        KeyValue kv = it.next();
+        long size = kv.key().length + kv.value().length;
+        if (!out.isEmpty() && bytes + size > maxBytes) {
+          more = true;
+          break;
+        }
+        out.add(kv);
+        bytes += size;
       }
-      return out;
+      return new ScanPage(out, more);
     } finally {
       gate.exit();
     }

@@ -122,6 +122,25 @@ class SsdStoreTest {
   }
 
   @Test
+  void aScanPageStopsAtItsByteBudgetAndSaysThereIsMore() {
+    for (int i = 0; i < 10; i++) {
+      store.put(b("k" + i), new byte[100], i);
+    }
+    ScanPage first = store.scanPage(b("k"), b("l"), 100, 310);
+    assertEquals(List.of("k0", "k1", "k2"), keys(first.entries()), "three entries of 102 bytes fit in 310");
+    assertTrue(first.more());
+    ScanPage rest = store.scanPage(Keys.successor(b("k2")), b("l"), 100, 10_000);
+    assertEquals(7, rest.entries().size());
+    assertFalse(rest.more());
+    ScanPage byCount = store.scanPage(b("k"), b("l"), 2, 10_000);
+    assertEquals(2, byCount.entries().size());
+    assertFalse(byCount.more(), "a scan that stops at its limit is not cut short");
+    assertEquals(1, store.scanPage(b("k"), b("l"), 5, 1).entries().size(), "at least one entry");
+    byte[] longest = new byte[Keys.MAX_KEY_BYTES];
+    store.scan(Keys.successor(longest), Keys.unbounded(), 1); // a bound one byte past the longest key
+  }
+
+  @Test
   void scanOrdersBytesUnsigned() {
     store.put(new byte[] {(byte) 0xff}, b("high"), 1);
     store.put(new byte[] {0x01}, b("low"), 2);

@@ -296,14 +296,43 @@ public final class ChainReplica<R> {
     if (lastForwarded <= committed) {
       lastProgressTick = ticks; // nothing was waiting: the resend clock starts now
     }
-    NavigableMap<Long, LogEntry<R>> batch = log.subMap(lastForwarded, false, lastPersisted, true);
-    if (!batch.isEmpty()) {
-      out.messages.add(
-          new Output.Envelope<>(
-              next.get().slot(),
-              new PeerMessage.Forward<>(config.epoch(), slot, new ArrayList<>(batch.values()))));
-    }
+    sendForwards(next.get().slot(), log.subMap(lastForwarded, false, lastPersisted, true), out);
     lastForwarded = lastPersisted;
+  }
+
+  /** Most bytes of keys and values in one forward message (one entry may be larger on its own). */
+  static final int MAX_FORWARD_BYTES = 1 << 20;
+
+  /** Sends {@code entries} in order, cut into messages of at most {@link #MAX_FORWARD_BYTES}. */
+  private void sendForwards(int to, NavigableMap<Long, LogEntry<R>> entries, Output<R> out) {
+    List<LogEntry<R>> batch = new ArrayList<>();
+    long bytes = 0;
+    for (LogEntry<R> e : entries.values()) {
+      long size = sizeOf(e);
+      if (!batch.isEmpty() && bytes + size > MAX_FORWARD_BYTES) {
+        out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward<>(config.epoch(), slot, batch)));
+        batch = new ArrayList<>();
+        bytes = 0;
+      }
+      batch.add(e);
+      bytes += size;
+    }
+    if (!batch.isEmpty()) {
+      out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward<>(config.epoch(), slot, batch)));
+    }
+  }
+
+  private static long sizeOf(LogEntry<?> e) {
+    Mutation m = e.mutation();
+    long size = 64 + m.key().length;
+    if (m instanceof Mutation.Set set) {
+      size += set.value().length;
+    } else if (m instanceof Mutation.CasApplied ca) {
+      size += ca.value().length;
+    } else if (m instanceof Mutation.CasRejected cr && cr.observed() != null) {
+      size += cr.observed().value().length;
+    }
+    return size;
   }
 
   /** At the tail: entries up to {@code upTo} are committed; answer them and acknowledge upstream. */
@@ -452,13 +481,7 @@ public final class ChainReplica<R> {
     }
     if (ticks - lastProgressTick >= RESEND_AFTER_TICKS) {
       lastProgressTick = ticks;
-      NavigableMap<Long, LogEntry<R>> unacked = log.subMap(committed, false, lastForwarded, true);
-      if (!unacked.isEmpty()) {
-        out.messages.add(
-            new Output.Envelope<>(
-                next.get().slot(),
-                new PeerMessage.Forward<>(config.epoch(), slot, new ArrayList<>(unacked.values()))));
-      }
+      sendForwards(next.get().slot(), log.subMap(committed, false, lastForwarded, true), out);
     }
     return out;
   }

@@ -14,6 +14,7 @@ import dev.junction.chain.core.WriteResult;
 import dev.junction.chain.serialization.JunctionSerializable;
 import dev.junction.store.InvalidRequestException;
 import dev.junction.store.KeyValue;
+import dev.junction.store.ScanPage;
 import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.time.Duration;
@@ -90,8 +91,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** The answer to a get: the value, or null when the key is absent. */
   public record Value(Versioned value) implements Reply {}
 
-  /** The answer to a scan, in key order. */
-  public record Entries(List<KeyValue> entries) implements Reply {}
+  /**
+   * The answer to a scan, in key order; {@code more} when the replica cut the answer at its size budget
+   * and the range holds more entries after the last one.
+   */
+  public record Entries(List<KeyValue> entries, boolean more) implements Reply {}
 
   /** The replica cannot serve this request at this epoch; {@code epoch} is its own. */
   public record Rejected(ClientReply.Reason reason, long epoch) implements Reply {}
@@ -320,7 +324,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         Optional<Versioned> v = store.get(get.key());
         return new Value(v.orElse(null));
       }
-      return new Entries(store.scan(core.config(), (ReadOp.Scan) op));
+      ScanPage page = store.scan(core.config(), (ReadOp.Scan) op);
+      return new Entries(page.entries(), page.more());
     } catch (InvalidRequestException e) {
       return new Failed(Failure.INVALID, e.getMessage());
     } catch (RuntimeException e) {

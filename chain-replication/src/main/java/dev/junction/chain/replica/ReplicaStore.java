@@ -5,10 +5,10 @@ import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.Mutation;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReadOp;
-import dev.junction.store.KeyValue;
 import dev.junction.store.Keys;
 import dev.junction.store.LogRecord;
 import dev.junction.store.RangeMeta;
+import dev.junction.store.ScanPage;
 import dev.junction.store.SsdStore;
 import dev.junction.store.Versioned;
 import dev.junction.store.WriteBatch;
@@ -86,16 +86,22 @@ public final class ReplicaStore {
     return store.get(key);
   }
 
-  /** A scan of {@code op}'s interval intersected with the range's. */
-  public List<KeyValue> scan(RangeConfig config, ReadOp.Scan op) {
+  /** Most bytes of keys and values in one scan answer (it must fit a cluster message). */
+  public static final long SCAN_REPLY_BYTES = 1 << 20;
+
+  /**
+   * A scan of {@code op}'s interval intersected with the range's, cut at {@link #SCAN_REPLY_BYTES}: then
+   * {@link ScanPage#more} says the range holds more entries after the last one.
+   */
+  public ScanPage scan(RangeConfig config, ReadOp.Scan op) {
     byte[] from = Keys.compare(op.from(), config.start()) > 0 ? op.from() : config.start();
     byte[] to = op.to();
     if (config.end().length > 0 && (to.length == 0 || Keys.compare(to, config.end()) > 0)) {
       to = config.end();
     }
     if (to.length > 0 && Keys.compare(from, to) >= 0) {
-      return List.of();
+      return new ScanPage(List.of(), false);
     }
-    return store.scan(from, to, op.limit());
+    return store.scanPage(from, to, op.limit(), SCAN_REPLY_BYTES);
   }
 }

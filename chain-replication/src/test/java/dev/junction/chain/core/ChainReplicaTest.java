@@ -277,6 +277,23 @@ class ChainReplicaTest {
   }
 
   @Test
+  void largeEntriesAreForwardedInMessagesOfBoundedSize() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    byte[] big = new byte[400 * 1024];
+    ChainReplica<String> head = sim.replicas.get(0);
+    for (int i = 0; i < 5; i++) {
+      head.onClientWrite(1, null, new WriteOp.Put(b("k" + i), big), "w" + i);
+    }
+    Output<String> out = head.onPersisted(5); // one store batch made all five durable
+    assertEquals(3, out.messages().size(), "2 + 2 + 1 entries of 400 KiB under a 1 MiB budget");
+    List<Long> seqs = new ArrayList<>();
+    for (Output.Envelope<String> e : out.messages()) {
+      ((PeerMessage.Forward<String>) e.message()).entries().forEach(x -> seqs.add(x.seq()));
+    }
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), seqs);
+  }
+
+  @Test
   void lostForwardsAndAcksAreResentAfterSomeTicksWithoutProgress() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w", "k", "v");

@@ -49,7 +49,7 @@ class ReplicaStoreTest {
       assertEquals(2, rs.appliedSeq());
       assertEquals("2", new String(rs.get(b("c")).orElseThrow().value(), StandardCharsets.UTF_8));
 
-      List<KeyValue> all = rs.scan(config, new ReadOp.Scan(new byte[0], new byte[0], 100));
+      List<KeyValue> all = rs.scan(config, new ReadOp.Scan(new byte[0], new byte[0], 100)).entries();
       assertEquals(1, all.size(), "only the range's own keys");
 
       List<LogEntry<String>> log = rs.storedLog();

@@ -35,8 +35,8 @@ import java.util.function.Function;
  * turns the answer into the API's response or status. Never blocks a gRPC thread.
  */
 public final class KvService extends KvGrpc.KvImplBase {
-  /** Entries per scan response message. */
-  static final int PAGE = 256;
+  /** Most bytes in one scan response message (gRPC's default limit is 4 MiB). */
+  static final int PAGE_BYTES = 2 << 20;
   static final int DEFAULT_SCAN_LIMIT = 1000;
   static final int MAX_SCAN_LIMIT = 10_000;
 
@@ -114,8 +114,8 @@ public final class KvService extends KvGrpc.KvImplBase {
   public void scan(ScanRequest req, StreamObserver<ScanResponse> out) {
     byte[] from = req.getStart().toByteArray();
     byte[] to = req.getEnd().toByteArray();
-    if (from.length > Keys.MAX_KEY_BYTES || to.length > Keys.MAX_KEY_BYTES) {
-      out.onError(Replies.invalid("scan bounds are keys: at most " + Keys.MAX_KEY_BYTES + " bytes"));
+    if (from.length > Keys.MAX_BOUND_BYTES || to.length > Keys.MAX_BOUND_BYTES) {
+      out.onError(Replies.invalid("scan bounds may be at most " + Keys.MAX_BOUND_BYTES + " bytes"));
       return;
     }
     if (to.length > 0 && Keys.compare(from, to) > 0) {
@@ -127,26 +127,38 @@ public final class KvService extends KvGrpc.KvImplBase {
       out.onError(Replies.invalid("scan limit must be 1 to " + MAX_SCAN_LIMIT + " (0 for " + DEFAULT_SCAN_LIMIT + ")"));
       return;
     }
-    router.scan(from, to, limit, timeout()).whenComplete((reply, error) -> {
-      if (error != null) {
-        out.onError(Replies.failure(error, false));
-      } else if (!(reply instanceof ReplicaActor.Entries entries)) {
-        out.onError(Replies.failure(reply));
-      } else {
-        List<dev.junction.store.KeyValue> all = entries.entries();
-        for (int i = 0; i < all.size(); i += PAGE) {
-          ScanResponse.Builder page = ScanResponse.newBuilder();
-          for (dev.junction.store.KeyValue kv : all.subList(i, Math.min(all.size(), i + PAGE))) {
-            page.addEntries(KeyValue.newBuilder()
-                .setKey(ByteString.copyFrom(kv.key()))
-                .setValue(ByteString.copyFrom(kv.value()))
-                .setSeq(kv.seq()));
+    router.scanStreaming(from, to, limit, timeout(), entries -> sendPages(entries, out))
+        .whenComplete((reply, error) -> {
+          if (error != null) {
+            out.onError(Replies.failure(error, false));
+          } else if (reply instanceof ReplicaActor.Entries) {
+            out.onCompleted();
+          } else {
+            out.onError(Replies.failure(reply));
           }
-          out.onNext(page.build());
-        }
-        out.onCompleted();
+        });
+  }
+
+  /** Sends entries as pages of at most {@link #PAGE_BYTES} (at least one entry each). */
+  private static void sendPages(List<dev.junction.store.KeyValue> entries, StreamObserver<ScanResponse> out) {
+    ScanResponse.Builder page = ScanResponse.newBuilder();
+    long bytes = 0;
+    for (dev.junction.store.KeyValue kv : entries) {
+      long size = kv.key().length + kv.value().length + 32L;
+      if (page.getEntriesCount() > 0 && bytes + size > PAGE_BYTES) {
+        out.onNext(page.build());
+        page = ScanResponse.newBuilder();
+        bytes = 0;
       }
-    });
+      page.addEntries(KeyValue.newBuilder()
+          .setKey(ByteString.copyFrom(kv.key()))
+          .setValue(ByteString.copyFrom(kv.value()))
+          .setSeq(kv.seq()));
+      bytes += size;
+    }
+    if (page.getEntriesCount() > 0) {
+      out.onNext(page.build());
+    }
   }
 
   private static long seq(ReplicaActor.Reply done) {

@@ -36,6 +36,9 @@ final class Replies {
     if (e instanceof StatusRuntimeException sre) {
       return sre;
     }
+    if (e instanceof IllegalArgumentException) {
+      return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+    }
     if (e instanceof RouterUnavailableException) {
       return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
     }

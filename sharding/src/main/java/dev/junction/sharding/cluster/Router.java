@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -97,6 +98,38 @@ public final class Router {
     return scanDirect(from, to, limit, timeout);
   }
 
+  /**
+   * A scan that hands each tail's answer to {@code sink} as it arrives, in key order, so that a caller can
+   * stream a large result instead of holding it. Completes with an empty {@link ReplicaActor.Entries}
+   * when every entry went to the sink, or with the failure that stopped the scan.
+   */
+  public CompletionStage<ReplicaActor.Reply> scanStreaming(
+      byte[] from, byte[] to, int limit, Duration timeout, Consumer<List<KeyValue>> sink) {
+    if (mode == ClusterSettings.RoutingMode.SERVER_DRIVEN) {
+      return scan(from, to, limit, timeout)
+          .thenApply(
+              r -> {
+                if (r instanceof ReplicaActor.Entries e) {
+                  sink.accept(e.entries());
+                  return new ReplicaActor.Entries(List.of(), false);
+                }
+                return r;
+              });
+    }
+    return scanSwitch(from, to, limit, timeout, sink);
+  }
+
+  private CompletionStage<ReplicaActor.Reply> scanSwitch(
+      byte[] from, byte[] to, int limit, Duration timeout, Consumer<List<KeyValue>> sink) {
+    ScanCursor cursor;
+    try {
+      cursor = ScanCursor.start(table(), from, to, limit);
+    } catch (RouterUnavailableException | IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return scanFrom(cursor, sink, false, timeout);
+  }
+
   CompletionStage<ReplicaActor.Reply> writeDirect(RequestId id, WriteOp op, Duration timeout) {
     return withRetry(
         timeout,
@@ -124,24 +157,19 @@ public final class Router {
   }
 
   CompletionStage<ReplicaActor.Reply> scanDirect(byte[] from, byte[] to, int limit, Duration timeout) {
-    RoutingTable table;
-    try {
-      table = table();
-    } catch (RouterUnavailableException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return scanFrom(ScanCursor.start(table, from, to, limit), new ArrayList<>(), false, timeout);
+    List<KeyValue> all = new ArrayList<>();
+    return scanSwitch(from, to, limit, timeout, all::addAll)
+        .thenApply(r -> r instanceof ReplicaActor.Entries ? new ReplicaActor.Entries(List.copyOf(all), false) : r);
   }
 
-  /** Asks the tail of the cursor's next part, appends, and goes on until the cursor is done. */
+  /** Asks the tail of the cursor's next part, passes the entries on, and goes on until the cursor is done. */
   private CompletionStage<ReplicaActor.Reply> scanFrom(
-      ScanCursor cursor, List<KeyValue> got, boolean retried, Duration timeout) {
+      ScanCursor cursor, Consumer<List<KeyValue>> sink, boolean retried, Duration timeout) {
     if (cursor.isDone()) {
-      return CompletableFuture.completedFuture(new ReplicaActor.Entries(List.copyOf(got)));
+      return CompletableFuture.completedFuture(new ReplicaActor.Entries(List.of(), false));
     }
     RangeConfig range = cursor.nextPart().range();
     ReadOp.Scan request = cursor.nextRequest();
-    counters.recordScan(range.rangeId(), range.tail().node(), 0);
     return ask(
             range.replicaId(range.tail().slot()),
             r -> new ReplicaActor.ClientRead(range.epoch(), request, r),
@@ -149,15 +177,31 @@ public final class Router {
         .thenCompose(
             reply -> {
               if (reply instanceof ReplicaActor.Entries entries) {
-                got.addAll(entries.entries());
-                return scanFrom(cursor.afterReply(entries.entries().size()), got, false, timeout);
+                List<KeyValue> got = entries.entries();
+                counters.recordScan(range.rangeId(), range.tail().node(), bytesOf(got));
+                if (!got.isEmpty()) {
+                  sink.accept(got);
+                }
+                ScanCursor next =
+                    entries.more() && !got.isEmpty()
+                        ? cursor.afterPartialReply(got.size(), got.get(got.size() - 1).key())
+                        : cursor.afterReply(got.size());
+                return scanFrom(next, sink, false, timeout);
               }
               if (reply instanceof ReplicaActor.Rejected && !retried) {
                 return refresh(timeout)
-                    .thenCompose(newer -> scanFrom(cursor.replan(newer), got, true, timeout));
+                    .thenCompose(newer -> scanFrom(cursor.replan(newer), sink, true, timeout));
               }
               return CompletableFuture.completedFuture(reply);
             });
+  }
+
+  private static int bytesOf(List<KeyValue> entries) {
+    long n = 0;
+    for (KeyValue kv : entries) {
+      n += kv.key().length + kv.value().length;
+    }
+    return (int) Math.min(Integer.MAX_VALUE, n);
   }
 
   /** Runs {@code attempt} on the current table, and once more on a refreshed one if it was rejected. */

@@ -1,6 +1,8 @@
 package dev.junction.sharding.routing;
 
 import dev.junction.chain.core.ReadOp;
+import dev.junction.store.Keys;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -95,6 +97,29 @@ public final class ScanCursor {
           "a reply to a scan for " + nextLimit() + " entries cannot hold " + entries);
     }
     return new ScanCursor(parts, to, limit, index + 1, received + entries);
+  }
+
+  /**
+   * The cursor after a reply that the tail cut short at its size budget (it says there is more): the same
+   * part goes on right after {@code lastKey}, the last key received.
+   *
+   * @throws IllegalStateException if the scan is done
+   * @throws IllegalArgumentException if {@code entries} is not 1 to {@link #nextLimit()}
+   */
+  public ScanCursor afterPartialReply(int entries, byte[] lastKey) {
+    checkNotDone();
+    if (entries < 1 || entries > nextLimit()) {
+      throw new IllegalArgumentException(
+          "a partial reply to a scan for " + nextLimit() + " entries cannot hold " + entries);
+    }
+    ScanPlan.Part part = nextPart();
+    byte[] resume = Keys.successor(lastKey);
+    if (part.subTo().length > 0 && Keys.compare(resume, part.subTo()) >= 0) {
+      return new ScanCursor(parts, to, limit, index + 1, received + entries);
+    }
+    List<ScanPlan.Part> rest = new ArrayList<>(parts);
+    rest.set(index, new ScanPlan.Part(part.range(), resume, part.subTo()));
+    return new ScanCursor(List.copyOf(rest), to, limit, index, received + entries);
   }
 
   /**

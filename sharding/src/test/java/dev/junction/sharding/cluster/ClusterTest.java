@@ -130,6 +130,38 @@ class ClusterTest {
   }
 
   @Test
+  void largeValuesTravelAndScansLargerThanOneAnswerArriveWhole() throws Exception {
+    byte[] biggest = new byte[Keys.MAX_VALUE_BYTES];
+    new java.util.Random(7).nextBytes(biggest);
+    assertInstanceOf(ReplicaActor.WriteDone.class,
+        await(cluster.router(0).write(id(), new WriteOp.Put(b("big"), biggest), T)));
+    assertArrayEquals(biggest, get(1, "big").value(), "a 1 MiB value crosses the cluster");
+
+    List<byte[]> values = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      byte[] v = new byte[400 * 1024];
+      new java.util.Random(i).nextBytes(v);
+      values.add(v);
+      assertInstanceOf(ReplicaActor.WriteDone.class,
+          await(cluster.router(i % 3).write(id(), new WriteOp.Put(b("z-large-" + i), v), T)));
+    }
+    List<KeyValue> streamed = new ArrayList<>();
+    List<Integer> pieces = new ArrayList<>();
+    ReplicaActor.Reply done =
+        await(cluster.router(2).scanStreaming(b("z-large-"), b("z-large."), 100, T, page -> {
+          pieces.add(page.size());
+          streamed.addAll(page);
+        }));
+    assertInstanceOf(ReplicaActor.Entries.class, done);
+    assertEquals(6, streamed.size());
+    assertEquals(List.of(2, 2, 2), pieces, "the tail answered in pieces of at most 1 MiB");
+    for (int i = 0; i < 6; i++) {
+      assertEquals("z-large-" + i, s(streamed.get(i).key()));
+      assertArrayEquals(values.get(i), streamed.get(i).value());
+    }
+  }
+
+  @Test
   void compareAndSetAppliesOnlyWhenTheExpectationHolds() throws Exception {
     ReplicaActor.Reply created = await(cluster.router(0).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-1")), T));
     WriteResult.CasDone c = (WriteResult.CasDone) ((ReplicaActor.WriteDone) created).result();

@@ -159,6 +159,21 @@ class ScanPlanTest {
   }
 
   @Test
+  void aReplyCutShortBySizeContinuesTheSamePartAfterItsLastKey() {
+    ScanCursor c = ScanCursor.start(T, s("b"), OPEN, 10);
+    c = c.afterPartialReply(3, s("bx"));
+    assertEquals(part(2, s("bx\0"), s("d")), c.nextPart(), "range 2 again, right after bx");
+    assertEquals(7, c.nextLimit());
+    c = c.afterPartialReply(2, s("c\0\0"));
+    assertEquals(2, c.nextPart().range().rangeId());
+    // When nothing can follow the last key inside the part, the cursor moves to the next part.
+    ScanCursor atEnd = ScanCursor.start(T, s("b"), s("c\0"), 10).afterPartialReply(1, s("c"));
+    assertTrue(atEnd.isDone(), "[b, c\\0) holds nothing after c");
+    assertEquals(1, atEnd.received());
+    assertThrows(IllegalArgumentException.class, () -> ScanCursor.start(T, OPEN, OPEN, 4).afterPartialReply(0, s("a")));
+  }
+
+  @Test
   void theCursorIsDoneWhenEveryPartIsReadBeforeTheLimit() {
     ScanCursor c = ScanCursor.start(T, s("c"), s("e"), 100);
     c = c.afterReply(0).afterReply(7);
