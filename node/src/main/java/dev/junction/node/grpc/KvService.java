@@ -52,7 +52,7 @@ public final class KvService extends KvGrpc.KvImplBase {
 
   @Override
   public void put(PutRequest req, StreamObserver<PutResponse> out) {
-    if (!checkKey(req.getKey(), out) || !checkValue(req.getValue(), out)) {
+    if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out) || !checkValue(req.getValue(), out)) {
       return;
     }
     WriteOp op = new WriteOp.Put(req.getKey().toByteArray(), req.getValue().toByteArray());
@@ -62,7 +62,7 @@ public final class KvService extends KvGrpc.KvImplBase {
 
   @Override
   public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out) {
-    if (!checkKey(req.getKey(), out)) {
+    if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out)) {
       return;
     }
     WriteOp op = new WriteOp.Delete(req.getKey().toByteArray());
@@ -72,7 +72,9 @@ public final class KvService extends KvGrpc.KvImplBase {
 
   @Override
   public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out) {
-    if (!checkKey(req.getKey(), out) || !checkValue(req.getNewValue(), out)) {
+    if (!checkHeader(req.getHeader(), out)
+        || !checkKey(req.getKey(), out)
+        || !checkValue(req.getNewValue(), out)) {
       return;
     }
     byte[] expected;
@@ -166,7 +168,16 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   private static RequestId id(RequestHeader h) {
-    return h.getClientId().isEmpty() ? null : new RequestId(h.getClientId(), h.getRequestId());
+    return new RequestId(h.getClientId(), h.getRequestId());
+  }
+
+  /** Writes must say who sends them, so that a retry is applied at most once. */
+  private static <T> boolean checkHeader(RequestHeader h, StreamObserver<T> out) {
+    if (h.getClientId().isEmpty() || h.getRequestId() <= 0) {
+      out.onError(Replies.invalid("a write needs a header with a client_id and a request_id > 0"));
+      return false;
+    }
+    return true;
   }
 
   /** The client's deadline, if shorter than the node's request timeout. */
