@@ -347,12 +347,16 @@ public final class ChainReplica<R> {
       answerWaiting(e, out);
     }
     markCommitted(upTo);
+    ackUpstream(upTo, out);
+  }
+
+  /** Tells the predecessor, if any, that everything up to {@code upTo} is committed. */
+  private void ackUpstream(long upTo, Output<R> out) {
     config.predecessor(slot)
         .ifPresent(
             p ->
                 out.messages.add(
-                    new Output.Envelope<>(
-                        p.slot(), new PeerMessage.Ack<>(config.epoch(), slot, upTo))));
+                    new Output.Envelope<>(p.slot(), new PeerMessage.Ack<>(config.epoch(), slot, upTo))));
   }
 
   private void answerWaiting(LogEntry<R> e, Output<R> out) {
@@ -407,9 +411,7 @@ public final class ChainReplica<R> {
       }
     }
     if (onlyDuplicates && committed > 0) {
-      // The predecessor resends what this replica has: our acknowledgement was lost, repeat it.
-      out.messages.add(
-          new Output.Envelope<>(f.fromSlot(), new PeerMessage.Ack<>(config.epoch(), slot, committed)));
+      ackUpstream(committed, out); // the predecessor resends what we have: our ack was lost, repeat it
     }
     LogEntry<R> next;
     while ((next = early.remove(lastReceived + 1)) != null) {
@@ -432,12 +434,7 @@ public final class ChainReplica<R> {
       answerWaiting(e, out);
     }
     markCommitted(upTo);
-    config.predecessor(slot)
-        .ifPresent(
-            p ->
-                out.messages.add(
-                    new Output.Envelope<>(
-                        p.slot(), new PeerMessage.Ack<>(config.epoch(), slot, upTo))));
+    ackUpstream(upTo, out);
   }
 
   private void onHello(PeerMessage.Hello<R> h, Output<R> out) {
