@@ -42,6 +42,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ScanCommand.class,
       CasCommand.class,
       RangesCommand.class,
+      ReplicasCommand.class,
       StatusCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -25,6 +25,19 @@ class AdminCommandsTest {
   }
 
   @Test
+  void replicasPrintsEachReplicaAndFailsWhenOneIsNotServing() {
+    String expected =
+        """
+        routing table version 7, 3 replica(s)
+        RANGE  SLOT  NODE                              STATE      ROLE  EPOCH  PERSISTED  COMMITTED
+        1      0     pekko://junction@127.0.0.1:25520  serving    head  3      12         11
+        1      1     pekko://junction@127.0.0.1:25521  serving    tail  3      11         11
+        1      2     pekko://junction@127.0.0.1:25522  no answer  -     -      -          -
+        """;
+    assertEquals(new Ctl.Result(1, expected, ""), ctl.run("replicas"));
+  }
+
+  @Test
   void rangesPrintsTheRoutingTableAligned() {
     String expected =
         """

@@ -8,6 +8,9 @@ import dev.junction.client.proto.Member;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.ReplicaInfo;
 import dev.junction.client.proto.RoutingTableRequest;
+import dev.junction.client.proto.ReplicaState;
+import dev.junction.client.proto.ReplicaStatusRequest;
+import dev.junction.client.proto.ReplicaStatusResponse;
 import dev.junction.client.proto.RoutingTableResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -43,6 +46,17 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
           .addRanges(range(2, "m", "", 1, replica(0, NODE_B), replica(2, NODE_C)))
           .build();
 
+  /** Replicas of range 1: a and b serve, c's replica still runs on b (sharding is moving it). */
+  public static final ReplicaStatusResponse SAMPLE_REPLICAS =
+      ReplicaStatusResponse.newBuilder()
+          .setTableVersion(7)
+          .addReplicas(ReplicaState.newBuilder().setRangeId(1).setSlot(0).setNode(NODE_A).setAnswered(true)
+              .setRunningOn(NODE_A).setServing(true).setRole("head").setEpoch(3).setLastPersisted(12).setCommitted(11))
+          .addReplicas(ReplicaState.newBuilder().setRangeId(1).setSlot(1).setNode(NODE_B).setAnswered(true)
+              .setRunningOn(NODE_B).setServing(true).setRole("tail").setEpoch(3).setLastPersisted(11).setCommitted(11))
+          .addReplicas(ReplicaState.newBuilder().setRangeId(1).setSlot(2).setNode(NODE_C).setAnswered(false))
+          .build();
+
   private volatile ClusterStatusResponse status = SAMPLE_STATUS;
   private volatile RoutingTableResponse table = SAMPLE_TABLE;
   private volatile Status failure;
@@ -65,6 +79,11 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
   @Override
   public void clusterStatus(ClusterStatusRequest request, StreamObserver<ClusterStatusResponse> out) {
     answer(status, out);
+  }
+
+  @Override
+  public void replicaStatus(ReplicaStatusRequest request, StreamObserver<ReplicaStatusResponse> out) {
+    answer(SAMPLE_REPLICAS, out);
   }
 
   @Override
