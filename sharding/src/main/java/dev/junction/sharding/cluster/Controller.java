@@ -5,6 +5,9 @@ import dev.junction.chain.core.Replica;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.sharding.routing.RoutingTable;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import dev.junction.sharding.routing.ChainRepair;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.Done;
@@ -38,11 +41,13 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits Loaded, MembersChanged, Published, Placed, Tick {}
+      permits Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
   private record MembersChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
 
   private record Published(Replicator.UpdateResponse<LWWRegister<PublishedTable>> response, RoutingTable table)
       implements Command {}
@@ -61,6 +66,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private boolean loading;
   private boolean publishing;
   private long placedVersion;
+  private List<Long> waitingForTail = List.of();
 
   private Controller(
       ActorContext<Command> context,
@@ -79,6 +85,12 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
             Subscribe.create(
                 context.messageAdapter(ClusterEvent.MemberEvent.class, MembersChanged::new),
                 ClusterEvent.MemberEvent.class));
+    Cluster.get(context.getSystem())
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
+                ClusterEvent.ReachabilityEvent.class));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.wakeInterval());
     load();
   }
@@ -97,6 +109,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     return newReceiveBuilder()
         .onMessage(Loaded.class, this::onLoaded)
         .onMessage(MembersChanged.class, m -> onMembersChanged())
+        .onMessage(ReachabilityChanged.class, r -> repair())
         .onMessage(Published.class, this::onPublished)
         .onMessage(Placed.class, this::onPlaced)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -129,7 +142,56 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     if (table == null && !loading) {
       createIfEnoughNodes();
     }
+    return repair();
+  }
+
+  /**
+   * Removes lost nodes (unreachable or downed) from the chains they head or sit in the middle
+   * of, at the next epoch ({@link ChainRepair}). A range whose tail is lost waits: promoting a new tail
+   * needs read leases, which come with the failure-handling work.
+   */
+  private Behavior<Command> repair() {
+    if (table == null || publishing) {
+      return this;
+    }
+    Set<String> lost = lostNodes();
+    if (lost.isEmpty()) {
+      return this;
+    }
+    ChainRepair.withoutLostNodes(table, lost)
+        .ifPresent(
+            plan -> {
+              if (!plan.waitingForTail().equals(waitingForTail)) {
+                waitingForTail = plan.waitingForTail();
+                if (!waitingForTail.isEmpty()) {
+                  getContext().getLog().warn(
+                      "ranges {} lost their tail on {}; they stay unavailable until it returns", waitingForTail, lost);
+                }
+              }
+              if (!plan.changed().isEmpty()) {
+                getContext().getLog().warn(
+                    "nodes {} lost: ranges {} continue without them at the next epoch", lost, plan.changed());
+                publish(plan.table());
+              }
+            });
     return this;
+  }
+
+  /**
+   * Nodes the failure detector lost (unreachable) or that were downed. A node that leaves gracefully is
+   * not lost: its chains wait for it (a whole cluster being stopped must not shrink its chains; draining
+   * a node moves its replicas first, which comes with rebalancing).
+   */
+  private Set<String> lostNodes() {
+    Set<String> lost = new HashSet<>();
+    ClusterEvent.CurrentClusterState state = Cluster.get(getContext().getSystem()).state();
+    state.getUnreachable().forEach(m -> lost.add(m.address().toString()));
+    state.getMembers().forEach(m -> {
+      if (m.status() == MemberStatus.down()) {
+        lost.add(m.address().toString());
+      }
+    });
+    return lost;
   }
 
   private void createIfEnoughNodes() {
@@ -222,6 +284,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       place();
     } else {
       wakeAll();
+      repair();
     }
     return this;
   }

@@ -21,6 +21,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class TestCluster implements AutoCloseable {
   private final List<ClusterNode> nodes = new ArrayList<>();
+  private final java.util.Set<Integer> crashed = new java.util.HashSet<>();
   private final Path dir;
 
   private TestCluster(Path dir) {
@@ -148,10 +149,22 @@ public final class TestCluster implements AutoCloseable {
     return sb.toString();
   }
 
+  /**
+   * Stops node {@code i} the way a crash would, when the cluster was started with
+   * {@code pekko.coordinated-shutdown.run-by-actor-system-terminate = off}: no graceful leave, the others
+   * find it unreachable.
+   */
+  public void crash(int i) {
+    crashed.add(i);
+    nodes.get(i).close();
+  }
+
   @Override
   public void close() {
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).close();
+      if (!crashed.contains(i)) {
+        nodes.get(i).close();
+      }
     }
   }
 }

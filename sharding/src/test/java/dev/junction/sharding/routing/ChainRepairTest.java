@@ -1,0 +1,60 @@
+package dev.junction.sharding.routing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ChainRepairTest {
+  private static final List<String> NODES = List.of("n1", "n2", "n3");
+
+  private static RoutingTable table() {
+    // range 1: n1 -> n2 -> n3, range 2: n2 -> n3 -> n1, range 3: n3 -> n1 -> n2
+    return RoutingTable.initial(
+        List.of("g".getBytes(StandardCharsets.UTF_8), "p".getBytes(StandardCharsets.UTF_8)), NODES, 3);
+  }
+
+  private static List<String> chain(RangeConfig r) {
+    return r.chain().stream().map(Replica::node).toList();
+  }
+
+  @Test
+  void aLostHeadOrMiddleLeavesItsChainsAtTheNextEpochAndALostTailWaits() {
+    RoutingTable t = table();
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(t, Set.of("n1")).orElseThrow();
+    RoutingTable next = plan.table();
+    assertEquals(t.version() + 1, next.version());
+    assertEquals(List.of("n2", "n3"), chain(next.range(1).orElseThrow()), "head lost: n2 is head");
+    assertEquals(2, next.range(1).orElseThrow().epoch());
+    assertEquals(List.of("n2", "n3", "n1"), chain(next.range(2).orElseThrow()), "tail lost: unchanged for now");
+    assertEquals(1, next.range(2).orElseThrow().epoch());
+    assertEquals(List.of("n3", "n2"), chain(next.range(3).orElseThrow()), "middle lost: bridged");
+    assertEquals(List.of(1L, 3L), plan.changed());
+    assertEquals(List.of(2L), plan.waitingForTail());
+    // Slots are kept: a replica is never renamed.
+    assertEquals(1, next.range(1).orElseThrow().head().slot());
+  }
+
+  @Test
+  void nothingLostIsNoPlanAndARepairedTableIsStable() {
+    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of()).isEmpty());
+    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of("elsewhere")).isEmpty());
+    RoutingTable once = ChainRepair.withoutLostNodes(table(), Set.of("n1")).orElseThrow().table();
+    ChainRepair.Plan again = ChainRepair.withoutLostNodes(once, Set.of("n1")).orElseThrow();
+    assertEquals(once, again.table(), "repairing again changes nothing");
+    assertEquals(List.of(), again.changed());
+  }
+
+  @Test
+  void aChainNeverLosesItsLastReplica() {
+    RoutingTable single = RoutingTable.initial(List.of(), List.of("n1"), 1);
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(single, Set.of("n1")).orElseThrow();
+    assertEquals(single, plan.table());
+    assertEquals(List.of(1L), plan.waitingForTail());
+  }
+}
