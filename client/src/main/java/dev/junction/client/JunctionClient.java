@@ -132,7 +132,7 @@ public final class JunctionClient implements AutoCloseable {
             .setKey(bytes(key, "key"))
             .setValue(bytes(value, "value"))
             .build();
-    return unary((channel, dl, o) -> kv(channel, dl).put(request, o), PutResponse::getSeq);
+    return write(unary((channel, dl, o) -> kv(channel, dl).put(request, o), PutResponse::getSeq));
   }
 
   // ---- get ----
@@ -176,7 +176,7 @@ public final class JunctionClient implements AutoCloseable {
   public CompletableFuture<Long> deleteAsync(byte[] key) {
     DeleteRequest request =
         DeleteRequest.newBuilder().setHeader(nextHeader()).setKey(bytes(key, "key")).build();
-    return unary((channel, dl, o) -> kv(channel, dl).delete(request, o), DeleteResponse::getSeq);
+    return write(unary((channel, dl, o) -> kv(channel, dl).delete(request, o), DeleteResponse::getSeq));
   }
 
   // ---- compare-and-set ----
@@ -209,9 +209,10 @@ public final class JunctionClient implements AutoCloseable {
       request.setExpectedValue(ByteString.copyFrom(expected));
     }
     CompareAndSetRequest built = request.build();
-    return unary(
-        (channel, dl, o) -> kv(channel, dl).compareAndSet(built, o),
-        (CompareAndSetResponse r) -> casResult(k, r));
+    return write(
+        unary(
+            (channel, dl, o) -> kv(channel, dl).compareAndSet(built, o),
+            (CompareAndSetResponse r) -> casResult(k, r)));
   }
 
   private static CasResult casResult(ByteString key, CompareAndSetResponse r) {
@@ -332,6 +333,39 @@ public final class JunctionClient implements AutoCloseable {
   }
 
   /** Runs a unary call with failover; {@code convert} turns its response into the result. */
+  /**
+   * A write that ran out of time may have been applied: its deadline is reported as an unknown outcome,
+   * never as a failure.
+   */
+  private static <T> CompletableFuture<T> write(CompletableFuture<T> call) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    call.whenComplete(
+        (value, error) -> {
+          if (error == null) {
+            result.complete(value);
+            return;
+          }
+          Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+              ? error.getCause() : error;
+          if (e instanceof JunctionException je && je.code() == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+            result.completeExceptionally(
+                new OutcomeUnknownException(
+                    je.code(),
+                    "outcome unknown: the write's deadline passed before an answer; it may or may not "
+                        + "have been applied (" + je.getMessage() + ")",
+                    je));
+          } else {
+            result.completeExceptionally(e);
+          }
+        });
+    result.whenComplete((v, e) -> {
+      if (result.isCancelled()) {
+        call.cancel(true);
+      }
+    });
+    return result;
+  }
+
   private <R, T> CompletableFuture<T> unary(UnaryCall<R> call, Function<R, T> convert) {
     return call((channel, deadline) -> GrpcFutures.unary(o -> call.start(channel, deadline, o), convert));
   }

@@ -16,6 +16,8 @@ import java.util.Objects;
  *   <li>{@link DeadlineExceededException} ({@code DEADLINE_EXCEEDED}): the call's deadline passed.
  *   <li>{@link StoreFullException} ({@code RESOURCE_EXHAUSTED}): the store is full; reads and deletes
  *       still work.
+ *   <li>{@link OutcomeUnknownException} ({@code UNKNOWN}, or a write's {@code DEADLINE_EXCEEDED}): a
+ *       write that may or may not have been applied.
  * </ul>
  *
  * <p>Any other code surfaces as a plain {@code JunctionException}.
@@ -55,6 +57,7 @@ public class JunctionException extends RuntimeException {
       case UNAVAILABLE -> new UnavailableException(message, cause);
       case DEADLINE_EXCEEDED -> new DeadlineExceededException(message, cause);
       case RESOURCE_EXHAUSTED -> new StoreFullException(message, cause);
+      case UNKNOWN -> new OutcomeUnknownException(code, message, cause);
       default -> new JunctionException(code, message, cause);
     };
   }

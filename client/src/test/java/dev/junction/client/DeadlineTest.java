@@ -35,10 +35,15 @@ class DeadlineTest {
   }
 
   @Test
-  void anUnansweredWriteFailsWithDeadlineExceededAndIsNotRetriedElsewhere() {
+  void anUnansweredWriteHasAnUnknownOutcomeAndIsNotRetriedElsewhere() {
     JunctionClient client = cluster.impatientClient();
 
-    assertThrows(DeadlineExceededException.class, () -> client.put(BLACK_HOLE, new byte[] {1}));
+    OutcomeUnknownException e =
+        assertThrows(OutcomeUnknownException.class, () -> client.put(BLACK_HOLE, new byte[] {1}));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.code());
+    assertTrue(e.getMessage().startsWith("outcome unknown"), e.getMessage());
+    assertThrows(OutcomeUnknownException.class, () -> client.compareAndSet(BLACK_HOLE, null, new byte[] {1}));
+    assertThrows(OutcomeUnknownException.class, () -> client.delete(BLACK_HOLE));
 
     assertEquals(0, cluster.kv(1).calls());
   }

@@ -62,6 +62,16 @@ class ErrorMappingTest {
   }
 
   @Test
+  void aWriteTheClusterCouldNotFinishHasAnUnknownOutcome() {
+    cluster.kv(0).failWith(Status.UNKNOWN.withDescription("outcome unknown: no answer in time"));
+
+    OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> client.put(b("k"), b("v")));
+
+    assertEquals(Status.Code.UNKNOWN, e.code());
+    assertEquals(1, cluster.kv(0).calls(), "asked once, not retried");
+  }
+
+  @Test
   void asyncCallsCompleteWithTheSameExceptions() {
     CompletionException e = assertThrows(CompletionException.class, () -> client.putAsync(new byte[0], b("v")).join());
 
@@ -74,6 +84,7 @@ class ErrorMappingTest {
     assertTrue(JunctionException.of(Status.UNAVAILABLE) instanceof UnavailableException);
     assertTrue(JunctionException.of(Status.DEADLINE_EXCEEDED) instanceof DeadlineExceededException);
     assertTrue(JunctionException.of(Status.RESOURCE_EXHAUSTED) instanceof StoreFullException);
+    assertTrue(JunctionException.of(Status.UNKNOWN) instanceof OutcomeUnknownException);
     assertSame(JunctionException.class, JunctionException.of(Status.INTERNAL).getClass());
   }
 

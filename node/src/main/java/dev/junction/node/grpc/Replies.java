@@ -44,9 +44,10 @@ final class Replies {
     }
     if (e instanceof TimeoutException) {
       return write
-          ? Status.DEADLINE_EXCEEDED
-              .withDescription("no answer in time: the write may or may not have been applied; "
-                  + "retry it with the same request header to apply it at most once")
+          ? Status.UNKNOWN
+              .withDescription("outcome unknown: the write got no answer in time inside the cluster and may "
+                  + "or may not have been applied; retry it with the same request header to apply it at "
+                  + "most once")
               .asRuntimeException()
           : Status.UNAVAILABLE.withDescription("no answer in time; retry").asRuntimeException();
     }
