@@ -79,7 +79,12 @@ public final class KvService extends KvGrpc.KvImplBase {
     }
     byte[] expected;
     switch (req.getExpectedCase()) {
-      case EXPECTED_VALUE -> expected = req.getExpectedValue().toByteArray();
+      case EXPECTED_VALUE -> {
+        if (!checkValue(req.getExpectedValue(), out)) {
+          return; // no stored value can be larger, and the write must fit a cluster message
+        }
+        expected = req.getExpectedValue().toByteArray();
+      }
       case EXPECT_ABSENT -> expected = null;
       default -> {
         out.onError(Replies.invalid("compare-and-set needs expected_value or expect_absent"));

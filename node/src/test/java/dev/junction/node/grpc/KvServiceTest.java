@@ -75,6 +75,10 @@ class KvServiceTest {
     assertEquals(Status.Code.INVALID_ARGUMENT,
         code(() -> kv.compareAndSet(CompareAndSetRequest.newBuilder().setHeader(HEADER).setKey(key).build())),
         "a compare-and-set without expectation");
+    assertEquals(Status.Code.INVALID_ARGUMENT,
+        code(() -> kv.compareAndSet(CompareAndSetRequest.newBuilder().setHeader(HEADER).setKey(key)
+            .setExpectedValue(ByteString.copyFrom(new byte[1025])).build())),
+        "an expected value larger than any value");
     assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> kv.get(GetRequest.newBuilder().build())));
     assertEquals(Status.Code.INVALID_ARGUMENT,
         code(() -> kv.scan(ScanRequest.newBuilder().setStart(ByteString.copyFromUtf8("b"))
