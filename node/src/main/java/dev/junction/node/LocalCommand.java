@@ -71,9 +71,7 @@ final class LocalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (nodes < 1 || nodes > 16) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--nodes must be 1 to 16");
-    }
+    checkOptions();
     Files.createDirectories(data);
     List<String> endpoints = new ArrayList<>();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -96,6 +94,27 @@ final class LocalCommand implements Callable<Integer> {
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /** Refuses bad options here, rather than as a node that dies at start-up. */
+  private void checkOptions() {
+    String problem = null;
+    if (nodes < 1 || nodes > 16) {
+      problem = "--nodes must be 1 to 16";
+    } else if (!routing.equals("switch") && !routing.equals("server-driven")) {
+      problem = "--routing must be switch or server-driven, not " + routing;
+    } else if (!durability.equals("fsync") && !durability.equals("replicated")) {
+      problem = "--durability must be fsync or replicated, not " + durability;
+    } else if (ranges < 1 || ranges > 4096) {
+      problem = "--ranges must be 1 to 4096";
+    } else if (port < 1 || port + nodes > 65535 || clusterPort < 1 || clusterPort + nodes > 65535) {
+      problem = "--port and --cluster-port must leave room for " + nodes + " ports below 65536";
+    }
+    if (problem != null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), problem);
+    }
   }
 
   private Process startNode(int i) throws IOException {
@@ -134,9 +153,18 @@ final class LocalCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + timeout.toNanos();
     int rf = Math.min(3, nodes);
     while (System.nanoTime() < deadline) {
-      if (children.stream().anyMatch(p -> !p.isAlive())) {
-        System.err.println("junction local: a node exited during start-up; see its node.log");
-        return false;
+      for (int i = 0; i < children.size(); i++) {
+        if (!children.get(i).isAlive()) {
+          Path log = data.resolve("node-" + i).resolve("node.log");
+          System.err.println("junction local: node " + i + " exited during start-up; the end of " + log + ":");
+          try {
+            List<String> lines = Files.readAllLines(log);
+            lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> System.err.println("  " + l));
+          } catch (IOException e) {
+            System.err.println("  (cannot read it: " + e.getMessage() + ")");
+          }
+          return false;
+        }
       }
       if (ready(endpoints, rf)) {
         return true;

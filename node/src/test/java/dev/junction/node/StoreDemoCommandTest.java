@@ -60,6 +60,11 @@ class StoreDemoCommandTest {
     Run help = run("--help");
     assertEquals(0, help.exit());
     assertTrue(help.out().contains("store-demo"), help.out());
+    Run badRouting = run("local", "--routing", "magic", "--data", dir.resolve("l").toString());
+    assertEquals(2, badRouting.exit());
+    assertTrue(badRouting.err().contains("--routing must be switch or server-driven"), badRouting.err());
+    Run badDurability = run("local", "--durability", "sometimes", "--data", dir.resolve("l").toString());
+    assertEquals(2, badDurability.exit());
     Run none = run();
     assertEquals(2, none.exit());
     assertTrue(none.err().contains("Missing a command"), none.err());
