@@ -1,160 +1,188 @@
 #!/usr/bin/env bash
-# YCSB workloads (1 KB records) against Junction, on a running cluster or one this script starts.
+# YCSB workloads (1 KB records) against Junction, on a running cluster or on one this script starts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 workload_dir="${YCSB_WORKLOADS:-$root/../shared/ycsb-workloads}"
+[[ -d "$workload_dir" ]] && workload_dir="$(cd "$workload_dir" && pwd)"
 
 usage() {
   cat <<'USAGE'
 Usage: bench/ycsb.sh [options]
 
-Runs YCSB workloads against Junction through the Java client and prints, per workload, the
-throughput and the p50/p99 latency of each operation. Records are YCSB's defaults: 10 fields of
-100 bytes (about 1 KB). Workload files: ../shared/ycsb-workloads (or $YCSB_WORKLOADS).
+Runs YCSB workloads against Junction through the Java client (binding dev.junction.bench.ycsb.JunctionDB)
+and prints, per workload, the throughput and the p50/p99 latency of each operation. Records are YCSB's
+defaults: 10 fields of 100 bytes (1 KB). Workload files: ../shared/ycsb-workloads/workload[a-f]
+(or the folder in $YCSB_WORKLOADS); only recordcount, operationcount and the thread count are overridden.
 
-  --endpoints H:P,...   use a running cluster (not loaded by this script: add --load to load it)
+  --endpoints H:P,...   use a running cluster instead of starting one (it is not loaded unless --load)
   --load                load the records first (always done on a cluster this script starts)
-  --workloads a,b,c     workloads to run, from a..f (default: a,b,c)
+  --workloads a,b,c     workloads to run, from a..f (default: a,b,c); --compare-routing runs the first (default a)
   --records N           records loaded (default 10000)
-  --operations N        operations per workload (default 20000)
+  --operations N        operations per workload run (default 20000)
   --threads N           YCSB client threads (default 8)
-  --durability MODE     fsync (default, the product default) or replicated, for a cluster started here
-  --quick               small and short: 2000 records, 4000 operations
-  --compare-routing     measure workload A with switch routing and with server-driven routing on the
-                        same data (restarting the cluster in each mode, alternating), and print last:
-                        switch-vs-server-driven throughput=R p99=R
+  --durability MODE     fsync (default, the product's default) or replicated, for a cluster started here
+  --quick               small and short: 2000 records, 4000 operations (unless given)
+  --compare-routing     measure one workload with switch routing and with server-driven routing on the
+                        same data: the cluster is restarted on the same data in each mode, alternating,
+                        --rounds times per mode; prints last: switch-vs-server-driven throughput=R p99=R
+  --rounds N            measured runs per routing mode with --compare-routing (default 2)
   --help                this text
 
 Without --endpoints, a 3-node cluster is started with bin/junction local on free ports, data under
-bench/target/, key space split for YCSB's user<digits> keys; it is stopped when the script ends.
+bench/target/ycsb-PID/, its first routing table cut into 9 ranges after the prefix "user" (one per
+leading digit of YCSB's keys); it is stopped when the script ends, also on Ctrl-C. Logs of every YCSB run
+stay in bench/target/ycsb-PID/.
 USAGE
 }
 
-endpoints=""; load=0; workloads="a,b,c"; records=10000; operations=20000; threads=8; compare=0
+die() { echo "ycsb.sh: $*" >&2; exit 1; }
+number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ycsb.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
+endpoints=""; load=0; workloads=""; records=""; operations=""; threads=8; compare=0; rounds=2; quick=0
 durability=fsync
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --endpoints) endpoints="$2"; shift 2 ;;
+    --endpoints) endpoints="${2:?--endpoints needs HOST:PORT,...}"; shift 2 ;;
     --load) load=1; shift ;;
-    --workloads) workloads="$2"; shift 2 ;;
-    --records) records="$2"; shift 2 ;;
-    --operations) operations="$2"; shift 2 ;;
-    --threads) threads="$2"; shift 2 ;;
-    --durability) durability="$2"; shift 2 ;;
-    --quick) records=2000; operations=4000; shift ;;
+    --workloads) workloads="${2:?--workloads needs a list such as a,b,c}"; shift 2 ;;
+    --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
+    --operations) number "$1" "${2:-}"; operations="$2"; shift 2 ;;
+    --threads) number "$1" "${2:-}"; threads="$2"; shift 2 ;;
+    --rounds) number "$1" "${2:-}"; rounds="$2"; shift 2 ;;
+    --durability) durability="${2:-}"; shift 2
+      [[ "$durability" == fsync || "$durability" == replicated ]] || { echo "ycsb.sh: --durability is fsync or replicated" >&2; exit 2; } ;;
+    --quick) quick=1; shift ;;
     --compare-routing) compare=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "ycsb.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ -d "$workload_dir" ]] || { echo "ycsb.sh: no workload files in $workload_dir" >&2; exit 2; }
+if [[ "$quick" == 1 ]]; then records="${records:-2000}"; operations="${operations:-4000}"; fi
+records="${records:-10000}"; operations="${operations:-20000}"
+if [[ -z "$workloads" ]]; then
+  workloads="a,b,c"; [[ "$compare" == 1 ]] && workloads="a"
+fi
+IFS=',' read -r -a workload_list <<< "$workloads"
+for w in "${workload_list[@]}"; do
+  [[ "$w" =~ ^[a-f]$ ]] || { echo "ycsb.sh: workload '$w' is not one of a..f" >&2; exit 2; }
+  [[ -f "$workload_dir/workload$w" ]] || die "no workload file $workload_dir/workload$w"
+done
+if [[ "$compare" == 1 && -n "$endpoints" ]]; then
+  die "--compare-routing starts its own cluster (it restarts it in each routing mode); leave out --endpoints"
+fi
 
 echo "ycsb.sh: building bench..." >&2
-(cd "$root" && mvn -B -q -pl bench -am package -DskipTests) >&2
+(cd "$root" && mvn -B -q -pl bench -am package -DskipTests) >&2 || die "the build failed"
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 work="$root/bench/target/ycsb-$$"
 mkdir -p "$work"
 
-cluster_pid=""
+# Everything this script starts, by PID: the junction local launcher, its node processes, a YCSB client.
+cluster_pid=""; node_pids=""; ycsb_pid=""; starts=0
 stop_cluster() {
   if [[ -n "$cluster_pid" ]] && kill -0 "$cluster_pid" 2>/dev/null; then
-    kill -TERM "$cluster_pid"
+    kill -TERM "$cluster_pid" 2>/dev/null || true   # the launcher stops its nodes (SIGTERM, then waits)
     for _ in $(seq 1 90); do kill -0 "$cluster_pid" 2>/dev/null || break; sleep 1; done
-    kill -0 "$cluster_pid" 2>/dev/null && kill -KILL "$cluster_pid"
+    kill -0 "$cluster_pid" 2>/dev/null && kill -KILL "$cluster_pid" 2>/dev/null
   fi
-  cluster_pid=""
+  for pid in $node_pids; do   # nodes the launcher could not stop (it was killed)
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+  done
+  cluster_pid=""; node_pids=""
 }
-trap stop_cluster EXIT
+cleanup() {
+  if [[ -n "$ycsb_pid" ]] && kill -0 "$ycsb_pid" 2>/dev/null; then kill -TERM "$ycsb_pid" 2>/dev/null || true; fi
+  stop_cluster
+  if [[ "$starts" -gt 0 ]]; then rm -rf "$work/data"; fi   # the cluster data this script created
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_base() {  # a port with two more free ports after it
-  for _ in $(seq 1 50); do
-    local base=$(( 20000 + RANDOM % 30000 ))
-    if port_free "$base" && port_free $((base + 1)) && port_free $((base + 2)); then echo "$base"; return; fi
+# free_base: a port P with P..P+2 (gRPC) and P+10..P+12 (cluster) free, below Linux's ephemeral ports.
+free_base() {
+  for _ in $(seq 1 100); do
+    local base=$(( 20000 + RANDOM % 12000 )) ok=1
+    for p in 0 1 2 10 11 12; do port_free $((base + p)) || { ok=0; break; }; done
+    if [[ "$ok" == 1 ]]; then echo "$base"; return; fi
   done
-  echo "ycsb.sh: no free ports" >&2; exit 1
+  die "no free ports"
 }
 
-# start_cluster ROUTING DATA: starts bin/junction local, sets $endpoints.
+# start_cluster ROUTING DATA: starts bin/junction local and sets $endpoints from its ready: line.
 start_cluster() {
-  local routing="$1" data="$2"
-  local out="$work/local-$routing-$RANDOM.out"
-  "$root/bin/junction" local --nodes 3 --data "$data" --port "$(free_base)" --cluster-port "$(free_base)" \
-    --routing "$routing" --durability "$durability" --ranges 6 --split-prefix user --split-alphabet 0123456789 > "$out" 2>> "$work/local.err" &
+  local routing="$1" data="$2" base
+  starts=$((starts + 1))
+  local out="$work/local-$starts-$routing.out" err="$work/local-$starts-$routing.err"
+  base="$(free_base)"
+  echo "ycsb.sh: starting 3 nodes, routing $routing, durability $durability, data $data" >&2
+  "$root/bin/junction" local --nodes 3 --data "$data" --port "$base" --cluster-port $((base + 10)) \
+    --routing "$routing" --durability "$durability" \
+    --ranges 9 --split-prefix user --split-alphabet 123456789 > "$out" 2> "$err" &
   cluster_pid=$!
-  for _ in $(seq 1 240); do
-    if grep -qs '^ready: ' "$out"; then endpoints="$(sed -n 's/^ready: //p' "$out")"; return; fi
+  for _ in $(seq 1 300); do   # at most 5 minutes, a first build of node/ included
+    node_pids="$(sed -n 's/^junction local: node [0-9]* pid \([0-9]*\) .*/\1/p' "$err" 2>/dev/null | tr '\n' ' ')"
+    if grep -qs '^ready: ' "$out"; then
+      endpoints="$(sed -n 's/^ready: //p' "$out")"
+      return
+    fi
     kill -0 "$cluster_pid" 2>/dev/null || break
     sleep 1
   done
-  echo "ycsb.sh: the cluster did not get ready; see $work/local.err and $data/node-*/node.log" >&2
-  exit 1
+  tail -20 "$err" >&2 || true
+  die "the cluster did not get ready; see $err and $data/node-*/node.log"
 }
 
-ycsb() {  # ycsb PHASE WORKLOAD LOG [OPERATIONS]
-  java -Xmx1g -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
+# ycsb PHASE WORKLOAD LOG [OPERATIONS]: one YCSB run (-load or -t), its output in LOG.
+ycsb() {
+  java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
-    -p junction.endpoints="$endpoints" -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 \
-    -threads "$threads" > "$3" 2>&1 || { echo "ycsb.sh: YCSB failed, see $3" >&2; exit 1; }
+    -p junction.endpoints="$endpoints" -p junction.deadline=5000 -p maxexecutiontime=900 \
+    -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 -p measurement.histogram.verbose=true \
+    -threads "$threads" > "$3" 2>&1 &
+  ycsb_pid=$!
+  local rc=0
+  wait "$ycsb_pid" || rc=$?
+  ycsb_pid=""
+  [[ "$rc" == 0 ]] && grep -q '^\[OVERALL\], Throughput' "$3" || { tail -20 "$3" >&2; die "YCSB failed (exit $rc), see $3"; }
+}
+summarize() {   # summarize LABEL LOG: one line; warns when operations failed
+  local line
+  line="$(java -cp "$cp" dev.junction.bench.ycsb.YcsbSummary summary "$2")" || die "cannot read $2"
+  echo "$1: $line"
+  if [[ "$line" == *errors=* ]]; then echo "ycsb.sh: some operations failed; JunctionDB printed the first ones in $2" >&2; fi
 }
 
-# summary LOG: "throughput=X ops/s  READ p50=.. p99=.. ms  UPDATE ..."
-summary() {
-  awk -F', ' '
-    $1 == "[OVERALL]" && $2 == "Throughput(ops/sec)" { tp = $3 }
-    $1 ~ /^\[[A-Z-]+\]$/ && $1 != "[OVERALL]" && $1 !~ /FAILED|CLEANUP/ {
-      op = substr($1, 2, length($1) - 2)
-      if ($2 == "Operations") { ops[op] = $3; order[++n] = op }
-      if ($2 == "50thPercentileLatency(us)") p50[op] = $3
-      if ($2 == "99thPercentileLatency(us)") p99[op] = $3
-      if ($2 == "Return=ERROR") err[op] = $3
-    }
-    END {
-      printf "throughput=%.0f ops/s", tp
-      for (i = 1; i <= n; i++) { op = order[i]
-        printf "  %s n=%d p50=%.2fms p99=%.2fms", op, ops[op], p50[op] / 1000, p99[op] / 1000
-        if (err[op] > 0) printf " errors=%d", err[op]
-      }
-      printf "\n"
-    }' "$1"
-}
-
-# worst_p99 LOG: the largest p99 (us) over the operations of a run
-worst_p99() {
-  awk -F', ' '$2 == "99thPercentileLatency(us)" && $1 != "[CLEANUP]" && $3 > m { m = $3 } END { print m + 0 }' "$1"
-}
-throughput() { awk -F', ' '$1 == "[OVERALL]" && $2 == "Throughput(ops/sec)" { print $3 }' "$1"; }
-
-echo "ycsb.sh: $records records, $operations operations per workload, $threads threads" >&2
+echo "ycsb.sh: $records records, $operations operations per run, $threads threads, workload files in $workload_dir" >&2
 if [[ "$compare" == 1 ]]; then
+  w="${workload_list[0]}"
   data="$work/data"
   start_cluster switch "$data"
-  ycsb -load a "$work/load.log"
-  echo "load: $(summary "$work/load.log")"
-  rounds=2; [[ "$records" -le 2000 ]] && rounds=1
-  sw_tp=0; sd_tp=0; sw_p99=0; sd_p99=0
+  ycsb -load "$w" "$work/load.log"
+  summarize load "$work/load.log"
+  sw_logs=""; sd_logs=""
   for round in $(seq 1 "$rounds"); do
     modes="switch server-driven"; (( round % 2 == 0 )) && modes="server-driven switch"
     for mode in $modes; do
-      # Every measured run starts on a freshly started cluster in its mode and is preceded by an
-      # unmeasured warm-up, so that neither mode runs on warmer JVMs than the other.
-      stop_cluster; start_cluster "$mode" "$data"
-      ycsb -t a "$work/warmup-$mode-$round.log" $(( operations / 4 ))
-      log="$work/a-$mode-$round.log"
-      ycsb -t a "$log"
-      echo "round $round $mode: $(summary "$log")"
-      if [[ "$mode" == switch ]]; then
-        sw_tp=$(awk -v a="$sw_tp" -v b="$(throughput "$log")" 'BEGIN { print a + b }')
-        sw_p99=$(awk -v a="$sw_p99" -v b="$(worst_p99 "$log")" 'BEGIN { print a + b }')
-      else
-        sd_tp=$(awk -v a="$sd_tp" -v b="$(throughput "$log")" 'BEGIN { print a + b }')
-        sd_p99=$(awk -v a="$sd_p99" -v b="$(worst_p99 "$log")" 'BEGIN { print a + b }')
-      fi
+      # Every measured run is on a cluster freshly started in its mode on the same data, after an
+      # unmeasured warm-up of a quarter of the operations, so that neither mode runs on warmer JVMs.
+      stop_cluster
+      start_cluster "$mode" "$data"
+      ycsb -t "$w" "$work/warmup-$mode-$round.log" $(( operations / 4 > 0 ? operations / 4 : 1 ))
+      log="$work/$w-$mode-$round.log"
+      ycsb -t "$w" "$log"
+      summarize "round $round $mode workload $w" "$log"
+      if [[ "$mode" == switch ]]; then sw_logs="$sw_logs,$log"; else sd_logs="$sd_logs,$log"; fi
     done
   done
   stop_cluster
-  awk -v a="$sw_tp" -v b="$sd_tp" -v c="$sd_p99" -v d="$sw_p99" \
-    'BEGIN { printf "switch-vs-server-driven throughput=%.2f p99=%.2f\n", a / b, c / d }'
+  echo "ycsb.sh: logs in $work" >&2
+  java -cp "$cp" dev.junction.bench.ycsb.YcsbSummary compare switch "${sw_logs#,}" server-driven "${sd_logs#,}" \
+    || die "cannot compare the runs"
   exit 0
 fi
 
@@ -163,14 +191,12 @@ if [[ -z "$endpoints" ]]; then
   load=1
 fi
 if [[ "$load" == 1 ]]; then
-  ycsb -load a "$work/load.log"
-  echo "load: $(summary "$work/load.log")"
+  ycsb -load "${workload_list[0]}" "$work/load.log"
+  summarize load "$work/load.log"
 fi
-IFS=',' read -r -a list <<< "$workloads"
-for w in "${list[@]}"; do
-  [[ -f "$workload_dir/workload$w" ]] || { echo "ycsb.sh: no workload $w in $workload_dir" >&2; exit 2; }
+for w in "${workload_list[@]}"; do
   log="$work/workload$w.log"
   ycsb -t "$w" "$log"
-  echo "workload $w: $(summary "$log")"
+  summarize "workload $w" "$log"
 done
-echo "logs in $work" >&2
+echo "ycsb.sh: logs in $work" >&2

@@ -2,18 +2,23 @@ package dev.junction.bench.ycsb;
 
 import dev.junction.client.CasResult;
 import dev.junction.client.Entry;
+import dev.junction.client.InvalidArgumentException;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
+import dev.junction.client.UnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.Vector;
+import java.util.concurrent.atomic.AtomicInteger;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
@@ -21,55 +26,104 @@ import site.ycsb.DBException;
 import site.ycsb.Status;
 
 /**
- * The YCSB binding: each record is one Junction value under the record's key (YCSB's table name is not
- * part of the key, so that a cluster split for {@code user...} keys spreads YCSB's records), through the
- * Java client.
+ * The YCSB binding: YCSB's {@code DB} on the Junction Java client.
  *
- * <p>Properties: {@code junction.endpoints} (comma-separated {@code host:port}, default
- * {@code 127.0.0.1:7070}) and {@code junction.deadline.ms} (default 5000). YCSB makes one DB per client
- * thread; they share one {@link JunctionClient} per JVM (its channels multiplex all calls), counted so that
- * the last {@link #cleanup} closes it. A partial update reads the record and writes the merge with
- * compare-and-set, retrying a bounded number of times, so concurrent updates of different fields of one
- * record are not lost.
+ * <p><b>Layout.</b> Each record is one Junction value under the record's key as it is (YCSB's table
+ * name is not part of the key: YCSB uses one table, and keys {@code user<digits>} can then be spread over
+ * ranges by a split after the prefix {@code user}). The value is the record's fields, encoded by {@link
+ * Records} (length-prefixed names and bytes; YCSB's default 10 fields of 100 bytes make 1,144 bytes).
+ *
+ * <p><b>Operations.</b> {@code read} is a get (the field subset is picked from the decoded record);
+ * {@code insert} a put; {@code delete} a delete; {@code scan} a Junction scan from the start key to the
+ * end of the key space with YCSB's record count as limit (at most {@value #MAX_SCAN}). {@code update}
+ * with every field of the record ({@code fieldcount} fields, e.g. with {@code writeallfields=true}) is a
+ * put; a partial update reads the record and writes the merge with compare-and-set, and when another
+ * writer got there first merges again into the value the compare-and-set answered with, at most
+ * {@value #UPDATE_ATTEMPTS} times, so concurrent partial updates of one record lose no field.
+ *
+ * <p><b>Errors.</b> An absent record is {@code NOT_FOUND} (read, update); {@code UNAVAILABLE} is {@code
+ * SERVICE_UNAVAILABLE}, {@code INVALID_ARGUMENT} is {@code BAD_REQUEST}, every other failure (deadline,
+ * unknown outcome, store full, a value that is not a record, a partial update that lost
+ * {@value #UPDATE_ATTEMPTS} races) is {@code ERROR}. The first {@value #ERRORS_LOGGED} failures are
+ * printed on stderr with their message, since YCSB itself counts them only.
+ *
+ * <p><b>Clients.</b> YCSB makes one {@code DB} per client thread. They share one {@link JunctionClient}
+ * per endpoint of {@code junction.endpoints}: client {@code i} lists the endpoints starting at the
+ * {@code i}-th, and thread {@code t} uses client {@code t mod n}. So the threads enter the cluster
+ * through every node's gateway (as clients behind a load balancer would), each gateway over one
+ * multiplexed HTTP/2 connection per client instead of one per thread, and every endpoint is still a
+ * failover target of every client. The clients are counted and the last {@link #cleanup} closes them.
+ *
+ * <p>Properties: {@code junction.endpoints} (comma-separated {@code host:port}, default {@code
+ * 127.0.0.1:7070}), {@code junction.deadline} (the deadline of each call in milliseconds, default 5000;
+ * {@code junction.deadline.ms} is accepted too), and YCSB's {@code fieldcount} (default 10).
  */
 public final class JunctionDB extends DB {
-  private static final int UPDATE_ATTEMPTS = 20;
+  static final int MAX_SCAN = JunctionClient.MAX_SCAN_LIMIT;
+  static final int UPDATE_ATTEMPTS = 20;
+  static final int ERRORS_LOGGED = 10;
+
   private static final Object LOCK = new Object();
-  private static JunctionClient shared;
+  private static List<JunctionClient> shared;
   private static int users;
+  private static int nextThread;
+  private static final AtomicInteger errors = new AtomicInteger();
 
   private JunctionClient client;
+  private int fieldCount;
 
   @Override
   public void init() throws DBException {
     Properties p = getProperties();
     List<String> endpoints =
-        Arrays.stream(p.getProperty("junction.endpoints", "127.0.0.1:7070").split(",")).map(String::trim).toList();
-    Duration deadline = Duration.ofMillis(Long.parseLong(p.getProperty("junction.deadline.ms", "5000")));
+        Arrays.stream(p.getProperty("junction.endpoints", "127.0.0.1:7070").split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .toList();
+    if (endpoints.isEmpty()) {
+      throw new DBException("junction.endpoints is empty");
+    }
+    Duration deadline;
+    try {
+      String ms = p.getProperty("junction.deadline", p.getProperty("junction.deadline.ms", "5000"));
+      deadline = Duration.ofMillis(Long.parseLong(ms.trim()));
+      fieldCount = Integer.parseInt(p.getProperty("fieldcount", "10").trim());
+    } catch (NumberFormatException e) {
+      throw new DBException("junction.deadline and fieldcount must be numbers: " + e.getMessage(), e);
+    }
     synchronized (LOCK) {
       if (shared == null) {
+        List<JunctionClient> clients = new ArrayList<>();
         try {
-          shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).build();
+          for (int i = 0; i < endpoints.size(); i++) {
+            List<String> rotated = new ArrayList<>(endpoints.subList(i, endpoints.size()));
+            rotated.addAll(endpoints.subList(0, i));
+            clients.add(JunctionClient.builder().endpoints(rotated).deadline(deadline).build());
+          }
         } catch (RuntimeException e) {
+          clients.forEach(JunctionClient::close);
           throw new DBException("cannot create a Junction client for " + endpoints + ": " + e.getMessage(), e);
         }
+        shared = clients;
+        nextThread = 0;
       }
       users++;
-      client = shared;
+      client = shared.get(nextThread++ % shared.size());
     }
   }
 
   @Override
   public void cleanup() {
     synchronized (LOCK) {
-      if (--users == 0 && shared != null) {
-        shared.close();
+      if (client != null && --users == 0) {
+        shared.forEach(JunctionClient::close);
         shared = null;
       }
+      client = null;
     }
   }
 
-  private static byte[] key(String key) {
+  static byte[] key(String key) {
     return key.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -82,56 +136,67 @@ public final class JunctionDB extends DB {
       }
       copy(Records.decode(e.get().value()), fields, result);
       return Status.OK;
-    } catch (JunctionException e) {
-      return Status.ERROR;
+    } catch (RuntimeException e) {
+      return failed("read", key, e);
     }
   }
 
   @Override
   public Status scan(
       String table, String startkey, int recordcount, Set<String> fields, Vector<HashMap<String, ByteIterator>> result) {
+    if (recordcount <= 0) {
+      return Status.OK;
+    }
     try {
-      for (Entry e : client.scan(key(startkey), new byte[0], recordcount)) {
+      for (Entry e : client.scan(key(startkey), new byte[0], Math.min(recordcount, MAX_SCAN))) {
         HashMap<String, ByteIterator> row = new HashMap<>();
         copy(Records.decode(e.value()), fields, row);
         result.add(row);
       }
       return Status.OK;
-    } catch (JunctionException e) {
-      return Status.ERROR;
+    } catch (RuntimeException e) {
+      return failed("scan", startkey, e);
     }
   }
 
   @Override
   public Status update(String table, String key, Map<String, ByteIterator> values) {
+    // ByteIterators can be read once: take the bytes before any attempt.
+    Map<String, byte[]> update = bytes(values);
+    byte[] k = key(key);
     try {
+      if (update.size() >= fieldCount) {
+        client.put(k, Records.encode(update)); // the whole record: nothing to merge
+        return Status.OK;
+      }
+      Optional<Entry> current = client.get(k);
       for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-        Optional<Entry> current = client.get(key(key));
         if (current.isEmpty()) {
           return Status.NOT_FOUND;
         }
-        Map<String, byte[]> merged = Records.decode(current.get().value());
-        values.forEach((name, v) -> merged.put(name, v.toArray()));
-        CasResult r = client.compareAndSet(key(key), current.get().value(), Records.encode(merged));
+        byte[] old = current.get().value();
+        Map<String, byte[]> merged = Records.decode(old);
+        merged.putAll(update);
+        CasResult r = client.compareAndSet(k, old, Records.encode(merged));
         if (r.applied()) {
           return Status.OK;
         }
+        current = r.current(); // what beat us: merge into that
       }
-      return Status.ERROR;
-    } catch (JunctionException e) {
-      return Status.ERROR;
+      return failed("update", key, new IllegalStateException(
+          "compare-and-set lost " + UPDATE_ATTEMPTS + " times in a row to concurrent writers"));
+    } catch (RuntimeException e) {
+      return failed("update", key, e);
     }
   }
 
   @Override
   public Status insert(String table, String key, Map<String, ByteIterator> values) {
-    Map<String, byte[]> fields = new HashMap<>();
-    values.forEach((name, v) -> fields.put(name, v.toArray()));
     try {
-      client.put(key(key), Records.encode(fields));
+      client.put(key(key), Records.encode(bytes(values)));
       return Status.OK;
-    } catch (JunctionException e) {
-      return Status.ERROR;
+    } catch (RuntimeException e) {
+      return failed("insert", key, e);
     }
   }
 
@@ -140,9 +205,36 @@ public final class JunctionDB extends DB {
     try {
       client.delete(key(key));
       return Status.OK;
-    } catch (JunctionException e) {
-      return Status.ERROR;
+    } catch (RuntimeException e) {
+      return failed("delete", key, e);
     }
+  }
+
+  /** The YCSB status of a failure; also prints the first few failures, YCSB only counts them. */
+  static Status failed(String op, String key, RuntimeException e) {
+    Status status;
+    if (e instanceof UnavailableException) {
+      status = Status.SERVICE_UNAVAILABLE;
+    } else if (e instanceof InvalidArgumentException) {
+      status = Status.BAD_REQUEST;
+    } else if (e instanceof JunctionException || e instanceof IllegalArgumentException
+        || e instanceof IllegalStateException) {
+      status = Status.ERROR; // deadline, unknown outcome, store full, not a record, lost races
+    } else {
+      throw e; // a bug here, not a failed operation
+    }
+    int n = errors.incrementAndGet();
+    if (n <= ERRORS_LOGGED) {
+      System.err.println("JunctionDB: " + op + " " + key + " failed (" + status.getName() + "): " + e
+          + (n == ERRORS_LOGGED ? " [further failures are counted, not printed]" : ""));
+    }
+    return status;
+  }
+
+  private static Map<String, byte[]> bytes(Map<String, ByteIterator> values) {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    values.forEach((name, v) -> fields.put(name, v.toArray()));
+    return fields;
   }
 
   private static void copy(Map<String, byte[]> record, Set<String> fields, Map<String, ByteIterator> result) {

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -13,14 +15,38 @@ class RecordsTest {
   @Test
   void aRecordRoundTripsWithItsFieldsInOrder() {
     Map<String, byte[]> fields = new LinkedHashMap<>();
-    for (int i = 0; i < 10; i++) {
+    for (int i = 9; i >= 0; i--) {
       fields.put("field" + i, ("value-" + i).repeat(10).getBytes(StandardCharsets.UTF_8));
     }
     fields.put("empty", new byte[0]);
-    fields.put("naïve", new byte[] {0, (byte) 0xff});
+    fields.put("naïve", new byte[] {0, (byte) 0xff, '\n'});
+    fields.put("", new byte[] {1});
     Map<String, byte[]> back = Records.decode(Records.encode(fields));
-    assertEquals(fields.keySet().stream().toList(), back.keySet().stream().toList());
+    assertEquals(List.copyOf(fields.keySet()), List.copyOf(back.keySet()));
     fields.forEach((k, v) -> assertArrayEquals(v, back.get(k), k));
+    assertEquals(Map.of(), Records.decode(Records.encode(Map.of())));
+  }
+
+  @Test
+  void ycsbsDefaultRecordIsAbout1Kb() {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    for (int i = 0; i < 10; i++) {
+      fields.put("field" + i, new byte[100]);
+    }
+    assertEquals(4 + 10 * (4 + 6 + 4 + 100), Records.encode(fields).length);
+  }
+
+  @Test
+  void whatIsNotOneRecordIsRefused() {
+    byte[] good = Records.encode(Map.of("field0", new byte[] {1, 2, 3}));
+    assertThrows(IllegalArgumentException.class, () -> Records.decode(new byte[0]));
     assertThrows(IllegalArgumentException.class, () -> Records.decode(new byte[] {0, 0, 0, 5}));
+    assertThrows(IllegalArgumentException.class, () -> Records.decode(new byte[] {(byte) 0xff, 0, 0, 0}));
+    assertThrows(IllegalArgumentException.class, () -> Records.decode(Arrays.copyOf(good, good.length - 1)));
+    assertThrows(IllegalArgumentException.class, () -> Records.decode(Arrays.copyOf(good, good.length + 1)));
+    byte[] hugeLength = good.clone();
+    hugeLength[4] = 0x7f; // the name's length
+    assertThrows(IllegalArgumentException.class, () -> Records.decode(hugeLength));
+    assertThrows(IllegalArgumentException.class, () -> Records.decode("red".getBytes(StandardCharsets.UTF_8)));
   }
 }
