@@ -63,6 +63,13 @@ public final class ChainReplica<R> {
   private final Map<Long, List<R>> waiting = new HashMap<>();
   private final DedupTable dedup = new DedupTable(256, 100_000);
 
+  /**
+   * The tail's read lease: reads are served only while the shell's clock is before {@code leaseUntil}
+   * (a time of the shell's monotonic clock, in nanoseconds), and only once a lease was granted.
+   */
+  private boolean leased;
+  private long leaseUntil;
+
   /** Ticks seen, and the tick of the last sign of progress downstream (an ack, or a first send). */
   private long ticks;
   private long lastProgressTick;
@@ -115,12 +122,16 @@ public final class ChainReplica<R> {
     return r;
   }
 
-  /** The first output: a replica with a predecessor says which entries it holds. */
+  /**
+   * The first output: a replica with a predecessor says which entries it holds; a tail asks for its read
+   * lease.
+   */
   public Output<R> start() {
     Output<R> out = new Output<>();
     sayHello(out);
     if (isTail()) {
       commitUpTo(lastPersisted, out);
+      out.leaseWanted = true;
     }
     return out;
   }
@@ -191,8 +202,13 @@ public final class ChainReplica<R> {
     return out;
   }
 
-  /** A client read, addressed to this range's tail at {@code epoch}. */
-  public Output<R> onClientRead(long epoch, ReadOp op, R replyTo) {
+  /**
+   * A client read, addressed to this range's tail at {@code epoch}, at time {@code now} of the shell's
+   * monotonic clock. The tail serves it only while it holds its read lease: without one it answers
+   * {@link ClientReply.Reason#NO_LEASE}, because the controller may already have handed the tail role to
+   * another replica that commits writes this one never sees.
+   */
+  public Output<R> onClientRead(long epoch, ReadOp op, R replyTo, long now) {
     Output<R> out = new Output<>();
     if (!checkClientEpoch(epoch, replyTo, out)) {
       return out;
@@ -201,8 +217,35 @@ public final class ChainReplica<R> {
       out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NOT_TAIL)));
       return out;
     }
+    if (!holdsLease(now)) {
+      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NO_LEASE)));
+      out.leaseWanted = true;
+      return out;
+    }
     out.reads.add(new Output.Read<>(replyTo, op));
     return out;
+  }
+
+  /** True when this replica is the tail and its read lease runs at {@code now}. */
+  public boolean holdsLease(long now) {
+    return isMember() && isTail() && leased && now - leaseUntil < 0;
+  }
+
+  /**
+   * The controller granted a read lease of {@code durationNanos}, asked for at {@code requestedAt} (the
+   * shell's clock when it sent the request). The lease runs from the request, not from the grant: the
+   * controller counts it from its grant, which came later, so the tail's lease always ends first.
+   * A grant that arrives when this replica is no longer the tail is ignored.
+   */
+  public void onLeaseGranted(long requestedAt, long durationNanos) {
+    if (!isMember() || !isTail() || durationNanos <= 0) {
+      return;
+    }
+    long until = requestedAt + durationNanos;
+    if (!leased || until - leaseUntil > 0) {
+      leaseUntil = until;
+    }
+    leased = true;
   }
 
   private boolean checkClientEpoch(long epoch, R replyTo, Output<R> out) {
@@ -471,6 +514,7 @@ public final class ChainReplica<R> {
   public Output<R> onTick() {
     Output<R> out = new Output<>();
     ticks++;
+    out.leaseWanted = isMember() && isTail();
     Optional<Replica> next = config.successor(slot);
     if (next.isEmpty() || !isMember() || lastForwarded <= committed) {
       lastProgressTick = ticks;
@@ -494,12 +538,17 @@ public final class ChainReplica<R> {
     if (next.rangeId() != config.rangeId() || next.epoch() <= config.epoch()) {
       return out;
     }
+    boolean wasTail = isMember() && isTail();
     config = next;
     if (!isMember()) {
       return out;
     }
     if (isTail()) {
+      if (!wasTail) {
+        leased = false; // a lease is granted to the tail of a configuration: a new tail asks anew
+      }
       commitUpTo(lastPersisted, out);
+      out.leaseWanted = true;
     }
     // Whoever precedes this replica now learns what it holds and resends the rest.
     sayHello(out);

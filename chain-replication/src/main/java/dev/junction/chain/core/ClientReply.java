@@ -17,6 +17,8 @@ public sealed interface ClientReply {
     WRONG_EPOCH,
     NOT_HEAD,
     NOT_TAIL,
-    NOT_IN_CHAIN
+    NOT_IN_CHAIN,
+    /** The tail holds no read lease now (it lost touch with the controller, or just became tail). */
+    NO_LEASE
   }
 }

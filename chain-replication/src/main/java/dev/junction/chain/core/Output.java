@@ -31,6 +31,7 @@ public final class Output<R> {
   final List<Reply<R>> replies = new ArrayList<>();
   final List<Read<R>> reads = new ArrayList<>();
   long newerEpochSeen = -1;
+  boolean leaseWanted;
 
   public List<LogEntry<R>> persist() {
     return persist;
@@ -54,6 +55,14 @@ public final class Output<R> {
    */
   public long newerEpochSeen() {
     return newerEpochSeen;
+  }
+
+  /**
+   * The replica is the tail and wants its read lease granted or renewed: the shell asks the controller,
+   * noting its clock, and passes the answer to {@link ChainReplica#onLeaseGranted}.
+   */
+  public boolean leaseWanted() {
+    return leaseWanted;
   }
 
   public boolean isEmpty() {

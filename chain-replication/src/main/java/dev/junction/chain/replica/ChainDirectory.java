@@ -8,7 +8,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * What a replica actor needs from the cluster around it, provided by the sharding module: the newest
  * configuration of its range (from the routing table), notice when it changes, and a way to reach the
- * other replicas of its chain.
+ * other replicas of its chain, and the controller that grants the tail's read lease.
  */
 public interface ChainDirectory {
   /** The newest configuration of {@code rangeId} this node knows, if any. */
@@ -22,6 +22,13 @@ public interface ChainDirectory {
 
   /** Delivers {@code message} to the replica {@code to}, wherever it runs. */
   void send(ReplicaId to, ReplicaActor.Command message);
+
+  /**
+   * Asks the controller for a read lease for {@code replica}, the tail of its range at {@code epoch}; the
+   * grant, if any, comes back to {@code replyTo} as {@link ReplicaActor.LeaseGranted} echoing
+   * {@code requestedAt}.
+   */
+  void requestLease(ReplicaId replica, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo);
 
   /** The address of this node, as routing tables name nodes. */
   String selfNode();

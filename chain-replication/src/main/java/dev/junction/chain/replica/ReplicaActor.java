@@ -43,7 +43,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
-      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, Persisted, PersistFailed, Tick {}
+      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Persisted, PersistFailed,
+          Tick {}
 
   /** A client write for the head, at the router's epoch of the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, ActorRef<Reply> replyTo)
@@ -62,6 +63,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   public enum Wake implements Command {
     INSTANCE
   }
+
+  /**
+   * The controller granted this replica, as tail, a read lease of {@code durationNanos} counted from
+   * {@code requestedAt} (this node's monotonic clock when the replica asked).
+   */
+  public record LeaseGranted(long requestedAt, long durationNanos) implements Command {}
 
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
@@ -126,6 +133,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private final ChainDirectory directory;
   private ChainReplica<ActorRef<Reply>> core;
   private long truncatedUpTo;
+  private long lastLeaseAsk;
+  private boolean askedForLease;
 
   private ReplicaActor(
       ActorContext<Command> context, ReplicaId id, ReplicaStore store, ChainDirectory directory) {
@@ -156,6 +165,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(ConfigChanged.class, this::onConfigChanged)
         .onMessageEquals(Wake.INSTANCE, () -> this)
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(LeaseGranted.class, this::onLeaseGranted)
         .onMessage(Persisted.class, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -204,7 +214,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (core == null) {
       r.replyTo().tell(notServing());
     } else {
-      carry(core.onClientRead(r.epoch(), r.op(), r.replyTo()));
+      carry(core.onClientRead(r.epoch(), r.op(), r.replyTo(), System.nanoTime()));
     }
     return this;
   }
@@ -248,6 +258,30 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return this;
   }
 
+  private Behavior<Command> onLeaseGranted(LeaseGranted g) {
+    if (core != null) {
+      boolean had = core.holdsLease(System.nanoTime());
+      core.onLeaseGranted(g.requestedAt(), g.durationNanos());
+      if (!had && core.holdsLease(System.nanoTime())) {
+        getContext().getLog().debug("replica {} holds its read lease", id);
+      }
+    }
+    return this;
+  }
+
+  /** Most often a replica asks the controller for its lease outside its ticks (refused reads ask too). */
+  private static final long LEASE_ASK_GAP = Duration.ofMillis(50).toNanos();
+
+  private void askForLease() {
+    long now = System.nanoTime();
+    if (askedForLease && now - lastLeaseAsk < LEASE_ASK_GAP) {
+      return;
+    }
+    askedForLease = true;
+    lastLeaseAsk = now;
+    directory.requestLease(id, core.config().epoch(), now, getContext().getSelf());
+  }
+
   private Behavior<Command> onTick() {
     if (core != null) {
       carry(core.onTick());
@@ -279,6 +313,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** Carries out one output of the core, in the order its contract asks. */
   private void carry(Output<ActorRef<Reply>> out) {
+    if (out.leaseWanted()) {
+      askForLease();
+    }
     if (!out.persist().isEmpty()) {
       List<LogEntry<ActorRef<Reply>>> entries = List.copyOf(out.persist());
       List<ActorRef<Reply>> waiting =

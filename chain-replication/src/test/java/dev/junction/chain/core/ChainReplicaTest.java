@@ -111,7 +111,7 @@ class ChainReplicaTest {
         sim.replicas.get(0).onClientWrite(5, null, new WriteOp.Put(b("k"), b("v")), "newer");
     assertEquals(5, newer.newerEpochSeen(), "the shell learns that its configuration is stale");
     assertTrue(newer.persist().isEmpty());
-    Output<String> read = sim.replicas.get(2).onClientRead(0, new ReadOp.Get(b("k")), "r");
+    Output<String> read = sim.replicas.get(2).onClientRead(0, new ReadOp.Get(b("k")), "r", sim.now);
     assertEquals(new ClientReply.Rejected(ClientReply.Reason.WRONG_EPOCH, 1), read.replies().get(0).reply());
   }
 

@@ -31,6 +31,15 @@ final class ChainSim {
   final List<String> log = new ArrayList<>();
   RangeConfig config;
 
+  /** The simulated clock (nanoseconds), read by the replicas' reads and leases. */
+  long now = 1_000;
+  /** The read lease the simulated controller grants. */
+  static final long LEASE = 1_000_000;
+  /** Grant every lease request at once (true), or queue it in {@link #leaseRequests} for the test. */
+  boolean autoLease = true;
+  /** Lease requests not granted yet: the slot and the clock when it asked. */
+  final List<long[]> leaseRequests = new ArrayList<>();
+
   ChainSim(int... slots) {
     List<Replica> chain = new ArrayList<>();
     for (int s : slots) {
@@ -75,6 +84,13 @@ final class ChainSim {
 
   /** Carries out one output of the replica in {@code slot}. */
   void apply(int slot, Output<String> out) {
+    if (out.leaseWanted()) {
+      if (autoLease) {
+        replicas.get(slot).onLeaseGranted(now, LEASE);
+      } else {
+        leaseRequests.add(new long[] {slot, now});
+      }
+    }
     if (!out.persist().isEmpty()) {
       unpersisted.get(slot).add(List.copyOf(out.persist()));
     }
@@ -102,7 +118,7 @@ final class ChainSim {
   }
 
   void read(String label, int atSlot, String key) {
-    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key)), label));
+    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key)), label, now));
   }
 
   /** Commits the oldest pending batch of {@code slot}'s store. Returns false when none is pending. */

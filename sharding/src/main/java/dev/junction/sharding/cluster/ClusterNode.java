@@ -84,8 +84,9 @@ public final class ClusterNode implements AutoCloseable {
     ActorRef<TableKeeper.Command> keeper =
         system.systemActorOf(TableKeeper.create(tables, settings.ddataTimeout()), "table-keeper", Props.empty());
     ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, settings.askTimeout());
-    ClusterSingleton.get(system)
-        .init(SingletonActor.of(Controller.create(settings, replicas), "junction-controller"));
+    replicas.useController(
+        ClusterSingleton.get(system)
+            .init(SingletonActor.of(Controller.create(settings, replicas), "junction-controller")));
     Router router = new Router(system, replicas, tables, keeper, settings.routing(), new LoadCounters());
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));

@@ -14,6 +14,7 @@ public record ClusterSettings(
     Duration askTimeout,
     Duration ddataTimeout,
     Duration wakeInterval,
+    Duration readLease,
     RoutingMode routing) {
 
   /** How a gateway sends requests. */
@@ -29,6 +30,9 @@ public record ClusterSettings(
       throw new IllegalArgumentException("junction.cluster.min-nodes and replication-factor must be >= 1");
     }
     splitPoints = List.copyOf(splitPoints);
+    if (readLease.isNegative() || readLease.isZero()) {
+      throw new IllegalArgumentException("junction.cluster.read-lease must be positive");
+    }
   }
 
   public static ClusterSettings fromConfig(Config config) {
@@ -60,6 +64,7 @@ public record ClusterSettings(
         c.getDuration("ask-timeout"),
         c.getDuration("ddata-timeout"),
         c.getDuration("wake-interval"),
+        c.getDuration("read-lease"),
         mode);
   }
 }

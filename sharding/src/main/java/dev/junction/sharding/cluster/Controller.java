@@ -7,7 +7,11 @@ import dev.junction.sharding.routing.RoutingTable;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
+import dev.junction.chain.serialization.JunctionSerializable;
 import dev.junction.sharding.routing.ChainRepair;
+import dev.junction.sharding.routing.LeaseTable;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.Done;
@@ -35,13 +39,22 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * {@code replication-factor} spread round-robin over the nodes in address order), publishes it through
  * Distributed Data with write-majority, places every replica's shard on its node, and keeps waking the
  * replicas so that each runs where its chain says. A controller that starts on another node (the
- * singleton moved) reads the table back from a majority and carries on. Failure handling and
- * rebalancing come later, as plans of this same controller.
+ * singleton moved) reads the table back from a majority and carries on. It grants the tails' read
+ * leases ({@link LeaseTable}) and takes lost nodes out of their chains ({@link ChainRepair}).
+ * Rebalancing comes later, as plans of this same controller.
  */
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick {}
+      permits LeaseRequest, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
+
+  /**
+   * A tail asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is not
+   * the tail of the controller's table or its node is considered lost).
+   */
+  public record LeaseRequest(
+      long rangeId, int slot, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo)
+      implements Command, JunctionSerializable {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -58,10 +71,20 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     INSTANCE
   }
 
+  /** Look again at lost tails: one lease may have run out. */
+  private enum RepairTick implements Command {
+    INSTANCE
+  }
+
+  /** Added to every lease on the controller's side, against drift between the nodes' clocks. */
+  static final Duration LEASE_MARGIN = Duration.ofMillis(100);
+
   private final ClusterSettings settings;
   private final ReplicaSharding replicas;
   private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
   private final SelfUniqueAddress self;
+  private final TimerScheduler<Command> timers;
+  private final LeaseTable leases;
   private RoutingTable table;
   private boolean loading;
   private boolean publishing;
@@ -79,6 +102,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     this.replicas = replicas;
     this.replicator = replicator;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.timers = timers;
+    this.leases = new LeaseTable(settings.readLease(), LEASE_MARGIN, System.nanoTime());
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -113,6 +138,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(Published.class, this::onPublished)
         .onMessage(Placed.class, this::onPlaced)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(RepairTick.INSTANCE, this::repair)
+        .onMessage(LeaseRequest.class, this::onLeaseRequest)
         .build();
   }
 
@@ -146,27 +173,42 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * Removes lost nodes (unreachable or downed) from the chains they head or sit in the middle
-   * of, at the next epoch ({@link ChainRepair}). A range whose tail is lost waits: promoting a new tail
-   * needs read leases, which come with the failure-handling work.
+   * Removes lost nodes (unreachable or downed) from the chains they serve, at the next epoch
+   * ({@link ChainRepair}). A lost tail gets no more lease renewals; it is dropped (its predecessor becomes
+   * tail) once the controller knows its lease ran out, and a timer brings the controller back then.
    */
   private Behavior<Command> repair() {
-    if (table == null || publishing) {
+    if (table == null) {
       return this;
     }
     Set<String> lost = lostNodes();
-    if (lost.isEmpty()) {
+    Map<Long, Integer> lostTails = ChainRepair.lostTails(table, lost);
+    leases.revokeOnly(lostTails);
+    if (lost.isEmpty() || publishing) {
       return this;
     }
-    ChainRepair.withoutLostNodes(table, lost)
+    long now = System.nanoTime();
+    ChainRepair.withoutLostNodes(table, lost, (range, slot) -> leases.released(range, slot, now))
         .ifPresent(
             plan -> {
               if (!plan.waitingForTail().equals(waitingForTail)) {
                 waitingForTail = plan.waitingForTail();
                 if (!waitingForTail.isEmpty()) {
                   getContext().getLog().warn(
-                      "ranges {} lost their tail on {}; they stay unavailable until it returns", waitingForTail, lost);
+                      "ranges {} lost their tail on {}; a new tail takes over once the old one's read lease ran out",
+                      waitingForTail, lost);
                 }
+              }
+              long wake = Long.MAX_VALUE;
+              for (long rangeId : plan.waitingForTail()) {
+                Integer slot = lostTails.get(rangeId);
+                if (slot != null) {
+                  long at = leases.releaseTime(rangeId, slot, now) - now;
+                  wake = Math.min(wake, Math.max(at, 0));
+                }
+              }
+              if (wake != Long.MAX_VALUE) {
+                timers.startSingleTimer(RepairTick.INSTANCE, RepairTick.INSTANCE, Duration.ofNanos(wake + 1_000_000));
               }
               if (!plan.changed().isEmpty()) {
                 getContext().getLog().warn(
@@ -174,6 +216,17 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
                 publish(plan.table());
               }
             });
+    return this;
+  }
+
+  private Behavior<Command> onLeaseRequest(LeaseRequest r) {
+    if (table == null) {
+      return this;
+    }
+    RangeConfig range = table.range(r.rangeId()).orElse(null);
+    leases
+        .grant(range, r.slot(), System.nanoTime())
+        .ifPresent(d -> r.replyTo().tell(new ReplicaActor.LeaseGranted(r.requestedAt(), d)));
     return this;
   }
 

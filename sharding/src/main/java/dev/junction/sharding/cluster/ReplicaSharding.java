@@ -38,6 +38,7 @@ public final class ReplicaSharding implements ChainDirectory {
   private final ActorRef<TableKeeper.Command> keeper;
   private final String selfNode;
   private final ExternalShardAllocationClient allocation;
+  private volatile ActorRef<Controller.Command> controller;
 
   private ReplicaSharding(
       ActorSystem<?> system, TableHolder tables, ActorRef<TableKeeper.Command> keeper) {
@@ -111,6 +112,20 @@ public final class ReplicaSharding implements ChainDirectory {
   @Override
   public void send(ReplicaId to, ReplicaActor.Command message) {
     replica(to).tell(message);
+  }
+
+  /** The proxy of the controller singleton, which grants read leases. */
+  void useController(ActorRef<Controller.Command> proxy) {
+    this.controller = proxy;
+  }
+
+  @Override
+  public void requestLease(
+      ReplicaId replica, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo) {
+    ActorRef<Controller.Command> c = controller;
+    if (c != null) {
+      c.tell(new Controller.LeaseRequest(replica.rangeId(), replica.slot(), epoch, requestedAt, replyTo));
+    }
   }
 
   @Override

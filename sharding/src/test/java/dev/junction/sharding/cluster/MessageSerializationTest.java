@@ -65,6 +65,7 @@ class MessageSerializationTest {
     serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
     TestProbe<ReplicaActor.Reply> probe = kit.createTestProbe();
     TestProbe<ReplicaActor.Status> statusProbe = kit.createTestProbe();
+    TestProbe<ReplicaActor.Command> replicaProbe = kit.createTestProbe();
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
@@ -82,6 +83,8 @@ class MessageSerializationTest {
             new ReplicaActor.ConfigChanged(config),
             ReplicaActor.Wake.INSTANCE,
             new ReplicaActor.GetStatus(statusProbe.getRef()),
+            new ReplicaActor.LeaseGranted(-123_456_789L, 1_000_000_000L),
+            new Controller.LeaseRequest(7, 4, 3, Long.MIN_VALUE + 5, replicaProbe.getRef()),
             new ReplicaActor.WriteDone(new WriteResult.CasDone(true, new Versioned(b("v"), 3))),
             new ReplicaActor.WriteDone(new WriteResult.Written(5)),
             new ReplicaActor.Value(null),

@@ -7,6 +7,7 @@ import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -23,15 +24,18 @@ class ChainRepairTest {
     return r.chain().stream().map(Replica::node).toList();
   }
 
+  private static final ChainRepair.TailRelease LEASED = (range, slot) -> false;
+  private static final ChainRepair.TailRelease RELEASED = (range, slot) -> true;
+
   @Test
-  void aLostHeadOrMiddleLeavesItsChainsAtTheNextEpochAndALostTailWaits() {
+  void aLostHeadOrMiddleLeavesItsChainsAtTheNextEpochAndALostTailWaitsForItsLease() {
     RoutingTable t = table();
-    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(t, Set.of("n1")).orElseThrow();
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(t, Set.of("n1"), LEASED).orElseThrow();
     RoutingTable next = plan.table();
     assertEquals(t.version() + 1, next.version());
     assertEquals(List.of("n2", "n3"), chain(next.range(1).orElseThrow()), "head lost: n2 is head");
     assertEquals(2, next.range(1).orElseThrow().epoch());
-    assertEquals(List.of("n2", "n3", "n1"), chain(next.range(2).orElseThrow()), "tail lost: unchanged for now");
+    assertEquals(List.of("n2", "n3", "n1"), chain(next.range(2).orElseThrow()), "tail lost: unchanged while its lease may run");
     assertEquals(1, next.range(2).orElseThrow().epoch());
     assertEquals(List.of("n3", "n2"), chain(next.range(3).orElseThrow()), "middle lost: bridged");
     assertEquals(List.of(1L, 3L), plan.changed());
@@ -41,19 +45,38 @@ class ChainRepairTest {
   }
 
   @Test
+  void aLostTailWhoseLeaseIsReleasedIsReplacedByItsPredecessor() {
+    RoutingTable t = table();
+    int tail = t.range(2).orElseThrow().tail().slot();
+    ChainRepair.Plan plan =
+        ChainRepair.withoutLostNodes(t, Set.of("n1"), (range, slot) -> range == 2 && slot == tail).orElseThrow();
+    assertEquals(List.of("n2", "n3"), chain(plan.table().range(2).orElseThrow()), "n3 is the tail now");
+    assertEquals(2, plan.table().range(2).orElseThrow().epoch());
+    assertEquals(List.of(1L, 2L, 3L), plan.changed());
+    assertEquals(List.of(), plan.waitingForTail());
+    assertEquals(Map.of(2L, tail), ChainRepair.lostTails(t, Set.of("n1")));
+  }
+
+  @Test
+  void twoLostNodesLeaveEachChainItsSurvivor() {
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(table(), Set.of("n1", "n2"), RELEASED).orElseThrow();
+    assertEquals(List.of("n3"), chain(plan.table().range(1).orElseThrow()));
+    assertEquals(List.of("n3"), chain(plan.table().range(2).orElseThrow()));
+    assertEquals(List.of("n3"), chain(plan.table().range(3).orElseThrow()));
+  }
+
+  @Test
   void nothingLostIsNoPlanAndARepairedTableIsStable() {
-    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of()).isEmpty());
-    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of("elsewhere")).isEmpty());
-    RoutingTable once = ChainRepair.withoutLostNodes(table(), Set.of("n1")).orElseThrow().table();
-    ChainRepair.Plan again = ChainRepair.withoutLostNodes(once, Set.of("n1")).orElseThrow();
-    assertEquals(once, again.table(), "repairing again changes nothing");
-    assertEquals(List.of(), again.changed());
+    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of(), RELEASED).isEmpty());
+    assertTrue(ChainRepair.withoutLostNodes(table(), Set.of("elsewhere"), RELEASED).isEmpty());
+    RoutingTable once = ChainRepair.withoutLostNodes(table(), Set.of("n1"), RELEASED).orElseThrow().table();
+    assertTrue(ChainRepair.withoutLostNodes(once, Set.of("n1"), RELEASED).isEmpty(), "repairing again changes nothing");
   }
 
   @Test
   void aChainNeverLosesItsLastReplica() {
     RoutingTable single = RoutingTable.initial(List.of(), List.of("n1"), 1);
-    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(single, Set.of("n1")).orElseThrow();
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(single, Set.of("n1"), RELEASED).orElseThrow();
     assertEquals(single, plan.table());
     assertEquals(List.of(1L), plan.waitingForTail());
   }
