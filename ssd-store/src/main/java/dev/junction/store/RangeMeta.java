@@ -5,36 +5,50 @@ import java.util.Arrays;
 
 /**
  * What a node stores about one replica of a sub-range, next to its data and committed with it: the
- * configuration epoch it last accepted, the highest sequence number it has applied, and its key interval
- * {@code [start, end)} (an empty {@code end} is open).
+ * configuration epoch it last accepted, the highest sequence number it has applied, its key interval
+ * {@code [start, end)} (an empty {@code end} is open), and the replica's slot in the range ({@link
+ * #UNKNOWN_SLOT} when not recorded). A node holds at most one replica of a range; the slot tells a
+ * replica whether the data is its own or an earlier replica's of the same range on this node.
  */
-public record RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end) {
-  private static final byte FORMAT = 1;
+public record RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end, int slot) {
+  /** Format 1 had no slot; format 2 ends with it. */
+  private static final byte FORMAT_1 = 1;
+  private static final byte FORMAT = 2;
+  public static final int UNKNOWN_SLOT = -1;
 
   public RangeMeta {
     if (epoch < 0 || appliedSeq < 0) {
       throw new InvalidRequestException("range metadata with a negative epoch or sequence number");
+    }
+    if (slot < UNKNOWN_SLOT) {
+      throw new InvalidRequestException("range metadata with slot " + slot);
     }
     Keys.checkInterval(start, end);
     start = start.clone();
     end = end.clone();
   }
 
+  /** Metadata with no slot recorded. */
+  public RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end) {
+    this(epoch, appliedSeq, start, end, UNKNOWN_SLOT);
+  }
+
   /** A copy with a new applied sequence number. */
   public RangeMeta withAppliedSeq(long seq) {
-    return new RangeMeta(epoch, seq, start, end);
+    return new RangeMeta(epoch, seq, start, end, slot);
   }
 
   byte[] encode() {
-    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 4 + start.length + 4 + end.length);
+    ByteBuffer b = ByteBuffer.allocate(1 + 8 + 8 + 4 + start.length + 4 + end.length + 4);
     b.put(FORMAT).putLong(epoch).putLong(appliedSeq);
     b.putInt(start.length).put(start).putInt(end.length).put(end);
+    b.putInt(slot);
     return b.array();
   }
 
   static RangeMeta decode(ByteBuffer b) {
     byte format = b.get();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != FORMAT_1) {
       throw new StoreException("range metadata in an unknown format " + format);
     }
     long epoch = b.getLong();
@@ -43,7 +57,8 @@ public record RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end) {
     b.get(start);
     byte[] end = new byte[b.getInt()];
     b.get(end);
-    return new RangeMeta(epoch, applied, start, end);
+    int slot = format == FORMAT ? b.getInt() : UNKNOWN_SLOT;
+    return new RangeMeta(epoch, applied, start, end, slot);
   }
 
   @Override
@@ -51,6 +66,7 @@ public record RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end) {
     return o instanceof RangeMeta m
         && epoch == m.epoch
         && appliedSeq == m.appliedSeq
+        && slot == m.slot
         && Arrays.equals(start, m.start)
         && Arrays.equals(end, m.end);
   }
@@ -63,6 +79,7 @@ public record RangeMeta(long epoch, long appliedSeq, byte[] start, byte[] end) {
   @Override
   public String toString() {
     return "RangeMeta[epoch=" + epoch + ", appliedSeq=" + appliedSeq + ", ["
-        + Keys.printable(start) + ", " + (end.length == 0 ? "+inf" : Keys.printable(end)) + ")]";
+        + Keys.printable(start) + ", " + (end.length == 0 ? "+inf" : Keys.printable(end)) + "), slot "
+        + slot + "]";
   }
 }

@@ -1,8 +1,10 @@
 package dev.junction.chain.bulk;
 
 import dev.junction.store.KeyValue;
+import dev.junction.store.RangeMeta;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -20,12 +22,24 @@ public interface BulkTransport extends AutoCloseable {
   InetSocketAddress address();
 
   /**
-   * Copies {@code request}'s entries from the node at {@code peer}, handing them to {@code sink} in key
-   * order, chunk by chunk, on one thread. The future fails with an {@link java.io.IOException} if the
-   * connection breaks; resume with {@link TransferRequest#after} from the last key the sink received.
+   * Copies {@code request}'s entries from the node at {@code peer}: first hands {@code atStart} the
+   * source's range metadata as of the snapshot the entries come from (its applied sequence number), then
+   * the entries to {@code sink} in key order, chunk by chunk, on one thread. The future fails with an
+   * {@link java.io.IOException} if the connection breaks; resume with {@link TransferRequest#after} from
+   * the last key the sink received (the resumed part comes from a newer snapshot: catching up must start
+   * from the oldest snapshot's sequence number).
    */
   CompletableFuture<TransferResult> fetch(
-      InetSocketAddress peer, TransferRequest request, Consumer<List<KeyValue>> sink);
+      InetSocketAddress peer,
+      TransferRequest request,
+      Consumer<Optional<RangeMeta>> atStart,
+      Consumer<List<KeyValue>> sink);
+
+  /** {@link #fetch(InetSocketAddress, TransferRequest, Consumer, Consumer)} without the metadata callback. */
+  default CompletableFuture<TransferResult> fetch(
+      InetSocketAddress peer, TransferRequest request, Consumer<List<KeyValue>> sink) {
+    return fetch(peer, request, meta -> {}, sink);
+  }
 
   @Override
   void close();

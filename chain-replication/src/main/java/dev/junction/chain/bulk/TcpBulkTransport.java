@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The TCP bulk transport. Wire format (big-endian): the request is {@code magic, rangeId, from, to}; the
- * answer is chunks {@code [chunk length][entry count][entries]}, each entry {@code key length, key, value
- * length, value, seq}, a chunk at most one pool buffer; then {@code [0]} and the range metadata of the
- * snapshot ({@code present, epoch, appliedSeq, start, end}). Both sides stage chunks in buffers of the
- * {@link BufferPool}.
+ * answer starts with the range metadata of the snapshot ({@code present, epoch, appliedSeq, start, end}),
+ * so that even a transfer cut short tells where its entries stand, then chunks {@code [chunk
+ * length][entry count][entries]}, each entry {@code key length, key, value length, value, seq}, a chunk
+ * at most one pool buffer; then {@code [0]}. Both sides stage chunks in buffers of the {@link BufferPool}.
  */
 public final class TcpBulkTransport implements BulkTransport {
   private static final Logger log = LoggerFactory.getLogger(TcpBulkTransport.class);
@@ -112,6 +112,16 @@ public final class TcpBulkTransport implements BulkTransport {
       int chunks = 0;
       try (StoreSnapshot snapshot = source.open(request)) {
         buf.clear();
+        Optional<RangeMeta> meta = snapshot.meta(request.rangeId());
+        buf.put((byte) (meta.isPresent() ? 1 : 0));
+        if (meta.isPresent()) {
+          RangeMeta m = meta.get();
+          buf.putLong(m.epoch()).putLong(m.appliedSeq());
+          buf.putInt(m.start().length).put(m.start()).putInt(m.end().length).put(m.end());
+        }
+        buf.flip();
+        writeFully(channel, buf);
+        buf.clear();
         buf.position(8); // chunk length and count, written when the chunk is full
         int count = 0;
         while (snapshot.hasNext()) {
@@ -135,13 +145,6 @@ public final class TcpBulkTransport implements BulkTransport {
         }
         buf.clear();
         buf.putInt(0);
-        Optional<RangeMeta> meta = snapshot.meta(request.rangeId());
-        buf.put((byte) (meta.isPresent() ? 1 : 0));
-        if (meta.isPresent()) {
-          RangeMeta m = meta.get();
-          buf.putLong(m.epoch()).putLong(m.appliedSeq());
-          buf.putInt(m.start().length).put(m.start()).putInt(m.end().length).put(m.end());
-        }
         buf.flip();
         writeFully(channel, buf);
       }
@@ -181,12 +184,15 @@ public final class TcpBulkTransport implements BulkTransport {
 
   @Override
   public CompletableFuture<TransferResult> fetch(
-      InetSocketAddress peer, TransferRequest request, Consumer<List<KeyValue>> sink) {
+      InetSocketAddress peer,
+      TransferRequest request,
+      Consumer<Optional<RangeMeta>> atStart,
+      Consumer<List<KeyValue>> sink) {
     CompletableFuture<TransferResult> result = new CompletableFuture<>();
     workers.execute(
         () -> {
           try {
-            result.complete(fetchNow(peer, request, sink));
+            result.complete(fetchNow(peer, request, atStart, sink));
           } catch (Throwable e) {
             result.completeExceptionally(e);
           }
@@ -194,7 +200,11 @@ public final class TcpBulkTransport implements BulkTransport {
     return result;
   }
 
-  private TransferResult fetchNow(InetSocketAddress peer, TransferRequest request, Consumer<List<KeyValue>> sink)
+  private TransferResult fetchNow(
+      InetSocketAddress peer,
+      TransferRequest request,
+      Consumer<Optional<RangeMeta>> atStart,
+      Consumer<List<KeyValue>> sink)
       throws IOException, InterruptedException {
     String name = String.valueOf(peer);
     ByteBuffer buf = pool.acquire(name, BUFFER_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -207,6 +217,19 @@ public final class TcpBulkTransport implements BulkTransport {
       buf.putInt(request.from().length).put(request.from()).putInt(request.to().length).put(request.to());
       buf.flip();
       writeFully(channel, buf);
+      readFully(channel, buf, 1);
+      Optional<RangeMeta> meta = Optional.empty();
+      if (buf.get() == 1) {
+        readFully(channel, buf, 16);
+        long epoch = buf.getLong();
+        long applied = buf.getLong();
+        readFully(channel, buf, 4);
+        byte[] start = readBytes(channel, buf, buf.getInt());
+        readFully(channel, buf, 4);
+        byte[] end = readBytes(channel, buf, buf.getInt());
+        meta = Optional.of(new RangeMeta(epoch, applied, start, end));
+      }
+      atStart.accept(meta);
       long entries = 0;
       long bytes = 0;
       byte[] lastKey = new byte[0];
@@ -235,18 +258,6 @@ public final class TcpBulkTransport implements BulkTransport {
           lastKey = chunk.get(chunk.size() - 1).key();
           sink.accept(chunk);
         }
-      }
-      readFully(channel, buf, 1);
-      Optional<RangeMeta> meta = Optional.empty();
-      if (buf.get() == 1) {
-        readFully(channel, buf, 16);
-        long epoch = buf.getLong();
-        long applied = buf.getLong();
-        readFully(channel, buf, 4);
-        byte[] start = readBytes(channel, buf, buf.getInt());
-        readFully(channel, buf, 4);
-        byte[] end = readBytes(channel, buf, buf.getInt());
-        meta = Optional.of(new RangeMeta(epoch, applied, start, end));
       }
       return new TransferResult(entries, bytes, lastKey, meta);
     } finally {

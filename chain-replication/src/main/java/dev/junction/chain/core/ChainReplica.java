@@ -70,9 +70,21 @@ public final class ChainReplica<R> {
   private boolean leased;
   private long leaseUntil;
 
+  /**
+   * Whether this replica holds everything its predecessor had when it answered our last {@link
+   * PeerMessage.Hello} ({@link PeerMessage.Welcome} up to {@code syncTarget}): only then may it serve
+   * reads as tail. A head is always in sync.
+   */
+  private boolean welcomed;
+  private boolean synced;
+  private long syncTarget;
+
   /** Ticks seen, and the tick of the last sign of progress downstream (an ack, or a first send). */
   private long ticks;
   private long lastProgressTick;
+  /** The tick of the last entry accepted from the predecessor, and of the last Hello said. */
+  private long lastAcceptTick;
+  private long lastHelloTick;
 
   private ChainReplica(
       int slot,
@@ -128,7 +140,7 @@ public final class ChainReplica<R> {
    */
   public Output<R> start() {
     Output<R> out = new Output<>();
-    sayHello(out);
+    sayHello(out, true);
     if (isTail()) {
       commitUpTo(lastPersisted, out);
       out.leaseWanted = true;
@@ -222,8 +234,17 @@ public final class ChainReplica<R> {
       out.leaseWanted = true;
       return out;
     }
+    if (!synced) {
+      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.CATCHING_UP)));
+      return out;
+    }
     out.reads.add(new Output.Read<>(replyTo, op));
     return out;
+  }
+
+  /** True when this replica holds what its predecessor had when it (re)joined: see {@link PeerMessage.Welcome}. */
+  public boolean synced() {
+    return synced;
   }
 
   /** True when this replica is the tail and its read lease runs at {@code now}. */
@@ -303,6 +324,7 @@ public final class ChainReplica<R> {
   /** Takes the next entry in sequence order. */
   private void accept(LogEntry<R> e, Output<R> out) {
     lastReceived = e.seq();
+    lastAcceptTick = ticks;
     log.put(e.seq(), e);
     inFlight.put(ByteBuffer.wrap(e.mutation().key()), e);
     dedup.record(e.origin(), e.seq(), e.result());
@@ -322,6 +344,9 @@ public final class ChainReplica<R> {
       inFlight.remove(ByteBuffer.wrap(e.mutation().key()), e);
     }
     lastPersisted = upTo;
+    if (welcomed && !synced && lastPersisted >= syncTarget) {
+      synced = true;
+    }
     if (isTail()) {
       commitUpTo(upTo, out);
     } else {
@@ -437,6 +462,8 @@ public final class ChainReplica<R> {
       onAck(a, out);
     } else if (message instanceof PeerMessage.Hello<R> h) {
       onHello(h, out);
+    } else if (message instanceof PeerMessage.Welcome<R> w) {
+      onWelcome(w);
     }
     return out;
   }
@@ -485,19 +512,51 @@ public final class ChainReplica<R> {
     if (next.isEmpty() || next.get().slot() != h.fromSlot()) {
       return;
     }
-    // Resend what the successor lacks. Committed entries are no longer kept here: a successor that lacks
-    // those needs a state transfer, which the controller arranges before a replica joins a chain.
-    lastForwarded = Math.max(committed, Math.min(h.lastReceived(), lastPersisted));
+    // Resend what the successor lacks: committed entries (no longer in memory) from the stored log, the
+    // rest from memory. Then tell it how far that goes.
+    long have = Math.min(h.lastReceived(), lastPersisted);
+    if (have < committed) {
+      out.catchUp = new Output.CatchUp(h.fromSlot(), have + 1, committed);
+      lastForwarded = committed;
+    } else {
+      lastForwarded = have;
+    }
+    lastProgressTick = ticks;
+    out.messages.add(
+        new Output.Envelope<>(h.fromSlot(), new PeerMessage.Welcome<>(config.epoch(), slot, lastPersisted)));
     forward(out);
   }
 
-  private void sayHello(Output<R> out) {
-    config.predecessor(slot)
-        .ifPresent(
-            p ->
-                out.messages.add(
-                    new Output.Envelope<>(
-                        p.slot(), new PeerMessage.Hello<>(config.epoch(), slot, lastReceived))));
+  private void onWelcome(PeerMessage.Welcome<R> w) {
+    Optional<Replica> prev = config.predecessor(slot);
+    if (prev.isEmpty() || prev.get().slot() != w.fromSlot() || welcomed) {
+      return;
+    }
+    welcomed = true;
+    syncTarget = w.upToSeq();
+    if (lastPersisted >= syncTarget) {
+      synced = true;
+    }
+  }
+
+  /**
+   * Says {@link PeerMessage.Hello} to the predecessor, if any. With {@code resync}, the replica is out of
+   * sync until the predecessor's {@link PeerMessage.Welcome} says how far it must get.
+   */
+  private void sayHello(Output<R> out, boolean resync) {
+    Optional<Replica> prev = config.predecessor(slot);
+    if (prev.isEmpty()) {
+      synced = true;
+      welcomed = true;
+      return;
+    }
+    if (resync) {
+      synced = false;
+      welcomed = false;
+    }
+    lastHelloTick = ticks;
+    out.messages.add(
+        new Output.Envelope<>(prev.get().slot(), new PeerMessage.Hello<>(config.epoch(), slot, lastReceived)));
   }
 
   // ------------------------------------------------------------------------------------------ time
@@ -515,6 +574,14 @@ public final class ChainReplica<R> {
     Output<R> out = new Output<>();
     ticks++;
     out.leaseWanted = isMember() && isTail();
+    if (isMember() && config.predecessor(slot).isPresent()) {
+      boolean unanswered = !welcomed && ticks - lastHelloTick >= RESEND_AFTER_TICKS;
+      boolean gap = !early.isEmpty() && ticks - lastAcceptTick >= RESEND_AFTER_TICKS
+          && ticks - lastHelloTick >= RESEND_AFTER_TICKS;
+      if (unanswered || gap) {
+        sayHello(out, false); // the Hello, its answer or entries were lost: ask again from what we hold
+      }
+    }
     Optional<Replica> next = config.successor(slot);
     if (next.isEmpty() || !isMember() || lastForwarded <= committed) {
       lastProgressTick = ticks;
@@ -539,6 +606,7 @@ public final class ChainReplica<R> {
       return out;
     }
     boolean wasTail = isMember() && isTail();
+    int oldPredecessor = isMember() ? config.predecessor(slot).map(Replica::slot).orElse(-1) : -2;
     config = next;
     if (!isMember()) {
       return out;
@@ -550,8 +618,10 @@ public final class ChainReplica<R> {
       commitUpTo(lastPersisted, out);
       out.leaseWanted = true;
     }
-    // Whoever precedes this replica now learns what it holds and resends the rest.
-    sayHello(out);
+    // Whoever precedes this replica now learns what it holds and resends the rest. A new predecessor may
+    // have committed entries this replica lacks: it is out of sync until told how far to get.
+    int newPredecessor = config.predecessor(slot).map(Replica::slot).orElse(-1);
+    sayHello(out, newPredecessor != oldPredecessor);
     if (isHead()) {
       early.clear();
     }

@@ -19,6 +19,8 @@ public sealed interface ClientReply {
     NOT_TAIL,
     NOT_IN_CHAIN,
     /** The tail holds no read lease now (it lost touch with the controller, or just became tail). */
-    NO_LEASE
+    NO_LEASE,
+    /** The tail has not yet caught up with what its predecessor committed (it just joined or restarted). */
+    CATCHING_UP
   }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  *   <li>write {@link #persist} to the store as one batch (the data changes, the log records and the
  *       range's applied sequence number), after every batch of earlier outputs, and call
  *       {@link ChainReplica#onPersisted} with the last sequence number once it committed;
- *   <li>send {@link #messages} (the core only forwards entries that are already durable, so the shell
+ *   <li>send the entries of {@link #catchUp}, if any, from the stored replication log, then
+ *       {@link #messages} (the core only forwards entries that are already durable, so the shell
  *       may send at once, in order);
  *   <li>deliver {@link #replies};
  *   <li>serve {@link #reads} from the store, which holds exactly the committed state at the tail.
@@ -26,7 +27,15 @@ public final class Output<R> {
   /** A read the shell serves from the store and answers. */
   public record Read<R>(R replyTo, ReadOp op) {}
 
+  /**
+   * Committed entries {@code fromSeq..toSeq} a successor lacks and this replica no longer holds in
+   * memory: the shell reads them from its stored replication log and sends them to {@code toSlot} as
+   * {@link PeerMessage.Forward}s, before {@link #messages}.
+   */
+  public record CatchUp(int toSlot, long fromSeq, long toSeq) {}
+
   final List<LogEntry<R>> persist = new ArrayList<>();
+  CatchUp catchUp;
   final List<Envelope<R>> messages = new ArrayList<>();
   final List<Reply<R>> replies = new ArrayList<>();
   final List<Read<R>> reads = new ArrayList<>();
@@ -57,6 +66,11 @@ public final class Output<R> {
     return newerEpochSeen;
   }
 
+  /** Entries to send from the stored log before the messages, or null. */
+  public CatchUp catchUp() {
+    return catchUp;
+  }
+
   /**
    * The replica is the tail and wants its read lease granted or renewed: the shell asks the controller,
    * noting its clock, and passes the answer to {@link ChainReplica#onLeaseGranted}.
@@ -70,6 +84,7 @@ public final class Output<R> {
         && messages.isEmpty()
         && replies.isEmpty()
         && reads.isEmpty()
+        && catchUp == null
         && newerEpochSeen < 0;
   }
 

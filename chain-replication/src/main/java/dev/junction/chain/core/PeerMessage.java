@@ -24,6 +24,13 @@ public sealed interface PeerMessage<R> {
    */
   record Hello<R>(long epoch, int fromSlot, long lastReceived) implements PeerMessage<R> {}
 
+  /**
+   * The predecessor's answer to a {@link Hello}: it has sent (or is sending) every entry up to
+   * {@code upToSeq}, which covers everything committed so far. A tail serves reads only once it holds
+   * that much.
+   */
+  record Welcome<R>(long epoch, int fromSlot, long upToSeq) implements PeerMessage<R> {}
+
   /** The answer to a message of another epoch: the receiver's epoch, so a stale side can catch up. */
   record EpochNotice<R>(long epoch, int fromSlot) implements PeerMessage<R> {}
 }

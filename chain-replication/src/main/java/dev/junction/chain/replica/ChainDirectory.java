@@ -30,6 +30,15 @@ public interface ChainDirectory {
    */
   void requestLease(ReplicaId replica, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo);
 
+  /**
+   * Tells the controller that {@code replica}, which is not in its chain yet, copied its range as of
+   * {@code appliedSeq} and can be added at the tail.
+   */
+  void joinReady(ReplicaId replica, long appliedSeq);
+
+  /** This node's bulk transport (state transfer between nodes). */
+  dev.junction.chain.bulk.BulkTransport bulk();
+
   /** The address of this node, as routing tables name nodes. */
   String selfNode();
 }

@@ -18,6 +18,8 @@ import dev.junction.store.ScanPage;
 import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.time.Duration;
+import dev.junction.chain.core.LogCodec;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -43,8 +45,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
-      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Persisted, PersistFailed,
-          Tick {}
+      permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick {}
 
   /** A client write for the head, at the router's epoch of the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, ActorRef<Reply> replyTo)
@@ -69,6 +71,26 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * {@code requestedAt} (this node's monotonic clock when the replica asked).
    */
   public record LeaseGranted(long requestedAt, long durationNanos) implements Command {}
+
+  /**
+   * From the controller, to a replica not yet in its range's chain: copy the range from replica
+   * {@code sourceSlot} of {@code config} over the bulk path, then report ready ({@link
+   * ChainDirectory#joinReady}) and wait to be added at the tail. Repeated until the replica is in the
+   * chain; a replica that is copying or ready only reports again.
+   */
+  public record Join(RangeConfig config, int sourceSlot, String node) implements Command {}
+
+  /** Asks a replica where its node's bulk server listens ({@link BulkAt} answers). */
+  public record WhereIsBulk(ActorRef<Command> replyTo) implements Command {}
+
+  /** Where a node's bulk server listens. */
+  public record BulkAt(String host, int port) implements Command {}
+
+  /** A state transfer finished (private): the copy holds the range as of {@code appliedSeq}. */
+  record TransferDone(long appliedSeq) implements Command {}
+
+  /** A state transfer failed (private). */
+  record TransferFailed(String message) implements Command {}
 
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
@@ -117,7 +139,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     INTERNAL
   }
 
-  /** Where a replica stands, for status pages and readiness checks. */
+  /**
+   * Where a replica stands, for status pages and readiness checks: {@code serving} when it runs in its
+   * chain here and, as tail, can answer reads (in sync with its predecessor and holding its read lease).
+   */
   public record Status(
       String entityId,
       String node,
@@ -135,6 +160,14 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long truncatedUpTo;
   private long lastLeaseAsk;
   private boolean askedForLease;
+
+  /** A replica that is not in the chain yet, joining: locating its source, copying, or ready. */
+  private enum Joining { NO, LOCATING, COPYING, READY }
+
+  private Joining joining = Joining.NO;
+  private RangeConfig joinConfig;
+  private long transferredSeq;
+  private long locatingSince;
 
   private ReplicaActor(
       ActorContext<Command> context, ReplicaId id, ReplicaStore store, ChainDirectory directory) {
@@ -166,6 +199,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessageEquals(Wake.INSTANCE, () -> this)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(LeaseGranted.class, this::onLeaseGranted)
+        .onMessage(Join.class, this::onJoin)
+        .onMessage(WhereIsBulk.class, this::onWhereIsBulk)
+        .onMessage(BulkAt.class, this::onBulkAt)
+        .onMessage(TransferDone.class, this::onTransferDone)
+        .onMessage(TransferFailed.class, this::onTransferFailed)
         .onMessage(Persisted.class, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -181,6 +219,20 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (core != null || !placedHere(config)) {
       return;
     }
+    if (joining == Joining.LOCATING || joining == Joining.COPYING) {
+      getContext().getLog().error(
+          "replica {} is in the chain at epoch {} while its state transfer is unfinished; it waits", id,
+          config.epoch());
+      return;
+    }
+    Optional<Integer> foreign = store.foreignSlot();
+    if (foreign.isPresent()) {
+      getContext().getLog().error(
+          "replica {} will not serve: this node's data of range {} belongs to slot {}", id, id.rangeId(),
+          foreign.get());
+      return;
+    }
+    joining = Joining.NO;
     List<LogEntry<ActorRef<Reply>>> log = store.storedLog();
     long applied = store.appliedSeq();
     core = ChainReplica.recover(id.slot(), config, applied, log, store::get);
@@ -250,13 +302,84 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
             new Status(
                 id.entityId(),
                 directory.selfNode(),
-                core != null,
+                core != null && (!core.isTail() || core.synced() && core.holdsLease(System.nanoTime())),
                 core == null ? 0 : core.config().epoch(),
                 role(),
                 core == null ? 0 : core.lastPersisted(),
                 core == null ? 0 : core.committed()));
     return this;
   }
+
+  // ------------------------------------------------------------------------------- joining a chain
+
+  /** How long a replica waits for its source's bulk address before asking again. */
+  private static final long LOCATE_RETRY = Duration.ofSeconds(2).toNanos();
+
+  private Behavior<Command> onJoin(Join j) {
+    if (core != null) {
+      return this; // already in the chain
+    }
+    switch (joining) {
+      case READY -> directory.joinReady(id, transferredSeq);
+      case COPYING -> { }
+      case LOCATING, NO -> {
+        if (joining == Joining.LOCATING && System.nanoTime() - locatingSince < LOCATE_RETRY) {
+          return this;
+        }
+        int i = j.config().indexOf(j.sourceSlot());
+        if (i < 0 || j.config().indexOf(id.slot()) >= 0 || !j.node().equals(directory.selfNode())) {
+          return this; // not for this incarnation (sharding may run it elsewhere for a moment)
+        }
+        joining = Joining.LOCATING;
+        joinConfig = j.config();
+        locatingSince = System.nanoTime();
+        getContext().getLog().info("replica {} joins range {}: locating the bulk server of slot {}", id,
+            j.config(), j.sourceSlot());
+        directory.send(new ReplicaId(id.rangeId(), j.sourceSlot()), new WhereIsBulk(getContext().getSelf()));
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWhereIsBulk(WhereIsBulk w) {
+    java.net.InetSocketAddress a = directory.bulk().address();
+    w.replyTo().tell(new BulkAt(a.getHostString(), a.getPort()));
+    return this;
+  }
+
+  private Behavior<Command> onBulkAt(BulkAt at) {
+    if (joining != Joining.LOCATING || core != null) {
+      return this;
+    }
+    joining = Joining.COPYING;
+    RangeConfig config = joinConfig;
+    java.net.InetSocketAddress peer = new java.net.InetSocketAddress(at.host(), at.port());
+    getContext().getLog().info("replica {} copies range {} from {}", id, id.rangeId(), peer);
+    getContext().pipeToSelf(
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> StateTransfer.copy(store, directory.bulk(), peer, config)),
+        (seq, error) -> error == null ? new TransferDone(seq) : new TransferFailed(String.valueOf(
+            error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
+    return this;
+  }
+
+  private Behavior<Command> onTransferDone(TransferDone d) {
+    joining = Joining.READY;
+    transferredSeq = d.appliedSeq();
+    getContext().getLog().info("replica {} holds range {} as of seq {}; ready to join the chain", id,
+        id.rangeId(), d.appliedSeq());
+    directory.joinReady(id, d.appliedSeq());
+    directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
+    return this;
+  }
+
+  private Behavior<Command> onTransferFailed(TransferFailed f) {
+    joining = Joining.NO;
+    getContext().getLog().warn("replica {}: the state transfer failed ({}); the controller will ask again", id,
+        f.message());
+    return this;
+  }
+
+  // --------------------------------------------------------------------------------------- leases
 
   private Behavior<Command> onLeaseGranted(LeaseGranted g) {
     if (core != null) {
@@ -289,13 +412,70 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return this;
   }
 
+  /**
+   * Committed log records a replica keeps, so that a successor that falls behind (a restarted replica, a
+   * new tail that copied a snapshot) catches up from the log instead of a full transfer.
+   */
+  static final long RETAINED_LOG = 10_000;
+
   private Behavior<Command> onPersisted(Persisted p) {
     carry(core.onPersisted(p.seq()));
-    if (core.committed() - truncatedUpTo >= 1024) {
-      truncatedUpTo = core.committed();
+    long keepFrom = core.committed() - RETAINED_LOG;
+    if (keepFrom - truncatedUpTo >= 1024) {
+      truncatedUpTo = keepFrom;
       store.truncateLog(truncatedUpTo);
     }
     return this;
+  }
+
+  /**
+   * Sends a successor the committed entries it lacks from the stored log, in forwards of bounded size.
+   * When the log no longer reaches back that far, the successor cannot catch up from it: it stays out of
+   * sync (it never serves reads) until the controller replaces it by a full transfer.
+   */
+  private void sendCatchUp(Output.CatchUp c) {
+    long next = c.fromSeq();
+    List<LogEntry<ActorRef<Reply>>> batch = new ArrayList<>();
+    long bytes = 0;
+    int sent = 0;
+    while (next <= c.toSeq()) {
+      List<LogEntry<ActorRef<Reply>>> chunk = store.readLog(next, 1024);
+      if (chunk.isEmpty() || chunk.get(0).seq() != next) {
+        getContext().getLog().warn(
+            "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}", id, c.toSlot(), next,
+            chunk.isEmpty() ? "nothing" : chunk.get(0).seq());
+        break;
+      }
+      for (LogEntry<ActorRef<Reply>> e : chunk) {
+        if (e.seq() > c.toSeq()) {
+          break;
+        }
+        long size = LogCodec.encode(e).length;
+        if (!batch.isEmpty() && bytes + size > CATCH_UP_MESSAGE_BYTES) {
+          sendForward(c.toSlot(), batch);
+          sent += batch.size();
+          batch = new ArrayList<>();
+          bytes = 0;
+        }
+        batch.add(e);
+        bytes += size;
+        next = e.seq() + 1;
+      }
+    }
+    if (!batch.isEmpty()) {
+      sendForward(c.toSlot(), batch);
+      sent += batch.size();
+    }
+    getContext().getLog().info("replica {} sent slot {} {} committed entries from its log ({}..{})", id,
+        c.toSlot(), sent, c.fromSeq(), c.toSeq());
+  }
+
+  /** Most bytes of one catch-up forward (a cluster message: below the Artery frame size). */
+  static final long CATCH_UP_MESSAGE_BYTES = 1 << 20;
+
+  private void sendForward(int toSlot, List<LogEntry<ActorRef<Reply>>> entries) {
+    directory.send(new ReplicaId(id.rangeId(), toSlot),
+        new Peer(new PeerMessage.Forward<>(core.config().epoch(), id.slot(), entries)));
   }
 
   /**
@@ -324,6 +504,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
           .pipeToSelf(
               store.persist(core.config(), entries),
               (seq, error) -> seq != null ? new Persisted(seq) : failed(waiting, error));
+    }
+    if (out.catchUp() != null) {
+      sendCatchUp(out.catchUp());
     }
     for (Output.Envelope<ActorRef<Reply>> e : out.messages()) {
       directory.send(new ReplicaId(id.rangeId(), e.toSlot()), new Peer(e.message()));

@@ -27,15 +27,42 @@ public final class ReplicaStore {
 
   private final SsdStore store;
   private final long rangeId;
+  private final int slot;
 
-  public ReplicaStore(SsdStore store, long rangeId) {
+  public ReplicaStore(SsdStore store, long rangeId, int slot) {
     this.store = store;
     this.rangeId = rangeId;
+    this.slot = slot;
   }
 
   /** The sequence number everything up to which is durable here (0 for a new replica). */
   public long appliedSeq() {
     return store.meta(rangeId).map(RangeMeta::appliedSeq).orElse(0L);
+  }
+
+  /**
+   * The slot of another replica of this range whose data this node holds (a replica this node hosted
+   * earlier), if any: then the data is not this replica's own.
+   */
+  public Optional<Integer> foreignSlot() {
+    return store.meta(rangeId)
+        .map(RangeMeta::slot)
+        .filter(s -> s != RangeMeta.UNKNOWN_SLOT && s != slot);
+  }
+
+  /** Forgets everything this node holds of the range: data in its interval, metadata, log. */
+  public void wipe(byte[] start, byte[] end) {
+    store.write(new WriteBatch().deleteRange(start, end).deleteMeta(rangeId).truncateLog(rangeId, Long.MAX_VALUE));
+  }
+
+  /** Stores entries copied from another replica (a chunk of a state transfer). */
+  public void importEntries(List<dev.junction.store.KeyValue> entries) {
+    store.importEntries(entries.iterator(), 1024);
+  }
+
+  /** Records that this replica holds the range's state as of {@code appliedSeq} (after a transfer). */
+  public void markTransferred(long epoch, long appliedSeq, byte[] start, byte[] end) {
+    store.write(new WriteBatch().putMeta(rangeId, new RangeMeta(epoch, appliedSeq, start, end, slot)));
   }
 
   /** The log records this node kept for the range, in sequence order, up to {@code appliedSeq}. */
@@ -52,6 +79,18 @@ public final class ReplicaStore {
       }
       from = chunk.get(chunk.size() - 1).seq() + 1;
     }
+  }
+
+  /**
+   * Up to {@code max} log records from {@code fromSeq} on, in sequence order (the first may be later than
+   * {@code fromSeq} when the log was truncated past it).
+   */
+  public <R> List<LogEntry<R>> readLog(long fromSeq, int max) {
+    List<LogEntry<R>> out = new ArrayList<>();
+    for (LogRecord r : store.readLog(rangeId, fromSeq, max)) {
+      out.add(LogCodec.decode(r.entry()));
+    }
+    return out;
   }
 
   /**
@@ -72,7 +111,7 @@ public final class ReplicaStore {
       batch.appendLog(rangeId, e.seq(), LogCodec.encode(e));
     }
     long last = entries.get(entries.size() - 1).seq();
-    batch.putMeta(rangeId, new RangeMeta(config.epoch(), last, config.start(), config.end()));
+    batch.putMeta(rangeId, new RangeMeta(config.epoch(), last, config.start(), config.end(), slot));
     return store.submit(batch).thenApply(r -> last);
   }
 

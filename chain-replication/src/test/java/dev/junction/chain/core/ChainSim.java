@@ -26,6 +26,10 @@ final class ChainSim {
   final Map<Integer, ChainReplica<String>> replicas = new LinkedHashMap<>();
   final Map<Integer, TreeMap<String, Versioned>> stores = new LinkedHashMap<>();
   final Map<Integer, Deque<List<LogEntry<String>>>> unpersisted = new LinkedHashMap<>();
+  /** Each replica's stored replication log (entries as decoded from the store: no reply handle). */
+  final Map<Integer, TreeMap<Long, LogEntry<String>>> storedLogs = new LinkedHashMap<>();
+  /** Catch-ups a replica could not serve because its stored log no longer reached back far enough. */
+  final List<Output.CatchUp> failedCatchUps = new ArrayList<>();
   final List<InFlight> network = new ArrayList<>();
   final Map<String, List<ClientReply>> answers = new LinkedHashMap<>();
   final List<String> log = new ArrayList<>();
@@ -63,6 +67,7 @@ final class ChainSim {
   void addReplica(int slot, ChainReplica<String> r) {
     replicas.put(slot, r);
     stores.computeIfAbsent(slot, s -> new TreeMap<>());
+    storedLogs.computeIfAbsent(slot, s -> new TreeMap<>());
     unpersisted.put(slot, new ArrayDeque<>());
   }
 
@@ -93,6 +98,18 @@ final class ChainSim {
     }
     if (!out.persist().isEmpty()) {
       unpersisted.get(slot).add(List.copyOf(out.persist()));
+    }
+    Output.CatchUp catchUp = out.catchUp();
+    if (catchUp != null) {
+      TreeMap<Long, LogEntry<String>> stored = storedLogs.get(slot);
+      if (stored.isEmpty() || stored.firstKey() > catchUp.fromSeq()) {
+        failedCatchUps.add(catchUp);
+      } else {
+        List<LogEntry<String>> entries =
+            List.copyOf(stored.subMap(catchUp.fromSeq(), true, catchUp.toSeq(), true).values());
+        network.add(new InFlight(slot, catchUp.toSlot(),
+            new PeerMessage.Forward<>(replicas.get(slot).config().epoch(), slot, entries)));
+      }
     }
     for (Output.Envelope<String> e : out.messages()) {
       network.add(new InFlight(slot, e.toSlot(), e.message()));
@@ -129,6 +146,7 @@ final class ChainSim {
     }
     TreeMap<String, Versioned> store = stores.get(slot);
     for (LogEntry<String> e : batch) {
+      storedLogs.get(slot).put(e.seq(), new LogEntry<>(e.seq(), e.mutation(), e.origin(), null));
       Mutation m = e.mutation();
       if (m instanceof Mutation.Set set) {
         store.put(str(set.key()), new Versioned(set.value(), e.seq()));

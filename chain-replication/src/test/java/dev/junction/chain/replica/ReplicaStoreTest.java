@@ -34,7 +34,7 @@ class ReplicaStoreTest {
     try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
       store.put(b("a"), b("other range"), 1);
       store.put(b("z"), b("other range"), 1);
-      ReplicaStore rs = new ReplicaStore(store, 3);
+      ReplicaStore rs = new ReplicaStore(store, 3, 0);
       ChainReplica<String> core = ChainReplica.create(0, config, rs::get);
       core.start();
       Output<String> first =

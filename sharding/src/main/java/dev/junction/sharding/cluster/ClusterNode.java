@@ -13,6 +13,12 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
+import dev.junction.chain.bulk.BufferPool;
+import dev.junction.chain.bulk.BulkTransport;
+import dev.junction.chain.bulk.TcpBulkTransport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
@@ -83,7 +89,19 @@ public final class ClusterNode implements AutoCloseable {
     TableHolder tables = TableHolder.empty();
     ActorRef<TableKeeper.Command> keeper =
         system.systemActorOf(TableKeeper.create(tables, settings.ddataTimeout()), "table-keeper", Props.empty());
-    ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, settings.askTimeout());
+    BulkTransport bulk;
+    try {
+      bulk = TcpBulkTransport.start(
+          new InetSocketAddress(full.getString("pekko.remote.artery.canonical.hostname"), settings.bulkPort()),
+          request -> store.snapshot(request.from(), request.to()),
+          new BufferPool(settings.bulkBufferSize(), settings.bulkBuffers()));
+    } catch (IOException e) {
+      system.terminate();
+      throw new UncheckedIOException("cannot start the bulk server on port " + settings.bulkPort(), e);
+    }
+    system.getWhenTerminated().thenRun(bulk::close);
+    log.info("bulk transport {} on {}", bulk.name(), bulk.address());
+    ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, bulk, settings.askTimeout());
     replicas.useController(
         ClusterSingleton.get(system)
             .init(SingletonActor.of(Controller.create(settings, replicas), "junction-controller")));

@@ -15,6 +15,10 @@ public record ClusterSettings(
     Duration ddataTimeout,
     Duration wakeInterval,
     Duration readLease,
+    Duration replaceAfter,
+    int bulkPort,
+    int bulkBufferSize,
+    int bulkBuffers,
     RoutingMode routing) {
 
   /** How a gateway sends requests. */
@@ -32,6 +36,13 @@ public record ClusterSettings(
     splitPoints = List.copyOf(splitPoints);
     if (readLease.isNegative() || readLease.isZero()) {
       throw new IllegalArgumentException("junction.cluster.read-lease must be positive");
+    }
+    if (replaceAfter.isNegative()) {
+      throw new IllegalArgumentException("junction.cluster.replace-after must not be negative");
+    }
+    if (bulkPort < 0 || bulkPort > 65535 || bulkBufferSize < 64 * 1024 || bulkBuffers < 2) {
+      throw new IllegalArgumentException(
+          "junction.cluster.bulk: port 0..65535 (0: any), buffer-size at least 64KiB, buffers at least 2");
     }
   }
 
@@ -65,6 +76,10 @@ public record ClusterSettings(
         c.getDuration("ddata-timeout"),
         c.getDuration("wake-interval"),
         c.getDuration("read-lease"),
+        c.getDuration("replace-after"),
+        c.getInt("bulk.port"),
+        (int) Math.min(Integer.MAX_VALUE, c.getBytes("bulk.buffer-size")),
+        c.getInt("bulk.buffers"),
         mode);
   }
 }

@@ -10,6 +10,8 @@ import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
+import dev.junction.sharding.routing.Replacement;
+import java.util.Optional;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
 import java.util.List;
@@ -46,7 +48,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits LeaseRequest, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
+      permits LeaseRequest, JoinReady, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
 
   /**
    * A tail asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is not
@@ -55,6 +57,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   public record LeaseRequest(
       long rangeId, int slot, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo)
       implements Command, JunctionSerializable {}
+
+  /**
+   * A replica not yet in its chain copied its range (complete up to {@code appliedSeq}) and asks to be
+   * added at the tail.
+   */
+  public record JoinReady(long rangeId, int slot, String node, long appliedSeq)
+      implements Command, JunctionSerializable {}
+
+  /** A copy of a range to a new replica, under way. */
+  private record PendingJoin(int slot, String node, long startedAt) {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -90,6 +102,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private boolean publishing;
   private long placedVersion;
   private List<Long> waitingForTail = List.of();
+  /** Ranges short of replicas: since when (controller clock), and the copy under way, if any. */
+  private final Map<Long, Long> shortSince = new HashMap<>();
+  private final Map<Long, PendingJoin> joins = new HashMap<>();
 
   private Controller(
       ActorContext<Command> context,
@@ -140,6 +155,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(RepairTick.INSTANCE, this::repair)
         .onMessage(LeaseRequest.class, this::onLeaseRequest)
+        .onMessage(JoinReady.class, this::onJoinReady)
         .build();
   }
 
@@ -338,7 +354,71 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     } else {
       wakeAll();
       repair();
+      replaceMissing();
     }
+    return this;
+  }
+
+  /**
+   * Restores the replication factor: a range that has run short of replicas for {@code replace-after}
+   * (and has no lost replica left to remove first) is copied to another live node, whose new replica the
+   * controller places and asks, every tick, to copy and report ready ({@link ReplicaActor.Join}).
+   */
+  private void replaceMissing() {
+    if (publishing) {
+      return;
+    }
+    Set<String> lost = lostNodes();
+    List<String> live = new java.util.ArrayList<>(upNodes());
+    live.removeAll(lost);
+    int rf = Math.min(settings.replicationFactor(), live.size());
+    long now = System.nanoTime();
+    for (RangeConfig range : table.ranges()) {
+      long id = range.rangeId();
+      if (range.chain().stream().anyMatch(r -> lost.contains(r.node()))) {
+        continue; // the lost replica leaves the chain first (its tail lease may still run)
+      }
+      if (range.chain().size() >= rf) {
+        shortSince.remove(id);
+        joins.remove(id);
+        continue;
+      }
+      shortSince.putIfAbsent(id, now);
+      PendingJoin join = joins.get(id);
+      if (join != null && (!live.contains(join.node()) || range.indexOf(join.slot()) >= 0)) {
+        joins.remove(id);
+        join = null;
+      }
+      if (join == null) {
+        if (now - shortSince.get(id) < settings.replaceAfter().toNanos()) {
+          continue;
+        }
+        Optional<Replacement.Candidate> c = Replacement.forRange(table, range, live, rf);
+        if (c.isEmpty()) {
+          continue;
+        }
+        join = new PendingJoin(c.get().slot(), c.get().node(), now);
+        joins.put(id, join);
+        getContext().getLog().warn("range {} has {} of {} replicas: copying it to {} as slot {}", id,
+            range.chain().size(), rf, join.node(), join.slot());
+        replicas.allocation().setShardLocation(
+            range.replicaId(join.slot()).entityId(), AddressFromURIString.parse(join.node()));
+      }
+      replicas.replica(range.replicaId(join.slot()))
+          .tell(new ReplicaActor.Join(range, range.tail().slot(), join.node()));
+    }
+  }
+
+  private Behavior<Command> onJoinReady(JoinReady r) {
+    PendingJoin join = joins.get(r.rangeId());
+    RangeConfig range = table == null ? null : table.range(r.rangeId()).orElse(null);
+    if (join == null || range == null || publishing || join.slot() != r.slot() || !join.node().equals(r.node())
+        || range.indexOf(r.slot()) >= 0) {
+      return this;
+    }
+    getContext().getLog().info("range {}: slot {} on {} copied up to seq {}; it joins the chain at the tail",
+        r.rangeId(), r.slot(), r.node(), r.appliedSeq());
+    publish(table.withRange(Replacement.withJoined(range, r.slot(), r.node())));
     return this;
   }
 

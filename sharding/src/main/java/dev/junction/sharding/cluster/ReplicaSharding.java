@@ -8,6 +8,7 @@ import dev.junction.chain.replica.ReplicaStore;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.store.SsdStore;
 import java.time.Duration;
+import dev.junction.chain.bulk.BulkTransport;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -39,9 +40,11 @@ public final class ReplicaSharding implements ChainDirectory {
   private final String selfNode;
   private final ExternalShardAllocationClient allocation;
   private volatile ActorRef<Controller.Command> controller;
+  private final BulkTransport bulk;
 
   private ReplicaSharding(
-      ActorSystem<?> system, TableHolder tables, ActorRef<TableKeeper.Command> keeper) {
+      ActorSystem<?> system, TableHolder tables, ActorRef<TableKeeper.Command> keeper, BulkTransport bulk) {
+    this.bulk = bulk;
     this.sharding = ClusterSharding.get(system);
     this.tables = tables;
     this.keeper = keeper;
@@ -55,14 +58,15 @@ public final class ReplicaSharding implements ChainDirectory {
       SsdStore store,
       TableHolder tables,
       ActorRef<TableKeeper.Command> keeper,
+      BulkTransport bulk,
       Duration allocationTimeout) {
-    ReplicaSharding directory = new ReplicaSharding(system, tables, keeper);
+    ReplicaSharding directory = new ReplicaSharding(system, tables, keeper, bulk);
     directory.sharding.init(
         Entity.of(
                 TYPE,
                 ctx -> {
                   ReplicaId id = ReplicaId.parse(ctx.getEntityId());
-                  return ReplicaActor.create(id, new ReplicaStore(store, id.rangeId()), directory);
+                  return ReplicaActor.create(id, new ReplicaStore(store, id.rangeId(), id.slot()), directory);
                 })
             .withMessageExtractor(new OneShardPerEntity())
             .withAllocationStrategy(
@@ -126,6 +130,19 @@ public final class ReplicaSharding implements ChainDirectory {
     if (c != null) {
       c.tell(new Controller.LeaseRequest(replica.rangeId(), replica.slot(), epoch, requestedAt, replyTo));
     }
+  }
+
+  @Override
+  public void joinReady(ReplicaId replica, long appliedSeq) {
+    ActorRef<Controller.Command> c = controller;
+    if (c != null) {
+      c.tell(new Controller.JoinReady(replica.rangeId(), replica.slot(), selfNode, appliedSeq));
+    }
+  }
+
+  @Override
+  public BulkTransport bulk() {
+    return bulk;
   }
 
   @Override

@@ -15,10 +15,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,7 +32,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * The gateway's router: TurboKV's switch, in software. It looks a key up in the node's routing table and
  * sends writes to the range's head and reads to its tail in one hop; it fans a scan out over the ranges it
  * covers, in key order, until the limit; on an answer that says its table is stale (a wrong epoch, or a
- * replica that is not head or tail) it refreshes the table from a majority and retries once. It counts
+ * replica that is not head or tail) it refreshes the table from a majority and tries again; a request that
+ * gets no answer in time is sent again on the newest table, until its deadline. It counts
  * requests and bytes per range and per node (the switch's counters).
  *
  * <p>In {@code server-driven} mode it instead hands each request to the router of a random node, which
@@ -127,32 +132,32 @@ public final class Router {
     } catch (RouterUnavailableException | IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return scanFrom(cursor, sink, false, timeout);
+    return scanFrom(cursor, sink, System.nanoTime() + timeout.toNanos());
   }
 
   CompletionStage<ReplicaActor.Reply> writeDirect(RequestId id, WriteOp op, Duration timeout) {
     return withRetry(
         timeout,
-        table -> {
+        (table, slice) -> {
           RangeConfig range = table.lookup(op.key());
           counters.recordWrite(range.rangeId(), range.head().node(), op.key().length + valueSize(op));
           return ask(
               range.replicaId(range.head().slot()),
               r -> new ReplicaActor.ClientWrite(range.epoch(), id, op, r),
-              timeout);
+              slice);
         });
   }
 
   CompletionStage<ReplicaActor.Reply> getDirect(byte[] key, Duration timeout) {
     return withRetry(
         timeout,
-        table -> {
+        (table, slice) -> {
           RangeConfig range = table.lookup(key);
           counters.recordRead(range.rangeId(), range.tail().node(), key.length);
           return ask(
               range.replicaId(range.tail().slot()),
               r -> new ReplicaActor.ClientRead(range.epoch(), new ReadOp.Get(key), r),
-              timeout);
+              slice);
         });
   }
 
@@ -164,16 +169,20 @@ public final class Router {
 
   /** Asks the tail of the cursor's next part, passes the entries on, and goes on until the cursor is done. */
   private CompletionStage<ReplicaActor.Reply> scanFrom(
-      ScanCursor cursor, Consumer<List<KeyValue>> sink, boolean retried, Duration timeout) {
+      ScanCursor cursor, Consumer<List<KeyValue>> sink, long deadline) {
     if (cursor.isDone()) {
       return CompletableFuture.completedFuture(new ReplicaActor.Entries(List.of(), false));
+    }
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      return CompletableFuture.failedFuture(new TimeoutException("the scan's time ran out"));
     }
     RangeConfig range = cursor.nextPart().range();
     ReadOp.Scan request = cursor.nextRequest();
     return ask(
             range.replicaId(range.tail().slot()),
             r -> new ReplicaActor.ClientRead(range.epoch(), request, r),
-            timeout)
+            Duration.ofNanos(left))
         .thenCompose(
             reply -> {
               if (reply instanceof ReplicaActor.Entries entries) {
@@ -186,11 +195,15 @@ public final class Router {
                     entries.more() && !got.isEmpty()
                         ? cursor.afterPartialReply(got.size(), got.get(got.size() - 1).key())
                         : cursor.afterReply(got.size());
-                return scanFrom(next, sink, false, timeout);
+                return scanFrom(next, sink, deadline);
               }
-              if (reply instanceof ReplicaActor.Rejected && !retried) {
-                return refresh(timeout)
-                    .thenCompose(newer -> scanFrom(cursor.replan(newer), sink, true, timeout));
+              long pause = Math.min(REJECTED_PAUSE.toNanos(), deadline - System.nanoTime());
+              if (reply instanceof ReplicaActor.Rejected && pause > 0) {
+                // A stale table, or a tail that cannot serve right now: look again a little later.
+                return CompletableFuture.supplyAsync(
+                        () -> null, CompletableFuture.delayedExecutor(pause, TimeUnit.NANOSECONDS))
+                    .thenCompose(x -> refresh(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))))
+                    .thenCompose(newer -> scanFrom(cursor.replan(newer), sink, deadline));
               }
               return CompletableFuture.completedFuture(reply);
             });
@@ -204,22 +217,64 @@ public final class Router {
     return (int) Math.min(Integer.MAX_VALUE, n);
   }
 
-  /** Runs {@code attempt} on the current table, and once more on a refreshed one if it was rejected. */
+  /**
+   * How long one attempt waits for its replica before the router tries again on the newest table: a
+   * request to a replica that died is lost, and the controller's repair (a new table) comes within a
+   * couple of seconds; trying again also reaches a replica that lost the request in a shard move. A
+   * retried write is safe: it carries the same request id, so the head applies it at most once.
+   */
+  static final Duration ATTEMPT_SLICE = Duration.ofMillis(500);
+
+  /** The pause before trying again after a replica said it cannot serve now (no lease, catching up). */
+  static final Duration REJECTED_PAUSE = Duration.ofMillis(50);
+
+  /**
+   * Runs {@code attempt} on the current table with at most {@link #ATTEMPT_SLICE} each, until an answer
+   * or {@code timeout}: after a timeout it tries again on the newest table; after a rejection (a stale
+   * epoch, a replica that is not head or tail, or one that cannot serve right now) it refreshes the table
+   * from a majority first. When time runs out it answers what it last got.
+   */
   private CompletionStage<ReplicaActor.Reply> withRetry(
-      Duration timeout, Function<RoutingTable, CompletionStage<ReplicaActor.Reply>> attempt) {
-    RoutingTable table;
-    try {
-      table = table();
-    } catch (RouterUnavailableException e) {
-      return CompletableFuture.failedFuture(e);
+      Duration timeout, BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt) {
+    return tryUntil(System.nanoTime() + timeout.toNanos(), attempt, false);
+  }
+
+  private CompletionStage<ReplicaActor.Reply> tryUntil(
+      long deadline,
+      BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt,
+      boolean refreshFirst) {
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      return CompletableFuture.failedFuture(new TimeoutException("the request's time ran out"));
     }
-    return attempt
-        .apply(table)
-        .thenCompose(
-            reply ->
-                reply instanceof ReplicaActor.Rejected
-                    ? refresh(timeout).thenCompose(attempt::apply)
-                    : CompletableFuture.completedFuture(reply));
+    CompletionStage<RoutingTable> table;
+    if (refreshFirst) {
+      table = refresh(Duration.ofNanos(left)).exceptionally(e -> tables.find().orElse(null));
+    } else {
+      table = CompletableFuture.completedFuture(tables.find().orElse(null));
+    }
+    return table.thenCompose(t -> {
+      if (t == null) {
+        return CompletableFuture.failedFuture(new RouterUnavailableException("no routing table yet"));
+      }
+      long slice = Math.max(1, Math.min(deadline - System.nanoTime(), ATTEMPT_SLICE.toNanos()));
+      return attempt.apply(t, Duration.ofNanos(slice)).handle((reply, error) -> {
+        boolean timeLeft = deadline - System.nanoTime() > 0;
+        if (error != null) {
+          Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+          if (cause instanceof TimeoutException && timeLeft) {
+            return tryUntil(deadline, attempt, false);
+          }
+          return CompletableFuture.<ReplicaActor.Reply>failedFuture(cause);
+        }
+        if (reply instanceof ReplicaActor.Rejected && timeLeft) {
+          long pause = Math.max(0, Math.min(REJECTED_PAUSE.toNanos(), deadline - System.nanoTime()));
+          return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(pause, TimeUnit.NANOSECONDS))
+              .thenCompose(x -> tryUntil(deadline, attempt, true));
+        }
+        return CompletableFuture.completedFuture(reply);
+      }).thenCompose(x -> x);
+    });
   }
 
   private CompletionStage<RoutingTable> refresh(Duration timeout) {

@@ -85,6 +85,10 @@ class MessageSerializationTest {
             new ReplicaActor.GetStatus(statusProbe.getRef()),
             new ReplicaActor.LeaseGranted(-123_456_789L, 1_000_000_000L),
             new Controller.LeaseRequest(7, 4, 3, Long.MIN_VALUE + 5, replicaProbe.getRef()),
+            new Controller.JoinReady(7, 67, "pekko://junction@127.0.0.1:2", 1234),
+            new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
+            new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
+            new ReplicaActor.BulkAt("127.0.0.1", 41000),
             new ReplicaActor.WriteDone(new WriteResult.CasDone(true, new Versioned(b("v"), 3))),
             new ReplicaActor.WriteDone(new WriteResult.Written(5)),
             new ReplicaActor.Value(null),
@@ -136,7 +140,8 @@ class MessageSerializationTest {
     for (Class<?> root : List.of(ReplicaActor.Command.class, ReplicaActor.Reply.class, RouterActor.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
         boolean local = c.getSimpleName().equals("Persisted") || c.getSimpleName().equals("PersistFailed")
-            || c.getSimpleName().equals("Tick") || c.getSimpleName().equals("Peers");
+            || c.getSimpleName().equals("Tick") || c.getSimpleName().equals("Peers")
+            || c.getSimpleName().equals("TransferDone") || c.getSimpleName().equals("TransferFailed");
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
       }
     }

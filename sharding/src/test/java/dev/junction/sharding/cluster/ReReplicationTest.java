@@ -1,0 +1,104 @@
+package dev.junction.sharding.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.routing.Replacement;
+import dev.junction.sharding.routing.RoutingTable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node of four crashes: every chain it served runs short, and after {@code replace-after} the
+ * controller copies each such range to the node that is left (state transfer over the bulk path), adds
+ * the copy at the tail, and the range serves again with three replicas and every committed write, the
+ * new tail answering reads.
+ */
+class ReReplicationTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  @TempDir Path dir;
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aLostReplicaIsReplacedByACopyOnAnotherNode() throws Exception {
+    try (TestCluster cluster =
+        TestCluster.start(
+            4,
+            dir,
+            "junction.cluster.split-points = [\"h\", \"p\"]\n"
+                + "junction.cluster.replace-after = 1s\n"
+                + "pekko.coordinated-shutdown.run-by-actor-system-terminate = off")) {
+      String victim = cluster.node(3).address().toString();
+      long seq = 0;
+      // Enough entries that the copy takes several chunks of the bulk path.
+      for (int i = 0; i < 300; i++) {
+        String k = (char) ('a' + i % 26) + "-" + i;
+        ReplicaActor.Reply r = cluster.router(0)
+            .write(new RequestId("t", ++seq), new WriteOp.Put(b(k), b("v" + i + "-" + "x".repeat(2000))), T)
+            .toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertInstanceOf(ReplicaActor.WriteDone.class, r);
+      }
+      RoutingTable before = cluster.table();
+      long served = before.ranges().stream()
+          .filter(r -> r.chain().stream().anyMatch(x -> x.node().equals(victim))).count();
+      assertTrue(served > 0, "the victim serves some range: " + before);
+
+      cluster.crash(3);
+      cluster.await(Duration.ofSeconds(60), "every range has three replicas again, none on the lost node", () -> {
+        RoutingTable t = cluster.node(0).tables().current();
+        return t.ranges().stream().allMatch(r -> r.chain().size() == 3
+            && r.chain().stream().noneMatch(x -> x.node().equals(victim)));
+      });
+      RoutingTable after = cluster.node(0).tables().current();
+      for (RangeConfig r : after.ranges()) {
+        boolean replaced = before.range(r.rangeId()).orElseThrow().chain().stream()
+            .anyMatch(x -> x.node().equals(victim));
+        if (replaced) {
+          Replica added = r.tail();
+          assertTrue(added.slot() >= Replacement.FIRST_ADDED_SLOT, "the copy joined at the tail: " + r);
+        }
+      }
+
+      // Every committed write is there, read from the tails (the copies, for the replaced ranges).
+      for (int i = 0; i < 300; i++) {
+        String k = (char) ('a' + i % 26) + "-" + i;
+        ReplicaActor.Reply r = readWithRetry(cluster, k);
+        assertEquals("v" + i + "-" + "x".repeat(2000),
+            new String(((ReplicaActor.Value) r).value().value(), StandardCharsets.UTF_8), k);
+      }
+      ReplicaActor.Reply w = cluster.router(1)
+          .write(new RequestId("t", ++seq), new WriteOp.Put(b("a-after"), b("yes")), T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+      assertInstanceOf(ReplicaActor.WriteDone.class, w, "writes go on through the new tail");
+      assertEquals("yes", new String(((ReplicaActor.Value) readWithRetry(cluster, "a-after")).value().value(),
+          StandardCharsets.UTF_8));
+    }
+  }
+
+  /** A read through node 1's gateway, retried while the new tail is still catching up or getting its lease. */
+  private static ReplicaActor.Reply readWithRetry(TestCluster cluster, String key) throws Exception {
+    ReplicaActor.Reply[] last = {null};
+    cluster.await(Duration.ofSeconds(20), "a read of " + key + " is answered", () -> {
+      try {
+        last[0] = cluster.router(1).get(b(key), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        return last[0] instanceof ReplicaActor.Value;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    return last[0];
+  }
+}
