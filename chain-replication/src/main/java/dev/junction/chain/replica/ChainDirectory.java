@@ -36,6 +36,12 @@ public interface ChainDirectory {
    */
   void joinReady(ReplicaId replica, long appliedSeq);
 
+  /**
+   * Tells the controller that {@code replica}, a successor at {@code epoch}, lacks committed entries its
+   * predecessor no longer keeps in its log: it can only be replaced by a full copy.
+   */
+  void reportBehind(ReplicaId replica, long epoch);
+
   /** This node's bulk transport (state transfer between nodes). */
   dev.junction.chain.bulk.BulkTransport bulk();
 

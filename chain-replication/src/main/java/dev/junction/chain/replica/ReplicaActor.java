@@ -430,8 +430,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /**
    * Sends a successor the committed entries it lacks from the stored log, in forwards of bounded size.
-   * When the log no longer reaches back that far, the successor cannot catch up from it: it stays out of
-   * sync (it never serves reads) until the controller replaces it by a full transfer.
+   * When the log no longer reaches back that far, the successor cannot catch up from it (it stays out of
+   * sync and never serves reads): the controller is asked to take it out of the chain, and a full copy
+   * replaces it.
    */
   private void sendCatchUp(Output.CatchUp c) {
     long next = c.fromSeq();
@@ -442,8 +443,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       List<LogEntry<ActorRef<Reply>>> chunk = store.readLog(next, 1024);
       if (chunk.isEmpty() || chunk.get(0).seq() != next) {
         getContext().getLog().warn(
-            "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}", id, c.toSlot(), next,
-            chunk.isEmpty() ? "nothing" : chunk.get(0).seq());
+            "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}; asking the controller"
+                + " to replace it", id, c.toSlot(), next, chunk.isEmpty() ? "nothing" : chunk.get(0).seq());
+        directory.reportBehind(new ReplicaId(id.rangeId(), c.toSlot()), core.config().epoch());
         break;
       }
       for (LogEntry<ActorRef<Reply>> e : chunk) {

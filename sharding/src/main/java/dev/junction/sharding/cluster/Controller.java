@@ -48,7 +48,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits LeaseRequest, JoinReady, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
+      permits LeaseRequest, JoinReady, ReplicaBehind, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
 
   /**
    * A tail asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is not
@@ -64,6 +64,12 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    */
   public record JoinReady(long rangeId, int slot, String node, long appliedSeq)
       implements Command, JunctionSerializable {}
+
+  /**
+   * A replica of the range at {@code epoch} lacks committed entries that its predecessor's log no longer
+   * holds (a new replica whose copy is too old): it leaves the chain, and a fresh copy replaces it.
+   */
+  public record ReplicaBehind(long rangeId, int slot, long epoch) implements Command, JunctionSerializable {}
 
   /** A copy of a range to a new replica, under way. */
   private record PendingJoin(int slot, String node, long startedAt) {}
@@ -105,6 +111,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** Ranges short of replicas: since when (controller clock), and the copy under way, if any. */
   private final Map<Long, Long> shortSince = new HashMap<>();
   private final Map<Long, PendingJoin> joins = new HashMap<>();
+  /** Nodes the reachability events said are unreachable (and not reachable again since). */
+  private final Set<String> unreachable = new HashSet<>();
+  /** Nodes this controller saw leave the cluster gracefully (not lost: their chains wait for them). */
+  private final Set<String> leftGracefully = new HashSet<>();
 
   private Controller(
       ActorContext<Command> context,
@@ -148,14 +158,15 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Loaded.class, this::onLoaded)
-        .onMessage(MembersChanged.class, m -> onMembersChanged())
-        .onMessage(ReachabilityChanged.class, r -> repair())
+        .onMessage(MembersChanged.class, this::onMembersChanged)
+        .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
         .onMessage(Published.class, this::onPublished)
         .onMessage(Placed.class, this::onPlaced)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(RepairTick.INSTANCE, this::repair)
         .onMessage(LeaseRequest.class, this::onLeaseRequest)
         .onMessage(JoinReady.class, this::onJoinReady)
+        .onMessage(ReplicaBehind.class, this::onReplicaBehind)
         .build();
   }
 
@@ -181,7 +192,31 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     return this;
   }
 
-  private Behavior<Command> onMembersChanged() {
+  /**
+   * The event itself says who became (un)reachable: the cluster's state object may learn it a moment
+   * later than this subscriber, and a repair must not wait for the next tick.
+   */
+  private Behavior<Command> onReachabilityChanged(ReachabilityChanged r) {
+    String address = r.event().member().address().toString();
+    if (r.event() instanceof ClusterEvent.UnreachableMember) {
+      unreachable.add(address);
+    } else {
+      unreachable.remove(address);
+    }
+    return repair();
+  }
+
+  private Behavior<Command> onMembersChanged(MembersChanged m) {
+    ClusterEvent.MemberEvent e = m.event();
+    String address = e.member().address().toString();
+    if (e instanceof ClusterEvent.MemberLeft || e instanceof ClusterEvent.MemberExited) {
+      leftGracefully.add(address);
+    } else if (e instanceof ClusterEvent.MemberUp || e instanceof ClusterEvent.MemberJoined) {
+      leftGracefully.remove(address);
+      unreachable.remove(address); // a new incarnation at the same address
+    } else if (e instanceof ClusterEvent.MemberRemoved) {
+      unreachable.remove(address); // gone: the table check below still counts it as lost
+    }
     if (table == null && !loading) {
       createIfEnoughNodes();
     }
@@ -247,19 +282,35 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * Nodes the failure detector lost (unreachable) or that were downed. A node that leaves gracefully is
-   * not lost: its chains wait for it (a whole cluster being stopped must not shrink its chains; draining
-   * a node moves its replicas first, which comes with rebalancing).
+   * Nodes the failure detector lost (unreachable), that were downed, or that the table names but the
+   * cluster no longer counts as members (downed and removed, possibly before this controller started).
+   * A node that leaves gracefully is not lost: its chains wait for it (a whole cluster being stopped must
+   * not shrink its chains; draining a node moves its replicas first, which comes with rebalancing). Only
+   * leaves this controller saw are known graceful: a controller that takes over treats a table node that
+   * is gone as lost, which costs copies but never data (every replica of a chain holds every committed
+   * write).
    */
   private Set<String> lostNodes() {
     Set<String> lost = new HashSet<>();
+    Set<String> members = new HashSet<>();
     ClusterEvent.CurrentClusterState state = Cluster.get(getContext().getSystem()).state();
     state.getUnreachable().forEach(m -> lost.add(m.address().toString()));
+    lost.addAll(unreachable);
     state.getMembers().forEach(m -> {
+      members.add(m.address().toString());
       if (m.status() == MemberStatus.down()) {
         lost.add(m.address().toString());
       }
     });
+    if (table != null) {
+      for (RangeConfig range : table.ranges()) {
+        for (Replica r : range.chain()) {
+          if (!members.contains(r.node()) && !leftGracefully.contains(r.node())) {
+            lost.add(r.node());
+          }
+        }
+      }
+    }
     return lost;
   }
 
@@ -407,6 +458,25 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       replicas.replica(range.replicaId(join.slot()))
           .tell(new ReplicaActor.Join(range, range.tail().slot(), join.node()));
     }
+  }
+
+  /**
+   * Takes a replica that cannot catch up out of its chain. It never served reads (a replica serves reads
+   * only once it holds everything its predecessor had, and a chain member always holds every committed
+   * write: only a new copy can lack some), so no lease has to run out first.
+   */
+  private Behavior<Command> onReplicaBehind(ReplicaBehind b) {
+    RangeConfig range = table == null ? null : table.range(b.rangeId()).orElse(null);
+    if (range == null || publishing || range.epoch() != b.epoch() || range.indexOf(b.slot()) < 0
+        || range.chain().size() < 2) {
+      return this;
+    }
+    List<Replica> chain = new java.util.ArrayList<>(range.chain());
+    chain.removeIf(r -> r.slot() == b.slot());
+    getContext().getLog().warn("range {}: slot {} cannot catch up from the log; it leaves the chain for a fresh copy",
+        b.rangeId(), b.slot());
+    publish(table.withRange(range.withChain(chain)));
+    return this;
   }
 
   private Behavior<Command> onJoinReady(JoinReady r) {

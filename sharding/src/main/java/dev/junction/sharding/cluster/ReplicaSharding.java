@@ -141,6 +141,14 @@ public final class ReplicaSharding implements ChainDirectory {
   }
 
   @Override
+  public void reportBehind(ReplicaId replica, long epoch) {
+    ActorRef<Controller.Command> c = controller;
+    if (c != null) {
+      c.tell(new Controller.ReplicaBehind(replica.rangeId(), replica.slot(), epoch));
+    }
+  }
+
+  @Override
   public BulkTransport bulk() {
     return bulk;
   }

@@ -32,8 +32,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * The gateway's router: TurboKV's switch, in software. It looks a key up in the node's routing table and
  * sends writes to the range's head and reads to its tail in one hop; it fans a scan out over the ranges it
  * covers, in key order, until the limit; on an answer that says its table is stale (a wrong epoch, or a
- * replica that is not head or tail) it refreshes the table from a majority and tries again; a request that
- * gets no answer in time is sent again on the newest table, until its deadline. It counts
+ * replica that is not head or tail) it refreshes the table from a majority and tries again; a request still
+ * waiting when the key's range gets a new configuration (a repair) is sent again on the new table. It counts
  * requests and bytes per range and per node (the switch's counters).
  *
  * <p>In {@code server-driven} mode it instead hands each request to the router of a random node, which
@@ -138,6 +138,7 @@ public final class Router {
   CompletionStage<ReplicaActor.Reply> writeDirect(RequestId id, WriteOp op, Duration timeout) {
     return withRetry(
         timeout,
+        op.key(),
         (table, slice) -> {
           RangeConfig range = table.lookup(op.key());
           counters.recordWrite(range.rangeId(), range.head().node(), op.key().length + valueSize(op));
@@ -151,6 +152,7 @@ public final class Router {
   CompletionStage<ReplicaActor.Reply> getDirect(byte[] key, Duration timeout) {
     return withRetry(
         timeout,
+        key,
         (table, slice) -> {
           RangeConfig range = table.lookup(key);
           counters.recordRead(range.rangeId(), range.tail().node(), key.length);
@@ -218,63 +220,128 @@ public final class Router {
   }
 
   /**
-   * How long one attempt waits for its replica before the router tries again on the newest table: a
-   * request to a replica that died is lost, and the controller's repair (a new table) comes within a
-   * couple of seconds; trying again also reaches a replica that lost the request in a shard move. A
-   * retried write is safe: it carries the same request id, so the head applies it at most once.
+   * How often a request waiting for its replica looks whether the gateway's table changed the key's range
+   * (a repair after a replica died): then it is sent again on the new table at once, and the first answer
+   * wins. A retried write is safe: it carries the same request id, so the head applies it at most once.
    */
-  static final Duration ATTEMPT_SLICE = Duration.ofMillis(500);
+  static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** The pause before trying again after a replica said it cannot serve now (no lease, catching up). */
   static final Duration REJECTED_PAUSE = Duration.ofMillis(50);
 
   /**
-   * Runs {@code attempt} on the current table with at most {@link #ATTEMPT_SLICE} each, until an answer
-   * or {@code timeout}: after a timeout it tries again on the newest table; after a rejection (a stale
-   * epoch, a replica that is not head or tail, or one that cannot serve right now) it refreshes the table
-   * from a majority first. When time runs out it answers what it last got.
+   * Runs {@code attempt} for {@code key} on the current table until an answer or {@code timeout}. While
+   * it waits, it sends the request again whenever the key's range gets a new configuration in this
+   * gateway's table; after a rejection (a stale epoch, a replica that is not head or tail, or one that
+   * cannot serve right now) it refreshes the table from a majority and tries again.
    */
   private CompletionStage<ReplicaActor.Reply> withRetry(
-      Duration timeout, BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt) {
-    return tryUntil(System.nanoTime() + timeout.toNanos(), attempt, false);
+      Duration timeout, byte[] key, BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt) {
+    CompletableFuture<ReplicaActor.Reply> result = new CompletableFuture<>();
+    new Retrying(System.nanoTime() + timeout.toNanos(), key, attempt, result).start(false);
+    return result;
   }
 
-  private CompletionStage<ReplicaActor.Reply> tryUntil(
-      long deadline,
-      BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt,
-      boolean refreshFirst) {
-    long left = deadline - System.nanoTime();
-    if (left <= 0) {
-      return CompletableFuture.failedFuture(new TimeoutException("the request's time ran out"));
+  /** Runs {@code task} after {@code nanos} on the actor system's scheduler (a cheap timer wheel). */
+  private void later(long nanos, Runnable task) {
+    system.scheduler().scheduleOnce(Duration.ofNanos(nanos), task, system.executionContext());
+  }
+
+    /** One request's attempts (see {@link #withRetry}). */
+  private final class Retrying {
+    private final long deadline;
+    private final byte[] key;
+    private final BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt;
+    private final CompletableFuture<ReplicaActor.Reply> result;
+    /** Attempts started; an answer from an older one than the newest still counts. */
+    private int attempts;
+
+    Retrying(
+        long deadline,
+        byte[] key,
+        BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt,
+        CompletableFuture<ReplicaActor.Reply> result) {
+      this.deadline = deadline;
+      this.key = key;
+      this.attempt = attempt;
+      this.result = result;
     }
-    CompletionStage<RoutingTable> table;
-    if (refreshFirst) {
-      table = refresh(Duration.ofNanos(left)).exceptionally(e -> tables.find().orElse(null));
-    } else {
-      table = CompletableFuture.completedFuture(tables.find().orElse(null));
-    }
-    return table.thenCompose(t -> {
-      if (t == null) {
-        return CompletableFuture.failedFuture(new RouterUnavailableException("no routing table yet"));
+
+    void start(boolean refreshFirst) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        result.completeExceptionally(new TimeoutException("the request's time ran out"));
+        return;
       }
-      long slice = Math.max(1, Math.min(deadline - System.nanoTime(), ATTEMPT_SLICE.toNanos()));
-      return attempt.apply(t, Duration.ofNanos(slice)).handle((reply, error) -> {
-        boolean timeLeft = deadline - System.nanoTime() > 0;
-        if (error != null) {
-          Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-          if (cause instanceof TimeoutException && timeLeft) {
-            return tryUntil(deadline, attempt, false);
-          }
-          return CompletableFuture.<ReplicaActor.Reply>failedFuture(cause);
+      CompletionStage<RoutingTable> table = refreshFirst
+          ? refresh(Duration.ofNanos(left)).exceptionally(e -> tables.find().orElse(null))
+          : CompletableFuture.completedFuture(tables.find().orElse(null));
+      table.whenComplete((t, e) -> {
+        if (t == null) {
+          result.completeExceptionally(new RouterUnavailableException("no routing table yet"));
+        } else {
+          send(t);
         }
-        if (reply instanceof ReplicaActor.Rejected && timeLeft) {
+      });
+    }
+
+    private synchronized void send(RoutingTable t) {
+      if (result.isDone()) {
+        return;
+      }
+      int n = ++attempts;
+      long left = Math.max(1, deadline - System.nanoTime());
+      RangeConfig range = t.lookup(key);
+      attempt.apply(t, Duration.ofNanos(left)).whenComplete((reply, error) -> answered(n, reply, error));
+      watch(range);
+    }
+
+    /** Sends again when the key's range changes in the gateway's table before an answer came. */
+    private void watch(RangeConfig sentTo) {
+      long pause = Math.min(CHECK_INTERVAL.toNanos(), deadline - System.nanoTime());
+      if (pause <= 0) {
+        return;
+      }
+      later(pause, () -> {
+        if (result.isDone()) {
+          return;
+        }
+        RoutingTable now = tables.find().orElse(null);
+        RangeConfig range = now == null ? null : now.lookup(key);
+        if (range != null && (range.rangeId() != sentTo.rangeId() || range.epoch() != sentTo.epoch())) {
+          send(now);
+        } else {
+          watch(sentTo);
+        }
+      });
+    }
+
+    private synchronized void answered(int n, ReplicaActor.Reply reply, Throwable error) {
+      if (result.isDone()) {
+        return;
+      }
+      boolean newest = n == attempts;
+      boolean timeLeft = deadline - System.nanoTime() > 0;
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (newest) {
+          result.completeExceptionally(cause);
+        }
+        return;
+      }
+      if (reply instanceof ReplicaActor.Rejected) {
+        if (!newest) {
+          return; // a newer attempt is under way
+        }
+        if (timeLeft) {
+          attempts++; // what is still in flight is stale now
           long pause = Math.max(0, Math.min(REJECTED_PAUSE.toNanos(), deadline - System.nanoTime()));
-          return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(pause, TimeUnit.NANOSECONDS))
-              .thenCompose(x -> tryUntil(deadline, attempt, true));
+          later(pause, () -> start(true));
+          return;
         }
-        return CompletableFuture.completedFuture(reply);
-      }).thenCompose(x -> x);
-    });
+      }
+      result.complete(reply);
+    }
   }
 
   private CompletionStage<RoutingTable> refresh(Duration timeout) {

@@ -86,6 +86,7 @@ class MessageSerializationTest {
             new ReplicaActor.LeaseGranted(-123_456_789L, 1_000_000_000L),
             new Controller.LeaseRequest(7, 4, 3, Long.MIN_VALUE + 5, replicaProbe.getRef()),
             new Controller.JoinReady(7, 67, "pekko://junction@127.0.0.1:2", 1234),
+            new Controller.ReplicaBehind(7, 67, 9),
             new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
             new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
             new ReplicaActor.BulkAt("127.0.0.1", 41000),

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A node of four crashes: every chain it served runs short, and after {@code replace-after} the
  * controller copies each such range to the node that is left (state transfer over the bulk path), adds
  * the copy at the tail, and the range serves again with three replicas and every committed write, the
- * new tail answering reads.
+ * new tail answering reads. A replica reported as unable to catch up is replaced the same way.
  */
 class ReReplicationTest {
   private static final Duration T = Duration.ofSeconds(10);
@@ -85,6 +85,18 @@ class ReReplicationTest {
       assertInstanceOf(ReplicaActor.WriteDone.class, w, "writes go on through the new tail");
       assertEquals("yes", new String(((ReplicaActor.Value) readWithRetry(cluster, "a-after")).value().value(),
           StandardCharsets.UTF_8));
+
+      // A replica reported as unable to catch up from its predecessor's log leaves its chain, and a fresh
+      // copy (under a new slot) takes its place.
+      RangeConfig first = cluster.node(0).tables().current().range(1).orElseThrow();
+      int behind = first.tail().slot();
+      cluster.node(2).replicas().reportBehind(first.replicaId(behind), first.epoch());
+      cluster.await(Duration.ofSeconds(60), "range 1 has a fresh third replica instead of slot " + behind, () -> {
+        RangeConfig r = cluster.node(0).tables().current().range(1).orElseThrow();
+        return r.chain().size() == 3 && r.indexOf(behind) < 0;
+      });
+      assertEquals("v0-" + "x".repeat(2000),
+          new String(((ReplicaActor.Value) readWithRetry(cluster, "a-0")).value().value(), StandardCharsets.UTF_8));
     }
   }
 
