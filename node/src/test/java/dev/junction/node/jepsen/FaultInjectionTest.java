@@ -1,0 +1,269 @@
+package dev.junction.node.jepsen;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.RoutingTableResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Jepsen-style fault injection on real node processes: four nodes ({@link NodeCluster}), the first
+ * routing table cut into four ranges, and one range whose chain (three replicas) avoids node 0, the node
+ * that hosts the controller. Six clients do get, put and compare-and-set on keys of that range while
+ * one fault strikes; the recorded history, closed by a read of every key after the fault healed, must be
+ * linearizable ({@link LinearizabilityChecker}), which also proves that no acknowledged write was lost;
+ * and the range must take writes again after the fault.
+ *
+ * <p>The fast scenarios run with the build; all of them with {@code -Djunction.faults=all} (see the
+ * node module's README). Each prints the time from the fault to the first successful write and read.
+ */
+class FaultInjectionTest {
+  enum Fault {
+    KILL_HEAD(true),
+    KILL_MIDDLE(false),
+    KILL_TAIL(true),
+    PAUSE_TAIL(true),
+    RESTART_HEAD(false),
+    KILL_CONTROLLER_NODE(false),
+    PARTITION_TAIL(false);
+
+    final boolean fast;
+
+    Fault(boolean fast) {
+      this.fast = fast;
+    }
+  }
+
+  private static final int NODES = 4;
+  private static final int CLIENTS = 6;
+  private static final Duration CLIENT_DEADLINE = Duration.ofSeconds(2);
+  private static final Duration RECOVERY = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  private static boolean selected(Fault f) {
+    String which = System.getProperty("junction.faults", "fast");
+    if (which.equals("all")) {
+      return true;
+    }
+    if (which.equals("fast")) {
+      return f.fast;
+    }
+    return Set.of(which.toUpperCase().split(",")).contains(f.name());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fault.class)
+  void theHistoryStaysLinearizableThroughTheFault(Fault fault) throws Exception {
+    assumeTrue(selected(fault), fault + " runs with -Djunction.faults=all (or =" + fault + ")");
+    TestNetwork network = TestNetwork.loopback();
+    if (fault == Fault.PARTITION_TAIL) {
+      String[] why = {null};
+      network = TestNetwork.namespaces(NODES, why);
+      assumeTrue(network != null, "PARTITION_TAIL needs network namespaces (root and iproute2), "
+          + "which this machine does not allow: " + why[0]);
+    }
+    try (NodeCluster cluster =
+        NodeCluster.start(dir, NODES, Map.of("JUNCTION_RANGES", "4"), Duration.ofSeconds(180), network)) {
+      RoutingTableResponse table = cluster.table(0);
+      RangeInfo range = rangeAvoiding(table, cluster, 0);
+      List<Integer> chain = new ArrayList<>();
+      for (var r : range.getChainList()) {
+        chain.add(cluster.indexOf(r.getNode()));
+      }
+      List<String> keys = keysIn(range, 3);
+      Workload load = new Workload(cluster.endpoints(), keys, CLIENTS, CLIENT_DEADLINE);
+      AtomicBoolean stop = new AtomicBoolean();
+      CompletableFuture<Workload.Run> running = CompletableFuture.supplyAsync(() -> {
+        try {
+          return load.run(stop, Duration.ofSeconds(120), 5_000, Duration.ofSeconds(60));
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Probe probe = new Probe(cluster.endpoints(), keysIn(range, 4).get(3));
+      try {
+        long begin = System.nanoTime();
+        cluster.await(Duration.ofSeconds(30), "the clients write", () -> load.writesAfter(begin) >= 20);
+
+        int head = chain.get(0);
+        int middle = chain.get(1);
+        int tail = chain.get(chain.size() - 1);
+        long[] controllerMoved = {0};
+        long faultAt = System.nanoTime();
+        System.out.printf("fault %s at %s: head node %d, middle node %d, tail node %d%n", fault,
+            java.time.LocalTime.now(), head, middle, tail);
+        if (fault != Fault.KILL_CONTROLLER_NODE) {
+          probe.start(faultAt);
+        }
+        switch (fault) {
+          case KILL_HEAD -> cluster.kill(head);
+          case KILL_MIDDLE -> cluster.kill(middle);
+          case KILL_TAIL -> cluster.kill(tail);
+          case PAUSE_TAIL -> {
+            cluster.pause(tail);
+            // Longer than the read lease and the failure detector: the chain moves on without it.
+            cluster.await(Duration.ofSeconds(30), "writes go on without the paused tail",
+                () -> load.writesAfter(faultAt) >= 5);
+            cluster.resume(tail);
+          }
+          case RESTART_HEAD -> {
+            cluster.kill(head);
+            cluster.await(RECOVERY, "writes go on without the killed head", () -> load.writesAfter(faultAt) >= 5);
+            cluster.startNode(head);
+          }
+          case PARTITION_TAIL -> {
+            // The tail is cut off from the other nodes but not from clients: it must stop serving reads
+            // when its lease runs out, before the others promote a new tail and commit writes.
+            cluster.network().isolate(tail, NODES);
+            cluster.await(RECOVERY, "writes go on without the cut-off tail", () -> load.writesAfter(faultAt) >= 20);
+            cluster.network().heal(tail, NODES);
+          }
+          case KILL_CONTROLLER_NODE -> {
+            cluster.kill(0);
+            // The controller moves once the cluster removed node 0 (the Split Brain Resolver downs it);
+            // then a head dies, which only a controller can repair.
+            cluster.await(RECOVERY, "node 0 is out of the cluster", () -> cluster.removed(head == 1 ? 2 : 1, 0));
+            controllerMoved[0] = System.nanoTime();
+            probe.start(controllerMoved[0]);
+            cluster.kill(head);
+          }
+        }
+        long after = fault == Fault.KILL_CONTROLLER_NODE ? controllerMoved[0] : faultAt;
+        cluster.await(RECOVERY, "the range takes writes again after " + fault,
+            () -> load.writesAfter(after) >= 20 && load.readsAfter(after) >= 20);
+        probe.await(RECOVERY);
+        System.out.printf("fault %s: writes unavailable %d ms, reads unavailable %d ms%n", fault,
+            probe.writeGapMillis(), probe.readGapMillis());
+      } finally {
+        stop.set(true);
+        probe.stop();
+        keepLogs(cluster, fault);
+      }
+      Workload.Run run = running.get(180, TimeUnit.SECONDS);
+      LinearizabilityChecker.Result result = LinearizabilityChecker.check(run.history());
+      System.out.printf("fault %s: %d operations (%d unknown), linearizable: %s%n",
+          fault, run.history().size(), run.unknown(), result.linearizable());
+      assertTrue(result.linearizable(), fault + ": not linearizable: " + result.failures()
+          + "\nhistory: " + run.history());
+    }
+  }
+
+  /**
+   * Measures unavailability: from the fault on, one thread writes and one reads a key of the range (not
+   * one the checked clients use), each call with a short deadline and again at once after a failure, and
+   * notes when the first call that was sent after the fault succeeded.
+   */
+  private static final class Probe {
+    private static final Duration DEADLINE = Duration.ofMillis(300);
+    private final List<String> endpoints;
+    private final String key;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final CompletableFuture<Long> firstWrite = new CompletableFuture<>();
+    private final CompletableFuture<Long> firstRead = new CompletableFuture<>();
+    private long from;
+
+    Probe(List<String> endpoints, String key) {
+      this.endpoints = endpoints;
+      this.key = key;
+    }
+
+    void start(long faultAt) {
+      from = faultAt;
+      loop(true, firstWrite);
+      loop(false, firstRead);
+    }
+
+    private void loop(boolean write, CompletableFuture<Long> first) {
+      Thread t = new Thread(() -> {
+        try (dev.junction.client.JunctionClient c =
+            dev.junction.client.JunctionClient.builder().endpoints(endpoints).deadline(DEADLINE).build()) {
+          byte[] k = key.getBytes(StandardCharsets.UTF_8);
+          long end = System.nanoTime() + RECOVERY.toNanos();
+          for (int n = 0; !stopped.get() && !first.isDone() && System.nanoTime() - end < 0; n++) {
+            try {
+              if (write) {
+                c.put(k, ("probe-" + n).getBytes(StandardCharsets.UTF_8));
+              } else {
+                c.get(k);
+              }
+              first.complete(System.nanoTime());
+            } catch (RuntimeException e) {
+              Thread.sleep(10); // again at once: this measures when the range serves again
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, write ? "probe-writer" : "probe-reader");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    void await(Duration timeout) throws Exception {
+      CompletableFuture.allOf(firstWrite, firstRead).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    long writeGapMillis() {
+      return firstWrite.isDone() ? TimeUnit.NANOSECONDS.toMillis(firstWrite.join() - from) : -1;
+    }
+
+    long readGapMillis() {
+      return firstRead.isDone() ? TimeUnit.NANOSECONDS.toMillis(firstRead.join() - from) : -1;
+    }
+
+    void stop() {
+      stopped.set(true);
+    }
+  }
+
+  /** Copies the nodes' logs to {@code target/fault-logs/FAULT/} (the temporary directory goes away). */
+  private static void keepLogs(NodeCluster cluster, Fault fault) {
+    Path to = Path.of("target", "fault-logs", fault.name());
+    try {
+      java.nio.file.Files.createDirectories(to);
+      for (int i = 0; i < cluster.size(); i++) {
+        if (java.nio.file.Files.exists(cluster.log(i))) {
+          java.nio.file.Files.copy(cluster.log(i), to.resolve("node-" + i + ".log"),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (java.io.IOException e) {
+      System.err.println("could not keep the node logs: " + e);
+    }
+  }
+
+  /** A range with a full chain none of whose replicas is on node {@code avoid}. */
+  private static RangeInfo rangeAvoiding(RoutingTableResponse table, NodeCluster cluster, int avoid) {
+    for (RangeInfo r : table.getRangesList()) {
+      if (r.getChainCount() == 3
+          && r.getChainList().stream().noneMatch(x -> cluster.indexOf(x.getNode()) == avoid)) {
+        return r;
+      }
+    }
+    throw new AssertionError("no range avoids node " + avoid + ": " + table);
+  }
+
+  /** {@code n} keys inside {@code range}: its start followed by a short suffix. */
+  private static List<String> keysIn(RangeInfo range, int n) {
+    String start = range.getStart().toString(StandardCharsets.ISO_8859_1);
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      keys.add((start.isEmpty() ? "a" : start) + "k" + i);
+    }
+    return keys;
+  }
+}

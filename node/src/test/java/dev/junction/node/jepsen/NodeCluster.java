@@ -1,0 +1,277 @@
+package dev.junction.node.jepsen;
+
+import dev.junction.client.JunctionClient;
+import dev.junction.client.JunctionException;
+import dev.junction.node.Junction;
+import dev.junction.client.proto.RangeInfo;
+import dev.junction.client.proto.ReplicaState;
+import dev.junction.client.proto.RoutingTableResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Real node processes ({@code junction node}, the launcher {@code junction local} uses) on loopback (or
+ * in network namespaces, see {@link TestNetwork}), for
+ * fault injection: each can be killed with SIGKILL, paused with SIGSTOP, resumed and restarted on its
+ * data directory. Only processes started here are ever signalled, by their PID. Node {@code i} uses gRPC
+ * port {@code grpcBase + i} and cluster port {@code clusterBase + i}; every node lists all cluster
+ * addresses as seeds, node 0 first, so node 0 forms the cluster and is its oldest member (the one that
+ * hosts the controller) until it dies.
+ */
+final class NodeCluster implements AutoCloseable {
+  private final Path dir;
+  private final int size;
+  private final int grpcBase;
+  private final int clusterBase;
+  private final Map<String, String> extraEnv;
+  private final Process[] processes;
+  private final List<Long> everyPid = new ArrayList<>();
+  private final TestNetwork network;
+
+  private NodeCluster(
+      Path dir, int size, int grpcBase, int clusterBase, Map<String, String> extraEnv, TestNetwork network) {
+    this.network = network;
+    this.dir = dir;
+    this.size = size;
+    this.grpcBase = grpcBase;
+    this.clusterBase = clusterBase;
+    this.extraEnv = extraEnv;
+    this.processes = new Process[size];
+  }
+
+  /** Starts {@code size} nodes and waits until every range has a full chain serving where it is placed. */
+  static NodeCluster start(Path dir, int size, Map<String, String> env, Duration timeout) throws Exception {
+    return start(dir, size, env, timeout, TestNetwork.loopback());
+  }
+
+  /** The same on {@code network} (which the cluster closes when it closes). */
+  static NodeCluster start(Path dir, int size, Map<String, String> env, Duration timeout, TestNetwork network)
+      throws Exception {
+    Random random = new Random();
+    NodeCluster c = new NodeCluster(dir, size, freePorts(size, random), freePorts(size, random), env, network);
+    try {
+      for (int i = 0; i < size; i++) {
+        c.startNode(i);
+      }
+      c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(3, size)));
+      return c;
+    } catch (Exception | AssertionError e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** A base port with {@code count} free loopback ports from it. */
+  private static int freePorts(int count, Random random) throws IOException {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 20_000 + random.nextInt(12_000);
+      List<ServerSocket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < count; i++) {
+          held.add(new ServerSocket(base + i, 1, InetAddress.getLoopbackAddress()));
+        }
+        return base;
+      } catch (IOException busy) {
+        // try another base
+      } finally {
+        for (ServerSocket s : held) {
+          s.close();
+        }
+      }
+    }
+    throw new IOException("no free port range");
+  }
+
+  int size() {
+    return size;
+  }
+
+  String endpoint(int i) {
+    return network.host(i) + ":" + (grpcBase + i);
+  }
+
+  TestNetwork network() {
+    return network;
+  }
+
+  List<String> endpoints() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      out.add(endpoint(i));
+    }
+    return out;
+  }
+
+  /** The node whose cluster address (as routing tables name nodes) is {@code address}, or -1. */
+  int indexOf(String address) {
+    for (int i = 0; i < size; i++) {
+      if (address.endsWith("@" + network.host(i) + ":" + (clusterBase + i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  Path log(int i) {
+    return dir.resolve("node-" + i).resolve("node.log");
+  }
+
+  boolean alive(int i) {
+    return processes[i] != null && processes[i].isAlive();
+  }
+
+  void startNode(int i) throws IOException {
+    Path data = dir.resolve("node-" + i);
+    Files.createDirectories(data);
+    List<String> cmd = new ArrayList<>(network.prefix(i));
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
+    cmd.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+    cmd.add("-Xmx256m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Junction.class.getName());
+    cmd.add("node");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    List<String> seeds = new ArrayList<>();
+    for (int s = 0; s < size; s++) {
+      seeds.add(network.host(s) + ":" + (clusterBase + s));
+    }
+    env.put("JUNCTION_HOST", network.host(i));
+    env.put("JUNCTION_GRPC_PORT", Integer.toString(grpcBase + i));
+    env.put("JUNCTION_CLUSTER_PORT", Integer.toString(clusterBase + i));
+    env.put("JUNCTION_DATA_DIR", data.toAbsolutePath().toString());
+    env.put("JUNCTION_SEED_NODES", String.join(",", seeds));
+    env.put("JUNCTION_MIN_NODES", Integer.toString(size));
+    env.putAll(extraEnv);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
+    processes[i] = pb.start();
+    everyPid.add(processes[i].pid());
+  }
+
+  /** SIGKILL: the node dies at once, with no goodbye to the cluster. */
+  void kill(int i) throws InterruptedException {
+    Process p = processes[i];
+    p.destroyForcibly();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("node " + i + " (pid " + p.pid() + ") survived SIGKILL");
+    }
+  }
+
+  /** SIGSTOP: the node freezes (no heartbeats, no answers) until {@link #resume}. */
+  void pause(int i) throws Exception {
+    signal(i, "STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  void resume(int i) throws Exception {
+    signal(i, "CONT");
+  }
+
+  private void signal(int i, String sig) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(processes[i].pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new AssertionError("kill -" + sig + " " + processes[i].pid() + " failed");
+    }
+  }
+
+  /** Waits for {@code condition}, polling, or fails after {@code timeout} naming {@code what}. */
+  void await(Duration timeout, String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      for (int i = 0; i < size; i++) {
+        if (processes[i] != null && !processes[i].isAlive() && processes[i].exitValue() != 137) {
+          throw new AssertionError("node " + i + " exited with " + processes[i].exitValue() + "; see " + log(i));
+        }
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(200); // polling interval of a deadline wait
+    }
+  }
+
+  /** The routing table as node {@code i} sees it. */
+  RoutingTableResponse table(int i) {
+    try (JunctionClient c = JunctionClient.builder().endpoints(endpoint(i)).deadline(Duration.ofSeconds(5)).build()) {
+      return c.routingTable();
+    }
+  }
+
+  /**
+   * Every live node answers with a table whose ranges have {@code rf} replicas, and every replica there
+   * serves on the node the table places it on.
+   */
+  boolean ready(int rf) {
+    for (int i = 0; i < size; i++) {
+      if (!alive(i)) {
+        continue;
+      }
+      try (JunctionClient client =
+          JunctionClient.builder().endpoints(endpoint(i)).deadline(Duration.ofSeconds(5)).build()) {
+        for (RangeInfo r : client.routingTable().getRangesList()) {
+          if (r.getChainCount() < rf) {
+            return false;
+          }
+        }
+        for (ReplicaState s : client.replicaStatus().getReplicasList()) {
+          if (!s.getServing() || !s.getRunningOn().equals(s.getNode())) {
+            return false;
+          }
+        }
+      } catch (JunctionException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when node {@code observer} no longer counts node {@code gone} as a member (or sees it Down). */
+  boolean removed(int observer, int gone) {
+    try (JunctionClient c =
+        JunctionClient.builder().endpoints(endpoint(observer)).deadline(Duration.ofSeconds(5)).build()) {
+      return c.adminStatus().getMembersList().stream()
+          .noneMatch(m -> indexOf(m.getAddress()) == gone && !m.getStatus().equals("Removed"));
+    } catch (JunctionException e) {
+      return false;
+    }
+  }
+
+  /** Stops every process this cluster started: resumed if paused, then SIGTERM, then SIGKILL. */
+  @Override
+  public void close() {
+    for (Process p : processes) {
+      if (p != null && p.isAlive()) {
+        try {
+          new ProcessBuilder("kill", "-CONT", Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // it is killed below anyway
+        }
+        p.destroy();
+      }
+    }
+    for (Process p : processes) {
+      try {
+        if (p != null && !p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+    network.close();
+  }
+}
