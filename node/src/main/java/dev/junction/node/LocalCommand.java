@@ -1,10 +1,5 @@
 package dev.junction.node;
 
-import dev.junction.client.JunctionClient;
-import dev.junction.client.JunctionException;
-import dev.junction.client.proto.RangeInfo;
-import dev.junction.client.proto.ReplicaState;
-import dev.junction.client.proto.RoutingTableResponse;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -166,40 +161,12 @@ final class LocalCommand implements Callable<Integer> {
           return false;
         }
       }
-      if (ready(endpoints, rf)) {
+      if (Readiness.ready(endpoints, rf)) {
         return true;
       }
       Thread.sleep(250); // polling interval of a deadline wait
     }
     return false;
-  }
-
-  /**
-   * Every node answers with a table whose ranges all have full chains, and every replica serves on the
-   * node the table places it on (so no shard is still moving, which would drop requests).
-   */
-  private static boolean ready(List<String> endpoints, int rf) {
-    for (String endpoint : endpoints) {
-      try (JunctionClient client =
-          JunctionClient.builder().endpoints(endpoint).deadline(Duration.ofSeconds(5)).build()) {
-        RoutingTableResponse table = client.routingTable();
-        for (RangeInfo r : table.getRangesList()) {
-          if (r.getChainCount() < rf) {
-            return false;
-          }
-        }
-        if (endpoint.equals(endpoints.get(0))) {
-          for (ReplicaState s : client.replicaStatus().getReplicasList()) {
-            if (!s.getServing() || !s.getRunningOn().equals(s.getNode())) {
-              return false;
-            }
-          }
-        }
-      } catch (JunctionException e) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private void stopAll() {

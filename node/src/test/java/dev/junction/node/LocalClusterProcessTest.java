@@ -10,7 +10,6 @@ import dev.junction.client.JunctionClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,27 +41,6 @@ class LocalClusterProcessTest {
 
   private static String s(byte[] b) {
     return new String(b, StandardCharsets.UTF_8);
-  }
-
-  /** A base port with {@code count} free ports after it. */
-  private static int freePorts(int count, Random random) throws IOException {
-    for (int attempt = 0; attempt < 100; attempt++) {
-      int base = 20_000 + random.nextInt(30_000);
-      List<ServerSocket> held = new ArrayList<>();
-      try {
-        for (int i = 0; i < count; i++) {
-          held.add(new ServerSocket(base + i, 1, java.net.InetAddress.getLoopbackAddress()));
-        }
-        return base;
-      } catch (IOException busy) {
-        // try another base
-      } finally {
-        for (ServerSocket s : held) {
-          s.close();
-        }
-      }
-    }
-    throw new IOException("no free port range");
   }
 
   /** A running {@code junction local}: its process, the endpoints it printed, its nodes' pids. */
@@ -132,8 +110,8 @@ class LocalClusterProcessTest {
   @Test
   void aLocalClusterServesTheClientAndKeepsItsDataAcrossRestarts() throws Exception {
     Random random = new Random();
-    int grpc = freePorts(3, random);
-    int cluster = freePorts(3, random);
+    int grpc = TestPorts.freeLoopbackPorts(3, random);
+    int cluster = TestPorts.freeLoopbackPorts(3, random);
     Path data = dir.resolve("data");
 
     Local first = startLocal(data, grpc, cluster, "first");

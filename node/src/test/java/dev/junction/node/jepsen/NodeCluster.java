@@ -2,13 +2,11 @@ package dev.junction.node.jepsen;
 
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
-import dev.junction.node.Junction;
-import dev.junction.client.proto.RangeInfo;
-import dev.junction.client.proto.ReplicaState;
 import dev.junction.client.proto.RoutingTableResponse;
+import dev.junction.node.Junction;
+import dev.junction.node.Readiness;
+import dev.junction.node.TestPorts;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +56,7 @@ final class NodeCluster implements AutoCloseable {
   static NodeCluster start(Path dir, int size, Map<String, String> env, Duration timeout, TestNetwork network)
       throws Exception {
     Random random = new Random();
-    NodeCluster c = new NodeCluster(dir, size, freePorts(size, random), freePorts(size, random), env, network);
+    NodeCluster c = new NodeCluster(dir, size, TestPorts.freeLoopbackPorts(size, random), TestPorts.freeLoopbackPorts(size, random), env, network);
     try {
       for (int i = 0; i < size; i++) {
         c.startNode(i);
@@ -69,27 +67,6 @@ final class NodeCluster implements AutoCloseable {
       c.close();
       throw e;
     }
-  }
-
-  /** A base port with {@code count} free loopback ports from it. */
-  private static int freePorts(int count, Random random) throws IOException {
-    for (int attempt = 0; attempt < 100; attempt++) {
-      int base = 20_000 + random.nextInt(12_000);
-      List<ServerSocket> held = new ArrayList<>();
-      try {
-        for (int i = 0; i < count; i++) {
-          held.add(new ServerSocket(base + i, 1, InetAddress.getLoopbackAddress()));
-        }
-        return base;
-      } catch (IOException busy) {
-        // try another base
-      } finally {
-        for (ServerSocket s : held) {
-          s.close();
-        }
-      }
-    }
-    throw new IOException("no free port range");
   }
 
   int size() {
@@ -210,32 +187,9 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
-  /**
-   * Every live node answers with a table whose ranges have {@code rf} replicas, and every replica there
-   * serves on the node the table places it on.
-   */
+  /** Every node answers with full chains of {@code rf} replicas, all serving where the table puts them. */
   boolean ready(int rf) {
-    for (int i = 0; i < size; i++) {
-      if (!alive(i)) {
-        continue;
-      }
-      try (JunctionClient client =
-          JunctionClient.builder().endpoints(endpoint(i)).deadline(Duration.ofSeconds(5)).build()) {
-        for (RangeInfo r : client.routingTable().getRangesList()) {
-          if (r.getChainCount() < rf) {
-            return false;
-          }
-        }
-        for (ReplicaState s : client.replicaStatus().getReplicasList()) {
-          if (!s.getServing() || !s.getRunningOn().equals(s.getNode())) {
-            return false;
-          }
-        }
-      } catch (JunctionException e) {
-        return false;
-      }
-    }
-    return true;
+    return Readiness.ready(endpoints(), rf);
   }
 
   /** True when node {@code observer} no longer counts node {@code gone} as a member (or sees it Down). */
