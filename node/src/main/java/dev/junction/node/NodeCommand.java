@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
       "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
       "  JUNCTION_MIN_NODES, JUNCTION_REPLICATION_FACTOR, JUNCTION_DURABILITY (fsync|replicated),",
       "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT,",
-      "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table)."
+      "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table),",
+      "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
+      "  JUNCTION_READ_LEASE (the tails' read lease, e.g. 1s)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

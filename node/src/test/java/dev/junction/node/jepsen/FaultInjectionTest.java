@@ -76,8 +76,11 @@ class FaultInjectionTest {
       assumeTrue(network != null, "PARTITION_TAIL needs network namespaces (root and iproute2), "
           + "which this machine does not allow: " + why[0]);
     }
-    try (NodeCluster cluster =
-        NodeCluster.start(dir, NODES, Map.of("JUNCTION_RANGES", "4"), Duration.ofSeconds(180), network)) {
+    // A restarted node should be back before its ranges are copied elsewhere, so that it gets replicas again.
+    Map<String, String> env = fault == Fault.RESTART_HEAD
+        ? Map.of("JUNCTION_RANGES", "4", "JUNCTION_REPLACE_AFTER", "15s")
+        : Map.of("JUNCTION_RANGES", "4");
+    try (NodeCluster cluster = NodeCluster.start(dir, NODES, env, Duration.ofSeconds(180), network)) {
       RoutingTableResponse table = cluster.table(0);
       RangeInfo range = rangeAvoiding(table, cluster, 0);
       List<Integer> chain = new ArrayList<>();
@@ -124,6 +127,10 @@ class FaultInjectionTest {
             cluster.kill(head);
             cluster.await(RECOVERY, "writes go on without the killed head", () -> load.writesAfter(faultAt) >= 5);
             cluster.startNode(head);
+            // It rejoins: its old replicas left their chains, so it gets new ones by copies.
+            int restarted = head;
+            cluster.await(Duration.ofSeconds(90), "every range has three replicas again, some on the restarted node",
+                () -> cluster.ready(3) && cluster.replicasOn(restarted) > 0);
           }
           case PARTITION_TAIL -> {
             // The tail is cut off from the other nodes but not from clients: it must stop serving reads

@@ -131,6 +131,7 @@ final class NodeCluster implements AutoCloseable {
     env.put("JUNCTION_DATA_DIR", data.toAbsolutePath().toString());
     env.put("JUNCTION_SEED_NODES", String.join(",", seeds));
     env.put("JUNCTION_MIN_NODES", Integer.toString(size));
+    env.put("JUNCTION_LOG_LEVEL", "INFO");
     env.putAll(extraEnv);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
@@ -190,6 +191,23 @@ final class NodeCluster implements AutoCloseable {
   /** Every node answers with full chains of {@code rf} replicas, all serving where the table puts them. */
   boolean ready(int rf) {
     return Readiness.ready(endpoints(), rf);
+  }
+
+  /** How many replicas the routing table (as node 0, or else the first live node, sees it) puts on node {@code i}. */
+  int replicasOn(int i) {
+    for (int from = 0; from < size; from++) {
+      if (alive(from)) {
+        try {
+          return (int) table(from).getRangesList().stream()
+              .flatMap(r -> r.getChainList().stream())
+              .filter(x -> indexOf(x.getNode()) == i)
+              .count();
+        } catch (JunctionException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
   }
 
   /** True when node {@code observer} no longer counts node {@code gone} as a member (or sees it Down). */
