@@ -71,8 +71,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    */
   public record ReplicaBehind(long rangeId, int slot, long epoch) implements Command, JunctionSerializable {}
 
-  /** A copy of a range to a new replica, under way. */
-  private record PendingJoin(int slot, String node, long startedAt) {}
+  /**
+   * A copy of a range to a new replica, under way since the range's configuration {@code epoch}: a copy
+   * that outlives a change of the chain is dropped (its slot is never used again), and a new one starts.
+   */
+  private record PendingJoin(int slot, String node, long epoch, long startedAt) {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -436,7 +439,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       }
       shortSince.putIfAbsent(id, now);
       PendingJoin join = joins.get(id);
-      if (join != null && (!live.contains(join.node()) || range.indexOf(join.slot()) >= 0)) {
+      if (join != null
+          && (!live.contains(join.node()) || range.indexOf(join.slot()) >= 0 || range.epoch() != join.epoch())) {
         joins.remove(id);
         join = null;
       }
@@ -448,7 +452,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         if (c.isEmpty()) {
           continue;
         }
-        join = new PendingJoin(c.get().slot(), c.get().node(), now);
+        join = new PendingJoin(c.get().slot(), c.get().node(), range.epoch(), now);
         joins.put(id, join);
         getContext().getLog().warn("range {} has {} of {} replicas: copying it to {} as slot {}", id,
             range.chain().size(), rf, join.node(), join.slot());
@@ -483,7 +487,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     PendingJoin join = joins.get(r.rangeId());
     RangeConfig range = table == null ? null : table.range(r.rangeId()).orElse(null);
     if (join == null || range == null || publishing || join.slot() != r.slot() || !join.node().equals(r.node())
-        || range.indexOf(r.slot()) >= 0) {
+        || join.epoch() != range.epoch() || range.indexOf(r.slot()) >= 0) {
       return this;
     }
     getContext().getLog().info("range {}: slot {} on {} copied up to seq {}; it joins the chain at the tail",

@@ -87,16 +87,24 @@ class ReReplicationTest {
           StandardCharsets.UTF_8));
 
       // A replica reported as unable to catch up from its predecessor's log leaves its chain, and a fresh
-      // copy (under a new slot) takes its place.
-      RangeConfig first = cluster.node(0).tables().current().range(1).orElseThrow();
-      int behind = first.tail().slot();
-      cluster.node(2).replicas().reportBehind(first.replicaId(behind), first.epoch());
-      cluster.await(Duration.ofSeconds(60), "range 1 has a fresh third replica instead of slot " + behind, () -> {
-        RangeConfig r = cluster.node(0).tables().current().range(1).orElseThrow();
-        return r.chain().size() == 3 && r.indexOf(behind) < 0;
-      });
-      assertEquals("v0-" + "x".repeat(2000),
-          new String(((ReplicaActor.Value) readWithRetry(cluster, "a-0")).value().value(), StandardCharsets.UTF_8));
+      // copy under a new slot takes its place (a copy that was itself just added: its slot is not reused).
+      RangeConfig copied = cluster.node(0).tables().current().ranges().stream()
+          .filter(r -> r.tail().slot() >= Replacement.FIRST_ADDED_SLOT).findFirst().orElseThrow();
+      long rangeId = copied.rangeId();
+      int behind = copied.tail().slot();
+      cluster.node(2).replicas().reportBehind(copied.replicaId(behind), copied.epoch());
+      cluster.await(Duration.ofSeconds(60), "range " + rangeId + " has a fresh third replica instead of slot " + behind,
+          () -> {
+            RangeConfig r = cluster.node(0).tables().current().range(rangeId).orElseThrow();
+            return r.chain().size() == 3 && r.indexOf(behind) < 0;
+          });
+      for (int i = 0; i < 300; i++) {
+        String k = (char) ('a' + i % 26) + "-" + i;
+        if (copied.contains(b(k))) {
+          assertEquals("v" + i + "-" + "x".repeat(2000),
+              new String(((ReplicaActor.Value) readWithRetry(cluster, k)).value().value(), StandardCharsets.UTF_8), k);
+        }
+      }
     }
   }
 
