@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * unknown writes (each of which the checker may place anywhere after its call).
  */
 final class Workload {
-  /** What a run produced: the history, and when each successful write completed (for availability). */
-  record Run(List<Op> history, List<Long> okWrites, List<Long> okReads, int unknown) {}
+  /** What a run produced: the history, and how many writes ended with an unknown outcome. */
+  record Run(List<Op> history, int unknown) {}
 
   private final List<String> endpoints;
   private final List<String> keys;
@@ -146,7 +146,7 @@ final class Workload {
       }
     }
     finalReads(finalReads);
-    return new Run(List.copyOf(history), List.copyOf(okWrites), List.copyOf(okReads), unknown[0]);
+    return new Run(List.copyOf(history), unknown[0]);
   }
 
   /** Reads every key once more, retrying each until it is answered, after all clients stopped. */

@@ -104,7 +104,8 @@ public final class ClusterNode implements AutoCloseable {
     ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, bulk, settings.askTimeout());
     replicas.useController(
         ClusterSingleton.get(system)
-            .init(SingletonActor.of(Controller.create(settings, replicas), "junction-controller")));
+            .init(SingletonActor.of(
+                Controller.create(settings, replicas, DownedNodes.watch(system)), "junction-controller")));
     Router router = new Router(system, replicas, tables, keeper, settings.routing(), new LoadCounters());
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));

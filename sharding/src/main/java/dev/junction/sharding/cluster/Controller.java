@@ -105,6 +105,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
   private final SelfUniqueAddress self;
   private final TimerScheduler<Command> timers;
+  private final DownedNodes downed;
   private final LeaseTable leases;
   private RoutingTable table;
   private boolean loading;
@@ -116,16 +117,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final Map<Long, PendingJoin> joins = new HashMap<>();
   /** Nodes the reachability events said are unreachable (and not reachable again since). */
   private final Set<String> unreachable = new HashSet<>();
-  /** Nodes this controller saw leave the cluster gracefully (not lost: their chains wait for them). */
-  private final Set<String> leftGracefully = new HashSet<>();
 
   private Controller(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator,
       ClusterSettings settings,
-      ReplicaSharding replicas) {
+      ReplicaSharding replicas,
+      DownedNodes downed) {
     super(context);
+    this.downed = downed;
     this.settings = settings;
     this.replicas = replicas;
     this.replicator = replicator;
@@ -148,13 +149,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     load();
   }
 
-  public static Behavior<Command> create(ClusterSettings settings, ReplicaSharding replicas) {
+  public static Behavior<Command> create(ClusterSettings settings, ReplicaSharding replicas, DownedNodes downed) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
-                        replicator -> new Controller(ctx, timers, replicator, settings, replicas))));
+                        replicator -> new Controller(ctx, timers, replicator, settings, replicas, downed))));
   }
 
   @Override
@@ -212,13 +213,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private Behavior<Command> onMembersChanged(MembersChanged m) {
     ClusterEvent.MemberEvent e = m.event();
     String address = e.member().address().toString();
-    if (e instanceof ClusterEvent.MemberLeft || e instanceof ClusterEvent.MemberExited) {
-      leftGracefully.add(address);
-    } else if (e instanceof ClusterEvent.MemberUp || e instanceof ClusterEvent.MemberJoined) {
-      leftGracefully.remove(address);
-      unreachable.remove(address); // a new incarnation at the same address
-    } else if (e instanceof ClusterEvent.MemberRemoved) {
-      unreachable.remove(address); // gone: the table check below still counts it as lost
+    if (e instanceof ClusterEvent.MemberUp || e instanceof ClusterEvent.MemberJoined
+        || e instanceof ClusterEvent.MemberRemoved) {
+      unreachable.remove(address); // a new incarnation at the same address, or gone (see lostNodes)
     }
     if (table == null && !loading) {
       createIfEnoughNodes();
@@ -285,13 +282,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * Nodes the failure detector lost (unreachable), that were downed, or that the table names but the
-   * cluster no longer counts as members (downed and removed, possibly before this controller started).
-   * A node that leaves gracefully is not lost: its chains wait for it (a whole cluster being stopped must
-   * not shrink its chains; draining a node moves its replicas first, which comes with rebalancing). Only
-   * leaves this controller saw are known graceful: a controller that takes over treats a table node that
-   * is gone as lost, which costs copies but never data (every replica of a chain holds every committed
-   * write).
+   * Nodes the failure detector lost (unreachable), that were downed, or that the table names but that
+   * were downed and removed from the cluster (possibly before this controller started: this node keeps
+   * track, {@link DownedNodes}). A node that left gracefully is not lost: its chains wait for it (a whole
+   * cluster being stopped must not shrink its chains; draining a node moves its replicas first, which
+   * comes with rebalancing); nor is a table node this node never saw (a cluster starting again).
    */
   private Set<String> lostNodes() {
     Set<String> lost = new HashSet<>();
@@ -308,7 +303,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     if (table != null) {
       for (RangeConfig range : table.ranges()) {
         for (Replica r : range.chain()) {
-          if (!members.contains(r.node()) && !leftGracefully.contains(r.node())) {
+          if (!members.contains(r.node()) && downed.contains(r.node())) {
             lost.add(r.node());
           }
         }
