@@ -110,6 +110,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private RoutingTable table;
   private boolean loading;
   private boolean publishing;
+  /** The table being published, if any (see {@link #onLeaseRequest}). */
+  private RoutingTable inFlight;
   private long placedVersion;
   private List<Long> waitingForTail = List.of();
   /** Ranges short of replicas: since when (controller clock), and the copy under way, if any. */
@@ -275,8 +277,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return this;
     }
     RangeConfig range = table.range(r.rangeId()).orElse(null);
+    // A table being published may already be in effect somewhere: grant only to a tail of both.
+    if (inFlight != null && inFlight.range(r.rangeId()).isEmpty()) {
+      return this;
+    }
+    RangeConfig publishing = inFlight == null ? null : inFlight.range(r.rangeId()).get();
     leases
-        .grant(range, r.slot(), System.nanoTime())
+        .grant(range, publishing, r.slot(), System.nanoTime())
         .ifPresent(d -> r.replyTo().tell(new ReplicaActor.LeaseGranted(r.requestedAt(), d)));
     return this;
   }
@@ -342,6 +349,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   private void publish(RoutingTable next) {
     publishing = true;
+    inFlight = next;
     PublishedTable value = PublishedTable.of(next);
     LWWRegister.Clock<PublishedTable> byVersion = (now, t) -> t.version();
     replicator.askUpdate(
@@ -355,15 +363,29 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         response -> new Published(response, next));
   }
 
+  /**
+   * A publish that a majority did not confirm in time (or that the durable store refused) is still in
+   * this node's replica and spreads by gossip: it may be in effect anywhere, so the controller carries on
+   * from it. Otherwise a lease could be granted to a tail that the unconfirmed table already replaced, and
+   * a later table could reuse its version.
+   */
   private Behavior<Command> onPublished(Published p) {
     publishing = false;
-    if (p.response() instanceof Replicator.UpdateSuccess<LWWRegister<PublishedTable>>) {
+    inFlight = null;
+    Object response = p.response();
+    if (response instanceof Replicator.UpdateSuccess<?>) {
       table = p.table();
       getContext().getLog().info("controller published routing table version {}: {}", table.version(), table);
       place();
+    } else if (response instanceof Replicator.UpdateTimeout<?> || response instanceof Replicator.StoreFailure<?>) {
+      table = p.table();
+      getContext().getLog().warn(
+          "routing table version {} is not confirmed by a majority yet ({}); it is in effect here and spreads: "
+              + "carrying on from it", table.version(), response);
+      place();
     } else {
       getContext().getLog().warn("publishing routing table version {} failed: {}; will retry",
-          p.table().version(), p.response());
+          p.table().version(), response);
     }
     return this;
   }

@@ -57,7 +57,19 @@ public final class LeaseTable {
    * revoked.
    */
   public OptionalLong grant(RangeConfig range, int slot, long now) {
+    return grant(range, null, slot, now);
+  }
+
+  /**
+   * The same, while the controller publishes a new configuration {@code publishing} of the range (null:
+   * none, or the range is unchanged): that one may already be in effect somewhere, so the replica must be
+   * its tail too. A tail whose removal is being published gets no lease, even if its node is back.
+   */
+  public OptionalLong grant(RangeConfig range, RangeConfig publishing, int slot, long now) {
     if (range == null || range.tail().slot() != slot || isRevoked(range.rangeId(), slot)) {
+      return OptionalLong.empty();
+    }
+    if (publishing != null && (publishing.rangeId() != range.rangeId() || publishing.tail().slot() != slot)) {
       return OptionalLong.empty();
     }
     grants.put(range.rangeId(), new Grant(slot, now + duration));

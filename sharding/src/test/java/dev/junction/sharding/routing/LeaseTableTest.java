@@ -65,6 +65,15 @@ class LeaseTableTest {
   }
 
   @Test
+  void aTailWhoseRemovalIsBeingPublishedGetsNoLease() {
+    LeaseTable leases = new LeaseTable(LEASE, MARGIN, 0);
+    RangeConfig withoutTail = range().withChain(range().chain().subList(0, 2));
+    assertTrue(leases.grant(range(), withoutTail, TAIL, 10 * MS).isEmpty(), "the new table drops it");
+    assertTrue(leases.grant(range(), range(), TAIL, 10 * MS).isPresent(), "the new table keeps it as tail");
+    assertTrue(leases.grant(withoutTail, null, MIDDLE, 10 * MS).isPresent(), "the new tail, once published");
+  }
+
+  @Test
   void theClockMayWrapAround() {
     long start = Long.MAX_VALUE - 300 * MS;
     LeaseTable leases = new LeaseTable(LEASE, MARGIN, start);
