@@ -97,6 +97,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     INSTANCE
   }
 
+  /**
+   * How many versions a controller that takes over skips: more than an earlier controller can publish
+   * unconfirmed before it is gone (one at a time, each waiting up to ddata-timeout, and a controller cut
+   * off from the majority is downed within seconds).
+   */
+  static final long TAKEOVER_VERSION_SKIP = 1000;
+
   /** Added to every lease on the controller's side, against drift between the nodes' clocks. */
   static final Duration LEASE_MARGIN = Duration.ofMillis(100);
 
@@ -188,9 +195,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private Behavior<Command> onLoaded(Loaded l) {
     loading = false;
     if (l.response() instanceof Replicator.GetSuccess<LWWRegister<PublishedTable>> ok) {
-      table = ok.get(TableKeeper.KEY).getValue().toTable();
-      getContext().getLog().info("controller took over routing table version {}", table.version());
-      place();
+      RoutingTable loaded = ok.get(TableKeeper.KEY).getValue().toTable();
+      table = loaded;
+      getContext().getLog().info("controller took over routing table version {}", loaded.version());
+      // An earlier controller may have published newer versions that reached only a minority (so the
+      // majority read missed them): republish past any version it can have reached, so that no later
+      // table of this controller shares a version with one of those and every gateway converges.
+      publish(RoutingTable.of(loaded.version() + TAKEOVER_VERSION_SKIP, loaded.ranges()));
     } else if (l.response() instanceof Replicator.NotFound<LWWRegister<PublishedTable>>) {
       createIfEnoughNodes();
     }
