@@ -24,13 +24,4 @@ USAGE
 for arg in "$@"; do
   if [[ "$arg" == "--help" || "$arg" == "-h" ]]; then usage; exit 0; fi
 done
-echo "bulk-bench: building bench (mvn -B -q -pl bench -am package -DskipTests)..." >&2
-if ! build_log="$(cd "$root" && mvn -B -q -pl bench -am package -DskipTests 2>&1)"; then
-  printf '%s\n' "$build_log" >&2
-  echo "bulk-bench: the build failed" >&2
-  exit 1
-fi
-exec java --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
-  ${BULK_BENCH_JAVA_OPTS:--Xms1g -Xmx1g} -Dstore-bench.tmp="$root/bench/target" \
-  -cp "$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")" \
-  dev.junction.bench.BulkBench "$@"
+exec "$root/bench/run-main.sh" bulk-bench dev.junction.bench.BulkBench "${BULK_BENCH_JAVA_OPTS:-}" "$@"

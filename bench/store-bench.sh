@@ -43,14 +43,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Always build: Maven is incremental, so this is quick when nothing changed. Its output is shown only
 # when the build fails. The benchmark itself runs in the caller's directory, so a relative --dir means
 # what the caller expects; its default data directory is under bench/target/.
-echo "store-bench: building bench (mvn -B -q -pl bench -am package -DskipTests)..." >&2
-if ! build_log="$(cd "$root" && mvn -B -q -pl bench -am package -DskipTests 2>&1)"; then
-  printf '%s\n' "$build_log" >&2
-  echo "store-bench: the build failed" >&2
-  exit 1
-fi
-
-exec java --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
-  ${STORE_BENCH_JAVA_OPTS:--Xms1g -Xmx1g} -Dstore-bench.tmp="$root/bench/target" \
-  -cp "$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")" \
-  dev.junction.bench.StoreBench "$@"
+exec "$root/bench/run-main.sh" store-bench dev.junction.bench.StoreBench "${STORE_BENCH_JAVA_OPTS:-}" "$@"

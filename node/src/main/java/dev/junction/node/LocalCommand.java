@@ -115,29 +115,16 @@ final class LocalCommand implements Callable<Integer> {
   private Process startNode(int i) throws IOException {
     Path dir = data.resolve("node-" + i);
     Files.createDirectories(dir);
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Junction.class.getName());
-    cmd.add("node");
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> env = pb.environment();
-    env.put("JUNCTION_HOST", "127.0.0.1");
-    env.put("JUNCTION_GRPC_PORT", Integer.toString(port + i));
-    env.put("JUNCTION_CLUSTER_PORT", Integer.toString(clusterPort + i));
-    env.put("JUNCTION_DATA_DIR", dir.toAbsolutePath().toString());
-    env.put("JUNCTION_SEED_NODES", "127.0.0.1:" + clusterPort);
-    env.put("JUNCTION_MIN_NODES", Integer.toString(nodes));
-    env.put("JUNCTION_ROUTING", routing);
-    env.put("JUNCTION_DURABILITY", durability);
-    env.put("JUNCTION_RANGES", Integer.toString(ranges));
-    env.put("JUNCTION_SPLIT_PREFIX", splitPrefix);
-    env.put("JUNCTION_SPLIT_ALPHABET", splitAlphabet);
-    env.putIfAbsent("JUNCTION_LOG_LEVEL", "INFO");
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node.log").toFile()));
+    NodeProcess node = new NodeProcess(
+        List.of(ProcessHandle.current().info().command().orElse("java")),
+        ManagementFactory.getRuntimeMXBean().getInputArguments(),
+        "127.0.0.1", port + i, clusterPort + i, dir, "127.0.0.1:" + clusterPort, nodes, dir.resolve("node.log"));
+    ProcessBuilder pb = node.builder(Map.of(
+        "JUNCTION_ROUTING", routing,
+        "JUNCTION_DURABILITY", durability,
+        "JUNCTION_RANGES", Integer.toString(ranges),
+        "JUNCTION_SPLIT_PREFIX", splitPrefix,
+        "JUNCTION_SPLIT_ALPHABET", splitAlphabet));
     Process p = pb.start();
     System.err.println("junction local: node " + i + " pid " + p.pid() + " gRPC 127.0.0.1:" + (port + i)
         + " cluster 127.0.0.1:" + (clusterPort + i));

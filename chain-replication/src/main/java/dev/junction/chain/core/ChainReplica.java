@@ -4,10 +4,10 @@ import dev.junction.store.Versioned;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -242,6 +242,26 @@ public final class ChainReplica<R> {
     return out;
   }
 
+  /**
+   * Entries of a {@link Output.CatchUp} that the shell read from its stored log (in sequence order), as
+   * forwards to the successor {@code toSlot}, cut like every forward.
+   */
+  public Output<R> onStoredLog(int toSlot, List<LogEntry<R>> entries) {
+    Output<R> out = new Output<>();
+    if (!entries.isEmpty()) {
+      sendForwards(toSlot, entries, out);
+    }
+    return out;
+  }
+
+  /**
+   * True when this replica answers reads now, if it is asked: it is in the chain, and as tail it is in
+   * sync with its predecessor and holds its read lease.
+   */
+  public boolean readable(long now) {
+    return isMember() && (!isTail() || synced && holdsLease(now));
+  }
+
   /** True when this replica holds what its predecessor had when it (re)joined: see {@link PeerMessage.Welcome}. */
   public boolean synced() {
     return synced;
@@ -364,7 +384,7 @@ public final class ChainReplica<R> {
     if (lastForwarded <= committed) {
       lastProgressTick = ticks; // nothing was waiting: the resend clock starts now
     }
-    sendForwards(next.get().slot(), log.subMap(lastForwarded, false, lastPersisted, true), out);
+    sendForwards(next.get().slot(), log.subMap(lastForwarded, false, lastPersisted, true).values(), out);
     lastForwarded = lastPersisted;
   }
 
@@ -372,10 +392,10 @@ public final class ChainReplica<R> {
   static final int MAX_FORWARD_BYTES = 1 << 20;
 
   /** Sends {@code entries} in order, cut into messages of at most {@link #MAX_FORWARD_BYTES}. */
-  private void sendForwards(int to, NavigableMap<Long, LogEntry<R>> entries, Output<R> out) {
+  private void sendForwards(int to, Collection<LogEntry<R>> entries, Output<R> out) {
     List<LogEntry<R>> batch = new ArrayList<>();
     long bytes = 0;
-    for (LogEntry<R> e : entries.values()) {
+    for (LogEntry<R> e : entries) {
       long size = sizeOf(e);
       if (!batch.isEmpty() && bytes + size > MAX_FORWARD_BYTES) {
         out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward<>(config.epoch(), slot, batch)));
@@ -589,7 +609,7 @@ public final class ChainReplica<R> {
     }
     if (ticks - lastProgressTick >= RESEND_AFTER_TICKS) {
       lastProgressTick = ticks;
-      sendForwards(next.get().slot(), log.subMap(committed, false, lastForwarded, true), out);
+      sendForwards(next.get().slot(), log.subMap(committed, false, lastForwarded, true).values(), out);
     }
     return out;
   }

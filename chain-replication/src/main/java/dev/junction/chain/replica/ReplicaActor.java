@@ -17,11 +17,11 @@ import dev.junction.store.KeyValue;
 import dev.junction.store.ScanPage;
 import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
+import java.net.InetSocketAddress;
 import java.time.Duration;
-import dev.junction.chain.core.LogCodec;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -302,7 +302,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
             new Status(
                 id.entityId(),
                 directory.selfNode(),
-                core != null && (!core.isTail() || core.synced() && core.holdsLease(System.nanoTime())),
+                core != null && core.readable(System.nanoTime()),
                 core == null ? 0 : core.config().epoch(),
                 role(),
                 core == null ? 0 : core.lastPersisted(),
@@ -342,7 +342,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onWhereIsBulk(WhereIsBulk w) {
-    java.net.InetSocketAddress a = directory.bulk().address();
+    InetSocketAddress a = directory.bulk().address();
     w.replyTo().tell(new BulkAt(a.getHostString(), a.getPort()));
     return this;
   }
@@ -353,12 +353,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     joining = Joining.COPYING;
     RangeConfig config = joinConfig;
-    java.net.InetSocketAddress peer = new java.net.InetSocketAddress(at.host(), at.port());
+    InetSocketAddress peer = new InetSocketAddress(at.host(), at.port());
     getContext().getLog().info("replica {} copies range {} from {}", id, id.rangeId(), peer);
     getContext().pipeToSelf(
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> StateTransfer.copy(store, directory.bulk(), peer, config)),
-        (seq, error) -> error == null ? new TransferDone(seq) : new TransferFailed(String.valueOf(
-            error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)));
+        CompletableFuture.supplyAsync(() -> StateTransfer.copy(store, directory.bulk(), peer, config)),
+        (seq, error) -> error == null ? new TransferDone(seq) : new TransferFailed(String.valueOf(unwrap(error))));
     return this;
   }
 
@@ -383,11 +382,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onLeaseGranted(LeaseGranted g) {
     if (core != null) {
-      boolean had = core.holdsLease(System.nanoTime());
       core.onLeaseGranted(g.requestedAt(), g.durationNanos());
-      if (!had && core.holdsLease(System.nanoTime())) {
-        getContext().getLog().debug("replica {} holds its read lease", id);
-      }
     }
     return this;
   }
@@ -429,16 +424,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * Sends a successor the committed entries it lacks from the stored log, in forwards of bounded size.
-   * When the log no longer reaches back that far, the successor cannot catch up from it (it stays out of
-   * sync and never serves reads): the controller is asked to take it out of the chain, and a full copy
-   * replaces it.
+   * Sends a successor the committed entries it lacks from the stored log, a chunk at a time, as the core
+   * cuts them into forwards. When the log no longer reaches back that far, the successor cannot catch up
+   * from it (it stays out of sync and never serves reads): the controller is asked to take it out of the
+   * chain, and a full copy replaces it.
    */
   private void sendCatchUp(Output.CatchUp c) {
     long next = c.fromSeq();
-    List<LogEntry<ActorRef<Reply>>> batch = new ArrayList<>();
-    long bytes = 0;
-    int sent = 0;
     while (next <= c.toSeq()) {
       List<LogEntry<ActorRef<Reply>>> chunk = store.readLog(next, 1024);
       if (chunk.isEmpty() || chunk.get(0).seq() != next) {
@@ -446,38 +438,21 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
             "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}; asking the controller"
                 + " to replace it", id, c.toSlot(), next, chunk.isEmpty() ? "nothing" : chunk.get(0).seq());
         directory.reportBehind(new ReplicaId(id.rangeId(), c.toSlot()), core.config().epoch());
-        break;
+        return;
       }
-      for (LogEntry<ActorRef<Reply>> e : chunk) {
-        if (e.seq() > c.toSeq()) {
-          break;
-        }
-        long size = LogCodec.encode(e).length;
-        if (!batch.isEmpty() && bytes + size > CATCH_UP_MESSAGE_BYTES) {
-          sendForward(c.toSlot(), batch);
-          sent += batch.size();
-          batch = new ArrayList<>();
-          bytes = 0;
-        }
-        batch.add(e);
-        bytes += size;
-        next = e.seq() + 1;
-      }
+      long last = c.toSeq();
+      List<LogEntry<ActorRef<Reply>>> wanted = chunk.stream().filter(e -> e.seq() <= last).toList();
+      sendMessages(core.onStoredLog(c.toSlot(), wanted));
+      next = wanted.get(wanted.size() - 1).seq() + 1;
     }
-    if (!batch.isEmpty()) {
-      sendForward(c.toSlot(), batch);
-      sent += batch.size();
-    }
-    getContext().getLog().info("replica {} sent slot {} {} committed entries from its log ({}..{})", id,
-        c.toSlot(), sent, c.fromSeq(), c.toSeq());
+    getContext().getLog().info("replica {} sent slot {} committed entries {}..{} from its log", id, c.toSlot(),
+        c.fromSeq(), c.toSeq());
   }
 
-  /** Most bytes of one catch-up forward (a cluster message: below the Artery frame size). */
-  static final long CATCH_UP_MESSAGE_BYTES = 1 << 20;
-
-  private void sendForward(int toSlot, List<LogEntry<ActorRef<Reply>>> entries) {
-    directory.send(new ReplicaId(id.rangeId(), toSlot),
-        new Peer(new PeerMessage.Forward<>(core.config().epoch(), id.slot(), entries)));
+  private void sendMessages(Output<ActorRef<Reply>> out) {
+    for (Output.Envelope<ActorRef<Reply>> e : out.messages()) {
+      directory.send(new ReplicaId(id.rangeId(), e.toSlot()), new Peer(e.message()));
+    }
   }
 
   /**
@@ -510,9 +485,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (out.catchUp() != null) {
       sendCatchUp(out.catchUp());
     }
-    for (Output.Envelope<ActorRef<Reply>> e : out.messages()) {
-      directory.send(new ReplicaId(id.rangeId(), e.toSlot()), new Peer(e.message()));
-    }
+    sendMessages(out);
     for (Output.Reply<ActorRef<Reply>> r : out.replies()) {
       r.replyTo().tell(toReply(r.reply()));
     }
@@ -528,8 +501,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private static PersistFailed failed(List<ActorRef<Reply>> waiting, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    Throwable cause = unwrap(error);
     return new PersistFailed(waiting, cause instanceof StoreFullException, String.valueOf(cause.getMessage()));
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   private static Reply toReply(ClientReply reply) {

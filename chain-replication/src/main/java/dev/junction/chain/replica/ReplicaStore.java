@@ -5,6 +5,7 @@ import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.Mutation;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReadOp;
+import dev.junction.store.KeyValue;
 import dev.junction.store.Keys;
 import dev.junction.store.LogRecord;
 import dev.junction.store.RangeMeta;
@@ -56,7 +57,7 @@ public final class ReplicaStore {
   }
 
   /** Stores entries copied from another replica (a chunk of a state transfer). */
-  public void importEntries(List<dev.junction.store.KeyValue> entries) {
+  public void importEntries(List<KeyValue> entries) {
     store.importEntries(entries.iterator(), 1024);
   }
 
@@ -70,10 +71,8 @@ public final class ReplicaStore {
     List<LogEntry<R>> out = new ArrayList<>();
     long from = 0;
     while (true) {
-      List<LogRecord> chunk = store.readLog(rangeId, from, LOG_READ_CHUNK);
-      for (LogRecord r : chunk) {
-        out.add(LogCodec.decode(r.entry()));
-      }
+      List<LogEntry<R>> chunk = readLog(from, LOG_READ_CHUNK);
+      out.addAll(chunk);
       if (chunk.size() < LOG_READ_CHUNK) {
         return out;
       }

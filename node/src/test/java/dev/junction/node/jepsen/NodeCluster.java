@@ -3,7 +3,7 @@ package dev.junction.node.jepsen;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
 import dev.junction.client.proto.RoutingTableResponse;
-import dev.junction.node.Junction;
+import dev.junction.node.NodeProcess;
 import dev.junction.node.Readiness;
 import dev.junction.node.TestPorts;
 import java.io.IOException;
@@ -110,31 +110,17 @@ final class NodeCluster implements AutoCloseable {
   void startNode(int i) throws IOException {
     Path data = dir.resolve("node-" + i);
     Files.createDirectories(data);
-    List<String> cmd = new ArrayList<>(network.prefix(i));
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
-    cmd.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
-    cmd.add("-Xmx256m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Junction.class.getName());
-    cmd.add("node");
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Map<String, String> env = pb.environment();
     List<String> seeds = new ArrayList<>();
     for (int s = 0; s < size; s++) {
       seeds.add(network.host(s) + ":" + (clusterBase + s));
     }
-    env.put("JUNCTION_HOST", network.host(i));
-    env.put("JUNCTION_GRPC_PORT", Integer.toString(grpcBase + i));
-    env.put("JUNCTION_CLUSTER_PORT", Integer.toString(clusterBase + i));
-    env.put("JUNCTION_DATA_DIR", data.toAbsolutePath().toString());
-    env.put("JUNCTION_SEED_NODES", String.join(",", seeds));
-    env.put("JUNCTION_MIN_NODES", Integer.toString(size));
-    env.put("JUNCTION_LOG_LEVEL", "INFO");
-    env.putAll(extraEnv);
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
+    List<String> command = new ArrayList<>(network.prefix(i));
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    NodeProcess node = new NodeProcess(
+        command,
+        List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m"),
+        network.host(i), grpcBase + i, clusterBase + i, data, String.join(",", seeds), size, log(i));
+    ProcessBuilder pb = node.builder(extraEnv);
     processes[i] = pb.start();
     everyPid.add(processes[i].pid());
   }

@@ -138,20 +138,20 @@ abstract class TestNetwork implements AutoCloseable {
 
     @Override
     void isolate(int k, int n) throws Exception {
-      for (int j = 0; j < n; j++) {
-        if (j != k) {
-          inNs(ns(k), "ip", "route", "add", "blackhole", ip(j) + "/32");
-          inNs(ns(j), "ip", "route", "add", "blackhole", ip(k) + "/32");
-        }
-      }
+      blackholes("add", k, n);
     }
 
     @Override
     void heal(int k, int n) throws Exception {
+      blackholes("del", k, n);
+    }
+
+    /** Adds or deletes blackhole routes between node {@code k} and every other node, both ways. */
+    private void blackholes(String op, int k, int n) throws Exception {
       for (int j = 0; j < n; j++) {
         if (j != k) {
-          inNs(ns(k), "ip", "route", "del", "blackhole", ip(j) + "/32");
-          inNs(ns(j), "ip", "route", "del", "blackhole", ip(k) + "/32");
+          inNs(ns(k), "ip", "route", op, "blackhole", ip(j) + "/32");
+          inNs(ns(j), "ip", "route", op, "blackhole", ip(k) + "/32");
         }
       }
     }

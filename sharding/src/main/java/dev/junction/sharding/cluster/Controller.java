@@ -10,8 +10,7 @@ import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
-import dev.junction.sharding.routing.Replacement;
-import java.util.Optional;
+import dev.junction.sharding.routing.ReplacementPlanner;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
 import java.util.List;
@@ -71,11 +70,6 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    */
   public record ReplicaBehind(long rangeId, int slot, long epoch) implements Command, JunctionSerializable {}
 
-  /**
-   * A copy of a range to a new replica, under way since the range's configuration {@code epoch}: a copy
-   * that outlives a change of the chain is dropped (its slot is never used again), and a new one starts.
-   */
-  private record PendingJoin(int slot, String node, long epoch, long startedAt) {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -121,9 +115,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private RoutingTable inFlight;
   private long placedVersion;
   private List<Long> waitingForTail = List.of();
-  /** Ranges short of replicas: since when (controller clock), and the copy under way, if any. */
-  private final Map<Long, Long> shortSince = new HashMap<>();
-  private final Map<Long, PendingJoin> joins = new HashMap<>();
+  /** Copies of ranges that run short of replicas. */
+  private final ReplacementPlanner copies;
   /** Nodes the reachability events said are unreachable (and not reachable again since). */
   private final Set<String> unreachable = new HashSet<>();
 
@@ -142,6 +135,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.timers = timers;
     this.leases = new LeaseTable(settings.readLease(), LEASE_MARGIN, System.nanoTime());
+    this.copies = new ReplacementPlanner(settings.replaceAfter());
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -242,10 +236,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    * tail) once the controller knows its lease ran out, and a timer brings the controller back then.
    */
   private Behavior<Command> repair() {
-    if (table == null) {
-      return this;
-    }
-    Set<String> lost = lostNodes();
+    return table == null ? this : repair(lostNodes());
+  }
+
+  private Behavior<Command> repair(Set<String> lost) {
     Map<Long, Integer> lostTails = ChainRepair.lostTails(table, lost);
     leases.revokeOnly(lostTails);
     if (lost.isEmpty() || publishing) {
@@ -435,8 +429,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       place();
     } else {
       wakeAll();
-      repair();
-      replaceMissing();
+      Set<String> lost = lostNodes();
+      repair(lost);
+      replaceMissing(lost);
     }
     return this;
   }
@@ -446,49 +441,24 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    * (and has no lost replica left to remove first) is copied to another live node, whose new replica the
    * controller places and asks, every tick, to copy and report ready ({@link ReplicaActor.Join}).
    */
-  private void replaceMissing() {
+  private void replaceMissing(Set<String> lost) {
     if (publishing) {
       return;
     }
-    Set<String> lost = lostNodes();
     List<String> live = new java.util.ArrayList<>(upNodes());
     live.removeAll(lost);
     int rf = Math.min(settings.replicationFactor(), live.size());
-    long now = System.nanoTime();
-    for (RangeConfig range : table.ranges()) {
-      long id = range.rangeId();
-      if (range.chain().stream().anyMatch(r -> lost.contains(r.node()))) {
-        continue; // the lost replica leaves the chain first (its tail lease may still run)
-      }
-      if (range.chain().size() >= rf) {
-        shortSince.remove(id);
-        joins.remove(id);
-        continue;
-      }
-      shortSince.putIfAbsent(id, now);
-      PendingJoin join = joins.get(id);
-      if (join != null
-          && (!live.contains(join.node()) || range.indexOf(join.slot()) >= 0 || range.epoch() != join.epoch())) {
-        joins.remove(id);
-        join = null;
-      }
-      if (join == null) {
-        if (now - shortSince.get(id) < settings.replaceAfter().toNanos()) {
-          continue;
-        }
-        Optional<Replacement.Candidate> c = Replacement.forRange(table, range, live, rf);
-        if (c.isEmpty()) {
-          continue;
-        }
-        join = new PendingJoin(c.get().slot(), c.get().node(), range.epoch(), now);
-        joins.put(id, join);
-        getContext().getLog().warn("range {} has {} of {} replicas: copying it to {} as slot {}", id,
-            range.chain().size(), rf, join.node(), join.slot());
+    for (ReplacementPlanner.Step step : copies.tick(table, live, lost, rf, System.nanoTime())) {
+      RangeConfig range = step.range();
+      ReplacementPlanner.Copy copy = step.copy();
+      if (step.started()) {
+        getContext().getLog().warn("range {} has {} of {} replicas: copying it to {} as slot {}",
+            range.rangeId(), range.chain().size(), rf, copy.node(), copy.slot());
         replicas.allocation().setShardLocation(
-            range.replicaId(join.slot()).entityId(), AddressFromURIString.parse(join.node()));
+            range.replicaId(copy.slot()).entityId(), AddressFromURIString.parse(copy.node()));
       }
-      replicas.replica(range.replicaId(join.slot()))
-          .tell(new ReplicaActor.Join(range, range.tail().slot(), join.node()));
+      replicas.replica(range.replicaId(copy.slot()))
+          .tell(new ReplicaActor.Join(range, range.tail().slot(), copy.node()));
     }
   }
 
@@ -512,15 +482,14 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   private Behavior<Command> onJoinReady(JoinReady r) {
-    PendingJoin join = joins.get(r.rangeId());
-    RangeConfig range = table == null ? null : table.range(r.rangeId()).orElse(null);
-    if (join == null || range == null || publishing || join.slot() != r.slot() || !join.node().equals(r.node())
-        || join.epoch() != range.epoch() || range.indexOf(r.slot()) >= 0) {
+    if (table == null || publishing) {
       return this;
     }
-    getContext().getLog().info("range {}: slot {} on {} copied up to seq {}; it joins the chain at the tail",
-        r.rangeId(), r.slot(), r.node(), r.appliedSeq());
-    publish(table.withRange(Replacement.withJoined(range, r.slot(), r.node())));
+    copies.ready(table, r.rangeId(), r.slot(), r.node()).ifPresent(next -> {
+      getContext().getLog().info("range {}: slot {} on {} copied up to seq {}; it joins the chain at the tail",
+          r.rangeId(), r.slot(), r.node(), r.appliedSeq());
+      publish(next);
+    });
     return this;
   }
 

@@ -14,15 +14,16 @@ import dev.junction.store.KeyValue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -47,6 +48,8 @@ public final class Router {
   private final ClusterSettings.RoutingMode mode;
   private final LoadCounters counters;
   private final AtomicReference<List<ActorRef<RouterActor.Command>>> peers = new AtomicReference<>(List.of());
+  /** Requests waiting for a replica's answer: a new table may send them again (see {@link #withRetry}). */
+  private final Set<Retrying> waiting = ConcurrentHashMap.newKeySet();
 
   public Router(
       ActorSystem<?> system,
@@ -61,6 +64,7 @@ public final class Router {
     this.keeper = keeper;
     this.mode = mode;
     this.counters = counters;
+    tables.onNewTable(t -> waiting.forEach(r -> r.tableChanged(t)));
   }
 
   /** Where {@link RouterActor} keeps the other nodes' routers. */
@@ -139,13 +143,13 @@ public final class Router {
     return withRetry(
         timeout,
         op.key(),
-        (table, slice) -> {
+        (table, timeLeft) -> {
           RangeConfig range = table.lookup(op.key());
           counters.recordWrite(range.rangeId(), range.head().node(), op.key().length + valueSize(op));
           return ask(
               range.replicaId(range.head().slot()),
               r -> new ReplicaActor.ClientWrite(range.epoch(), id, op, r),
-              slice);
+              timeLeft);
         });
   }
 
@@ -153,13 +157,13 @@ public final class Router {
     return withRetry(
         timeout,
         key,
-        (table, slice) -> {
+        (table, timeLeft) -> {
           RangeConfig range = table.lookup(key);
           counters.recordRead(range.rangeId(), range.tail().node(), key.length);
           return ask(
               range.replicaId(range.tail().slot()),
               r -> new ReplicaActor.ClientRead(range.epoch(), new ReadOp.Get(key), r),
-              slice);
+              timeLeft);
         });
   }
 
@@ -202,8 +206,9 @@ public final class Router {
               long pause = Math.min(REJECTED_PAUSE.toNanos(), deadline - System.nanoTime());
               if (reply instanceof ReplicaActor.Rejected && pause > 0) {
                 // A stale table, or a tail that cannot serve right now: look again a little later.
-                return CompletableFuture.supplyAsync(
-                        () -> null, CompletableFuture.delayedExecutor(pause, TimeUnit.NANOSECONDS))
+                CompletableFuture<Void> paused = new CompletableFuture<>();
+                later(pause, () -> paused.complete(null));
+                return paused
                     .thenCompose(x -> refresh(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))))
                     .thenCompose(newer -> scanFrom(cursor.replan(newer), sink, deadline));
               }
@@ -219,26 +224,24 @@ public final class Router {
     return (int) Math.min(Integer.MAX_VALUE, n);
   }
 
-  /**
-   * How often a request waiting for its replica looks whether the gateway's table changed the key's range
-   * (a repair after a replica died): then it is sent again on the new table at once, and the first answer
-   * wins. A retried write is safe: it carries the same request id, so the head applies it at most once.
-   */
-  static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
-
   /** The pause before trying again after a replica said it cannot serve now (no lease, catching up). */
   static final Duration REJECTED_PAUSE = Duration.ofMillis(50);
 
   /**
    * Runs {@code attempt} for {@code key} on the current table until an answer or {@code timeout}. While
-   * it waits, it sends the request again whenever the key's range gets a new configuration in this
-   * gateway's table; after a rejection (a stale epoch, a replica that is not head or tail, or one that
-   * cannot serve right now) it refreshes the table from a majority and tries again.
+   * it waits, it sends the request again as soon as the key's range gets a new configuration in this
+   * gateway's table (a repair after a replica died), and the first answer wins: a retried write is safe,
+   * it carries the same request id, so the head applies it at most once. After a rejection (a stale
+   * epoch, a replica that is not head or tail, or one that cannot serve right now) it refreshes the table
+   * from a majority and tries again.
    */
   private CompletionStage<ReplicaActor.Reply> withRetry(
       Duration timeout, byte[] key, BiFunction<RoutingTable, Duration, CompletionStage<ReplicaActor.Reply>> attempt) {
     CompletableFuture<ReplicaActor.Reply> result = new CompletableFuture<>();
-    new Retrying(System.nanoTime() + timeout.toNanos(), key, attempt, result).start(false);
+    Retrying r = new Retrying(System.nanoTime() + timeout.toNanos(), key, attempt, result);
+    waiting.add(r);
+    result.whenComplete((reply, error) -> waiting.remove(r));
+    r.start(false);
     return result;
   }
 
@@ -247,7 +250,7 @@ public final class Router {
     system.scheduler().scheduleOnce(Duration.ofNanos(nanos), task, system.executionContext());
   }
 
-    /** One request's attempts (see {@link #withRetry}). */
+  /** One request's attempts (see {@link #withRetry}). */
   private final class Retrying {
     private final long deadline;
     private final byte[] key;
@@ -255,6 +258,8 @@ public final class Router {
     private final CompletableFuture<ReplicaActor.Reply> result;
     /** Attempts started; an answer from an older one than the newest still counts. */
     private int attempts;
+    /** The configuration of the key's range the newest attempt went to (null: none sent yet). */
+    private RangeConfig sentTo;
 
     Retrying(
         long deadline,
@@ -289,31 +294,23 @@ public final class Router {
       if (result.isDone()) {
         return;
       }
+      // The newest table: one taken after the caller read its table calls tableChanged after this.
+      RoutingTable newest = tables.find().filter(x -> x.isNewerThan(t)).orElse(t);
       int n = ++attempts;
       long left = Math.max(1, deadline - System.nanoTime());
-      RangeConfig range = t.lookup(key);
-      attempt.apply(t, Duration.ofNanos(left)).whenComplete((reply, error) -> answered(n, reply, error));
-      watch(range);
+      sentTo = newest.lookup(key);
+      attempt.apply(newest, Duration.ofNanos(left)).whenComplete((reply, error) -> answered(n, reply, error));
     }
 
-    /** Sends again when the key's range changes in the gateway's table before an answer came. */
-    private void watch(RangeConfig sentTo) {
-      long pause = Math.min(CHECK_INTERVAL.toNanos(), deadline - System.nanoTime());
-      if (pause <= 0) {
+    /** The gateway took a new table: send again if it changed the key's range since the last attempt. */
+    synchronized void tableChanged(RoutingTable t) {
+      if (result.isDone() || sentTo == null || deadline - System.nanoTime() <= 0) {
         return;
       }
-      later(pause, () -> {
-        if (result.isDone()) {
-          return;
-        }
-        RoutingTable now = tables.find().orElse(null);
-        RangeConfig range = now == null ? null : now.lookup(key);
-        if (range != null && (range.rangeId() != sentTo.rangeId() || range.epoch() != sentTo.epoch())) {
-          send(now);
-        } else {
-          watch(sentTo);
-        }
-      });
+      RangeConfig range = t.lookup(key);
+      if (range.rangeId() != sentTo.rangeId() || range.epoch() != sentTo.epoch()) {
+        send(t);
+      }
     }
 
     private synchronized void answered(int n, ReplicaActor.Reply reply, Throwable error) {

@@ -1,7 +1,10 @@
 package dev.junction.sharding.routing;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * The newest routing table a gateway has seen. Tables arrive from the controller (through Distributed
@@ -13,6 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class TableHolder {
   private final AtomicReference<RoutingTable> newest;
+  private final List<Consumer<RoutingTable>> listeners = new CopyOnWriteArrayList<>();
 
   private TableHolder(RoutingTable initial) {
     this.newest = new AtomicReference<>(initial);
@@ -47,6 +51,9 @@ public final class TableHolder {
         return false;
       }
       if (newest.compareAndSet(held, table)) {
+        for (Consumer<RoutingTable> l : listeners) {
+          l.accept(table);
+        }
         return true;
       }
     }
@@ -63,6 +70,14 @@ public final class TableHolder {
       throw new IllegalStateException("no routing table yet: the controller has not published one");
     }
     return held;
+  }
+
+  /**
+   * Calls {@code listener} with every table this holder takes from now on, on the thread that offers it
+   * (it must not block).
+   */
+  public void onNewTable(Consumer<RoutingTable> listener) {
+    listeners.add(listener);
   }
 
   /** The newest table offered so far, or empty if none has been. */
