@@ -76,9 +76,11 @@ class FaultInjectionTest {
       assumeTrue(network != null, "PARTITION_TAIL needs network namespaces (root and iproute2), "
           + "which this machine does not allow: " + why[0]);
     }
-    // A restarted node should be back before its ranges are copied elsewhere, so that it gets replicas again.
+    // A restarted node should be back before its ranges are copied elsewhere, so that it gets replicas
+    // again. Its new incarnation is let in only once the old one is downed and removed (failure detection,
+    // then twice the Split Brain Resolver's 6 s), about 20 s after the kill on a loaded machine.
     Map<String, String> env = fault == Fault.RESTART_HEAD
-        ? Map.of("JUNCTION_RANGES", "4", "JUNCTION_REPLACE_AFTER", "15s")
+        ? Map.of("JUNCTION_RANGES", "4", "JUNCTION_REPLACE_AFTER", "30s")
         : Map.of("JUNCTION_RANGES", "4");
     try (NodeCluster cluster = NodeCluster.start(dir, NODES, env, Duration.ofSeconds(180), network)) {
       RoutingTableResponse table = cluster.table(0);
