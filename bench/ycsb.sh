@@ -26,6 +26,9 @@ defaults: 10 fields of 100 bytes (1 KB). Workload files: ../shared/ycsb-workload
                         same data: the cluster is restarted on the same data in each mode, alternating,
                         --rounds times per mode; prints last: switch-vs-server-driven throughput=R p99=R
   --rounds N            measured runs per routing mode with --compare-routing (default 2)
+  --profile             CPU-profile every run with async-profiler (itimer, 1 ms): the YCSB client and, on a
+                        cluster this script starts, every node, each run on its own; collapsed stacks go to
+                        the run folder and a summary per run (subsystems, hottest frames) is printed
   --help                this text
 
 Without --endpoints, a 3-node cluster is started with bin/junction local on free ports, data under
@@ -38,7 +41,7 @@ USAGE
 die() { echo "ycsb.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ycsb.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 endpoints=""; load=0; workloads=""; records=""; operations=""; threads=8; compare=0; rounds=2; quick=0
-durability=fsync
+durability=fsync; profile=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --endpoints) endpoints="${2:?--endpoints needs HOST:PORT,...}"; shift 2 ;;
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
       [[ "$durability" == fsync || "$durability" == replicated ]] || { echo "ycsb.sh: --durability is fsync or replicated" >&2; exit 2; } ;;
     --quick) quick=1; shift ;;
     --compare-routing) compare=1; shift ;;
+    --profile) profile=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "ycsb.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -71,10 +75,31 @@ if [[ "$compare" == 1 && -n "$endpoints" ]]; then
 fi
 
 echo "ycsb.sh: building bench..." >&2
-(cd "$root" && mvn -B -q -pl bench -am package -DskipTests) >&2 || die "the build failed"
+profile_flag=""; [[ "$profile" == 1 ]] && profile_flag="-Pprofiler"
+(cd "$root" && mvn -B -q -pl bench -am package -DskipTests $profile_flag) >&2 || die "the build failed"
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 work="$root/bench/target/ycsb-$$"
 mkdir -p "$work"
+agent="$root/bench/target/async-profiler/linux-x64/libasyncProfiler.so"
+if [[ "$profile" == 1 ]]; then
+  [[ -f "$agent" ]] || die "no $agent after the build (mvn -Pprofiler unpacks it)"
+  command -v jcmd >/dev/null || die "--profile needs jcmd (the JDK's) on the PATH"
+fi
+# profile_nodes start|stop LABEL: starts or stops (dumping LABEL-node-PID.collapsed) the profiler in every node.
+profile_nodes() {
+  [[ "$profile" == 1 ]] || return 0
+  local pid what
+  for pid in $node_pids; do
+    if [[ "$1" == start ]]; then what="start,event=itimer,interval=1ms"
+    else what="stop,file=$work/$2-node-$pid.collapsed,collapsed"; fi
+    jcmd "$pid" "JVMTI.agent_load $agent \"$what\"" >/dev/null 2>&1 || echo "ycsb.sh: cannot $1 the profiler in node $pid" >&2
+  done
+}
+profile_summary() {   # profile_summary LABEL
+  [[ "$profile" == 1 ]] || return 0
+  local nodes; nodes="$(ls "$work/$1"-node-*.collapsed 2>/dev/null | tr '\n' ',')"
+  java -cp "$cp" dev.junction.bench.ProfileSummary "$1 client=$work/$1-client.collapsed" "$1 nodes=${nodes%,}"
+}
 
 # Everything this script starts, by PID: the junction local launcher, its node processes, a YCSB client.
 cluster_pid=""; node_pids=""; ycsb_pid=""; starts=0
@@ -139,7 +164,10 @@ start_cluster() {
 
 # ycsb PHASE WORKLOAD LOG [OPERATIONS]: one YCSB run (-load or -t), its output in LOG.
 ycsb() {
-  java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
+  local label; label="$(basename "$3" .log)" agent_opt=""
+  [[ "$profile" == 1 ]] && agent_opt="-agentpath:$agent=start,event=itimer,interval=1ms,file=$work/$label-client.collapsed,collapsed"
+  profile_nodes start "$label"
+  java -Xms256m -Xmx1g $agent_opt -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -p maxexecutiontime=900 \
     -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 -p measurement.histogram.verbose=true \
@@ -148,6 +176,7 @@ ycsb() {
   local rc=0
   wait "$ycsb_pid" || rc=$?
   ycsb_pid=""
+  profile_nodes stop "$label"
   [[ "$rc" == 0 ]] && grep -q '^\[OVERALL\], Throughput' "$3" || { tail -20 "$3" >&2; die "YCSB failed (exit $rc), see $3"; }
 }
 summarize() {   # summarize LABEL LOG: one line; warns when operations failed
@@ -155,6 +184,7 @@ summarize() {   # summarize LABEL LOG: one line; warns when operations failed
   line="$(java -cp "$cp" dev.junction.bench.ycsb.YcsbSummary summary "$2")" || die "cannot read $2"
   echo "$1: $line"
   if [[ "$line" == *errors=* ]]; then echo "ycsb.sh: some operations failed; JunctionDB printed the first ones in $2" >&2; fi
+  profile_summary "$(basename "$2" .log)"
 }
 
 echo "ycsb.sh: $records records, $operations operations per run, $threads threads, workload files in $workload_dir" >&2
