@@ -106,6 +106,8 @@ public final class SsdStore implements AutoCloseable {
   private final LongAdder rejectedFull = new LongAdder();
   private final LongAccumulator largestGroup = new LongAccumulator(Math::max, 0);
   private volatile long mapSize;
+  /** Set when a batch that adds data was refused as full; cleared once space was freed or the map grew. */
+  private volatile boolean full;
 
   private SsdStore(
       StoreSettings settings,
@@ -693,6 +695,14 @@ public final class SsdStore implements AutoCloseable {
       return;
     }
     commits.increment();
+    if (full) {
+      for (Pending p : group) {
+        if (p.batch.onlyFreesSpace()) {
+          full = false; // something was freed: let writers try again
+          break;
+        }
+      }
+    }
     if (settings.durability() == Durability.FSYNC) {
       syncs.increment();
     }
@@ -837,6 +847,7 @@ public final class SsdStore implements AutoCloseable {
       }
     }
     rejectedFull.increment();
+    full = true;
     failAll(group, "store " + directory + " is full: it reached junction.store.max-map-size ("
         + settings.maxMapSize() / MIB + " MiB); delete data or raise the limit");
   }
@@ -855,6 +866,7 @@ public final class SsdStore implements AutoCloseable {
       if (done) {
         mapSize = env.info().mapSize;
         mapResizes.increment();
+        full = false;
         log.info("store {} map grew from {} MiB to {} MiB", directory, from / MIB, mapSize / MIB);
       } else {
         log.warn("store {} map could not grow: {} reads or snapshots stayed open", directory,
@@ -887,6 +899,15 @@ public final class SsdStore implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------------------------ lifecycle
+
+  /**
+   * True when the last batch that added data was refused with {@link StoreFullException} and no space has
+   * been freed since: a caller that must not start a write it cannot finish (a chain head) refuses writes
+   * that add data while this holds. Reads and deletes keep working.
+   */
+  public boolean isFull() {
+    return full;
+  }
 
   /** Counters since the store was opened. */
   public StoreStats stats() {

@@ -2,6 +2,7 @@ package dev.junction.store;
 
 import static dev.junction.store.TestKeys.b;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,11 +68,13 @@ class SpaceTest {
       assertTrue(full.getMessage().contains("max-map-size"), full.getMessage());
       assertTrue(written > 500, "wrote only " + written);
       assertTrue(store.stats().rejectedFull() >= 1);
+      assertTrue(store.isFull(), "a head asks this before it starts a write");
       final int n = written;
       assertThrows(StoreFullException.class, () -> store.put(b("another"), value(n), n));
       assertEquals(0, store.get(b("key0")).orElseThrow().seq(), "reads keep working");
       // Deletes keep working, and the space they free takes new writes again.
       store.write(new WriteBatch().deleteRange(b("key"), b("key\u00ff")));
+      assertFalse(store.isFull(), "space was freed");
       assertTrue(store.get(b("key0")).isEmpty());
       for (int i = 0; i < 100; i++) {
         store.put(b("again" + i), value(i), i);
