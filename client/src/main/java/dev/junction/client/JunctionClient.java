@@ -35,7 +35,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ConcurrentHashMap;
+import io.grpc.StatusRuntimeException;
 import java.util.function.Function;
 
 /**
@@ -55,10 +58,22 @@ import java.util.function.Function;
  * attempts. Failures are {@link JunctionException}s (unchecked), with subclasses for the status
  * codes users act on; the async forms complete exceptionally with them.
  *
- * <p><b>Failover.</b> With several endpoints, a call that fails with {@code UNAVAILABLE} is retried on
- * the next endpoint, each endpoint at most once per call and within the call's deadline; other
- * failures surface at once. When every endpoint was unavailable the call fails with {@link
- * UnavailableException}. Calls start at the endpoint that last answered.
+ * <p><b>One hop (the switch at the edge).</b> The client keeps a copy of the cluster's routing table
+ * ({@code Admin.RoutingTable}, fetched in the background) and sends a write to the node of its range's
+ * head and a read to a node of one of its replicas, over one channel per node. Every answer carries the
+ * answering node's table version; when it is newer than the client's, the client fetches the table again
+ * in the background. A node that is not the right one still serves the request (its gateway routes it
+ * once), so a stale table costs a hop, never an error. Until the first table arrives, or when {@link
+ * Builder#routing(boolean) routing} is off, calls go to the given endpoints, whose gateways route them.
+ *
+ * <p><b>Failover.</b> A call that fails with {@code UNAVAILABLE} is retried on the next endpoint (the
+ * routed node first, then the given endpoints), each endpoint at most once per call and within the
+ * call's deadline; other failures surface at once. When every endpoint was unavailable the call fails
+ * with {@link UnavailableException}. Without a route, calls start at the endpoint that last answered.
+ *
+ * <p><b>Threads.</b> A blocking call runs on the caller's thread from start to answer (gRPC's blocking
+ * stubs): no hand-off to another thread. The asynchronous forms complete their futures on gRPC's
+ * threads.
  *
  * <p><b>At-most-once writes.</b> Each write carries a header with this client's id and a fresh,
  * strictly increasing request id. A retry of the write (on another endpoint) reuses the same header,
@@ -81,18 +96,46 @@ public final class JunctionClient implements AutoCloseable {
 
   private static final long CLOSE_WAIT_SECONDS = 5;
 
+  /** Which replica a routed read goes to. */
+  public enum ReadFrom {
+    /** Any replica of the key's range, picked at random per call (CRAQ: every replica serves reads). */
+    ANY_REPLICA,
+    /** The tail of the key's range (it never has to ask another replica). */
+    TAIL
+  }
+
+  /** Shortest time between two table fetches the client starts on its own. */
+  private static final long REFRESH_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   private final Failover failover;
   private final String clientId;
   private final Duration deadline;
   private final List<ManagedChannel> ownedChannels;
   private final AtomicLong lastRequestId = new AtomicLong();
+  private final boolean routing;
+  private final ReadFrom readFrom;
+  /** Channels by endpoint: the given endpoints' and those the client opened for the table's nodes. */
+  private final ConcurrentHashMap<String, Failover.Target> targets = new ConcurrentHashMap<>();
+  private final List<ManagedChannel> routedChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile ClientTable table;
+  private final AtomicBoolean refreshing = new AtomicBoolean();
+  private volatile long lastRefresh = System.nanoTime() - REFRESH_GAP_NANOS;
   private volatile boolean closed;
 
-  private JunctionClient(Builder builder, List<ManagedChannel> ownedChannels, List<Failover.Target> targets) {
+  private JunctionClient(Builder builder, List<ManagedChannel> ownedChannels, List<Failover.Target> gateways) {
     this.clientId = builder.clientId == null ? UUID.randomUUID().toString() : builder.clientId;
     this.deadline = builder.deadline;
     this.ownedChannels = List.copyOf(ownedChannels);
-    this.failover = new Failover(targets, deadline);
+    this.failover = new Failover(gateways, deadline);
+    // Routing needs channels to the table's nodes, which the client can open only for endpoints.
+    this.routing = builder.routing && builder.channels.isEmpty();
+    this.readFrom = builder.readFrom;
+    for (Failover.Target t : gateways) {
+      targets.putIfAbsent(t.name(), t);
+    }
+    if (routing) {
+      refresh();
+    }
   }
 
   /** Starts building a client. */
@@ -121,18 +164,23 @@ public final class JunctionClient implements AutoCloseable {
    * @throws JunctionException if the write failed
    */
   public long put(byte[] key, byte[] value) {
-    return await(putAsync(key, value));
+    PutRequest request = putRequest(key, value);
+    return blocking(key, true, stub -> stub.put(request), PutResponse::getTableVersion).getSeq();
   }
 
   /** Asynchronous {@link #put}. */
   public CompletableFuture<Long> putAsync(byte[] key, byte[] value) {
-    PutRequest request =
-        PutRequest.newBuilder()
-            .setHeader(nextHeader())
-            .setKey(bytes(key, "key"))
-            .setValue(bytes(value, "value"))
-            .build();
-    return write(unary((channel, dl, o) -> kv(channel, dl).put(request, o), PutResponse::getSeq));
+    PutRequest request = putRequest(key, value);
+    return write(routed(key, true,
+        attempt((channel, dl, o) -> kv(channel, dl).put(request, o), (PutResponse r) -> seen(r.getTableVersion(), r.getSeq()))));
+  }
+
+  private PutRequest putRequest(byte[] key, byte[] value) {
+    return PutRequest.newBuilder()
+        .setHeader(nextHeader())
+        .setKey(bytes(key, "key"))
+        .setValue(bytes(value, "value"))
+        .build();
   }
 
   // ---- get ----
@@ -145,18 +193,19 @@ public final class JunctionClient implements AutoCloseable {
    * @throws JunctionException if the read failed
    */
   public Optional<Entry> get(byte[] key) {
-    return await(getAsync(key));
+    GetRequest request = GetRequest.newBuilder().setKey(bytes(key, "key")).build();
+    return found(key, blocking(key, false, stub -> stub.get(request), GetResponse::getTableVersion));
   }
 
   /** Asynchronous {@link #get}. */
   public CompletableFuture<Optional<Entry>> getAsync(byte[] key) {
-    ByteString k = bytes(key, "key");
-    GetRequest request = GetRequest.newBuilder().setKey(k).build();
-    return unary((channel, dl, o) -> kv(channel, dl).get(request, o), (GetResponse r) -> found(k, r));
+    GetRequest request = GetRequest.newBuilder().setKey(bytes(key, "key")).build();
+    return routed(key, false,
+        attempt((channel, dl, o) -> kv(channel, dl).get(request, o), (GetResponse r) -> seen(r.getTableVersion(), found(key, r))));
   }
 
-  private static Optional<Entry> found(ByteString key, GetResponse r) {
-    return r.getFound() ? Optional.of(entry(key, r.getValue(), r.getSeq())) : Optional.empty();
+  private static Optional<Entry> found(byte[] key, GetResponse r) {
+    return r.getFound() ? Optional.of(new Entry(key.clone(), r.getValue().toByteArray(), r.getSeq())) : Optional.empty();
   }
 
   // ---- delete ----
@@ -169,14 +218,19 @@ public final class JunctionClient implements AutoCloseable {
    * @throws JunctionException if the delete failed
    */
   public long delete(byte[] key) {
-    return await(deleteAsync(key));
+    DeleteRequest request = deleteRequest(key);
+    return blocking(key, true, stub -> stub.delete(request), DeleteResponse::getTableVersion).getSeq();
   }
 
   /** Asynchronous {@link #delete}. */
   public CompletableFuture<Long> deleteAsync(byte[] key) {
-    DeleteRequest request =
-        DeleteRequest.newBuilder().setHeader(nextHeader()).setKey(bytes(key, "key")).build();
-    return write(unary((channel, dl, o) -> kv(channel, dl).delete(request, o), DeleteResponse::getSeq));
+    DeleteRequest request = deleteRequest(key);
+    return write(routed(key, true,
+        attempt((channel, dl, o) -> kv(channel, dl).delete(request, o), (DeleteResponse r) -> seen(r.getTableVersion(), r.getSeq()))));
+  }
+
+  private DeleteRequest deleteRequest(byte[] key) {
+    return DeleteRequest.newBuilder().setHeader(nextHeader()).setKey(bytes(key, "key")).build();
   }
 
   // ---- compare-and-set ----
@@ -192,32 +246,72 @@ public final class JunctionClient implements AutoCloseable {
    * @throws JunctionException if the call failed
    */
   public CasResult compareAndSet(byte[] key, byte[] expected, byte[] newValue) {
-    return await(compareAndSetAsync(key, expected, newValue));
+    CompareAndSetRequest request = casRequest(key, expected, newValue);
+    return casResult(key, blocking(key, true, stub -> stub.compareAndSet(request), CompareAndSetResponse::getTableVersion));
   }
 
-  /** Asynchronous {@link #compareAndSet}. */
+  /** Asynchronous {@link #compareAndSet(byte[], byte[], byte[])}. */
   public CompletableFuture<CasResult> compareAndSetAsync(byte[] key, byte[] expected, byte[] newValue) {
-    ByteString k = bytes(key, "key");
+    return casAsync(key, casRequest(key, expected, newValue));
+  }
+
+  /**
+   * Sets {@code key} to {@code newValue} if its value still carries the sequence number {@code
+   * expectedSeq} (the {@link Entry#seq()} a read returned), atomically: a read-modify-write that does
+   * not send the old value back.
+   *
+   * @param key 1 B to 4 KiB
+   * @param expectedSeq the sequence number the key's value must still carry, positive
+   * @param newValue 0 B to 1 MiB
+   * @return whether the write applied, and the key after the call
+   * @throws IllegalArgumentException if {@code expectedSeq} is not positive
+   * @throws JunctionException if the call failed
+   */
+  public CasResult compareAndSet(byte[] key, long expectedSeq, byte[] newValue) {
+    CompareAndSetRequest request = casSeqRequest(key, expectedSeq, newValue);
+    return casResult(key, blocking(key, true, stub -> stub.compareAndSet(request), CompareAndSetResponse::getTableVersion));
+  }
+
+  /** Asynchronous {@link #compareAndSet(byte[], long, byte[])}. */
+  public CompletableFuture<CasResult> compareAndSetAsync(byte[] key, long expectedSeq, byte[] newValue) {
+    return casAsync(key, casSeqRequest(key, expectedSeq, newValue));
+  }
+
+  private CompletableFuture<CasResult> casAsync(byte[] key, CompareAndSetRequest request) {
+    return write(routed(key, true,
+        attempt((channel, dl, o) -> kv(channel, dl).compareAndSet(request, o),
+            (CompareAndSetResponse r) -> seen(r.getTableVersion(), casResult(key, r)))));
+  }
+
+  private CompareAndSetRequest casRequest(byte[] key, byte[] expected, byte[] newValue) {
     CompareAndSetRequest.Builder request =
         CompareAndSetRequest.newBuilder()
             .setHeader(nextHeader())
-            .setKey(k)
+            .setKey(bytes(key, "key"))
             .setNewValue(bytes(newValue, "newValue"));
     if (expected == null) {
       request.setExpectAbsent(true);
     } else {
       request.setExpectedValue(ByteString.copyFrom(expected));
     }
-    CompareAndSetRequest built = request.build();
-    return write(
-        unary(
-            (channel, dl, o) -> kv(channel, dl).compareAndSet(built, o),
-            (CompareAndSetResponse r) -> casResult(k, r)));
+    return request.build();
   }
 
-  private static CasResult casResult(ByteString key, CompareAndSetResponse r) {
+  private CompareAndSetRequest casSeqRequest(byte[] key, long expectedSeq, byte[] newValue) {
+    if (expectedSeq <= 0) {
+      throw new IllegalArgumentException("an expected sequence number is positive, not " + expectedSeq);
+    }
+    return CompareAndSetRequest.newBuilder()
+        .setHeader(nextHeader())
+        .setKey(bytes(key, "key"))
+        .setExpectedSeq(expectedSeq)
+        .setNewValue(bytes(newValue, "newValue"))
+        .build();
+  }
+
+  private static CasResult casResult(byte[] key, CompareAndSetResponse r) {
     Optional<Entry> current =
-        r.getFound() ? Optional.of(entry(key, r.getCurrentValue(), r.getSeq())) : Optional.empty();
+        r.getFound() ? Optional.of(new Entry(key.clone(), r.getCurrentValue().toByteArray(), r.getSeq())) : Optional.empty();
     return new CasResult(r.getApplied(), current);
   }
 
@@ -311,15 +405,17 @@ public final class JunctionClient implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    ownedChannels.forEach(ManagedChannel::shutdown);
+    List<ManagedChannel> all = new ArrayList<>(ownedChannels);
+    all.addAll(routedChannels);
+    all.forEach(ManagedChannel::shutdown);
     try {
-      for (ManagedChannel channel : ownedChannels) {
+      for (ManagedChannel channel : all) {
         if (!channel.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
           channel.shutdownNow();
         }
       }
     } catch (InterruptedException e) {
-      ownedChannels.forEach(ManagedChannel::shutdownNow);
+      all.forEach(ManagedChannel::shutdownNow);
       Thread.currentThread().interrupt();
     }
   }
@@ -332,7 +428,152 @@ public final class JunctionClient implements AutoCloseable {
     void start(Channel channel, Deadline deadline, StreamObserver<R> observer);
   }
 
-  /** Runs a unary call with failover; {@code convert} turns its response into the result. */
+  /** A blocking call on one stub. */
+  @FunctionalInterface
+  private interface BlockingCall<R> {
+    R call(KvGrpc.KvBlockingStub stub);
+  }
+
+  /**
+   * Runs a call on the caller's thread: on the routed node first, then on the given endpoints, each at
+   * most once, while they answer {@code UNAVAILABLE} and the deadline lasts.
+   */
+  private <R> R blocking(byte[] key, boolean write, BlockingCall<R> call, java.util.function.ToLongFunction<R> version) {
+    if (closed) {
+      throw new IllegalStateException("JunctionClient is closed");
+    }
+    Deadline d = failover.newDeadline();
+    List<Failover.Target> order = failover.order(route(key, write));
+    List<String> failures = new ArrayList<>(1);
+    Status last = null;
+    for (Failover.Target t : order) {
+      try {
+        R r = call.call(KvGrpc.newBlockingStub(t.channel()).withDeadline(d));
+        failover.answered(t);
+        seen(version.applyAsLong(r), null);
+        return r;
+      } catch (StatusRuntimeException e) {
+        last = e.getStatus();
+        if (last.getCode() != Status.Code.UNAVAILABLE) {
+          throw failure(JunctionException.of(last), write);
+        }
+        failures.add(t.name() + ": " + JunctionException.describe(last));
+        refreshSoon();
+        if (d.isExpired()) {
+          break;
+        }
+      }
+    }
+    throw failure(Failover.unavailable(failures, order.size(), last), write);
+  }
+
+  /** A write's deadline is an unknown outcome, never a failure (see {@link #write}). */
+  private static JunctionException failure(JunctionException e, boolean write) {
+    if (write && e.code() == Status.Code.DEADLINE_EXCEEDED) {
+      return unknownOutcome(e);
+    }
+    return e;
+  }
+
+  private static OutcomeUnknownException unknownOutcome(JunctionException je) {
+    return new OutcomeUnknownException(
+        je.code(),
+        "outcome unknown: the write's deadline passed before an answer; it may or may not "
+            + "have been applied (" + je.getMessage() + ")",
+        je);
+  }
+
+  /** An asynchronous call routed like {@link #blocking}. */
+  private <T> CompletableFuture<T> routed(byte[] key, boolean write, Failover.Attempt<T> attempt) {
+    if (closed) {
+      throw new IllegalStateException("JunctionClient is closed");
+    }
+    return failover.call(attempt, failover.order(route(key, write)));
+  }
+
+  /** The endpoint that should serve a request for {@code key}, or null when the client has no table. */
+  private Failover.Target route(byte[] key, boolean write) {
+    ClientTable t = table;
+    if (t == null) {
+      return null;
+    }
+    String endpoint;
+    if (write) {
+      endpoint = t.head(key);
+    } else {
+      List<String> replicas = t.replicas(key);
+      endpoint = readFrom == ReadFrom.TAIL || replicas.size() == 1
+          ? replicas.get(replicas.size() - 1)
+          : replicas.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size()));
+    }
+    return target(endpoint);
+  }
+
+  private Failover.Target target(String endpoint) {
+    Failover.Target t = targets.get(endpoint);
+    if (t != null) {
+      return t;
+    }
+    return targets.computeIfAbsent(endpoint, e -> {
+      ManagedChannel channel = Builder.open(Endpoint.parse(e));
+      routedChannels.add(channel);
+      if (closed) {
+        channel.shutdown();
+      }
+      return new Failover.Target(e, channel);
+    });
+  }
+
+  /** An answer came from a node whose table has {@code version}: fetch the table if that is newer. */
+  private <T> T seen(long version, T value) {
+    ClientTable t = table;
+    if (routing && (t == null || version > t.version())) {
+      refreshSoon();
+    }
+    return value;
+  }
+
+  private void refreshSoon() {
+    if (routing && System.nanoTime() - lastRefresh >= REFRESH_GAP_NANOS) {
+      refresh();
+    }
+  }
+
+  /** Fetches the routing table in the background (one fetch at a time). */
+  private void refresh() {
+    if (closed || !refreshing.compareAndSet(false, true)) {
+      return;
+    }
+    lastRefresh = System.nanoTime();
+    CompletableFuture<RoutingTableResponse> fetch;
+    try {
+      fetch = routingTableAsync();
+    } catch (RuntimeException e) {
+      refreshing.set(false);
+      return;
+    }
+    fetch.whenComplete((response, error) -> {
+      try {
+        if (response != null) {
+          ClientTable next = ClientTable.of(response);
+          ClientTable current = table;
+          if (next != null && (current == null || next.version() > current.version())) {
+            table = next;
+          }
+        }
+      } finally {
+        lastRefresh = System.nanoTime();
+        refreshing.set(false);
+      }
+    });
+  }
+
+  /** The version of the routing table the client routes by, or 0 when it has none (yet). */
+  public long tableVersion() {
+    ClientTable t = table;
+    return t == null ? 0 : t.version();
+  }
+
   /**
    * A write that ran out of time may have been applied: its deadline is reported as an unknown outcome,
    * never as a failure.
@@ -348,12 +589,7 @@ public final class JunctionClient implements AutoCloseable {
           Throwable e = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
               ? error.getCause() : error;
           if (e instanceof JunctionException je && je.code() == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
-            result.completeExceptionally(
-                new OutcomeUnknownException(
-                    je.code(),
-                    "outcome unknown: the write's deadline passed before an answer; it may or may not "
-                        + "have been applied (" + je.getMessage() + ")",
-                    je));
+            result.completeExceptionally(unknownOutcome(je));
           } else {
             result.completeExceptionally(e);
           }
@@ -367,7 +603,11 @@ public final class JunctionClient implements AutoCloseable {
   }
 
   private <R, T> CompletableFuture<T> unary(UnaryCall<R> call, Function<R, T> convert) {
-    return call((channel, deadline) -> GrpcFutures.unary(o -> call.start(channel, deadline, o), convert));
+    return call(attempt(call, convert));
+  }
+
+  private static <R, T> Failover.Attempt<T> attempt(UnaryCall<R> call, Function<R, T> convert) {
+    return (channel, deadline) -> GrpcFutures.unary(o -> call.start(channel, deadline, o), convert);
   }
 
   private static KvGrpc.KvStub kv(Channel channel, Deadline deadline) {
@@ -399,10 +639,6 @@ public final class JunctionClient implements AutoCloseable {
 
   private static ByteString bound(byte[] bound) {
     return bound == null ? ByteString.EMPTY : ByteString.copyFrom(bound);
-  }
-
-  private static Entry entry(ByteString key, ByteString value, long seq) {
-    return new Entry(key.toByteArray(), value.toByteArray(), seq);
   }
 
   /** Waits for a call; rethrows its {@link JunctionException}. Interruption cancels the call. */
@@ -440,8 +676,26 @@ public final class JunctionClient implements AutoCloseable {
     private final List<ManagedChannel> channels = new ArrayList<>();
     private Duration deadline = DEFAULT_DEADLINE;
     private String clientId;
+    private boolean routing = true;
+    private ReadFrom readFrom = ReadFrom.ANY_REPLICA;
 
     private Builder() {}
+
+    /**
+     * Whether the client routes by its own copy of the routing table (default true): one hop to the node
+     * that serves each request. Off, every call goes to the given endpoints, whose gateways route it.
+     * Clients built on {@link #channels} never route (they cannot open channels to the table's nodes).
+     */
+    public Builder routing(boolean routing) {
+      this.routing = routing;
+      return this;
+    }
+
+    /** Which replica a routed read goes to (default {@link ReadFrom#ANY_REPLICA}). */
+    public Builder readFrom(ReadFrom readFrom) {
+      this.readFrom = java.util.Objects.requireNonNull(readFrom, "readFrom");
+      return this;
+    }
 
     /**
      * The endpoints to call, {@code host:port} each ({@code [addr]:port} for IPv6), in order of
@@ -507,7 +761,7 @@ public final class JunctionClient implements AutoCloseable {
       return new JunctionClient(this, owned, targets);
     }
 
-    private static ManagedChannel open(Endpoint endpoint) {
+    static ManagedChannel open(Endpoint endpoint) {
       return Grpc.newChannelBuilderForAddress(
               endpoint.host(), endpoint.port(), InsecureChannelCredentials.create())
           .build();

@@ -3,6 +3,7 @@ package dev.junction.client;
 import static dev.junction.client.TestBytes.b;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
@@ -17,6 +18,22 @@ class CompareAndSetTest {
   @AfterEach
   void close() {
     cluster.close();
+  }
+
+  @Test
+  void anExpectedSequenceNumberAppliesOnlyWhileTheValueCarriesIt() {
+    long seq = client.put(b("k"), b("old"));
+
+    CasResult stale = client.compareAndSet(b("k"), seq + 100, b("never"));
+    assertFalse(stale.applied());
+    assertEquals(Optional.of(new Entry(b("k"), b("old"), seq)), stale.current());
+
+    CasResult fresh = client.compareAndSet(b("k"), seq, b("new"));
+    assertTrue(fresh.applied());
+    long newSeq = fresh.current().orElseThrow().seq();
+    assertFalse(client.compareAndSetAsync(b("k"), seq, b("again")).join().applied(), "seq moved on");
+    assertEquals(Optional.of(new Entry(b("k"), b("new"), newSeq)), client.get(b("k")));
+    assertThrows(IllegalArgumentException.class, () -> client.compareAndSet(b("k"), 0, b("x")));
   }
 
   @Test

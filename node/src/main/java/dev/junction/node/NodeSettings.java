@@ -10,9 +10,18 @@ import java.util.Map;
 
 /** Settings of the node program: the only place that reads {@code junction.node.*}. */
 public record NodeSettings(
-    String host, int grpcPort, int clusterPort, Path dataDir, List<String> seedNodes, Duration requestTimeout) {
+    String host,
+    int grpcPort,
+    int clusterPort,
+    Path dataDir,
+    List<String> seedNodes,
+    Duration requestTimeout,
+    int grpcThreads) {
 
   public NodeSettings {
+    if (grpcThreads < 0 || grpcThreads > 256) {
+      throw new IllegalArgumentException("junction.node.grpc-threads must be 0 (automatic) to 256, not " + grpcThreads);
+    }
     checkPort("grpc-port", grpcPort);
     checkPort("cluster-port", clusterPort);
     seedNodes = List.copyOf(seedNodes);
@@ -38,7 +47,13 @@ public record NodeSettings(
         c.getInt("cluster-port"),
         Path.of(c.getString("data-dir")),
         seeds.isEmpty() ? List.of() : Arrays.stream(seeds.split(",")).map(String::trim).toList(),
-        c.getDuration("request-timeout"));
+        c.getDuration("request-timeout"),
+        c.getInt("grpc-threads"));
+  }
+
+  /** The gRPC transport threads: as configured, or one per two cores (at least one). */
+  public int grpcTransportThreads() {
+    return grpcThreads > 0 ? grpcThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   /**

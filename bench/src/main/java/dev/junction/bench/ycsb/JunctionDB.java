@@ -37,9 +37,10 @@ import site.ycsb.Status;
  * {@code insert} a put; {@code delete} a delete; {@code scan} a Junction scan from the start key to the
  * end of the key space with YCSB's record count as limit (at most {@value #MAX_SCAN}). {@code update}
  * with every field of the record ({@code fieldcount} fields, e.g. with {@code writeallfields=true}) is a
- * put; a partial update reads the record and writes the merge with compare-and-set, and when another
- * writer got there first merges again into the value the compare-and-set answered with, at most
- * {@value #UPDATE_ATTEMPTS} times, so concurrent partial updates of one record lose no field.
+ * put; a partial update reads the record and writes the merge with a compare-and-set on the sequence
+ * number it read (so the old value is not sent back), and when another writer got there first merges
+ * again into the value the compare-and-set answered with, at most {@value #UPDATE_ATTEMPTS} times, so
+ * concurrent partial updates of one record lose no field.
  *
  * <p><b>Errors.</b> An absent record is {@code NOT_FOUND} (read, update); {@code UNAVAILABLE} is {@code
  * SERVICE_UNAVAILABLE}, {@code INVALID_ARGUMENT} is {@code BAD_REQUEST}, every other failure (deadline,
@@ -48,15 +49,17 @@ import site.ycsb.Status;
  * printed on stderr with their message, since YCSB itself counts them only.
  *
  * <p><b>Clients.</b> YCSB makes one {@code DB} per client thread. They share one {@link JunctionClient}
- * per endpoint of {@code junction.endpoints}: client {@code i} lists the endpoints starting at the
- * {@code i}-th, and thread {@code t} uses client {@code t mod n}. So the threads enter the cluster
- * through every node's gateway (as clients behind a load balancer would), each gateway over one
- * multiplexed HTTP/2 connection per client instead of one per thread, and every endpoint is still a
- * failover target of every client. The clients are counted and the last {@link #cleanup} closes them.
+ * of all the endpoints of {@code junction.endpoints}: it routes each call by its copy of the routing
+ * table to the node that serves it (one multiplexed HTTP/2 connection per node), and uses the endpoints
+ * as gateways and failover targets until it has the table. {@code junction.routing=false} sends every
+ * call to the endpoints' gateways instead (the server-driven comparison). The last {@link #cleanup}
+ * closes the client.
  *
  * <p>Properties: {@code junction.endpoints} (comma-separated {@code host:port}, default {@code
  * 127.0.0.1:7070}), {@code junction.deadline} (the deadline of each call in milliseconds, default 5000;
- * {@code junction.deadline.ms} is accepted too), and YCSB's {@code fieldcount} (default 10).
+ * {@code junction.deadline.ms} is accepted too), {@code junction.routing} (default true), {@code
+ * junction.read-from} ({@code any} or {@code tail}, default any), and YCSB's {@code fieldcount} (default
+ * 10).
  */
 public final class JunctionDB extends DB {
   static final int MAX_SCAN = JunctionClient.MAX_SCAN_LIMIT;
@@ -64,9 +67,8 @@ public final class JunctionDB extends DB {
   static final int ERRORS_LOGGED = 10;
 
   private static final Object LOCK = new Object();
-  private static List<JunctionClient> shared;
+  private static JunctionClient shared;
   private static int users;
-  private static int nextThread;
   private static final AtomicInteger errors = new AtomicInteger();
 
   private JunctionClient client;
@@ -91,24 +93,23 @@ public final class JunctionDB extends DB {
     } catch (NumberFormatException e) {
       throw new DBException("junction.deadline and fieldcount must be numbers: " + e.getMessage(), e);
     }
+    boolean routing = Boolean.parseBoolean(p.getProperty("junction.routing", "true").trim());
+    String readFrom = p.getProperty("junction.read-from", "any").trim();
+    if (!readFrom.equals("any") && !readFrom.equals("tail")) {
+      throw new DBException("junction.read-from must be any or tail, not " + readFrom);
+    }
     synchronized (LOCK) {
       if (shared == null) {
-        List<JunctionClient> clients = new ArrayList<>();
         try {
-          for (int i = 0; i < endpoints.size(); i++) {
-            List<String> rotated = new ArrayList<>(endpoints.subList(i, endpoints.size()));
-            rotated.addAll(endpoints.subList(0, i));
-            clients.add(JunctionClient.builder().endpoints(rotated).deadline(deadline).build());
-          }
+          shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).routing(routing)
+              .readFrom(readFrom.equals("tail") ? JunctionClient.ReadFrom.TAIL : JunctionClient.ReadFrom.ANY_REPLICA)
+              .build();
         } catch (RuntimeException e) {
-          clients.forEach(JunctionClient::close);
           throw new DBException("cannot create a Junction client for " + endpoints + ": " + e.getMessage(), e);
         }
-        shared = clients;
-        nextThread = 0;
       }
       users++;
-      client = shared.get(nextThread++ % shared.size());
+      client = shared;
     }
   }
 
@@ -116,7 +117,7 @@ public final class JunctionDB extends DB {
   public void cleanup() {
     synchronized (LOCK) {
       if (client != null && --users == 0) {
-        shared.forEach(JunctionClient::close);
+        shared.close();
         shared = null;
       }
       client = null;
@@ -174,10 +175,9 @@ public final class JunctionDB extends DB {
         if (current.isEmpty()) {
           return Status.NOT_FOUND;
         }
-        byte[] old = current.get().value();
-        Map<String, byte[]> merged = Records.decode(old);
+        Map<String, byte[]> merged = Records.decode(current.get().value());
         merged.putAll(update);
-        CasResult r = client.compareAndSet(k, old, Records.encode(merged));
+        CasResult r = client.compareAndSet(k, current.get().seq(), Records.encode(merged));
         if (r.applied()) {
           return Status.OK;
         }

@@ -6,66 +6,101 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
  * One replica of one range, as a pure state machine: chain replication (van Renesse &amp; Schneider,
- * OSDI 2004) with epochs. It touches no disk, network, clock or thread: every method takes one input and
- * returns an {@link Output} that the shell (the replica actor) carries out in order.
+ * OSDI 2004) with epochs, pipelined writes and reads at every replica (CRAQ). It touches no disk, network,
+ * clock or thread: every method takes one input and returns an {@link Output} that the shell (the replica
+ * actor) carries out in order.
  *
  * <p>The protocol:
  *
  * <ul>
- *   <li>Writes reach the <b>head</b>, which assigns the next sequence number, resolves the write into a
+ *   <li>Writes reach the <b>head</b>, which assigns the next sequence number and resolves the write into a
  *       {@link Mutation} (a compare-and-set is decided here, against the head's newest state, committed or
- *       not) and persists it.
- *   <li>A replica forwards an entry to its successor only once the entry is durable locally
- *       ({@link #onPersisted}); entries travel in sequence order, and each replica accepts them in order,
- *       buffering early ones and dropping duplicates.
- *   <li>The <b>tail</b> commits an entry when it is durable there: it answers the client (through the reply
- *       handle the entry carries) and sends an {@link PeerMessage.Ack} up the chain. Every replica keeps
- *       the entries it has but the tail has not acknowledged (the <i>sent list</i>), and trims it on acks.
- *   <li>Reads are served by the tail, from its store: exactly the committed state.
- *   <li>Every message carries the epoch. A client request of another epoch is rejected with the
- *       replica's epoch; a peer message of another epoch is dropped and answered with an
- *       {@link PeerMessage.EpochNotice}.
- *   <li>Reconfiguration ({@link #onConfig}): a replica that gains a predecessor says
- *       {@link PeerMessage.Hello} with the last sequence number it holds, and the predecessor resends from
- *       its sent list what follows; a replica that becomes tail commits everything it holds.
+ *       not).
+ *   <li><b>Pipelining.</b> A replica forwards an entry to its successor as soon as it holds it and
+ *       persists it at the same time; entries travel in sequence order, and each replica accepts them in
+ *       order, buffering early ones and dropping duplicates. Every replica tells the tail how far it holds
+ *       the log durably ({@link PeerMessage.Durable}, cumulative, straight to the tail).
+ *   <li><b>Commit.</b> An entry is <i>committed</i> once it is durable at every replica of the chain. The
+ *       <b>tail</b> knows first: when the entry is durable there and every other replica said it is durable
+ *       there. It acknowledges to every other replica ({@link PeerMessage.Ack}, cumulative); every replica
+ *       keeps the entries the tail has not acknowledged (the <i>sent list</i>) and trims it on acks. The
+ *       head answers the client when the acknowledgement reaches it: an answered write is durable
+ *       everywhere. Data travels down the chain; these small control messages go straight between each
+ *       replica and the tail, so a write costs three hops (two forwards, one acknowledgement), not five.
+ *   <li><b>Reads</b> are answered by any replica that holds a read lease from the controller and is in sync
+ *       with its predecessor, from its store for keys with no write in flight, and by the tail for the
+ *       others; see {@link ReadView}, which this core keeps up to date.
+ *   <li>Every message carries the epoch. A peer message of another epoch is dropped and answered with an
+ *       {@link PeerMessage.EpochNotice}. A client write or read that knows a newer epoch than the
+ *       replica's is refused with the replica's epoch.
+ *   <li><b>Reconfiguration</b> ({@link #onConfig}): a replica that gains a predecessor says {@link
+ *       PeerMessage.Hello} with the last sequence number it holds, and the predecessor resends what follows
+ *       (committed entries from the stored log, the rest from memory); a replica that becomes tail commits
+ *       what is durable everywhere. A replica that becomes head, or starts as head, first asks every
+ *       other replica what it holds ({@link PeerMessage.Probe}): with pipelining a successor may durably
+ *       hold entries the head lost in a crash, and the head takes them back ({@link PeerMessage.Fetch})
+ *       before it assigns a sequence number again. Writes that arrive meanwhile wait.
  * </ul>
  *
- * <p>The head reads the range's state through {@code localRead} (the replica's own store) for keys with no
- * write in flight; for the others it uses the newest entry in flight.
+ * <p><b>Batching.</b> Inputs change state; {@link #flush} turns what they made ready into one persist
+ * batch, one forward (cut at {@code max-forward-bytes}), one acknowledgement. The shell calls it once it
+ * has handled the inputs that were waiting, so a forward carries every entry ready at that moment.
  *
  * @param <R> the shell's reply handle type (opaque here)
  */
 public final class ChainReplica<R> {
+  /** A client write that waits while a new head takes back its successors' entries. */
+  private record Queued<R>(long epoch, RequestId id, WriteOp op, R replyTo) {}
+
   private final int slot;
+  private final ChainSettings settings;
   private final Function<byte[], Optional<Versioned>> localRead;
+  private final ReadView view;
   private RangeConfig config;
 
+  /** Highest sequence number accepted in order here. */
   private long lastReceived;
+  /** Highest sequence number durable here. */
   private long lastPersisted;
+  /** Highest sequence number handed to the shell to persist. */
+  private long lastSubmitted;
+  /** Highest sequence number sent to the successor. */
   private long lastForwarded;
+  /** Highest sequence number durable at every replica of the chain. */
   private long committed;
+  /** At the tail: how far each other replica said it holds the log durably. */
+  private final Map<Integer, Long> durableAt = new HashMap<>();
+  /** The durable point last told the tail (not the tail itself). */
+  private long toldDurable;
+  /** At the tail: the commit point last acknowledged to each other replica, and who asked again. */
+  private final Map<Integer, Long> ackedTo = new HashMap<>();
+  private final Set<Integer> ackAgain = new HashSet<>();
 
-  /** Entries accepted and not yet known committed, by sequence number: persisted ones form the sent list. */
-  private final TreeMap<Long, LogEntry<R>> log = new TreeMap<>();
+  /** Entries accepted and not yet known committed, by sequence number: the sent list and what follows. */
+  private final TreeMap<Long, LogEntry> log = new TreeMap<>();
   /** Entries that arrived ahead of a gap. */
-  private final TreeMap<Long, LogEntry<R>> early = new TreeMap<>();
-  /** For keys with a write not yet durable here: the newest such entry. */
-  private final Map<ByteBuffer, LogEntry<R>> inFlight = new HashMap<>();
+  private final TreeMap<Long, LogEntry> early = new TreeMap<>();
+  /** For keys with a write not yet durable here: the newest such entry (the head's newest state). */
+  private final Map<ByteBuffer, LogEntry> notDurable = new HashMap<>();
+  /** At the head: who waits for the answer of the entry with this sequence number. */
+  private final Map<Long, R> replies = new HashMap<>();
   /** At the head: clients that retried a request still in flight, by the sequence number it got. */
   private final Map<Long, List<R>> waiting = new HashMap<>();
-  private final DedupTable dedup = new DedupTable(256, 100_000);
+  private final DedupTable dedup;
 
   /**
-   * The tail's read lease: reads are served only while the shell's clock is before {@code leaseUntil}
-   * (a time of the shell's monotonic clock, in nanoseconds), and only once a lease was granted.
+   * The read lease: reads are served only while the shell's clock is before {@code leaseUntil} (a time
+   * of the shell's monotonic clock, in nanoseconds), and only once a lease was granted.
    */
   private boolean leased;
   private long leaseUntil;
@@ -73,11 +108,20 @@ public final class ChainReplica<R> {
   /**
    * Whether this replica holds everything its predecessor had when it answered our last {@link
    * PeerMessage.Hello} ({@link PeerMessage.Welcome} up to {@code syncTarget}): only then may it serve
-   * reads as tail. A head is always in sync.
+   * reads. A head is always in sync.
    */
   private boolean welcomed;
   private boolean synced;
   private long syncTarget;
+
+  /**
+   * At a new head: the other replicas' answers to its {@link PeerMessage.Probe} (slot to what it holds),
+   * and the writes that wait until it took back what they hold. Null when the head may sequence.
+   */
+  private Map<Integer, Long> probe;
+  private long fetchingUpTo;
+  private final List<Queued<R>> queued = new ArrayList<>();
+  private long probeTick;
 
   /** Ticks seen, and the tick of the last sign of progress downstream (an ack, or a first send). */
   private long ticks;
@@ -89,62 +133,80 @@ public final class ChainReplica<R> {
   private ChainReplica(
       int slot,
       RangeConfig config,
+      ChainSettings settings,
       long appliedSeq,
+      long committedSeq,
       Function<byte[], Optional<Versioned>> localRead) {
     this.slot = slot;
     this.config = config;
+    this.settings = settings;
     this.localRead = localRead;
+    this.dedup = new DedupTable(settings.dedupPerClient(), settings.dedupClients());
+    this.view = new ReadView(config.epoch());
     this.lastReceived = appliedSeq;
     this.lastPersisted = appliedSeq;
+    this.lastSubmitted = appliedSeq;
     this.lastForwarded = appliedSeq;
-    this.committed = appliedSeq;
+    this.committed = committedSeq;
+    this.toldDurable = committedSeq;
   }
 
   /** A new replica with an empty range. Call {@link #start} and carry out its output. */
   public static <R> ChainReplica<R> create(
-      int slot, RangeConfig config, Function<byte[], Optional<Versioned>> localRead) {
-    return recover(slot, config, 0, List.of(), localRead);
+      int slot, RangeConfig config, ChainSettings settings, Function<byte[], Optional<Versioned>> localRead) {
+    return recover(slot, config, settings, 0, 0, List.of(), localRead);
   }
 
   /**
-   * A replica restarted from its store: everything up to {@code appliedSeq} is durable, and
-   * {@code storedLog} holds the entries the store kept in its replication log (possibly already
-   * committed: resending a committed entry is harmless, its successor drops duplicates). Call
-   * {@link #start} and carry out its output.
+   * A replica restarted from its store: everything up to {@code appliedSeq} is durable here, everything
+   * up to {@code committedSeq} was known committed when it was stored, and {@code storedLog} holds the
+   * entries the store kept in its replication log. Entries after {@code committedSeq} may not be committed:
+   * they are the sent list again, and their keys are dirty until they commit. Call {@link #start} and carry
+   * out its output.
    */
   public static <R> ChainReplica<R> recover(
       int slot,
       RangeConfig config,
+      ChainSettings settings,
       long appliedSeq,
-      List<LogEntry<R>> storedLog,
+      long committedSeq,
+      List<LogEntry> storedLog,
       Function<byte[], Optional<Versioned>> localRead) {
     if (config.indexOf(slot) < 0) {
       throw new IllegalArgumentException("slot " + slot + " is not in " + config);
     }
-    ChainReplica<R> r = new ChainReplica<>(slot, config, appliedSeq, localRead);
-    for (LogEntry<R> e : storedLog) {
-      if (e.seq() <= appliedSeq) {
-        r.log.put(e.seq(), e);
-        r.dedup.record(e.origin(), e.seq(), e.result());
-      }
+    if (committedSeq > appliedSeq || committedSeq < 0) {
+      throw new IllegalArgumentException(
+          "committed " + committedSeq + " is not between 0 and the applied sequence " + appliedSeq);
     }
-    if (!r.log.isEmpty()) {
-      r.committed = Math.min(r.committed, r.log.firstKey() - 1);
+    ChainReplica<R> r = new ChainReplica<>(slot, config, settings, appliedSeq, committedSeq, localRead);
+    for (LogEntry e : storedLog) {
+      if (e.seq() <= appliedSeq) {
+        r.dedup.record(e.origin(), e.seq(), e.result());
+        if (e.seq() > committedSeq) {
+          r.log.put(e.seq(), e);
+          r.view.recoveredInFlight(e);
+        }
+      }
     }
     return r;
   }
 
   /**
-   * The first output: a replica with a predecessor says which entries it holds; a tail asks for its read
-   * lease.
+   * The first output: a replica with a predecessor says which entries it holds; a head with successors
+   * asks what they hold; every replica asks for its read lease.
    */
   public Output<R> start() {
     Output<R> out = new Output<>();
     sayHello(out, true);
-    if (isTail()) {
-      commitUpTo(lastPersisted, out);
-      out.leaseWanted = true;
+    if (isHead()) {
+      startProbe(out);
     }
+    if (isTail()) {
+      commitUpTo(durableEverywhere(), out);
+    }
+    out.leaseWanted = true;
+    publish();
     return out;
   }
 
@@ -158,12 +220,17 @@ public final class ChainReplica<R> {
     return config;
   }
 
+  /** What reads on other threads consult; kept up to date by this core. */
+  public ReadView view() {
+    return view;
+  }
+
   public boolean isHead() {
-    return config.head().slot() == slot;
+    return isMember() && config.head().slot() == slot;
   }
 
   public boolean isTail() {
-    return config.tail().slot() == slot;
+    return isMember() && config.tail().slot() == slot;
   }
 
   public long lastReceived() {
@@ -174,31 +241,70 @@ public final class ChainReplica<R> {
     return lastPersisted;
   }
 
-  /** Everything up to here is known committed (answered by the tail). */
+  /** Everything up to here is known committed: durable at every replica. */
   public long committed() {
     return committed;
   }
 
   /** Sequence numbers this replica holds but the tail has not acknowledged. */
   public List<Long> sentList() {
-    return List.copyOf(log.headMap(lastPersisted, true).keySet());
+    return List.copyOf(log.keySet());
+  }
+
+  /** True while a new head takes back what its successors hold and holds client writes. */
+  public boolean probing() {
+    return probe != null;
+  }
+
+  /**
+   * At the tail: the highest sequence number durable at every replica of the chain, as far as the tail
+   * knows (a replica that said nothing yet holds at least what is committed).
+   */
+  private long durableEverywhere() {
+    long min = lastPersisted;
+    for (Replica r : config.chain()) {
+      if (r.slot() != slot) {
+        min = Math.min(min, durableAt.getOrDefault(r.slot(), committed));
+      }
+    }
+    return min;
   }
 
   // ---------------------------------------------------------------------------------- client input
 
   /**
-   * A client write, addressed to this range's head at {@code epoch}.
+   * A client write, addressed to this range's head by a router whose table has {@code epoch} for the
+   * range.
    *
    * @param id the client's request id (null: not deduplicated)
    */
   public Output<R> onClientWrite(long epoch, RequestId id, WriteOp op, R replyTo) {
     Output<R> out = new Output<>();
-    if (!checkClientEpoch(epoch, replyTo, out)) {
-      return out;
+    write(epoch, id, op, replyTo, out);
+    return out;
+  }
+
+  private void write(long epoch, RequestId id, WriteOp op, R replyTo, Output<R> out) {
+    if (!isMember()) {
+      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NOT_IN_CHAIN)));
+      return;
+    }
+    if (epoch > config.epoch()) {
+      out.newerEpochSeen = epoch;
+      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.WRONG_EPOCH)));
+      return;
     }
     if (!isHead()) {
       out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NOT_HEAD)));
-      return out;
+      return;
+    }
+    if (probe != null) {
+      if (queued.size() >= settings.maxQueuedWrites()) {
+        out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.CATCHING_UP)));
+      } else {
+        queued.add(new Queued<>(epoch, id, op, replyTo));
+      }
+      return;
     }
     DedupTable.Hit hit = dedup.find(id);
     if (hit != null) {
@@ -207,38 +313,46 @@ public final class ChainReplica<R> {
       } else {
         waiting.computeIfAbsent(hit.seq(), s -> new ArrayList<>()).add(replyTo);
       }
-      return out;
+      return;
     }
     long seq = lastReceived + 1;
-    accept(new LogEntry<>(seq, resolve(op, seq), id, replyTo), out);
-    return out;
+    accept(new LogEntry(seq, resolve(op, seq), id), out);
+    if (replyTo != null) {
+      replies.put(seq, replyTo);
+    }
+    if (config.chain().size() == 1) {
+      lastProgressTick = ticks;
+    }
   }
 
   /**
-   * A client read, addressed to this range's tail at {@code epoch}, at time {@code now} of the shell's
-   * monotonic clock. The tail serves it only while it holds its read lease: without one it answers
-   * {@link ClientReply.Reason#NO_LEASE}, because the controller may already have handed the tail role to
-   * another replica that commits writes this one never sees.
+   * A client read served through the replica's mailbox (scans, and gets that reach it there), checked at
+   * {@code now} of the shell's clock: it must be in the chain, hold its read lease and be in sync with its
+   * predecessor, and a scan is for the tail only. Then it becomes an {@link Output.Read}, which the shell
+   * serves with the {@link ReadView} (a get of a key with a write in flight may still be sent on to the
+   * tail).
    */
   public Output<R> onClientRead(long epoch, ReadOp op, R replyTo, long now) {
     Output<R> out = new Output<>();
-    if (!checkClientEpoch(epoch, replyTo, out)) {
-      return out;
-    }
-    if (!isTail()) {
-      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NOT_TAIL)));
-      return out;
-    }
-    if (!holdsLease(now)) {
-      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NO_LEASE)));
+    ClientReply.Reason refused = null;
+    if (!isMember()) {
+      refused = ClientReply.Reason.NOT_IN_CHAIN;
+    } else if (epoch > config.epoch()) {
+      out.newerEpochSeen = epoch;
+      refused = ClientReply.Reason.WRONG_EPOCH;
+    } else if (op instanceof ReadOp.Scan && !isTail()) {
+      refused = ClientReply.Reason.NOT_TAIL;
+    } else if (!holdsLease(now)) {
       out.leaseWanted = true;
-      return out;
+      refused = ClientReply.Reason.NO_LEASE;
+    } else if (!synced) {
+      refused = ClientReply.Reason.CATCHING_UP;
     }
-    if (!synced) {
-      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.CATCHING_UP)));
-      return out;
+    if (refused != null) {
+      out.replies.add(new Output.Reply<>(replyTo, rejected(refused)));
+    } else {
+      out.reads.add(new Output.Read<>(replyTo, op));
     }
-    out.reads.add(new Output.Read<>(replyTo, op));
     return out;
   }
 
@@ -246,7 +360,7 @@ public final class ChainReplica<R> {
    * Entries of a {@link Output.CatchUp} that the shell read from its stored log (in sequence order), as
    * forwards to the successor {@code toSlot}, cut like every forward.
    */
-  public Output<R> onStoredLog(int toSlot, List<LogEntry<R>> entries) {
+  public Output<R> onStoredLog(int toSlot, List<LogEntry> entries) {
     Output<R> out = new Output<>();
     if (!entries.isEmpty()) {
       sendForwards(toSlot, entries, out);
@@ -255,11 +369,11 @@ public final class ChainReplica<R> {
   }
 
   /**
-   * True when this replica answers reads now, if it is asked: it is in the chain, and as tail it is in
-   * sync with its predecessor and holds its read lease.
+   * True when this replica answers reads now, if it is asked: it is in the chain, in sync with its
+   * predecessor, and holds its read lease.
    */
   public boolean readable(long now) {
-    return isMember() && (!isTail() || synced && holdsLease(now));
+    return isMember() && synced && holdsLease(now);
   }
 
   /** True when this replica holds what its predecessor had when it (re)joined: see {@link PeerMessage.Welcome}. */
@@ -267,19 +381,19 @@ public final class ChainReplica<R> {
     return synced;
   }
 
-  /** True when this replica is the tail and its read lease runs at {@code now}. */
+  /** True when this replica is in the chain and its read lease runs at {@code now}. */
   public boolean holdsLease(long now) {
-    return isMember() && isTail() && leased && now - leaseUntil < 0;
+    return isMember() && leased && now - leaseUntil < 0;
   }
 
   /**
    * The controller granted a read lease of {@code durationNanos}, asked for at {@code requestedAt} (the
    * shell's clock when it sent the request). The lease runs from the request, not from the grant: the
-   * controller counts it from its grant, which came later, so the tail's lease always ends first.
-   * A grant that arrives when this replica is no longer the tail is ignored.
+   * controller counts it from its grant, which came later, so the replica's lease always ends first.
+   * A grant that arrives when this replica is no longer in the chain is ignored.
    */
   public void onLeaseGranted(long requestedAt, long durationNanos) {
-    if (!isMember() || !isTail() || durationNanos <= 0) {
+    if (!isMember() || durationNanos <= 0) {
       return;
     }
     long until = requestedAt + durationNanos;
@@ -287,17 +401,7 @@ public final class ChainReplica<R> {
       leaseUntil = until;
     }
     leased = true;
-  }
-
-  private boolean checkClientEpoch(long epoch, R replyTo, Output<R> out) {
-    if (epoch == config.epoch()) {
-      return true;
-    }
-    if (epoch > config.epoch()) {
-      out.newerEpochSeen = epoch;
-    }
-    out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.WRONG_EPOCH)));
-    return false;
+    publish();
   }
 
   private ClientReply rejected(ClientReply.Reason reason) {
@@ -310,6 +414,12 @@ public final class ChainReplica<R> {
     }
     if (op instanceof WriteOp.Delete del) {
       return new Mutation.Remove(del.key());
+    }
+    if (op instanceof WriteOp.CasSeq cas) {
+      Versioned current = currentValue(cas.key());
+      return current != null && current.seq() == cas.expectedSeq()
+          ? new Mutation.CasApplied(cas.key(), cas.newValue())
+          : new Mutation.CasRejected(cas.key(), current);
     }
     WriteOp.Cas cas = (WriteOp.Cas) op;
     Versioned current = currentValue(cas.key());
@@ -324,81 +434,101 @@ public final class ChainReplica<R> {
 
   /** The newest value of {@code key} at this replica, durable or not; null when absent. */
   private Versioned currentValue(byte[] key) {
-    LogEntry<R> pending = inFlight.get(ByteBuffer.wrap(key));
+    LogEntry pending = notDurable.get(ByteBuffer.wrap(key));
     if (pending == null) {
       return localRead.apply(key).orElse(null);
     }
     Mutation m = pending.mutation();
-    if (m instanceof Mutation.Set set) {
-      return new Versioned(set.value(), pending.seq());
-    }
-    if (m instanceof Mutation.CasApplied applied) {
-      return new Versioned(applied.value(), pending.seq());
-    }
     if (m instanceof Mutation.CasRejected rejected) {
       return rejected.observed();
     }
-    return null;
+    return pending.valueAfter();
   }
 
-  /** Takes the next entry in sequence order. */
-  private void accept(LogEntry<R> e, Output<R> out) {
+  /** Takes the next entry in sequence order: it is persisted and forwarded at the next flush. */
+  private void accept(LogEntry e, Output<R> out) {
     lastReceived = e.seq();
     lastAcceptTick = ticks;
+    view.inFlight(e, localRead); // before the entry can reach the store
     log.put(e.seq(), e);
-    inFlight.put(ByteBuffer.wrap(e.mutation().key()), e);
+    notDurable.put(ByteBuffer.wrap(e.mutation().key()), e);
     dedup.record(e.origin(), e.seq(), e.result());
-    out.persist.add(e);
   }
 
   // ------------------------------------------------------------------------------------ store input
 
-  /** The shell's store committed every entry up to {@code seq}. */
+  /** The shell's store committed every entry it was asked to persist up to {@code seq}. */
   public Output<R> onPersisted(long seq) {
     Output<R> out = new Output<>();
-    long upTo = Math.min(seq, lastReceived);
+    long upTo = Math.min(seq, lastSubmitted);
     if (upTo <= lastPersisted) {
       return out;
     }
-    for (LogEntry<R> e : log.subMap(lastPersisted, false, upTo, true).values()) {
-      inFlight.remove(ByteBuffer.wrap(e.mutation().key()), e);
+    for (LogEntry e : log.subMap(lastPersisted, false, upTo, true).values()) {
+      notDurable.remove(ByteBuffer.wrap(e.mutation().key()), e);
     }
     lastPersisted = upTo;
     if (welcomed && !synced && lastPersisted >= syncTarget) {
       synced = true;
     }
     if (isTail()) {
-      commitUpTo(upTo, out);
-    } else {
-      forward(out);
+      commitUpTo(durableEverywhere(), out);
+    }
+    publish();
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------- flush
+
+  /**
+   * Everything the inputs since the last flush made ready: the new entries as one persist batch, the
+   * entries the successor has not been sent (with the durable point) as forwards, a durable notice when
+   * only that changed, and the acknowledgement of what committed since. Call it after a run of inputs.
+   */
+  public Output<R> flush() {
+    Output<R> out = new Output<>();
+    if (lastReceived > lastSubmitted) {
+      out.persist.addAll(log.subMap(lastSubmitted, false, lastReceived, true).values());
+      lastSubmitted = lastReceived;
+    }
+    out.persistCommitted = committed;
+    if (!isMember()) {
+      return out;
+    }
+    Optional<Replica> next = config.successor(slot);
+    if (next.isPresent() && lastForwarded < lastReceived) {
+      if (lastForwarded <= committed) {
+        lastProgressTick = ticks; // nothing was waiting: the resend clock starts now
+      }
+      sendForwards(next.get().slot(), log.subMap(lastForwarded, false, lastReceived, true).values(), out);
+      lastForwarded = lastReceived;
+    }
+    if (!isTail() && lastPersisted > toldDurable) {
+      out.messages.add(new Output.Envelope<>(config.tail().slot(),
+          new PeerMessage.Durable(config.epoch(), slot, lastPersisted)));
+      toldDurable = lastPersisted;
+    }
+    if (isTail()) {
+      for (Replica r : config.chain()) {
+        int s = r.slot();
+        if (s != slot && (committed > ackedTo.getOrDefault(s, 0L) || ackAgain.contains(s))) {
+          out.messages.add(new Output.Envelope<>(s, new PeerMessage.Ack(config.epoch(), slot, committed)));
+          ackedTo.put(s, committed);
+        }
+      }
+      ackAgain.clear();
     }
     return out;
   }
 
-  /** Sends the successor every durable entry it has not been sent yet. */
-  private void forward(Output<R> out) {
-    Optional<Replica> next = config.successor(slot);
-    if (next.isEmpty() || lastForwarded >= lastPersisted) {
-      return;
-    }
-    if (lastForwarded <= committed) {
-      lastProgressTick = ticks; // nothing was waiting: the resend clock starts now
-    }
-    sendForwards(next.get().slot(), log.subMap(lastForwarded, false, lastPersisted, true).values(), out);
-    lastForwarded = lastPersisted;
-  }
-
-  /** Most bytes of keys and values in one forward message (one entry may be larger on its own). */
-  static final int MAX_FORWARD_BYTES = 1 << 20;
-
-  /** Sends {@code entries} in order, cut into messages of at most {@link #MAX_FORWARD_BYTES}. */
-  private void sendForwards(int to, Collection<LogEntry<R>> entries, Output<R> out) {
-    List<LogEntry<R>> batch = new ArrayList<>();
+  /** Sends {@code entries} in order, cut into messages of at most {@code max-forward-bytes}. */
+  private void sendForwards(int to, Collection<LogEntry> entries, Output<R> out) {
+    List<LogEntry> batch = new ArrayList<>();
     long bytes = 0;
-    for (LogEntry<R> e : entries) {
-      long size = sizeOf(e);
-      if (!batch.isEmpty() && bytes + size > MAX_FORWARD_BYTES) {
-        out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward<>(config.epoch(), slot, batch)));
+    for (LogEntry e : entries) {
+      long size = e.size();
+      if (!batch.isEmpty() && bytes + size > settings.maxForwardBytes()) {
+        out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward(config.epoch(), slot, batch)));
         batch = new ArrayList<>();
         bytes = 0;
       }
@@ -406,135 +536,135 @@ public final class ChainReplica<R> {
       bytes += size;
     }
     if (!batch.isEmpty()) {
-      out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward<>(config.epoch(), slot, batch)));
+      out.messages.add(new Output.Envelope<>(to, new PeerMessage.Forward(config.epoch(), slot, batch)));
     }
   }
 
-  private static long sizeOf(LogEntry<?> e) {
-    Mutation m = e.mutation();
-    long size = 64 + m.key().length;
-    if (m instanceof Mutation.Set set) {
-      size += set.value().length;
-    } else if (m instanceof Mutation.CasApplied ca) {
-      size += ca.value().length;
-    } else if (m instanceof Mutation.CasRejected cr && cr.observed() != null) {
-      size += cr.observed().value().length;
-    }
-    return size;
-  }
-
-  /** At the tail: entries up to {@code upTo} are committed; answer them and acknowledge upstream. */
+  /** Entries up to {@code upTo} are committed: answer their clients, clean their keys, trim the log. */
   private void commitUpTo(long upTo, Output<R> out) {
     if (upTo <= committed) {
       return;
     }
-    for (LogEntry<R> e : log.headMap(upTo, true).values()) {
-      if (e.replyTo() != null) {
-        out.replies.add(new Output.Reply<>(e.replyTo(), new ClientReply.Done(e.result())));
-      }
-      answerWaiting(e, out);
-    }
-    markCommitted(upTo);
-    ackUpstream(upTo, out);
-  }
-
-  /** Tells the predecessor, if any, that everything up to {@code upTo} is committed. */
-  private void ackUpstream(long upTo, Output<R> out) {
-    config.predecessor(slot)
-        .ifPresent(
-            p ->
-                out.messages.add(
-                    new Output.Envelope<>(p.slot(), new PeerMessage.Ack<>(config.epoch(), slot, upTo))));
-  }
-
-  private void answerWaiting(LogEntry<R> e, Output<R> out) {
-    List<R> retried = waiting.remove(e.seq());
-    if (retried != null) {
-      for (R r : retried) {
+    for (LogEntry e : log.headMap(upTo, true).values()) {
+      view.committed(e);
+      R r = replies.remove(e.seq());
+      if (r != null) {
         out.replies.add(new Output.Reply<>(r, new ClientReply.Done(e.result())));
       }
+      List<R> retried = waiting.remove(e.seq());
+      if (retried != null) {
+        for (R w : retried) {
+          out.replies.add(new Output.Reply<>(w, new ClientReply.Done(e.result())));
+        }
+      }
     }
-  }
-
-  private void markCommitted(long upTo) {
-    committed = upTo;
     log.headMap(upTo, true).clear();
+    committed = upTo;
+    lastProgressTick = ticks;
   }
 
   // ------------------------------------------------------------------------------------- peer input
 
   /** A message from another replica of this range. */
-  public Output<R> onPeer(PeerMessage<R> message) {
+  public Output<R> onPeer(PeerMessage message) {
     Output<R> out = new Output<>();
     if (message.epoch() != config.epoch()) {
       if (message.epoch() > config.epoch()) {
         out.newerEpochSeen = message.epoch();
       } else if (!(message instanceof PeerMessage.EpochNotice)) {
         out.messages.add(
-            new Output.Envelope<>(
-                message.fromSlot(), new PeerMessage.EpochNotice<>(config.epoch(), slot)));
+            new Output.Envelope<>(message.fromSlot(), new PeerMessage.EpochNotice(config.epoch(), slot)));
       }
       return out;
     }
-    if (message instanceof PeerMessage.Forward<R> f) {
-      onForward(f, out);
-    } else if (message instanceof PeerMessage.Ack<R> a) {
-      onAck(a, out);
-    } else if (message instanceof PeerMessage.Hello<R> h) {
-      onHello(h, out);
-    } else if (message instanceof PeerMessage.Welcome<R> w) {
-      onWelcome(w);
+    if (!isMember()) {
+      return out;
     }
+    if (message instanceof PeerMessage.Forward f) {
+      onForward(f, out);
+    } else if (message instanceof PeerMessage.Durable d) {
+      onDurable(d, out);
+    } else if (message instanceof PeerMessage.Ack a) {
+      onAck(a, out);
+    } else if (message instanceof PeerMessage.Hello h) {
+      onHello(h, out);
+    } else if (message instanceof PeerMessage.Welcome w) {
+      onWelcome(w, out);
+    } else if (message instanceof PeerMessage.Probe p) {
+      onProbe(p, out);
+    } else if (message instanceof PeerMessage.Holding h) {
+      onHolding(h.fromSlot(), h.lastReceived(), out);
+    } else if (message instanceof PeerMessage.Fetch f) {
+      onFetch(f, out);
+    } else if (message instanceof PeerMessage.Backfill b) {
+      onBackfill(b, out);
+    }
+    publish();
     return out;
   }
 
-  private void onForward(PeerMessage.Forward<R> f, Output<R> out) {
+  private boolean fromPredecessor(PeerMessage m) {
     Optional<Replica> prev = config.predecessor(slot);
-    if (prev.isEmpty() || prev.get().slot() != f.fromSlot()) {
+    return prev.isPresent() && prev.get().slot() == m.fromSlot();
+  }
+
+  private boolean fromSuccessor(PeerMessage m) {
+    Optional<Replica> next = config.successor(slot);
+    return next.isPresent() && next.get().slot() == m.fromSlot();
+  }
+
+  private void onForward(PeerMessage.Forward f, Output<R> out) {
+    if (!fromPredecessor(f)) {
       return;
     }
-    boolean onlyDuplicates = true;
-    for (LogEntry<R> e : f.entries()) {
+    boolean onlyDuplicates = !f.entries().isEmpty();
+    for (LogEntry e : f.entries()) {
       if (e.seq() > lastReceived) {
         early.put(e.seq(), e);
         onlyDuplicates = false;
       }
     }
-    if (onlyDuplicates && committed > 0) {
-      ackUpstream(committed, out); // the predecessor resends what we have: our ack was lost, repeat it
+    if (onlyDuplicates && !isTail()) {
+      toldDurable = -1; // the predecessor resends what we have: the tail may have lost our word, repeat it
     }
-    LogEntry<R> next;
+    acceptEarly(out);
+  }
+
+  /** At the tail: a replica says how far it holds the log durably. */
+  private void onDurable(PeerMessage.Durable d, Output<R> out) {
+    if (!isTail() || config.indexOf(d.fromSlot()) < 0 || d.fromSlot() == slot) {
+      return;
+    }
+    durableAt.merge(d.fromSlot(), d.upToSeq(), Math::max);
+    long before = committed;
+    commitUpTo(durableEverywhere(), out);
+    if (committed == before) {
+      ackAgain.add(d.fromSlot()); // it may have missed our acknowledgement: repeat it
+    }
+  }
+
+  private void acceptEarly(Output<R> out) {
+    LogEntry next;
     while ((next = early.remove(lastReceived + 1)) != null) {
       accept(next, out);
     }
     early.headMap(lastReceived, true).clear();
   }
 
-  private void onAck(PeerMessage.Ack<R> a, Output<R> out) {
-    Optional<Replica> next = config.successor(slot);
-    if (next.isEmpty() || next.get().slot() != a.fromSlot()) {
+  private void onAck(PeerMessage.Ack a, Output<R> out) {
+    if (isTail() || config.tail().slot() != a.fromSlot()) {
       return;
     }
-    long upTo = Math.min(a.upToSeq(), lastPersisted);
-    if (upTo <= committed) {
-      return;
-    }
-    lastProgressTick = ticks;
-    for (LogEntry<R> e : log.headMap(upTo, true).values()) {
-      answerWaiting(e, out);
-    }
-    markCommitted(upTo);
-    ackUpstream(upTo, out);
+    commitUpTo(Math.min(a.upToSeq(), lastPersisted), out);
   }
 
-  private void onHello(PeerMessage.Hello<R> h, Output<R> out) {
-    Optional<Replica> next = config.successor(slot);
-    if (next.isEmpty() || next.get().slot() != h.fromSlot()) {
+  private void onHello(PeerMessage.Hello h, Output<R> out) {
+    if (!fromSuccessor(h)) {
       return;
     }
     // Resend what the successor lacks: committed entries (no longer in memory) from the stored log, the
-    // rest from memory. Then tell it how far that goes.
-    long have = Math.min(h.lastReceived(), lastPersisted);
+    // rest from memory at the next flush. Then tell it how far that goes.
+    long have = Math.min(h.lastReceived(), lastReceived);
     if (have < committed) {
       out.catchUp = new Output.CatchUp(h.fromSlot(), have + 1, committed);
       lastForwarded = committed;
@@ -542,14 +672,18 @@ public final class ChainReplica<R> {
       lastForwarded = have;
     }
     lastProgressTick = ticks;
-    out.messages.add(
-        new Output.Envelope<>(h.fromSlot(), new PeerMessage.Welcome<>(config.epoch(), slot, lastPersisted)));
-    forward(out);
+    out.messages.add(new Output.Envelope<>(h.fromSlot(),
+        new PeerMessage.Welcome(config.epoch(), slot, lastPersisted)));
+    if (!isTail()) {
+      toldDurable = -1; // the successor (re)started: the tail may have forgotten what we hold
+    }
+    if (probe != null) {
+      onHolding(h.fromSlot(), h.lastReceived(), out); // the successor just said what it holds
+    }
   }
 
-  private void onWelcome(PeerMessage.Welcome<R> w) {
-    Optional<Replica> prev = config.predecessor(slot);
-    if (prev.isEmpty() || prev.get().slot() != w.fromSlot() || welcomed) {
+  private void onWelcome(PeerMessage.Welcome w, Output<R> out) {
+    if (!fromPredecessor(w) || welcomed) {
       return;
     }
     welcomed = true;
@@ -564,7 +698,7 @@ public final class ChainReplica<R> {
    * sync until the predecessor's {@link PeerMessage.Welcome} says how far it must get.
    */
   private void sayHello(Output<R> out, boolean resync) {
-    Optional<Replica> prev = config.predecessor(slot);
+    Optional<Replica> prev = isMember() ? config.predecessor(slot) : Optional.empty();
     if (prev.isEmpty()) {
       synced = true;
       welcomed = true;
@@ -576,42 +710,148 @@ public final class ChainReplica<R> {
     }
     lastHelloTick = ticks;
     out.messages.add(
-        new Output.Envelope<>(prev.get().slot(), new PeerMessage.Hello<>(config.epoch(), slot, lastReceived)));
+        new Output.Envelope<>(prev.get().slot(), new PeerMessage.Hello(config.epoch(), slot, lastReceived)));
+  }
+
+  // ------------------------------------------------------------------------- a new head takes over
+
+  private void startProbe(Output<R> out) {
+    probe = new HashMap<>();
+    fetchingUpTo = -1;
+    probeTick = ticks;
+    if (config.chain().size() == 1) {
+      probeDone(out);
+      return;
+    }
+    startProbeMessages(out);
+  }
+
+  private void onProbe(PeerMessage.Probe p, Output<R> out) {
+    if (config.head().slot() != p.fromSlot()) {
+      return;
+    }
+    out.messages.add(new Output.Envelope<>(p.fromSlot(),
+        new PeerMessage.Holding(config.epoch(), slot, lastReceived)));
+  }
+
+  private void onHolding(int from, long holds, Output<R> out) {
+    if (probe == null || !isHead() || config.indexOf(from) < 0 || from == slot) {
+      return;
+    }
+    probe.put(from, holds);
+    if (probe.size() < config.chain().size() - 1 || fetchingUpTo >= 0) {
+      return;
+    }
+    int best = -1;
+    long most = lastReceived;
+    for (Map.Entry<Integer, Long> e : probe.entrySet()) {
+      if (e.getValue() > most) {
+        most = e.getValue();
+        best = e.getKey();
+      }
+    }
+    if (best < 0) {
+      probeDone(out);
+      return;
+    }
+    fetchingUpTo = most;
+    out.messages.add(new Output.Envelope<>(best,
+        new PeerMessage.Fetch(config.epoch(), slot, lastReceived + 1, most)));
+  }
+
+  private void onFetch(PeerMessage.Fetch f, Output<R> out) {
+    if (config.head().slot() != f.fromSlot()) {
+      return;
+    }
+    List<LogEntry> entries = new ArrayList<>(log.subMap(f.fromSeq(), true, f.toSeq(), true).values());
+    entries.addAll(early.subMap(f.fromSeq(), true, f.toSeq(), true).values());
+    out.messages.add(new Output.Envelope<>(f.fromSlot(),
+        new PeerMessage.Backfill(config.epoch(), slot, entries)));
+  }
+
+  private void onBackfill(PeerMessage.Backfill b, Output<R> out) {
+    if (probe == null || !isHead()) {
+      return;
+    }
+    for (LogEntry e : b.entries()) {
+      if (e.seq() > lastReceived) {
+        early.put(e.seq(), e);
+      }
+    }
+    acceptEarly(out);
+    if (lastReceived >= fetchingUpTo) {
+      probeDone(out);
+    } else {
+      fetchingUpTo = -1; // the answer fell short (the replica lost entries meanwhile): ask again
+      probe.clear();
+      probeTick = ticks;
+      startProbeMessages(out);
+    }
+  }
+
+  /** The head holds everything any replica holds: it sequences again, starting with the held writes. */
+  private void probeDone(Output<R> out) {
+    probe = null;
+    early.clear();
+    List<Queued<R>> held = List.copyOf(queued);
+    queued.clear();
+    for (Queued<R> q : held) {
+      write(q.epoch(), q.id(), q.op(), q.replyTo(), out);
+    }
   }
 
   // ------------------------------------------------------------------------------------------ time
 
-  /** Ticks without progress after which unacknowledged entries are sent again. */
-  static final int RESEND_AFTER_TICKS = 3;
-
   /**
-   * A clock tick (the shell sends one at a fixed interval). Messages can be lost (a shard moving between
-   * nodes drops what it buffered; a node restarts): when entries have been waiting for an
-   * acknowledgement for {@link #RESEND_AFTER_TICKS} ticks, they are sent to the successor again.
-   * Duplicates are harmless: the successor drops them and answers with its acknowledgement.
+   * A clock tick (the shell sends one every {@code tick}). Every member asks for its read lease. Messages
+   * can be lost (a shard moving between nodes drops what it buffered; a node restarts): when entries have
+   * been waiting for an acknowledgement for {@code resend-after-ticks} ticks, they are sent to the
+   * successor again; a Hello or Probe that got no answer is repeated. Duplicates are harmless.
    */
   public Output<R> onTick() {
     Output<R> out = new Output<>();
     ticks++;
-    out.leaseWanted = isMember() && isTail();
-    if (isMember() && config.predecessor(slot).isPresent()) {
-      boolean unanswered = !welcomed && ticks - lastHelloTick >= RESEND_AFTER_TICKS;
-      boolean gap = !early.isEmpty() && ticks - lastAcceptTick >= RESEND_AFTER_TICKS
-          && ticks - lastHelloTick >= RESEND_AFTER_TICKS;
+    out.leaseWanted = isMember();
+    if (!isMember()) {
+      return out;
+    }
+    int after = settings.resendAfterTicks();
+    if (config.predecessor(slot).isPresent()) {
+      boolean unanswered = !welcomed && ticks - lastHelloTick >= after;
+      boolean gap = !early.isEmpty() && ticks - lastAcceptTick >= after && ticks - lastHelloTick >= after;
       if (unanswered || gap) {
         sayHello(out, false); // the Hello, its answer or entries were lost: ask again from what we hold
       }
     }
-    Optional<Replica> next = config.successor(slot);
-    if (next.isEmpty() || !isMember() || lastForwarded <= committed) {
+    if (probe != null && ticks - probeTick >= after) {
+      probe.clear();
+      fetchingUpTo = -1;
+      probeTick = ticks;
+      startProbeMessages(out);
+    }
+    if (lastReceived <= committed || isTail()) {
       lastProgressTick = ticks;
       return out;
     }
-    if (ticks - lastProgressTick >= RESEND_AFTER_TICKS) {
+    if (ticks - lastProgressTick >= after) {
+      // Nothing committed for a while: the forwards, our word to the tail or its acknowledgement may be
+      // lost. Say it all again; the others drop what they have.
       lastProgressTick = ticks;
-      sendForwards(next.get().slot(), log.subMap(committed, false, lastForwarded, true).values(), out);
+      toldDurable = -1;
+      Optional<Replica> next = config.successor(slot);
+      if (next.isPresent() && lastForwarded > committed) {
+        sendForwards(next.get().slot(), log.subMap(committed, false, lastForwarded, true).values(), out);
+      }
     }
     return out;
+  }
+
+  private void startProbeMessages(Output<R> out) {
+    for (Replica r : config.chain()) {
+      if (r.slot() != slot) {
+        out.messages.add(new Output.Envelope<>(r.slot(), new PeerMessage.Probe(config.epoch(), slot)));
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------- configuration
@@ -625,31 +865,63 @@ public final class ChainReplica<R> {
     if (next.rangeId() != config.rangeId() || next.epoch() <= config.epoch()) {
       return out;
     }
-    boolean wasTail = isMember() && isTail();
+    boolean wasHead = isHead();
     int oldPredecessor = isMember() ? config.predecessor(slot).map(Replica::slot).orElse(-1) : -2;
+    int oldTail = config.tail().slot();
     config = next;
     if (!isMember()) {
+      publish();
       return out;
     }
+    if (config.tail().slot() != oldTail) {
+      toldDurable = -1; // a new tail: tell it what we hold
+      durableAt.clear();
+      ackedTo.clear();
+    }
+    durableAt.keySet().removeIf(s -> config.indexOf(s) < 0);
     if (isTail()) {
-      if (!wasTail) {
-        leased = false; // a lease is granted to the tail of a configuration: a new tail asks anew
-      }
-      commitUpTo(lastPersisted, out);
-      out.leaseWanted = true;
+      commitUpTo(durableEverywhere(), out);
     }
     // Whoever precedes this replica now learns what it holds and resends the rest. A new predecessor may
     // have committed entries this replica lacks: it is out of sync until told how far to get.
     int newPredecessor = config.predecessor(slot).map(Replica::slot).orElse(-1);
     sayHello(out, newPredecessor != oldPredecessor);
     if (isHead()) {
-      early.clear();
+      if (!wasHead || probe != null) {
+        startProbe(out);
+      }
+    } else {
+      probe = null;
+      for (Queued<R> q : queued) {
+        out.replies.add(new Output.Reply<>(q.replyTo(), rejected(ClientReply.Reason.NOT_HEAD)));
+      }
+      queued.clear();
     }
+    out.leaseWanted = true;
+    publish();
     return out;
+  }
+
+  /**
+   * Every client this replica holds an answer for (the head's writes in flight, retries waiting for them,
+   * writes held while probing), forgotten here: the shell answers them when it must stop.
+   */
+  public List<R> abandon() {
+    List<R> all = new ArrayList<>(replies.values());
+    waiting.values().forEach(all::addAll);
+    queued.forEach(q -> all.add(q.replyTo()));
+    replies.clear();
+    waiting.clear();
+    queued.clear();
+    return all;
   }
 
   /** False once a configuration without this replica arrived. */
   public boolean isMember() {
     return config.indexOf(slot) >= 0;
+  }
+
+  private void publish() {
+    view.publish(config.epoch(), isMember(), isTail(), synced, leased, leaseUntil);
   }
 }

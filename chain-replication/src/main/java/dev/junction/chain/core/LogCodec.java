@@ -24,76 +24,86 @@ public final class LogCodec {
 
   private LogCodec() {}
 
-  public static byte[] encode(LogEntry<?> e) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+  public static byte[] encode(LogEntry e) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + e.mutation().key().length);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT);
-      out.writeLong(e.seq());
-      Mutation m = e.mutation();
-      if (m instanceof Mutation.Set set) {
-        out.writeByte(SET);
-        writeBytes(out, set.key());
-        writeBytes(out, set.value());
-      } else if (m instanceof Mutation.Remove rm) {
-        out.writeByte(REMOVE);
-        writeBytes(out, rm.key());
-      } else if (m instanceof Mutation.CasApplied ca) {
-        out.writeByte(CAS_APPLIED);
-        writeBytes(out, ca.key());
-        writeBytes(out, ca.value());
-      } else {
-        Mutation.CasRejected cr = (Mutation.CasRejected) m;
-        out.writeByte(CAS_REJECTED);
-        writeBytes(out, cr.key());
-        out.writeBoolean(cr.observed() != null);
-        if (cr.observed() != null) {
-          writeBytes(out, cr.observed().value());
-          out.writeLong(cr.observed().seq());
-        }
-      }
-      out.writeBoolean(e.origin() != null);
-      if (e.origin() != null) {
-        out.writeUTF(e.origin().clientId());
-        out.writeLong(e.origin().requestId());
-      }
+      write(out, e);
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
     return bytes.toByteArray();
   }
 
-  public static <R> LogEntry<R> decode(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
-      byte format = in.readByte();
-      if (format != FORMAT) {
-        throw new IllegalArgumentException("log entry in unknown format " + format);
+  /** Writes {@code e} in this format (format byte included) to {@code out}. */
+  public static void write(java.io.DataOutput out, LogEntry e) throws IOException {
+    out.writeByte(FORMAT);
+    out.writeLong(e.seq());
+    Mutation m = e.mutation();
+    if (m instanceof Mutation.Set set) {
+      out.writeByte(SET);
+      writeBytes(out, set.key());
+      writeBytes(out, set.value());
+    } else if (m instanceof Mutation.Remove rm) {
+      out.writeByte(REMOVE);
+      writeBytes(out, rm.key());
+    } else if (m instanceof Mutation.CasApplied ca) {
+      out.writeByte(CAS_APPLIED);
+      writeBytes(out, ca.key());
+      writeBytes(out, ca.value());
+    } else {
+      Mutation.CasRejected cr = (Mutation.CasRejected) m;
+      out.writeByte(CAS_REJECTED);
+      writeBytes(out, cr.key());
+      out.writeBoolean(cr.observed() != null);
+      if (cr.observed() != null) {
+        writeBytes(out, cr.observed().value());
+        out.writeLong(cr.observed().seq());
       }
-      long seq = in.readLong();
-      byte kind = in.readByte();
-      byte[] key = readBytes(in);
-      Mutation m =
-          switch (kind) {
-            case SET -> new Mutation.Set(key, readBytes(in));
-            case REMOVE -> new Mutation.Remove(key);
-            case CAS_APPLIED -> new Mutation.CasApplied(key, readBytes(in));
-            case CAS_REJECTED ->
-                new Mutation.CasRejected(
-                    key, in.readBoolean() ? new Versioned(readBytes(in), in.readLong()) : null);
-            default -> throw new IllegalArgumentException("log entry of unknown kind " + kind);
-          };
-      RequestId origin = in.readBoolean() ? new RequestId(in.readUTF(), in.readLong()) : null;
-      return new LogEntry<>(seq, m, origin, null);
+    }
+    out.writeBoolean(e.origin() != null);
+    if (e.origin() != null) {
+      out.writeUTF(e.origin().clientId());
+      out.writeLong(e.origin().requestId());
+    }
+  }
+
+  public static LogEntry decode(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(data))) {
+      return read(in);
     } catch (IOException ex) {
       throw new IllegalArgumentException("truncated log entry", ex);
     }
   }
 
-  private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+  /** Reads one entry written by {@link #write}. */
+  public static LogEntry read(java.io.DataInput in) throws IOException {
+    byte format = in.readByte();
+    if (format != FORMAT) {
+      throw new IllegalArgumentException("log entry in unknown format " + format);
+    }
+    long seq = in.readLong();
+    byte kind = in.readByte();
+    byte[] key = readBytes(in);
+    Mutation m =
+        switch (kind) {
+          case SET -> new Mutation.Set(key, readBytes(in));
+          case REMOVE -> new Mutation.Remove(key);
+          case CAS_APPLIED -> new Mutation.CasApplied(key, readBytes(in));
+          case CAS_REJECTED ->
+              new Mutation.CasRejected(
+                  key, in.readBoolean() ? new Versioned(readBytes(in), in.readLong()) : null);
+          default -> throw new IllegalArgumentException("log entry of unknown kind " + kind);
+        };
+    RequestId origin = in.readBoolean() ? new RequestId(in.readUTF(), in.readLong()) : null;
+    return new LogEntry(seq, m, origin);
+  }
+
+  private static void writeBytes(java.io.DataOutput out, byte[] b) throws IOException {
     out.writeInt(b.length);
     out.write(b);
   }
 
-  private static byte[] readBytes(DataInputStream in) throws IOException {
+  private static byte[] readBytes(java.io.DataInput in) throws IOException {
     int n = in.readInt();
     if (n < 0 || n > (2 << 20)) {
       throw new IOException("implausible length " + n);

@@ -3,11 +3,11 @@ package dev.junction.chain.core;
 import dev.junction.store.Versioned;
 
 /**
- * One write of a range, in the order the head assigned: its sequence number, what it does, which client
- * request it answers, and where the answer goes ({@code R}: an opaque reply handle that the shell
- * understands; null when nobody waits, e.g. for entries recovered from disk).
+ * One write of a range, in the order the head assigned: its sequence number, what it does, and which
+ * client request it answers (null for writes without a request id). The same on every replica and on
+ * disk; who waits for the answer is the head's business, not the entry's.
  */
-public record LogEntry<R>(long seq, Mutation mutation, RequestId origin, R replyTo) {
+public record LogEntry(long seq, Mutation mutation, RequestId origin) {
   /** The answer to the client request of this entry; the same on every replica. */
   public WriteResult result() {
     if (mutation instanceof Mutation.CasApplied applied) {
@@ -19,8 +19,36 @@ public record LogEntry<R>(long seq, Mutation mutation, RequestId origin, R reply
     return new WriteResult.Written(seq);
   }
 
-  /** The same entry without its reply handle (what is kept on disk). */
-  public LogEntry<R> withoutReply() {
-    return new LogEntry<>(seq, mutation, origin, null);
+  /** Whether the entry changes the key's value (a rejected compare-and-set does not). */
+  public boolean changesData() {
+    return !(mutation instanceof Mutation.CasRejected);
+  }
+
+  /**
+   * The key's value once this entry is applied: null for a delete. Only for entries that {@linkplain
+   * #changesData change data}.
+   */
+  public Versioned valueAfter() {
+    if (mutation instanceof Mutation.Set set) {
+      return new Versioned(set.value(), seq);
+    }
+    if (mutation instanceof Mutation.CasApplied applied) {
+      return new Versioned(applied.value(), seq);
+    }
+    return null;
+  }
+
+  /** Bytes of keys and values the entry carries (for cutting messages). */
+  public long size() {
+    Mutation m = mutation;
+    long size = 64 + m.key().length;
+    if (m instanceof Mutation.Set set) {
+      size += set.value().length;
+    } else if (m instanceof Mutation.CasApplied ca) {
+      size += ca.value().length;
+    } else if (m instanceof Mutation.CasRejected cr && cr.observed() != null) {
+      size += cr.observed().value().length;
+    }
+    return size;
   }
 }

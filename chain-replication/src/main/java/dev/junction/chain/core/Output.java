@@ -7,34 +7,36 @@ import java.util.List;
  * Everything one step of {@link ChainReplica} asks its shell to do. The shell must:
  *
  * <ol>
- *   <li>write {@link #persist} to the store as one batch (the data changes, the log records and the
- *       range's applied sequence number), after every batch of earlier outputs, and call
- *       {@link ChainReplica#onPersisted} with the last sequence number once it committed;
- *   <li>send the entries of {@link #catchUp}, if any, from the stored replication log, then
- *       {@link #messages} (the core only forwards entries that are already durable, so the shell
- *       may send at once, in order);
+ *   <li>write {@link #persist} to the store as one batch (the data changes, the log records, and the
+ *       range's applied sequence number with {@link #persistCommitted}), after every batch of earlier
+ *       outputs, and call {@link ChainReplica#onPersisted} with the last sequence number once it is
+ *       durable;
+ *   <li>send the entries of {@link #catchUp}, if any, from the stored replication log, then {@link
+ *       #messages}, in order. Forwards may leave before their entries are durable here (pipelining): the
+ *       core acknowledges and answers only what is durable;
  *   <li>deliver {@link #replies};
- *   <li>serve {@link #reads} from the store, which holds exactly the committed state at the tail.
+ *   <li>serve {@link #reads} with the replica's {@link ReadView}.
  * </ol>
  */
 public final class Output<R> {
   /** A message for the replica in slot {@code toSlot} of the same range. */
-  public record Envelope<R>(int toSlot, PeerMessage<R> message) {}
+  public record Envelope<R>(int toSlot, PeerMessage message) {}
 
   /** An answer for a client. */
   public record Reply<R>(R replyTo, ClientReply reply) {}
 
-  /** A read the shell serves from the store and answers. */
+  /** A read the shell serves and answers. */
   public record Read<R>(R replyTo, ReadOp op) {}
 
   /**
    * Committed entries {@code fromSeq..toSeq} a successor lacks and this replica no longer holds in
-   * memory: the shell reads them from its stored replication log and sends them to {@code toSlot} as
-   * {@link PeerMessage.Forward}s, before {@link #messages}.
+   * memory: the shell reads them from its stored replication log and hands them to {@link
+   * ChainReplica#onStoredLog}, before sending {@link #messages}.
    */
   public record CatchUp(int toSlot, long fromSeq, long toSeq) {}
 
-  final List<LogEntry<R>> persist = new ArrayList<>();
+  final List<LogEntry> persist = new ArrayList<>();
+  long persistCommitted;
   CatchUp catchUp;
   final List<Envelope<R>> messages = new ArrayList<>();
   final List<Reply<R>> replies = new ArrayList<>();
@@ -42,8 +44,13 @@ public final class Output<R> {
   long newerEpochSeen = -1;
   boolean leaseWanted;
 
-  public List<LogEntry<R>> persist() {
+  public List<LogEntry> persist() {
     return persist;
+  }
+
+  /** The commit point to store with {@link #persist} (a replica restarts knowing at least this much). */
+  public long persistCommitted() {
+    return persistCommitted;
   }
 
   public List<Envelope<R>> messages() {
@@ -72,8 +79,8 @@ public final class Output<R> {
   }
 
   /**
-   * The replica is the tail and wants its read lease granted or renewed: the shell asks the controller,
-   * noting its clock, and passes the answer to {@link ChainReplica#onLeaseGranted}.
+   * The replica is in the chain and wants its read lease granted or renewed: the shell asks the
+   * controller, noting its clock, and passes the answer to {@link ChainReplica#onLeaseGranted}.
    */
   public boolean leaseWanted() {
     return leaseWanted;

@@ -3,34 +3,63 @@ package dev.junction.chain.core;
 import java.util.List;
 
 /** Messages between the replicas of one chain. Every one carries the sender's epoch and slot. */
-public sealed interface PeerMessage<R> {
+public sealed interface PeerMessage {
   long epoch();
 
   int fromSlot();
 
-  /** Entries for the successor, in sequence order, each already durable at the sender. */
-  record Forward<R>(long epoch, int fromSlot, List<LogEntry<R>> entries) implements PeerMessage<R> {
+  /**
+   * For the successor: entries in sequence order, sent as soon as the sender has them, durable or not
+   * (pipelining).
+   */
+  record Forward(long epoch, int fromSlot, List<LogEntry> entries) implements PeerMessage {
     public Forward {
       entries = List.copyOf(entries);
     }
   }
 
-  /** From the successor: the tail has committed everything up to {@code upToSeq}. */
-  record Ack<R>(long epoch, int fromSlot, long upToSeq) implements PeerMessage<R> {}
+  /** For the tail: the sender holds every entry up to {@code upToSeq} durably. Cumulative. */
+  record Durable(long epoch, int fromSlot, long upToSeq) implements PeerMessage {}
+
+  /**
+   * From the tail, to every other replica: everything up to {@code upToSeq} is committed, i.e. durable at
+   * every replica of the chain. Cumulative.
+   */
+  record Ack(long epoch, int fromSlot, long upToSeq) implements PeerMessage {}
 
   /**
    * From a successor that (re)joined the chain at this epoch: it holds every entry up to
    * {@code lastReceived}; the predecessor resends what comes after.
    */
-  record Hello<R>(long epoch, int fromSlot, long lastReceived) implements PeerMessage<R> {}
+  record Hello(long epoch, int fromSlot, long lastReceived) implements PeerMessage {}
 
   /**
    * The predecessor's answer to a {@link Hello}: it has sent (or is sending) every entry up to
-   * {@code upToSeq}, which covers everything committed so far. A tail serves reads only once it holds
-   * that much.
+   * {@code upToSeq}, which covers everything committed so far. A replica serves reads only once it holds
+   * {@code upToSeq}.
    */
-  record Welcome<R>(long epoch, int fromSlot, long upToSeq) implements PeerMessage<R> {}
+  record Welcome(long epoch, int fromSlot, long upToSeq) implements PeerMessage {}
 
   /** The answer to a message of another epoch: the receiver's epoch, so a stale side can catch up. */
-  record EpochNotice<R>(long epoch, int fromSlot) implements PeerMessage<R> {}
+  record EpochNotice(long epoch, int fromSlot) implements PeerMessage {}
+
+  /**
+   * From a replica that became head: what does each other replica hold? Entries are forwarded before
+   * they are durable, so after a crash a successor may durably hold entries its head lost; the head takes
+   * them back before it assigns a sequence number again, so that no number ever names two writes.
+   */
+  record Probe(long epoch, int fromSlot) implements PeerMessage {}
+
+  /** The answer to a {@link Probe}: the sender holds every entry up to {@code lastReceived}. */
+  record Holding(long epoch, int fromSlot, long lastReceived) implements PeerMessage {}
+
+  /** From the head: send me your entries {@code fromSeq..toSeq}. */
+  record Fetch(long epoch, int fromSlot, long fromSeq, long toSeq) implements PeerMessage {}
+
+  /** The answer to a {@link Fetch}: entries in sequence order. */
+  record Backfill(long epoch, int fromSlot, List<LogEntry> entries) implements PeerMessage {
+    public Backfill {
+      entries = List.copyOf(entries);
+    }
+  }
 }

@@ -12,4 +12,16 @@ public sealed interface WriteOp {
 
   /** Sets {@code key} to {@code newValue} if it holds {@code expected} (or is absent, when null). */
   record Cas(byte[] key, byte[] expected, byte[] newValue) implements WriteOp {}
+
+  /**
+   * Sets {@code key} to {@code newValue} if its value still carries sequence number {@code expectedSeq}
+   * (the {@code seq} a read returned): a read-modify-write need not send the old value back.
+   */
+  record CasSeq(byte[] key, long expectedSeq, byte[] newValue) implements WriteOp {
+    public CasSeq {
+      if (expectedSeq <= 0) {
+        throw new IllegalArgumentException("an expected sequence number is positive, not " + expectedSeq);
+      }
+    }
+  }
 }

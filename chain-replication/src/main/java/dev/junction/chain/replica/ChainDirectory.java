@@ -20,8 +20,11 @@ public interface ChainDirectory {
    */
   void subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica);
 
-  /** Delivers {@code message} to the replica {@code to}, wherever it runs. */
+  /** Delivers {@code message} to the replica {@code to}, wherever it runs (through sharding). */
   void send(ReplicaId to, ReplicaActor.Command message);
+
+  /** Delivers a chain message to replica {@code to} on {@code node}, through the nodes' {@link ChainLink}s. */
+  void sendPeer(String node, ReplicaId to, dev.junction.chain.core.PeerMessage message);
 
   /**
    * Asks the controller for a read lease for {@code replica}, the tail of its range at {@code epoch}; the
@@ -47,4 +50,10 @@ public interface ChainDirectory {
 
   /** The address of this node, as routing tables name nodes. */
   String selfNode();
+
+  /** The replicas serving on this node, which the node's gateway calls directly. */
+  LocalReplicas locals();
+
+  /** The chain layer's settings. */
+  dev.junction.chain.core.ChainSettings chainSettings();
 }

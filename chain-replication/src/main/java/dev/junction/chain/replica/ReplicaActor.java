@@ -1,12 +1,14 @@
 package dev.junction.chain.replica;
 
 import dev.junction.chain.core.ChainReplica;
+import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.Output;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReadOp;
+import dev.junction.chain.core.ReadView;
 import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.core.RequestId;
 import dev.junction.chain.core.WriteOp;
@@ -23,8 +25,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -34,7 +39,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * The actor that hosts one replica of one range (a Cluster Sharding entity {@code <rangeId>.<slot>}): a
  * thin shell around {@link ChainReplica}. It turns messages into the core's inputs and carries each
  * {@link Output} out in order: persist through {@link ReplicaStore} (the node's group commit), send to
- * peers through the {@link ChainDirectory}, answer clients, serve reads from the store.
+ * peers, answer clients, serve reads. After a run of inputs it flushes the core (a {@code Flush} it sends
+ * itself once per run), so forwards, persists and acknowledgements are batched per run of the mailbox.
+ *
+ * <p><b>Fast paths.</b> While it serves, the replica is listed in the node's {@link LocalReplicas}: the
+ * node's gateway hands it requests directly (no sharding lookup, no temporary actor, no serialization)
+ * and answers reads on its own thread through the core's {@link ReadView}. Messages for peers go to this
+ * node's {@link ChainLink}, which batches them per node and hands them to the peer replicas through their
+ * nodes' registries; only a message for a replica that is not in this replica's configuration goes
+ * through sharding.
  *
  * <p>A replica whose range configuration is unknown, that is not in the chain, or that runs on another
  * node than its configuration names (sharding may start it elsewhere before the controller's placement
@@ -46,17 +59,16 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush {}
 
-  /** A client write for the head, at the router's epoch of the range. */
-  public record ClientWrite(long epoch, RequestId id, WriteOp op, ActorRef<Reply> replyTo)
-      implements Command {}
+  /** A client write for the head, from a router whose table has {@code epoch} for the range. */
+  public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
 
-  /** A client read for the tail, at the router's epoch of the range. */
-  public record ClientRead(long epoch, ReadOp op, ActorRef<Reply> replyTo) implements Command {}
+  /** A client read (a scan for the tail, or a get), from a router whose table has {@code epoch}. */
+  public record ClientRead(long epoch, ReadOp op, Responder replyTo) implements Command {}
 
-  /** A message from another replica of the range. */
-  public record Peer(PeerMessage<ActorRef<Reply>> message) implements Command {}
+  /** A message from another replica of the range (through the nodes' {@link ChainLink}s). */
+  public record Peer(PeerMessage message) implements Command {}
 
   /** The range has a new configuration. */
   public record ConfigChanged(RangeConfig config) implements Command {}
@@ -67,8 +79,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * The controller granted this replica, as tail, a read lease of {@code durationNanos} counted from
-   * {@code requestedAt} (this node's monotonic clock when the replica asked).
+   * The controller granted this replica a read lease of {@code durationNanos} counted from {@code
+   * requestedAt} (this node's monotonic clock when the replica asked).
    */
   public record LeaseGranted(long requestedAt, long durationNanos) implements Command {}
 
@@ -95,24 +107,27 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-  /** The replica's clock (private): drives resending of unacknowledged entries. */
+  /** The replica's clock (private): resends, lease renewals. */
   enum Tick implements Command {
     INSTANCE
   }
 
-  /** How often a replica ticks. */
-  static final Duration TICK = Duration.ofMillis(200);
+  /** The end of a run of inputs (private): flush the core. */
+  enum Flush implements Command {
+    INSTANCE
+  }
 
-  /** A persist of the replica committed (private). */
-  record Persisted(long seq) implements Command {}
+  /** Persists of the replica committed (private); how far is in {@code persistedUpTo}. */
+  enum Persisted implements Command {
+    INSTANCE
+  }
 
   /** A persist of the replica failed (private). */
-  record PersistFailed(List<ActorRef<Reply>> waiting, boolean full, String message)
-      implements Command {}
+  record PersistFailed(boolean full, String message) implements Command {}
 
   /** What a replica answers a client with. */
   public sealed interface Reply extends JunctionSerializable
-      permits WriteDone, Value, Entries, Rejected, Failed {}
+      permits WriteDone, Value, Entries, Rejected, Failed, AtTail {}
 
   /** A write committed. */
   public record WriteDone(WriteResult result) implements Reply {}
@@ -132,16 +147,23 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** The request failed at the replica. */
   public record Failed(Failure kind, String message) implements Reply {}
 
+  /** The key has a write in flight here: read it at the range's tail. */
+  public enum AtTail implements Reply {
+    INSTANCE
+  }
+
   /** Why a request failed. */
   public enum Failure {
     STORE_FULL,
     INVALID,
-    INTERNAL
+    INTERNAL,
+    /** The write may or may not have been applied (the replica failed with it in flight). */
+    OUTCOME_UNKNOWN
   }
 
   /**
    * Where a replica stands, for status pages and readiness checks: {@code serving} when it runs in its
-   * chain here and, as tail, can answer reads (in sync with its predecessor and holding its read lease).
+   * chain here and can answer reads (in sync with its predecessor and holding its read lease).
    */
   public record Status(
       String entityId,
@@ -156,10 +178,16 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private final ReplicaId id;
   private final ReplicaStore store;
   private final ChainDirectory directory;
-  private ChainReplica<ActorRef<Reply>> core;
+  private final ChainSettings settings;
+  private ChainReplica<Responder> core;
+  private LocalReplicas.Handle handle;
   private long truncatedUpTo;
   private long lastLeaseAsk;
   private boolean askedForLease;
+  private boolean flushPending;
+  /** How far this replica's persists committed (the store's thread raises it; see {@link Persisted}). */
+  private final AtomicLong persistedUpTo = new AtomicLong();
+  private final AtomicBoolean persistSignalled = new AtomicBoolean();
 
   /** A replica that is not in the chain yet, joining: locating its source, copying, or ready. */
   private enum Joining { NO, LOCATING, COPYING, READY }
@@ -175,6 +203,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     this.id = id;
     this.store = store;
     this.directory = directory;
+    this.settings = directory.chainSettings();
     directory.subscribe(id.rangeId(), context.getSelf());
     directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
   }
@@ -184,7 +213,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
+                  timers.startTimerWithFixedDelay(Tick.INSTANCE, directory.chainSettings().tick());
                   return new ReplicaActor(ctx, id, store, directory);
                 }));
   }
@@ -204,9 +233,14 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(BulkAt.class, this::onBulkAt)
         .onMessage(TransferDone.class, this::onTransferDone)
         .onMessage(TransferFailed.class, this::onTransferFailed)
-        .onMessage(Persisted.class, this::onPersisted)
+        .onMessageEquals(Persisted.INSTANCE, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onSignal(PostStop.class, s -> {
+          unlist();
+          return this;
+        })
         .build();
   }
 
@@ -233,18 +267,29 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       return;
     }
     joining = Joining.NO;
-    List<LogEntry<ActorRef<Reply>>> log = store.storedLog();
+    List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
-    core = ChainReplica.recover(id.slot(), config, applied, log, store::get);
+    long committed = store.committedSeq(log);
+    core = ChainReplica.recover(id.slot(), config, settings, applied, committed, log, store::get);
+    persistedUpTo.set(applied);
     getContext()
         .getLog()
-        .info("replica {} serving at epoch {} as {} (applied {}, {} log records)", id,
-            config.epoch(), role(), applied, log.size());
+        .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records)", id,
+            config.epoch(), role(), applied, committed, log.size());
     carry(core.start());
+    handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store);
+    directory.locals().register(handle);
+  }
+
+  private void unlist() {
+    if (handle != null) {
+      directory.locals().unregister(handle);
+      handle = null;
+    }
   }
 
   private String role() {
-    if (core == null) {
+    if (core == null || !core.isMember()) {
       return "none";
     }
     if (core.isHead() && core.isTail()) {
@@ -255,7 +300,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onClientWrite(ClientWrite w) {
     if (core == null) {
-      w.replyTo().tell(notServing());
+      w.replyTo().reply(notServing());
+    } else if (store.full() && !(w.op() instanceof WriteOp.Delete)) {
+      // Refused before it is sequenced: once forwarded, a write could not be taken back.
+      w.replyTo().reply(new Failed(Failure.STORE_FULL, "the store of replica " + id + " on "
+          + directory.selfNode() + " is full; deletes still work"));
     } else {
       carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo()));
     }
@@ -264,7 +313,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onClientRead(ClientRead r) {
     if (core == null) {
-      r.replyTo().tell(notServing());
+      r.replyTo().reply(notServing());
     } else {
       carry(core.onClientRead(r.epoch(), r.op(), r.replyTo(), System.nanoTime()));
     }
@@ -407,15 +456,21 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return this;
   }
 
-  /**
-   * Committed log records a replica keeps, so that a successor that falls behind (a restarted replica, a
-   * new tail that copied a snapshot) catches up from the log instead of a full transfer.
-   */
-  static final long RETAINED_LOG = 10_000;
+  private Behavior<Command> onFlush() {
+    flushPending = false;
+    if (core != null) {
+      carryOut(core.flush());
+    }
+    return this;
+  }
 
-  private Behavior<Command> onPersisted(Persisted p) {
-    carry(core.onPersisted(p.seq()));
-    long keepFrom = core.committed() - RETAINED_LOG;
+  private Behavior<Command> onPersisted() {
+    persistSignalled.set(false); // before reading how far: a later commit signals again
+    if (core == null) {
+      return this;
+    }
+    carry(core.onPersisted(persistedUpTo.get()));
+    long keepFrom = core.committed() - settings.retainedLog();
     if (keepFrom - truncatedUpTo >= 1024) {
       truncatedUpTo = keepFrom;
       store.truncateLog(truncatedUpTo);
@@ -432,7 +487,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private void sendCatchUp(Output.CatchUp c) {
     long next = c.fromSeq();
     while (next <= c.toSeq()) {
-      List<LogEntry<ActorRef<Reply>>> chunk = store.readLog(next, 1024);
+      List<LogEntry> chunk = store.readLog(next, 1024);
       if (chunk.isEmpty() || chunk.get(0).seq() != next) {
         getContext().getLog().warn(
             "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}; asking the controller"
@@ -441,7 +496,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         return;
       }
       long last = c.toSeq();
-      List<LogEntry<ActorRef<Reply>>> wanted = chunk.stream().filter(e -> e.seq() <= last).toList();
+      List<LogEntry> wanted = chunk.stream().filter(e -> e.seq() <= last).toList();
       sendMessages(core.onStoredLog(c.toSlot(), wanted));
       next = wanted.get(wanted.size() - 1).seq() + 1;
     }
@@ -449,48 +504,69 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         c.fromSeq(), c.toSeq());
   }
 
-  private void sendMessages(Output<ActorRef<Reply>> out) {
-    for (Output.Envelope<ActorRef<Reply>> e : out.messages()) {
-      directory.send(new ReplicaId(id.rangeId(), e.toSlot()), new Peer(e.message()));
+  private void sendMessages(Output<Responder> out) {
+    for (Output.Envelope<Responder> e : out.messages()) {
+      send(e.toSlot(), e.message());
+    }
+  }
+
+  /**
+   * To a peer: through the node link to the node the configuration names; a slot the configuration does
+   * not name (an old sender told of a newer epoch) through sharding.
+   */
+  private void send(int slot, PeerMessage m) {
+    ReplicaId to = new ReplicaId(id.rangeId(), slot);
+    RangeConfig config = core.config();
+    int i = config.indexOf(slot);
+    if (i >= 0) {
+      directory.sendPeer(config.chain().get(i).node(), to, m);
+    } else {
+      directory.send(to, new Peer(m));
     }
   }
 
   /**
    * A batch the core already accepted did not reach the store. The replica cannot go on with a gap in
-   * its sequence: it answers those clients and stops; its next message restarts it from the store.
+   * its sequence: it answers the clients it holds (the outcome is unknown: the writes may have been
+   * forwarded and live on in the chain) and stops; its next message restarts it from the store.
    */
   private Behavior<Command> onPersistFailed(PersistFailed f) {
-    Reply reply = new Failed(f.full() ? Failure.STORE_FULL : Failure.INTERNAL, f.message());
-    for (ActorRef<Reply> r : f.waiting()) {
-      r.tell(reply);
+    Reply reply = new Failed(Failure.OUTCOME_UNKNOWN, "the write may or may not have been applied: replica " + id
+        + " failed to persist (" + (f.full() ? "store full: " : "") + f.message() + ")");
+    if (core != null) {
+      for (Responder r : core.abandon()) {
+        r.reply(reply);
+      }
     }
     getContext().getLog().error("replica {} stops: a persist failed: {}", id, f.message());
     return Behaviors.stopped();
   }
 
-  /** Carries out one output of the core, in the order its contract asks. */
-  private void carry(Output<ActorRef<Reply>> out) {
+  /** Carries out one output of the core, in the order its contract asks, and flushes after the run. */
+  private void carry(Output<Responder> out) {
+    carryOut(out);
+    if (!flushPending) {
+      flushPending = true;
+      getContext().getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  private void carryOut(Output<Responder> out) {
     if (out.leaseWanted()) {
       askForLease();
     }
     if (!out.persist().isEmpty()) {
-      List<LogEntry<ActorRef<Reply>>> entries = List.copyOf(out.persist());
-      List<ActorRef<Reply>> waiting =
-          entries.stream().map(LogEntry::replyTo).filter(r -> r != null).toList();
-      getContext()
-          .pipeToSelf(
-              store.persist(core.config(), entries),
-              (seq, error) -> seq != null ? new Persisted(seq) : failed(waiting, error));
+      persist(List.copyOf(out.persist()), out.persistCommitted());
     }
     if (out.catchUp() != null) {
       sendCatchUp(out.catchUp());
     }
     sendMessages(out);
-    for (Output.Reply<ActorRef<Reply>> r : out.replies()) {
-      r.replyTo().tell(toReply(r.reply()));
+    for (Output.Reply<Responder> r : out.replies()) {
+      r.replyTo().reply(toReply(r.reply()));
     }
-    for (Output.Read<ActorRef<Reply>> read : out.reads()) {
-      read.replyTo().tell(serve(read.op()));
+    for (Output.Read<Responder> read : out.reads()) {
+      read.replyTo().reply(serve(read.op()));
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
       directory
@@ -500,9 +576,19 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
   }
 
-  private static PersistFailed failed(List<ActorRef<Reply>> waiting, Throwable error) {
-    Throwable cause = unwrap(error);
-    return new PersistFailed(waiting, cause instanceof StoreFullException, String.valueOf(cause.getMessage()));
+  private void persist(List<LogEntry> entries, long committed) {
+    ActorRef<Command> self = getContext().getSelf();
+    store.persist(core.config(), entries, committed).whenComplete((seq, error) -> {
+      if (error != null) {
+        Throwable cause = unwrap(error);
+        self.tell(new PersistFailed(cause instanceof StoreFullException, String.valueOf(cause.getMessage())));
+        return;
+      }
+      persistedUpTo.accumulateAndGet(seq, Math::max);
+      if (persistSignalled.compareAndSet(false, true)) {
+        self.tell(Persisted.INSTANCE); // one message for every commit of a group
+      }
+    });
   }
 
   private static Throwable unwrap(Throwable error) {
@@ -517,19 +603,51 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return new Rejected(r.reason(), r.epoch());
   }
 
+  /** Serves a read the core let through, with the replica's read view. */
   private Reply serve(ReadOp op) {
     try {
       if (op instanceof ReadOp.Get get) {
-        Optional<Versioned> v = store.get(get.key());
-        return new Value(v.orElse(null));
+        return answer(core.view().get(core.config().epoch(), get.key(), System.nanoTime(), store::get));
       }
-      ScanPage page = store.scan(core.config(), (ReadOp.Scan) op);
-      return new Entries(page.entries(), page.more());
+      return scan(core.view(), store, core.config(), (ReadOp.Scan) op);
     } catch (InvalidRequestException e) {
       return new Failed(Failure.INVALID, e.getMessage());
     } catch (RuntimeException e) {
       getContext().getLog().error("replica {} failed a read", id, e);
       return new Failed(Failure.INTERNAL, String.valueOf(e.getMessage()));
     }
+  }
+
+  /** The reply for what a read view answered. */
+  public static Reply answer(ReadView.Outcome outcome) {
+    if (outcome instanceof ReadView.Value v) {
+      return new Value(v.value());
+    }
+    if (outcome instanceof ReadView.Refused r) {
+      return new Rejected(r.reason(), r.epoch());
+    }
+    return AtTail.INSTANCE;
+  }
+
+  /**
+   * A scan page of the tail's store corrected by its read view (committed values only); asks the store
+   * again after the last key when the corrections emptied a page that has more after it.
+   */
+  static Reply scan(ReadView view, ReplicaStore store, RangeConfig config, ReadOp.Scan op) {
+    ReadOp.Scan next = op;
+    for (int round = 0; round < 64; round++) {
+      ScanPage page = store.scan(config, next);
+      ReadView.Page corrected = view.overlay(page.entries(), page.more(), next.from(), next.to(), next.limit());
+      if (corrected == null) {
+        return new Rejected(ClientReply.Reason.CATCHING_UP, config.epoch());
+      }
+      if (!corrected.entries().isEmpty() || !corrected.more() || page.entries().isEmpty()) {
+        return new Entries(corrected.entries(), corrected.more());
+      }
+      byte[] last = page.entries().get(page.entries().size() - 1).key();
+      byte[] after = java.util.Arrays.copyOf(last, last.length + 1); // the next key in order
+      next = new ReadOp.Scan(after, op.to(), op.limit());
+    }
+    return new Rejected(ClientReply.Reason.CATCHING_UP, config.epoch());
   }
 }

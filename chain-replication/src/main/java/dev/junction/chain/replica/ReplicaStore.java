@@ -42,6 +42,27 @@ public final class ReplicaStore {
   }
 
   /**
+   * The highest sequence number known committed when the replica last stored a batch: its recorded commit
+   * point, or, for metadata that did not record one, everything before the first record of its log.
+   */
+  public long committedSeq(List<LogEntry> storedLog) {
+    Optional<RangeMeta> meta = store.meta(rangeId);
+    if (meta.isEmpty()) {
+      return 0;
+    }
+    long applied = meta.get().appliedSeq();
+    if (meta.get().committedSeq() != RangeMeta.UNKNOWN_COMMITTED) {
+      return Math.min(meta.get().committedSeq(), applied);
+    }
+    return storedLog.isEmpty() ? applied : Math.max(0, Math.min(applied, storedLog.get(0).seq() - 1));
+  }
+
+  /** True while the node's store refuses writes that add data (it is full). */
+  public boolean full() {
+    return store.isFull();
+  }
+
+  /**
    * The slot of another replica of this range whose data this node holds (a replica this node hosted
    * earlier), if any: then the data is not this replica's own.
    */
@@ -63,15 +84,15 @@ public final class ReplicaStore {
 
   /** Records that this replica holds the range's state as of {@code appliedSeq} (after a transfer). */
   public void markTransferred(long epoch, long appliedSeq, byte[] start, byte[] end) {
-    store.write(new WriteBatch().putMeta(rangeId, new RangeMeta(epoch, appliedSeq, start, end, slot)));
+    store.write(new WriteBatch().putMeta(rangeId, new RangeMeta(epoch, appliedSeq, start, end, slot, appliedSeq)));
   }
 
   /** The log records this node kept for the range, in sequence order, up to {@code appliedSeq}. */
-  public <R> List<LogEntry<R>> storedLog() {
-    List<LogEntry<R>> out = new ArrayList<>();
+  public List<LogEntry> storedLog() {
+    List<LogEntry> out = new ArrayList<>();
     long from = 0;
     while (true) {
-      List<LogEntry<R>> chunk = readLog(from, LOG_READ_CHUNK);
+      List<LogEntry> chunk = readLog(from, LOG_READ_CHUNK);
       out.addAll(chunk);
       if (chunk.size() < LOG_READ_CHUNK) {
         return out;
@@ -84,8 +105,8 @@ public final class ReplicaStore {
    * Up to {@code max} log records from {@code fromSeq} on, in sequence order (the first may be later than
    * {@code fromSeq} when the log was truncated past it).
    */
-  public <R> List<LogEntry<R>> readLog(long fromSeq, int max) {
-    List<LogEntry<R>> out = new ArrayList<>();
+  public List<LogEntry> readLog(long fromSeq, int max) {
+    List<LogEntry> out = new ArrayList<>();
     for (LogRecord r : store.readLog(rangeId, fromSeq, max)) {
       out.add(LogCodec.decode(r.entry()));
     }
@@ -93,12 +114,12 @@ public final class ReplicaStore {
   }
 
   /**
-   * Commits {@code entries} (in sequence order) with the range's metadata; the future completes with the
-   * last sequence number once the batch is durable.
+   * Commits {@code entries} (in sequence order) with the range's metadata, recording {@code committed} as
+   * the commit point; the future completes with the last sequence number once the batch is durable.
    */
-  public CompletableFuture<Long> persist(RangeConfig config, List<? extends LogEntry<?>> entries) {
+  public CompletableFuture<Long> persist(RangeConfig config, List<LogEntry> entries, long committed) {
     WriteBatch batch = new WriteBatch();
-    for (LogEntry<?> e : entries) {
+    for (LogEntry e : entries) {
       Mutation m = e.mutation();
       if (m instanceof Mutation.Set set) {
         batch.put(set.key(), set.value(), e.seq());
@@ -110,7 +131,8 @@ public final class ReplicaStore {
       batch.appendLog(rangeId, e.seq(), LogCodec.encode(e));
     }
     long last = entries.get(entries.size() - 1).seq();
-    batch.putMeta(rangeId, new RangeMeta(config.epoch(), last, config.start(), config.end(), slot));
+    batch.putMeta(rangeId,
+        new RangeMeta(config.epoch(), last, config.start(), config.end(), slot, Math.min(committed, last)));
     return store.submit(batch).thenApply(r -> last);
   }
 

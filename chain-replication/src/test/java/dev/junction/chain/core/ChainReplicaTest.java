@@ -19,32 +19,81 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The chain protocol, step by step and without actors: each test names the rule of chain replication
- * (van Renesse &amp; Schneider, OSDI 2004) it checks.
+ * (van Renesse &amp; Schneider, OSDI 2004), of its pipelined form, or of CRAQ reads (Terrace &amp;
+ * Freedman, ATC 2009) it checks.
  */
 class ChainReplicaTest {
   private static ClientReply written(long seq) {
     return new ClientReply.Done(new WriteResult.Written(seq));
   }
 
+  private static ClientReply value(String v, long seq) {
+    return new ClientReply.Done(new WriteResult.CasDone(true, new Versioned(b(v), seq)));
+  }
+
+  private static final ClientReply ABSENT = new ClientReply.Done(new WriteResult.CasDone(false, null));
+
+  private static long forwardsTo(ChainSim sim, int slot) {
+    return sim.network.stream()
+        .filter(m -> m.to() == slot && m.message() instanceof PeerMessage.Forward f && !f.entries().isEmpty())
+        .count();
+  }
+
+  // ------------------------------------------------------------------------------------ pipelining
+
   @Test
-  void aWriteIsPersistedAtEachReplicaBeforeItIsForwardedAndTheTailAnswers() {
+  void anEntryIsForwardedBeforeItIsDurableAndAnsweredOnlyOnceDurableAtEveryReplica() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "k", "v");
-    assertTrue(sim.network.isEmpty(), "nothing is forwarded before the head's store has it");
-    assertTrue(sim.persist(0));
-    assertEquals(1, sim.network.size());
+    assertEquals(1, forwardsTo(sim, 1), "the head forwards at once, while it persists");
+    assertEquals(1, sim.unpersisted.get(0).size());
     sim.deliver(0);
-    assertTrue(sim.network.isEmpty(), "the middle waits for its own store too");
-    assertTrue(sim.persist(1));
+    assertEquals(1, forwardsTo(sim, 2), "so does the middle");
     sim.deliver(0);
-    assertFalse(sim.answers.containsKey("w1"), "not committed before the tail persisted");
     assertTrue(sim.persist(2));
+    assertTrue(sim.persist(1));
+    sim.deliverAll();
+    assertFalse(sim.answers.containsKey("w1"), "durable at the tail and the middle, not at the head: not committed");
+    assertEquals(0, sim.replicas.get(2).committed());
+    assertTrue(sim.persist(0));
+    sim.deliverAll(); // the head's durable point travels down, the tail's acknowledgement up
     assertEquals(written(1), sim.onlyAnswer("w1"));
-    sim.settle();
     for (int s = 0; s < 3; s++) {
       assertEquals(new Versioned(b("v"), 1), sim.stores.get(s).get("k"));
       assertEquals(1, sim.replicas.get(s).committed());
     }
+  }
+
+  @Test
+  void theHeadAnswersWhenTheTailsAcknowledgementReachesIt() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w", "k", "v");
+    sim.settle();
+    assertEquals(List.of(written(1)), sim.answers.get("w"), "answered once");
+    // Only the head holds reply handles: forwards carry none, so nothing but the head can answer.
+    ChainSim other = new ChainSim(0, 1, 2);
+    other.put("w", "k", "v");
+    other.deliverAll();
+    other.persist(1);
+    other.persist(2);
+    other.persist(0);
+    for (int i = 0; i < 100 && !other.network.isEmpty(); i++) {
+      int n = 0;
+      while (n < other.network.size() && other.network.get(n).message() instanceof PeerMessage.Ack && other.network.get(n).to() == 0) {
+        n++;
+      }
+      if (n == other.network.size()) {
+        break;
+      }
+      other.deliver(n);
+    }
+    assertEquals(1, other.replicas.get(2).committed());
+    assertEquals(1, other.replicas.get(1).committed(), "the middle has the tail's acknowledgement");
+    assertFalse(other.answers.containsKey("w"), "the tail committed, its acknowledgement has not reached the head");
+    assertTrue(other.network.stream().allMatch(m -> m.from() == 2 && m.message() instanceof PeerMessage.Ack),
+        "the tail acknowledges to the head directly, not through the middle");
+    other.deliverAll();
+    assertEquals(written(1), other.onlyAnswer("w"));
   }
 
   @Test
@@ -53,105 +102,153 @@ class ChainReplicaTest {
     for (int i = 1; i <= 3; i++) {
       sim.put("w" + i, "k" + i, "v");
     }
-    sim.persist(0);
-    sim.persist(0);
-    sim.persist(0);
     assertEquals(List.of(1L, 2L, 3L), sim.replicas.get(0).sentList());
-    // Deliver the forwards, persist at the middle and the tail, but hold the acknowledgements.
-    while (!sim.network.isEmpty() || !sim.unpersisted.get(1).isEmpty() || !sim.unpersisted.get(2).isEmpty()) {
-      if (!sim.network.isEmpty() && !(sim.network.get(0).message() instanceof PeerMessage.Ack)) {
-        sim.deliver(0);
-      } else if (!sim.persist(1) && !sim.persist(2)) {
+    // Deliver the forwards and persist everywhere, but hold the acknowledgements.
+    for (int step = 0; step < 1000; step++) {
+      boolean progress = false;
+      for (int s = 0; s < 3; s++) {
+        progress |= sim.persist(s);
+      }
+      for (int i = 0; i < sim.network.size(); i++) {
+        if (!(sim.network.get(i).message() instanceof PeerMessage.Ack)) {
+          sim.deliver(i);
+          progress = true;
+          break;
+        }
+      }
+      if (!progress) {
         break;
       }
     }
-    assertEquals(3, sim.answers.size(), "the tail answered all three");
+    assertEquals(3, sim.replicas.get(2).committed(), "the tail committed all three");
     assertEquals(List.of(1L, 2L, 3L), sim.replicas.get(0).sentList());
     assertEquals(List.of(1L, 2L, 3L), sim.replicas.get(1).sentList());
     assertEquals(List.of(), sim.replicas.get(2).sentList(), "the tail keeps nothing");
+    assertTrue(sim.answers.isEmpty());
     sim.settle();
     assertEquals(List.of(), sim.replicas.get(0).sentList());
     assertEquals(List.of(), sim.replicas.get(1).sentList());
     assertEquals(3, sim.replicas.get(0).committed());
+    assertEquals(3, sim.answers.size());
+  }
+
+  @Test
+  void aForwardCarriesEveryEntryReadyAtTheFlushAndOnePersistBatch() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.autoFlush = false;
+    ChainReplica<String> head = sim.replicas.get(0);
+    for (int i = 0; i < 5; i++) {
+      sim.apply(0, head.onClientWrite(1, new RequestId("c", i + 1), new WriteOp.Put(b("k" + i), b("v")), "w" + i));
+    }
+    assertTrue(sim.network.isEmpty(), "nothing leaves before the flush");
+    Output<String> out = head.flush();
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), out.persist().stream().map(LogEntry::seq).toList());
+    assertEquals(1, out.messages().size());
+    assertEquals(5, ((PeerMessage.Forward) out.messages().get(0).message()).entries().size());
+  }
+
+  @Test
+  void largeEntriesAreForwardedInMessagesOfBoundedSize() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    byte[] big = new byte[400 * 1024];
+    ChainReplica<String> head = sim.replicas.get(0);
+    for (int i = 0; i < 5; i++) {
+      head.onClientWrite(1, null, new WriteOp.Put(b("k" + i), big), "w" + i);
+    }
+    Output<String> out = head.flush();
+    assertEquals(3, out.messages().size(), "2 + 2 + 1 entries of 400 KiB under a 1 MiB budget");
+    List<Long> seqs = new ArrayList<>();
+    for (Output.Envelope<String> e : out.messages()) {
+      ((PeerMessage.Forward) e.message()).entries().forEach(x -> seqs.add(x.seq()));
+    }
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), seqs);
   }
 
   @Test
   void entriesAreAppliedInSequenceOrderDespiteReorderingAndDuplicates() {
     ChainReplica<String> middle =
-        ChainReplica.create(1, new ChainSim(0, 1, 2).config, k -> Optional.empty());
-    List<LogEntry<String>> entries = new ArrayList<>();
+        ChainReplica.create(1, new ChainSim(0, 1, 2).config, ChainSettings.DEFAULTS, k -> Optional.empty());
+    middle.start();
+    List<LogEntry> entries = new ArrayList<>();
     for (long s = 1; s <= 4; s++) {
-      entries.add(new LogEntry<>(s, new Mutation.Set(b("k"), b("v" + s)), null, null));
+      entries.add(new LogEntry(s, new Mutation.Set(b("k"), b("v" + s)), null));
     }
-    Output<String> out = middle.onPeer(new PeerMessage.Forward<>(1, 0, List.of(entries.get(2), entries.get(3))));
-    assertTrue(out.persist().isEmpty(), "3 and 4 wait for 1 and 2");
-    out = middle.onPeer(new PeerMessage.Forward<>(1, 0, List.of(entries.get(0))));
-    assertEquals(List.of(1L), out.persist().stream().map(LogEntry::seq).toList());
-    out = middle.onPeer(new PeerMessage.Forward<>(1, 0, List.of(entries.get(1), entries.get(0))));
-    assertEquals(List.of(2L, 3L, 4L), out.persist().stream().map(LogEntry::seq).toList());
-    out = middle.onPeer(new PeerMessage.Forward<>(1, 0, entries));
-    assertTrue(out.persist().isEmpty(), "duplicates are dropped");
+    middle.onPeer(new PeerMessage.Forward(1, 0, List.of(entries.get(2), entries.get(3))));
+    assertTrue(middle.flush().persist().isEmpty(), "3 and 4 wait for 1 and 2");
+    middle.onPeer(new PeerMessage.Forward(1, 0, List.of(entries.get(0))));
+    assertEquals(List.of(1L), middle.flush().persist().stream().map(LogEntry::seq).toList());
+    middle.onPeer(new PeerMessage.Forward(1, 0, List.of(entries.get(1), entries.get(0))));
+    assertEquals(List.of(2L, 3L, 4L), middle.flush().persist().stream().map(LogEntry::seq).toList());
+    middle.onPeer(new PeerMessage.Forward(1, 0, entries));
+    assertTrue(middle.flush().persist().isEmpty(), "duplicates are dropped");
     assertEquals(4, middle.lastReceived());
   }
 
   @Test
   void forwardsFromAReplicaThatIsNotThePredecessorAreIgnored() {
-    ChainReplica<String> tail = ChainReplica.create(2, new ChainSim(0, 1, 2).config, k -> Optional.empty());
-    LogEntry<String> e = new LogEntry<>(1, new Mutation.Set(b("k"), b("v")), null, null);
-    assertTrue(tail.onPeer(new PeerMessage.Forward<>(1, 0, List.of(e))).persist().isEmpty());
-    assertEquals(1, tail.onPeer(new PeerMessage.Forward<>(1, 1, List.of(e))).persist().size());
+    ChainReplica<String> tail =
+        ChainReplica.create(2, new ChainSim(0, 1, 2).config, ChainSettings.DEFAULTS, k -> Optional.empty());
+    LogEntry e = new LogEntry(1, new Mutation.Set(b("k"), b("v")), null);
+    tail.onPeer(new PeerMessage.Forward(1, 0, List.of(e)));
+    assertTrue(tail.flush().persist().isEmpty());
+    tail.onPeer(new PeerMessage.Forward(1, 1, List.of(e)));
+    assertEquals(1, tail.flush().persist().size());
   }
 
+  // ---------------------------------------------------------------------------------------- epochs
+
   @Test
-  void aRequestOfAnotherEpochIsRejectedWithTheReplicasEpoch() {
+  void aRequestThatKnowsANewerEpochIsRefusedWithTheReplicasEpoch() {
     ChainSim sim = new ChainSim(0, 1, 2);
-    sim.write("old", 0, 0, null, new WriteOp.Put(b("k"), b("v")));
-    assertEquals(new ClientReply.Rejected(ClientReply.Reason.WRONG_EPOCH, 1), sim.onlyAnswer("old"));
     Output<String> newer =
         sim.replicas.get(0).onClientWrite(5, null, new WriteOp.Put(b("k"), b("v")), "newer");
     assertEquals(5, newer.newerEpochSeen(), "the shell learns that its configuration is stale");
-    assertTrue(newer.persist().isEmpty());
-    Output<String> read = sim.replicas.get(2).onClientRead(0, new ReadOp.Get(b("k")), "r", sim.now);
-    assertEquals(new ClientReply.Rejected(ClientReply.Reason.WRONG_EPOCH, 1), read.replies().get(0).reply());
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.WRONG_EPOCH, 1), newer.replies().get(0).reply());
+    assertTrue(sim.replicas.get(0).flush().persist().isEmpty());
+    assertEquals(new ReadView.Refused(ClientReply.Reason.WRONG_EPOCH, 1),
+        sim.replicas.get(2).view().get(5, b("k"), sim.now, sim.reader(2)));
+  }
+
+  @Test
+  void aRequestFromAnOlderTableIsServedByTheReplicasOwnConfiguration() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.write("old", 0, 0, new RequestId("c", 1), new WriteOp.Put(b("k"), b("v")));
+    sim.settle();
+    assertEquals(written(1), sim.onlyAnswer("old"), "the head is the head of its own epoch: it takes the write");
+    assertEquals(new ReadView.Value(new Versioned(b("v"), 1)),
+        sim.replicas.get(1).view().get(0, b("k"), sim.now, sim.reader(1)));
   }
 
   @Test
   void aPeerMessageOfAnOlderEpochIsDroppedAndAnsweredWithTheEpoch() {
     ChainSim sim = new ChainSim(0, 1, 2);
-    LogEntry<String> e = new LogEntry<>(1, new Mutation.Set(b("k"), b("v")), null, null);
-    Output<String> out = sim.replicas.get(1).onPeer(new PeerMessage.Forward<>(0, 0, List.of(e)));
-    assertTrue(out.persist().isEmpty());
-    assertEquals(
-        List.of(new Output.Envelope<>(0, new PeerMessage.EpochNotice<String>(1, 1))), out.messages());
-    Output<String> notice = sim.replicas.get(0).onPeer(new PeerMessage.EpochNotice<>(3, 1));
+    LogEntry e = new LogEntry(1, new Mutation.Set(b("k"), b("v")), null);
+    Output<String> out = sim.replicas.get(1).onPeer(new PeerMessage.Forward(0, 0, List.of(e)));
+    assertTrue(sim.replicas.get(1).flush().persist().isEmpty());
+    assertEquals(List.of(new Output.Envelope<String>(0, new PeerMessage.EpochNotice(1, 1))), out.messages());
+    Output<String> notice = sim.replicas.get(0).onPeer(new PeerMessage.EpochNotice(3, 1));
     assertEquals(3, notice.newerEpochSeen());
   }
 
   @Test
-  void writesGoToTheHeadAndReadsToTheTailOnly() {
+  void aMessageFromARemovedReplicaIsAnsweredWithTheNewEpoch() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.reconfigure(1, 2); // 0 is out, but still running with the new config
+    assertFalse(sim.replicas.get(0).isMember());
+    LogEntry e = new LogEntry(1, new Mutation.Set(b("k"), b("v")), null);
+    Output<String> out = sim.replicas.get(1).onPeer(new PeerMessage.Forward(1, 0, List.of(e)));
+    assertEquals(2, ((PeerMessage.EpochNotice) out.messages().get(0).message()).epoch());
+  }
+
+  // ----------------------------------------------------------------------------------- writes, CAS
+
+  @Test
+  void writesGoToTheHeadOnly() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.write("at-middle", 1, 1, null, new WriteOp.Put(b("k"), b("v")));
     assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_HEAD, 1), sim.onlyAnswer("at-middle"));
-    sim.put("w", "k", "v");
-    sim.settle();
-    sim.read("at-head", 0, "k");
-    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_TAIL, 1), sim.onlyAnswer("at-head"));
-    sim.read("at-tail", 2, "k");
-    assertEquals(
-        new ClientReply.Done(new WriteResult.CasDone(true, new Versioned(b("v"), 1))),
-        sim.onlyAnswer("at-tail"));
-  }
-
-  @Test
-  void theTailServesOnlyCommittedState() {
-    ChainSim sim = new ChainSim(0, 1, 2);
-    sim.put("w", "k", "v");
-    sim.persist(0);
-    sim.deliver(0);
-    sim.persist(1);
-    sim.deliver(0); // at the tail, not yet durable
-    sim.read("r", 2, "k");
-    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, null)), sim.onlyAnswer("r"));
+    sim.write("at-tail", 2, 1, null, new WriteOp.Put(b("k"), b("v")));
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_HEAD, 1), sim.onlyAnswer("at-tail"));
   }
 
   @Test
@@ -163,18 +260,32 @@ class ChainReplicaTest {
     sim.write("cas-new", 0, 1, new RequestId("c", 4), new WriteOp.Cas(b("n"), null, b("x")));
     assertTrue(sim.answers.isEmpty(), "a failed compare-and-set is answered in order, not at once");
     sim.settle();
-    assertEquals(
-        new ClientReply.Done(new WriteResult.CasDone(true, new Versioned(b("two"), 2))),
-        sim.onlyAnswer("cas-ok"));
-    assertEquals(
-        new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
+    assertEquals(value("two", 2), sim.onlyAnswer("cas-ok"));
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
         sim.onlyAnswer("cas-bad"));
-    assertEquals(
-        new ClientReply.Done(new WriteResult.CasDone(true, new Versioned(b("x"), 4))),
-        sim.onlyAnswer("cas-new"));
+    assertEquals(value("x", 4), sim.onlyAnswer("cas-new"));
     for (int s = 0; s < 3; s++) {
       assertEquals("two", str(sim.stores.get(s).get("k").value()));
     }
+  }
+
+  @Test
+  void compareAndSetOnASequenceNumberAppliesOnlyWhileTheValueStillCarriesIt() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.write("stale", 0, 1, new RequestId("c", 2), new WriteOp.CasSeq(b("k"), 7, b("x")));
+    sim.write("fresh", 0, 1, new RequestId("c", 3), new WriteOp.CasSeq(b("k"), 1, b("two")));
+    sim.write("again", 0, 1, new RequestId("c", 4), new WriteOp.CasSeq(b("k"), 1, b("three")));
+    sim.write("absent", 0, 1, new RequestId("c", 5), new WriteOp.CasSeq(b("nothing"), 1, b("y")));
+    sim.settle();
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("one"), 1))),
+        sim.onlyAnswer("stale"));
+    assertEquals(value("two", 3), sim.onlyAnswer("fresh"));
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 3))),
+        sim.onlyAnswer("again"), "decided against the write still in flight before it");
+    assertEquals(ABSENT, sim.onlyAnswer("absent"));
+    assertEquals(new Versioned(b("two"), 3), sim.stores.get(2).get("k"));
   }
 
   @Test
@@ -185,7 +296,7 @@ class ChainReplicaTest {
     sim.write("retry-in-flight", 0, 1, id, new WriteOp.Cas(b("k"), null, b("v")));
     assertEquals(1, sim.replicas.get(0).lastReceived(), "the retry made no new entry");
     sim.settle();
-    ClientReply applied = new ClientReply.Done(new WriteResult.CasDone(true, new Versioned(b("v"), 1)));
+    ClientReply applied = value("v", 1);
     assertEquals(applied, sim.onlyAnswer("first"));
     assertEquals(applied, sim.onlyAnswer("retry-in-flight"));
     sim.write("retry-after", 0, 1, id, new WriteOp.Cas(b("k"), null, b("v")));
@@ -193,18 +304,22 @@ class ChainReplicaTest {
     assertEquals(1, sim.replicas.get(0).lastReceived());
   }
 
+  // ------------------------------------------------------------------------------- reconfiguration
+
   @Test
-  void whenTheTailIsLostItsPredecessorBecomesTailAndCommitsWhatItHolds() {
+  void whenTheTailIsLostItsPredecessorBecomesTailAndCommitsWhatIsDurableAtItAndUpstream() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w", "k", "v");
     sim.persist(0);
-    sim.deliver(0);
-    sim.persist(1); // the middle forwarded to the tail, which dies before persisting
-    sim.crash(2);
+    sim.deliverAll(); // the middle has it (and the head's durable point); the tail got it too
+    sim.persist(1);
+    sim.crash(2); // the tail dies before persisting
+    sim.deliverAll();
+    assertFalse(sim.answers.containsKey("w"));
     sim.reconfigure(0, 1);
-    assertEquals(written(1), sim.onlyAnswer("w"), "the new tail answers the pending write");
     sim.settle();
-    assertEquals(1, sim.replicas.get(0).committed(), "and acknowledges it upstream");
+    assertEquals(written(1), sim.onlyAnswer("w"), "the new tail commits, the head answers");
+    assertEquals(1, sim.replicas.get(0).committed());
     assertEquals(List.of(), sim.replicas.get(0).sentList());
   }
 
@@ -213,11 +328,9 @@ class ChainReplicaTest {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "a", "1");
     sim.put("w2", "b", "2");
-    sim.persist(0);
-    sim.persist(0);
     sim.deliver(0);
-    sim.deliver(0);
-    sim.crash(1); // the middle had both, the tail has neither
+    sim.deliver(0); // the middle has both, the tail has neither
+    sim.crash(1);
     sim.reconfigure(0, 2);
     sim.settle();
     assertEquals(written(1), sim.onlyAnswer("w1"));
@@ -231,7 +344,8 @@ class ChainReplicaTest {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "a", "1");
     sim.settle();
-    sim.put("lost", "b", "2"); // never left the old head
+    sim.put("lost", "b", "2");
+    sim.network.clear(); // never left the old head
     sim.crash(0);
     sim.reconfigure(1, 2);
     sim.put("w3", "c", "3");
@@ -243,54 +357,75 @@ class ChainReplicaTest {
   }
 
   @Test
-  void aMessageFromARemovedReplicaIsAnsweredWithTheNewEpoch() {
+  void aNewHeadTakesBackWhatItsSuccessorsHoldBeforeItSequencesAgain() {
     ChainSim sim = new ChainSim(0, 1, 2);
-    sim.reconfigure(1, 2); // 0 is out, but still running with the new config
-    assertFalse(sim.replicas.get(0).isMember());
-    LogEntry<String> e = new LogEntry<>(1, new Mutation.Set(b("k"), b("v")), null, null);
-    Output<String> out = sim.replicas.get(1).onPeer(new PeerMessage.Forward<>(1, 0, List.of(e)));
-    assertTrue(out.persist().isEmpty());
-    assertEquals(2, ((PeerMessage.EpochNotice<String>) out.messages().get(0).message()).epoch());
+    sim.put("w1", "a", "1");
+    sim.settle();
+    // Entry 2 reaches the tail, which persists it; the middle and the head lose it in a crash.
+    sim.put("w2", "b", "2");
+    sim.deliverAll();
+    sim.persist(2);
+    ChainReplica<String> middle = sim.restart(1);
+    sim.crash(0);
+    sim.network.removeIf(m -> m.from() == 0);
+    assertEquals(1, middle.lastReceived());
+    sim.reconfigure(1, 2); // the restarted middle is head now
+    assertTrue(middle.probing());
+    sim.write("w3", 1, sim.config.epoch(), new RequestId("c", 3), new WriteOp.Put(b("c"), b("3")));
+    assertFalse(sim.answers.containsKey("w3"));
+    assertEquals(1, middle.lastReceived(), "a write waits while the head takes back entry 2");
+    sim.settle();
+    assertFalse(middle.probing());
+    assertEquals(written(3), sim.onlyAnswer("w3"), "3, not 2: entry 2 is the tail's");
+    assertEquals(new Versioned(b("2"), 2), sim.stores.get(1).get("b"));
+    assertEquals(sim.stores.get(1), sim.stores.get(2));
   }
 
   @Test
-  void aRestartedReplicaResendsItsStoredLogToItsSuccessor() {
+  void aRestartedHeadResendsWhatItStoredAndItsSuccessorsLacked() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "a", "1");
     sim.put("w2", "b", "2");
+    sim.network.clear(); // the forwards are lost with the restart
     sim.persist(0);
-    sim.persist(0); // the forwards are lost with the restart
-    sim.network.clear();
-    List<LogEntry<String>> stored = new ArrayList<>();
-    stored.add(new LogEntry<>(1, new Mutation.Set(b("a"), b("1")), null, null));
-    stored.add(new LogEntry<>(2, new Mutation.Set(b("b"), b("2")), null, null));
-    ChainReplica<String> restarted = ChainReplica.recover(0, sim.config, 2, stored, sim.reader(0));
-    sim.replicas.put(0, restarted);
-    sim.apply(0, restarted.start());
-    sim.apply(1, sim.replicas.get(1).onConfig(sim.config.withChain(sim.config.chain()))); // says hello
-    sim.config = sim.replicas.get(1).config();
-    sim.apply(0, restarted.onConfig(sim.config));
-    sim.apply(2, sim.replicas.get(2).onConfig(sim.config));
+    sim.persist(0);
+    ChainReplica<String> head = sim.restart(0);
     sim.settle();
+    for (int t = 0; t < sim.settings.resendAfterTicks() && !head.sentList().isEmpty(); t++) {
+      sim.tickAll();
+      sim.settle();
+    }
     assertEquals(sim.stores.get(0), sim.stores.get(2));
-    assertEquals(2, restarted.committed());
+    assertEquals(2, head.committed());
   }
 
   @Test
-  void largeEntriesAreForwardedInMessagesOfBoundedSize() {
+  void aWholeChainCrashKeepsEveryAnsweredWriteAndNoSequenceNumberNamesTwoWrites() {
     ChainSim sim = new ChainSim(0, 1, 2);
-    byte[] big = new byte[400 * 1024];
-    ChainReplica<String> head = sim.replicas.get(0);
-    for (int i = 0; i < 5; i++) {
-      head.onClientWrite(1, null, new WriteOp.Put(b("k" + i), big), "w" + i);
+    sim.put("w1", "a", "1");
+    sim.settle();
+    sim.put("w2", "b", "2");
+    sim.put("w3", "c", "3");
+    sim.deliverAll();
+    sim.persist(2);
+    sim.persist(2); // only the tail has 2 and 3 durably
+    sim.persist(1);
+    for (int s = 0; s < 3; s++) {
+      sim.crash(s);
     }
-    Output<String> out = head.onPersisted(5); // one store batch made all five durable
-    assertEquals(3, out.messages().size(), "2 + 2 + 1 entries of 400 KiB under a 1 MiB budget");
-    List<Long> seqs = new ArrayList<>();
-    for (Output.Envelope<String> e : out.messages()) {
-      ((PeerMessage.Forward<String>) e.message()).entries().forEach(x -> seqs.add(x.seq()));
+    sim.network.clear();
+    sim.restart(2);
+    sim.restart(1);
+    ChainReplica<String> head = sim.restart(0);
+    sim.write("w4", 0, 1, new RequestId("c", 4), new WriteOp.Put(b("d"), b("4")));
+    sim.settle();
+    assertEquals(written(4), sim.onlyAnswer("w4"));
+    assertEquals(4, head.committed());
+    for (int s = 1; s < 3; s++) {
+      assertEquals(sim.stores.get(0), sim.stores.get(s));
+      assertEquals(sim.storedLogs.get(0), sim.storedLogs.get(s), "one log: every number names one write");
     }
-    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), seqs);
+    assertEquals("1", str(sim.stores.get(0).get("a").value()), "the answered write survived");
   }
 
   @Test
@@ -298,28 +433,43 @@ class ChainReplicaTest {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w", "k", "v");
     sim.persist(0);
-    sim.network.clear(); // the forward to the middle is lost
-    for (int t = 1; t < ChainReplica.RESEND_AFTER_TICKS; t++) {
+    sim.network.clear(); // the forward (and the durable notice) to the middle are lost
+    for (int t = 1; t < sim.settings.resendAfterTicks(); t++) {
       sim.apply(0, sim.replicas.get(0).onTick());
       assertTrue(sim.network.isEmpty(), "no resend before the deadline");
     }
     sim.apply(0, sim.replicas.get(0).onTick());
-    assertEquals(1, sim.network.size(), "resent");
-    sim.deliver(0);
-    sim.persist(1);
-    sim.deliver(0);
-    sim.persist(2);
+    assertEquals(1, forwardsTo(sim, 1), "resent");
+    assertTrue(sim.network.stream().anyMatch(m -> m.to() == 2 && m.message() instanceof PeerMessage.Durable),
+        "and the head's word to the tail, which may have been lost too");
+    sim.settle();
     assertEquals(written(1), sim.onlyAnswer("w"));
-    sim.network.clear(); // the tail's acknowledgement is lost: the middle and head keep the entry
-    assertEquals(List.of(1L), sim.replicas.get(1).sentList());
-    for (int t = 0; t < ChainReplica.RESEND_AFTER_TICKS; t++) {
-      sim.apply(1, sim.replicas.get(1).onTick());
+    sim.put("w2", "k", "v2");
+    sim.settle();
+    // The tail's acknowledgement of a third write to the head is lost: the head keeps it until a resend.
+    sim.put("w3", "k", "v3");
+    for (int i = 0; i < 1000 && !(sim.network.isEmpty() && sim.unpersisted.values().stream().allMatch(q -> q.isEmpty())); i++) {
+      for (int s = 0; s < 3; s++) {
+        sim.persist(s);
+      }
+      if (!sim.network.isEmpty()) {
+        if (sim.network.get(0).message() instanceof PeerMessage.Ack && sim.network.get(0).to() == 0) {
+          sim.network.remove(0);
+        } else {
+          sim.deliver(0);
+        }
+      }
     }
-    sim.settle(); // the tail sees a duplicate and repeats its acknowledgement
-    assertEquals(List.of(), sim.replicas.get(1).sentList());
+    assertEquals(List.of(3L), sim.replicas.get(0).sentList());
+    for (int t = 0; t < sim.settings.resendAfterTicks(); t++) {
+      sim.apply(0, sim.replicas.get(0).onTick());
+    }
+    sim.settle(); // the tail hears the head again and repeats its acknowledgement
     assertEquals(List.of(), sim.replicas.get(0).sentList());
-    assertEquals(1, sim.answers.get("w").size(), "answered once");
+    assertEquals(1, sim.answers.get("w3").size(), "answered once");
   }
+
+  // ---------------------------------------------------------------------------------- random runs
 
   @ParameterizedTest
   @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
@@ -328,16 +478,9 @@ class ChainReplicaTest {
     ChainSim sim = new ChainSim(0, 1, 2);
     List<WriteOp> ops = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
-      String label = "op" + i;
-      String key = "k" + random.nextInt(4);
-      WriteOp op =
-          switch (random.nextInt(3)) {
-            case 0 -> new WriteOp.Put(b(key), b("v" + i));
-            case 1 -> new WriteOp.Delete(b(key));
-            default -> new WriteOp.Cas(b(key), random.nextBoolean() ? null : b("v" + (i - 1)), b("c" + i));
-          };
+      WriteOp op = randomOp(random, i);
       ops.add(op);
-      sim.write(label, 0, 1, new RequestId("c", i), op);
+      sim.write("op" + i, 0, 1, new RequestId("c", i + 1), op);
       if (random.nextInt(3) == 0) {
         sim.settleRandomly(random);
       }
@@ -353,30 +496,99 @@ class ChainReplicaTest {
     // Every write answered once, as a sequential execution in submission (= sequence) order answers.
     TreeMap<String, Versioned> model = new TreeMap<>();
     for (int i = 0; i < ops.size(); i++) {
-      long seq = i + 1;
-      WriteOp op = ops.get(i);
-      String key = str(op.key());
-      WriteResult expected;
-      if (op instanceof WriteOp.Put put) {
-        model.put(key, new Versioned(put.value(), seq));
-        expected = new WriteResult.Written(seq);
-      } else if (op instanceof WriteOp.Delete) {
-        model.remove(key);
-        expected = new WriteResult.Written(seq);
-      } else {
-        WriteOp.Cas cas = (WriteOp.Cas) op;
-        Versioned cur = model.get(key);
-        boolean holds =
-            cas.expected() == null
-                ? cur == null
-                : cur != null && java.util.Arrays.equals(cur.value(), cas.expected());
-        if (holds) {
-          model.put(key, new Versioned(cas.newValue(), seq));
-        }
-        expected = new WriteResult.CasDone(holds, model.get(key));
-      }
-      assertEquals(List.of(new ClientReply.Done(expected)), sim.answers.get("op" + i), "op" + i);
+      assertEquals(List.of(new ClientReply.Done(applyToModel(model, ops.get(i), i + 1))),
+          sim.answers.get("op" + i), "op" + i);
     }
     assertEquals(model, sim.stores.get(2));
+  }
+
+  /**
+   * Random interleavings with message loss, interrupted by crashes of the whole chain (every replica
+   * loses what it had not persisted, and restarts from its store): the replicas end with one log, in
+   * which every answered write has the number and answer it was given.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+  void wholeChainCrashesLoseNoAnsweredWriteAndLeaveOneLog(long seed) {
+    Random random = new Random(seed);
+    ChainSim sim = new ChainSim(0, 1, 2);
+    List<WriteOp> ops = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      WriteOp op = randomOp(random, i);
+      ops.add(op);
+      sim.write("op" + i, 0, 1, new RequestId("c", i + 1), op);
+      for (int n = random.nextInt(6); n > 0; n--) {
+        sim.stepRandomly(random);
+      }
+      if (random.nextInt(15) == 0) {
+        for (int s = 0; s < 3; s++) {
+          sim.crash(s);
+        }
+        sim.network.clear();
+        for (int s : new int[] {2, 1, 0}) {
+          sim.restart(s);
+        }
+      }
+    }
+    sim.settleRandomly(random);
+    for (int s = 1; s < 3; s++) {
+      assertEquals(sim.stores.get(0), sim.stores.get(s), "seed " + seed + ": replica " + s + " equals the head");
+      assertEquals(sim.storedLogs.get(0), sim.storedLogs.get(s), "seed " + seed + ": one log");
+    }
+    // Replaying the one log gives the stores, and every answer is what the log says of its write.
+    TreeMap<String, Versioned> model = new TreeMap<>();
+    java.util.Map<RequestId, WriteResult> results = new java.util.HashMap<>();
+    for (LogEntry e : sim.storedLogs.get(0).values()) {
+      String key = str(e.mutation().key());
+      if (e.changesData()) {
+        Versioned after = e.valueAfter();
+        if (after == null) {
+          model.remove(key);
+        } else {
+          model.put(key, after);
+        }
+      }
+      results.put(e.origin(), e.result());
+    }
+    assertEquals(model, sim.stores.get(0));
+    for (int i = 0; i < ops.size(); i++) {
+      List<ClientReply> a = sim.answers.get("op" + i);
+      if (a == null) {
+        continue; // lost with a crash, never answered
+      }
+      assertEquals(1, a.size(), "op" + i + " answered once");
+      WriteResult logged = results.get(new RequestId("c", i + 1));
+      assertEquals(new ClientReply.Done(logged), a.get(0), "seed " + seed + ": op" + i + " is in the log as answered");
+    }
+  }
+
+  private static WriteOp randomOp(Random random, int i) {
+    String key = "k" + random.nextInt(4);
+    return switch (random.nextInt(3)) {
+      case 0 -> new WriteOp.Put(b(key), b("v" + i));
+      case 1 -> new WriteOp.Delete(b(key));
+      default -> new WriteOp.Cas(b(key), random.nextBoolean() ? null : b("v" + (i - 1)), b("c" + i));
+    };
+  }
+
+  private static WriteResult applyToModel(TreeMap<String, Versioned> model, WriteOp op, long seq) {
+    String key = str(op.key());
+    if (op instanceof WriteOp.Put put) {
+      model.put(key, new Versioned(put.value(), seq));
+      return new WriteResult.Written(seq);
+    }
+    if (op instanceof WriteOp.Delete) {
+      model.remove(key);
+      return new WriteResult.Written(seq);
+    }
+    WriteOp.Cas cas = (WriteOp.Cas) op;
+    Versioned cur = model.get(key);
+    boolean holds = cas.expected() == null
+        ? cur == null
+        : cur != null && java.util.Arrays.equals(cur.value(), cas.expected());
+    if (holds) {
+      model.put(key, new Versioned(cas.newValue(), seq));
+    }
+    return new WriteResult.CasDone(holds, model.get(key));
   }
 }

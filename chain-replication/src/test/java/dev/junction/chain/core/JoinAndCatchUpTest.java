@@ -44,7 +44,7 @@ class JoinAndCatchUpTest {
   private static ChainReplica<String> join(ChainSim sim) {
     RangeConfig next = sim.config.withChain(List.of(
         new Replica(0, "node0"), new Replica(1, "node1"), new Replica(2, "node2"), new Replica(7, "node7")));
-    ChainReplica<String> joiner = ChainReplica.recover(7, next, 3, List.of(), sim.reader(7));
+    ChainReplica<String> joiner = ChainReplica.recover(7, next, sim.settings, 3, 3, List.of(), sim.reader(7));
     sim.addReplica(7, joiner);
     sim.reconfigure(0, 1, 2, 7);
     sim.apply(7, joiner.start());
@@ -98,12 +98,12 @@ class JoinAndCatchUpTest {
     ChainSim sim = chainWithSnapshotCopy();
     ChainReplica<String> joiner = join(sim);
     sim.network.clear(); // the Hello is lost
-    for (int i = 0; i < ChainReplica.RESEND_AFTER_TICKS; i++) {
+    for (int i = 0; i < sim.settings.resendAfterTicks(); i++) {
       sim.apply(7, joiner.onTick());
     }
-    List<PeerMessage<String>> sent = new ArrayList<>();
+    List<PeerMessage> sent = new ArrayList<>();
     sim.network.forEach(m -> sent.add(m.message()));
-    assertEquals(List.of(new PeerMessage.Hello<String>(2, 7, 3)), sent);
+    assertEquals(List.of(new PeerMessage.Hello(2, 7, 3)), sent);
     sim.settle();
     assertTrue(joiner.synced());
   }

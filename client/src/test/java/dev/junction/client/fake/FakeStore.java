@@ -146,6 +146,9 @@ public final class FakeStore {
     if (request.hasExpectAbsent()) {
       return current == null;
     }
+    if (request.getExpectedCase() == CompareAndSetRequest.ExpectedCase.EXPECTED_SEQ) {
+      return current != null && current.seq() == request.getExpectedSeq();
+    }
     return current != null && current.value().equals(request.getExpectedValue());
   }
 
@@ -189,7 +192,12 @@ public final class FakeStore {
           throw invalid("expect_absent must be true when set");
         }
       }
-      default -> throw invalid("compare-and-set needs expected_value or expect_absent");
+      case EXPECTED_SEQ -> {
+        if (request.getExpectedSeq() <= 0) {
+          throw invalid("expected_seq must be positive");
+        }
+      }
+      default -> throw invalid("compare-and-set needs expected_value, expect_absent or expected_seq");
     }
   }
 

@@ -7,6 +7,7 @@ import dev.junction.client.proto.AdminGrpc;
 import dev.junction.client.proto.ClusterStatusRequest;
 import dev.junction.client.proto.ClusterStatusResponse;
 import dev.junction.client.proto.Member;
+import dev.junction.client.proto.NodeEndpoint;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.ReplicaInfo;
 import dev.junction.client.proto.RoutingTableRequest;
@@ -113,6 +114,15 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       return;
     }
     RoutingTableResponse.Builder b = RoutingTableResponse.newBuilder().setVersion(table.get().version());
+    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      for (String role : m.getRoles()) {
+        if (role.startsWith(GRPC_ROLE)) {
+          b.addEndpoints(NodeEndpoint.newBuilder()
+              .setNode(m.address().toString())
+              .setGrpcEndpoint(role.substring(GRPC_ROLE.length())));
+        }
+      }
+    }
     for (RangeConfig r : table.get().ranges()) {
       RangeInfo.Builder rb =
           RangeInfo.newBuilder()

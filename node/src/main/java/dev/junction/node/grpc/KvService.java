@@ -1,10 +1,10 @@
 package dev.junction.node.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.junction.chain.core.RequestId;
 import dev.junction.chain.core.WriteOp;
 import dev.junction.chain.core.WriteResult;
-import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.client.proto.CompareAndSetRequest;
 import dev.junction.client.proto.CompareAndSetResponse;
 import dev.junction.client.proto.DeleteRequest;
@@ -29,10 +29,14 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * {@code junction.v1.Kv} on a node: checks the request, hands it to the node's router (the switch), and
- * turns the answer into the API's response or status. Never blocks a gRPC thread.
+ * turns the answer into the API's response or status, with the node's routing-table version. Never blocks:
+ * it runs on gRPC's transport threads (the server uses a direct executor), a get that a replica of this
+ * node answers is answered before the handler returns, and every other answer arrives on the replica's
+ * or the inbox's thread.
  */
 public final class KvService extends KvGrpc.KvImplBase {
   /** Most bytes in one scan response message (gRPC's default limit is 4 MiB). */
@@ -43,11 +47,13 @@ public final class KvService extends KvGrpc.KvImplBase {
   private final Router router;
   private final Duration requestTimeout;
   private final int maxValueBytes;
+  private final LongSupplier tableVersion;
 
-  public KvService(Router router, Duration requestTimeout, int maxValueBytes) {
+  public KvService(Router router, Duration requestTimeout, int maxValueBytes, LongSupplier tableVersion) {
     this.router = router;
     this.requestTimeout = requestTimeout;
     this.maxValueBytes = maxValueBytes;
+    this.tableVersion = tableVersion;
   }
 
   @Override
@@ -57,7 +63,7 @@ public final class KvService extends KvGrpc.KvImplBase {
     }
     WriteOp op = new WriteOp.Put(req.getKey().toByteArray(), req.getValue().toByteArray());
     answer(router.write(id(req.getHeader()), op, timeout()), out, true,
-        done -> PutResponse.newBuilder().setSeq(seq(done)).build());
+        done -> PutResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
   @Override
@@ -67,7 +73,7 @@ public final class KvService extends KvGrpc.KvImplBase {
     }
     WriteOp op = new WriteOp.Delete(req.getKey().toByteArray());
     answer(router.write(id(req.getHeader()), op, timeout()), out, true,
-        done -> DeleteResponse.newBuilder().setSeq(seq(done)).build());
+        done -> DeleteResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
   @Override
@@ -77,25 +83,40 @@ public final class KvService extends KvGrpc.KvImplBase {
         || !checkValue(req.getNewValue(), out)) {
       return;
     }
-    byte[] expected;
+    WriteOp op;
+    byte[] key = req.getKey().toByteArray();
+    byte[] newValue = req.getNewValue().toByteArray();
     switch (req.getExpectedCase()) {
       case EXPECTED_VALUE -> {
         if (!checkValue(req.getExpectedValue(), out)) {
           return; // no stored value can be larger, and the write must fit a cluster message
         }
-        expected = req.getExpectedValue().toByteArray();
+        op = new WriteOp.Cas(key, req.getExpectedValue().toByteArray(), newValue);
       }
-      case EXPECT_ABSENT -> expected = null;
+      case EXPECT_ABSENT -> {
+        if (!req.getExpectAbsent()) {
+          out.onError(Replies.invalid("expect_absent must be true when set"));
+          return;
+        }
+        op = new WriteOp.Cas(key, null, newValue);
+      }
+      case EXPECTED_SEQ -> {
+        if (req.getExpectedSeq() <= 0) {
+          out.onError(Replies.invalid("expected_seq must be positive"));
+          return;
+        }
+        op = new WriteOp.CasSeq(key, req.getExpectedSeq(), newValue);
+      }
       default -> {
-        out.onError(Replies.invalid("compare-and-set needs expected_value or expect_absent"));
+        out.onError(Replies.invalid("compare-and-set needs expected_value, expect_absent or expected_seq"));
         return;
       }
     }
-    WriteOp op = new WriteOp.Cas(req.getKey().toByteArray(), expected, req.getNewValue().toByteArray());
     answer(router.write(id(req.getHeader()), op, timeout()), out, true,
         done -> {
-          WriteResult.CasDone cas = (WriteResult.CasDone) ((ReplicaActor.WriteDone) done).result();
-          CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied());
+          WriteResult.CasDone cas = (WriteResult.CasDone) ((Router.Written) done).result();
+          CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied())
+              .setTableVersion(tableVersion.getAsLong());
           if (cas.current() != null) {
             b.setFound(true).setCurrentValue(ByteString.copyFrom(cas.current().value())).setSeq(cas.current().seq());
           }
@@ -110,10 +131,11 @@ public final class KvService extends KvGrpc.KvImplBase {
     }
     answer(router.get(req.getKey().toByteArray(), timeout()), out, false,
         reply -> {
-          Versioned v = ((ReplicaActor.Value) reply).value();
+          Versioned v = ((Router.Found) reply).value();
+          GetResponse.Builder b = GetResponse.newBuilder().setTableVersion(tableVersion.getAsLong());
           return v == null
-              ? GetResponse.newBuilder().setFound(false).build()
-              : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).setSeq(v.seq()).build();
+              ? b.setFound(false).build()
+              : b.setFound(true).setValue(UnsafeByteOperations.unsafeWrap(v.value())).setSeq(v.seq()).build();
         });
   }
 
@@ -134,11 +156,11 @@ public final class KvService extends KvGrpc.KvImplBase {
       out.onError(Replies.invalid("scan limit must be 1 to " + MAX_SCAN_LIMIT + " (0 for " + DEFAULT_SCAN_LIMIT + ")"));
       return;
     }
-    router.scanStreaming(from, to, limit, timeout(), entries -> sendPages(entries, out))
+    router.scanStreaming(from, to, limit, timeout(), entries -> sendPages(entries, out, tableVersion.getAsLong()))
         .whenComplete((reply, error) -> {
           if (error != null) {
             out.onError(Replies.failure(error, false));
-          } else if (reply instanceof ReplicaActor.Entries) {
+          } else if (reply instanceof Router.Scanned) {
             out.onCompleted();
           } else {
             out.onError(Replies.failure(reply));
@@ -147,19 +169,20 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** Sends entries as pages of at most {@link #PAGE_BYTES} (at least one entry each). */
-  private static void sendPages(List<dev.junction.store.KeyValue> entries, StreamObserver<ScanResponse> out) {
-    ScanResponse.Builder page = ScanResponse.newBuilder();
+  private static void sendPages(
+      List<dev.junction.store.KeyValue> entries, StreamObserver<ScanResponse> out, long version) {
+    ScanResponse.Builder page = ScanResponse.newBuilder().setTableVersion(version);
     long bytes = 0;
     for (dev.junction.store.KeyValue kv : entries) {
       long size = kv.key().length + kv.value().length + 32L;
       if (page.getEntriesCount() > 0 && bytes + size > PAGE_BYTES) {
         out.onNext(page.build());
-        page = ScanResponse.newBuilder();
+        page = ScanResponse.newBuilder().setTableVersion(version);
         bytes = 0;
       }
       page.addEntries(KeyValue.newBuilder()
-          .setKey(ByteString.copyFrom(kv.key()))
-          .setValue(ByteString.copyFrom(kv.value()))
+          .setKey(UnsafeByteOperations.unsafeWrap(kv.key()))
+          .setValue(UnsafeByteOperations.unsafeWrap(kv.value()))
           .setSeq(kv.seq()));
       bytes += size;
     }
@@ -168,8 +191,8 @@ public final class KvService extends KvGrpc.KvImplBase {
     }
   }
 
-  private static long seq(ReplicaActor.Reply done) {
-    return ((WriteResult.Written) ((ReplicaActor.WriteDone) done).result()).seq();
+  private static long seq(Router.Result done) {
+    return ((WriteResult.Written) ((Router.Written) done).result()).seq();
   }
 
   private static RequestId id(RequestHeader h) {
@@ -212,12 +235,12 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   private static <T> void answer(
-      CompletionStage<ReplicaActor.Reply> reply, StreamObserver<T> out, boolean write,
-      Function<ReplicaActor.Reply, T> onSuccess) {
+      CompletionStage<Router.Result> reply, StreamObserver<T> out, boolean write,
+      Function<Router.Result, T> onSuccess) {
     reply.whenComplete((r, error) -> {
       if (error != null) {
         out.onError(Replies.failure(error, write));
-      } else if (r instanceof ReplicaActor.WriteDone || r instanceof ReplicaActor.Value) {
+      } else if (r instanceof Router.Written || r instanceof Router.Found) {
         out.onNext(onSuccess.apply(r));
         out.onCompleted();
       } else {

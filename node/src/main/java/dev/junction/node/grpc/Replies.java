@@ -1,6 +1,6 @@
 package dev.junction.node.grpc;
 
-import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.cluster.Router;
 import dev.junction.sharding.cluster.RouterUnavailableException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -12,22 +12,21 @@ final class Replies {
   private Replies() {}
 
   /** The status for an answer that is not the one a request hoped for. */
-  static StatusRuntimeException failure(ReplicaActor.Reply reply) {
-    if (reply instanceof ReplicaActor.Rejected r) {
-      return Status.UNAVAILABLE
-          .withDescription("the range cannot be served right now (" + r.reason() + " at epoch " + r.epoch() + "); retry")
-          .asRuntimeException();
+  static StatusRuntimeException failure(Router.Result result) {
+    if (result instanceof Router.Unavailable u) {
+      return Status.UNAVAILABLE.withDescription(u.why() + "; retry").asRuntimeException();
     }
-    if (reply instanceof ReplicaActor.Failed f) {
+    if (result instanceof Router.Failed f) {
       Status s =
           switch (f.kind()) {
             case STORE_FULL -> Status.RESOURCE_EXHAUSTED;
             case INVALID -> Status.INVALID_ARGUMENT;
             case INTERNAL -> Status.INTERNAL;
+            case OUTCOME_UNKNOWN -> Status.UNKNOWN;
           };
       return s.withDescription(f.message()).asRuntimeException();
     }
-    return Status.INTERNAL.withDescription("unexpected answer " + reply).asRuntimeException();
+    return Status.INTERNAL.withDescription("unexpected answer " + result).asRuntimeException();
   }
 
   /** The status for a request that did not get an answer. */

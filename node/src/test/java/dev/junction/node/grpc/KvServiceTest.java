@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.client.proto.CompareAndSetRequest;
 import dev.junction.client.proto.GetRequest;
@@ -13,6 +12,7 @@ import dev.junction.client.proto.KvGrpc;
 import dev.junction.client.proto.PutRequest;
 import dev.junction.client.proto.RequestHeader;
 import dev.junction.client.proto.ScanRequest;
+import dev.junction.sharding.cluster.Router;
 import dev.junction.sharding.cluster.RouterUnavailableException;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -40,7 +40,7 @@ class KvServiceTest {
     String name = InProcessServerBuilder.generateName();
     server =
         InProcessServerBuilder.forName(name)
-            .addService(new KvService(null, Duration.ofSeconds(1), 1024))
+            .addService(new KvService(null, Duration.ofSeconds(1), 1024, () -> 1))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -77,6 +77,10 @@ class KvServiceTest {
         "a compare-and-set without expectation");
     assertEquals(Status.Code.INVALID_ARGUMENT,
         code(() -> kv.compareAndSet(CompareAndSetRequest.newBuilder().setHeader(HEADER).setKey(key)
+            .setExpectedSeq(-1).build())),
+        "an expected sequence number that is not positive");
+    assertEquals(Status.Code.INVALID_ARGUMENT,
+        code(() -> kv.compareAndSet(CompareAndSetRequest.newBuilder().setHeader(HEADER).setKey(key)
             .setExpectedValue(ByteString.copyFrom(new byte[1025])).build())),
         "an expected value larger than any value");
     assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> kv.get(GetRequest.newBuilder().build())));
@@ -90,11 +94,13 @@ class KvServiceTest {
   @Test
   void clusterAnswersMapToTheDocumentedCodes() {
     assertEquals(Status.Code.UNAVAILABLE,
-        Replies.failure(new ReplicaActor.Rejected(ClientReply.Reason.WRONG_EPOCH, 3)).getStatus().getCode());
+        Replies.failure(new Router.Unavailable("WRONG_EPOCH at epoch 3")).getStatus().getCode());
     assertEquals(Status.Code.RESOURCE_EXHAUSTED,
-        Replies.failure(new ReplicaActor.Failed(ReplicaActor.Failure.STORE_FULL, "full")).getStatus().getCode());
+        Replies.failure(new Router.Failed(ReplicaActor.Failure.STORE_FULL, "full")).getStatus().getCode());
     assertEquals(Status.Code.INVALID_ARGUMENT,
-        Replies.failure(new ReplicaActor.Failed(ReplicaActor.Failure.INVALID, "bad")).getStatus().getCode());
+        Replies.failure(new Router.Failed(ReplicaActor.Failure.INVALID, "bad")).getStatus().getCode());
+    assertEquals(Status.Code.UNKNOWN,
+        Replies.failure(new Router.Failed(ReplicaActor.Failure.OUTCOME_UNKNOWN, "lost")).getStatus().getCode());
     assertEquals(Status.Code.UNAVAILABLE,
         Replies.failure(new RouterUnavailableException("no table"), true).getStatus().getCode());
     StatusRuntimeException lostWrite = Replies.failure(new TimeoutException(), true);

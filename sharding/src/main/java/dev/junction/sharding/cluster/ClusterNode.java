@@ -2,6 +2,9 @@ package dev.junction.sharding.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.junction.chain.core.ChainSettings;
+import dev.junction.chain.replica.ChainLink;
+import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.sharding.routing.LoadCounters;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.store.SsdStore;
@@ -101,12 +104,18 @@ public final class ClusterNode implements AutoCloseable {
     }
     system.getWhenTerminated().thenRun(bulk::close);
     log.info("bulk transport {} on {}", bulk.name(), bulk.address());
-    ReplicaSharding replicas = ReplicaSharding.init(system, store, tables, keeper, bulk, settings.askTimeout());
+    LocalReplicas locals = new LocalReplicas();
+    ReplicaSharding replicas = ReplicaSharding.init(
+        system, store, tables, keeper, bulk, locals, ChainSettings.fromConfig(full), settings.askTimeout());
+    replicas.useLink(system.systemActorOf(ChainLink.create(locals, replicas), ChainLink.NAME, Props.empty()));
     replicas.useController(
         ClusterSingleton.get(system)
             .init(SingletonActor.of(
                 Controller.create(settings, replicas, DownedNodes.watch(system)), "junction-controller")));
-    Router router = new Router(system, replicas, tables, keeper, settings.routing(), new LoadCounters());
+    Router router = new Router(system, tables, keeper, settings.routing(), new LoadCounters(), locals,
+        replicas.selfNode());
+    router.useInbox(system.systemActorOf(router.inboxBehavior(), "junction-inbox", Props.empty()));
+    system.systemActorOf(NodeEndpoint.create(locals), NodeEndpoint.NAME, Props.empty());
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());

@@ -2,6 +2,7 @@ package dev.junction.sharding.cluster;
 
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.sharding.routing.RoutingTable;
 import java.util.HashMap;
@@ -40,7 +41,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * {@code replication-factor} spread round-robin over the nodes in address order), publishes it through
  * Distributed Data with write-majority, places every replica's shard on its node, and keeps waking the
  * replicas so that each runs where its chain says. A controller that starts on another node (the
- * singleton moved) reads the table back from a majority and carries on. It grants the tails' read
+ * singleton moved) reads the table back from a majority and carries on. It grants the replicas' read
  * leases ({@link LeaseTable}) and takes lost nodes out of their chains ({@link ChainRepair}).
  * Rebalancing comes later, as plans of this same controller.
  */
@@ -50,8 +51,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       permits LeaseRequest, JoinReady, ReplicaBehind, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
 
   /**
-   * A tail asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is not
-   * the tail of the controller's table or its node is considered lost).
+   * A replica asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is
+   * not in its chain in the controller's table or its node is considered lost).
    */
   public record LeaseRequest(
       long rangeId, int slot, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo)
@@ -114,7 +115,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** The table being published, if any (see {@link #onLeaseRequest}). */
   private RoutingTable inFlight;
   private long placedVersion;
-  private List<Long> waitingForTail = List.of();
+  private List<Long> waitingForLease = List.of();
   /** Copies of ranges that run short of replicas. */
   private final ReplacementPlanner copies;
   /** Nodes the reachability events said are unreachable (and not reachable again since). */
@@ -232,16 +233,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   /**
    * Removes lost nodes (unreachable or downed) from the chains they serve, at the next epoch
-   * ({@link ChainRepair}). A lost tail gets no more lease renewals; it is dropped (its predecessor becomes
-   * tail) once the controller knows its lease ran out, and a timer brings the controller back then.
+   * ({@link ChainRepair}). A lost replica gets no more lease renewals; it is dropped once the controller
+   * knows its lease ran out (every replica serves reads), and a timer brings the controller back then.
    */
   private Behavior<Command> repair() {
     return table == null ? this : repair(lostNodes());
   }
 
   private Behavior<Command> repair(Set<String> lost) {
-    Map<Long, Integer> lostTails = ChainRepair.lostTails(table, lost);
-    leases.revokeOnly(lostTails);
+    Set<ReplicaId> lostReplicas = ChainRepair.lostReplicas(table, lost);
+    leases.revokeOnly(lostReplicas);
     if (lost.isEmpty() || publishing) {
       return this;
     }
@@ -249,19 +250,18 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     ChainRepair.withoutLostNodes(table, lost, (range, slot) -> leases.released(range, slot, now))
         .ifPresent(
             plan -> {
-              if (!plan.waitingForTail().equals(waitingForTail)) {
-                waitingForTail = plan.waitingForTail();
-                if (!waitingForTail.isEmpty()) {
+              if (!plan.waiting().equals(waitingForLease)) {
+                waitingForLease = plan.waiting();
+                if (!waitingForLease.isEmpty()) {
                   getContext().getLog().warn(
-                      "ranges {} lost their tail on {}; a new tail takes over once the old one's read lease ran out",
-                      waitingForTail, lost);
+                      "ranges {} have replicas on lost nodes {}; they leave their chains once their read leases ran out",
+                      waitingForLease, lost);
                 }
               }
               long wake = Long.MAX_VALUE;
-              for (long rangeId : plan.waitingForTail()) {
-                Integer slot = lostTails.get(rangeId);
-                if (slot != null) {
-                  long at = leases.releaseTime(rangeId, slot, now) - now;
+              for (ReplicaId r : lostReplicas) {
+                if (plan.waiting().contains(r.rangeId()) && !leases.released(r.rangeId(), r.slot(), now)) {
+                  long at = leases.releaseTime(r.rangeId(), r.slot(), now) - now;
                   wake = Math.min(wake, Math.max(at, 0));
                 }
               }
@@ -282,7 +282,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return this;
     }
     RangeConfig range = table.range(r.rangeId()).orElse(null);
-    // A table being published may already be in effect somewhere: grant only to a tail of both.
+    // A table being published may already be in effect somewhere: grant only to a member of both.
     if (inFlight != null && inFlight.range(r.rangeId()).isEmpty()) {
       return this;
     }

@@ -2,7 +2,10 @@ package dev.junction.sharding.cluster;
 
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.replica.ChainDirectory;
+import dev.junction.chain.replica.ChainLink;
+import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.chain.replica.ReplicaStore;
 import dev.junction.sharding.routing.TableHolder;
@@ -41,10 +44,19 @@ public final class ReplicaSharding implements ChainDirectory {
   private final ExternalShardAllocationClient allocation;
   private volatile ActorRef<Controller.Command> controller;
   private final BulkTransport bulk;
+  private final LocalReplicas locals;
+  private final ChainSettings chainSettings;
 
   private ReplicaSharding(
-      ActorSystem<?> system, TableHolder tables, ActorRef<TableKeeper.Command> keeper, BulkTransport bulk) {
+      ActorSystem<?> system,
+      TableHolder tables,
+      ActorRef<TableKeeper.Command> keeper,
+      BulkTransport bulk,
+      LocalReplicas locals,
+      ChainSettings chainSettings) {
     this.bulk = bulk;
+    this.locals = locals;
+    this.chainSettings = chainSettings;
     this.sharding = ClusterSharding.get(system);
     this.tables = tables;
     this.keeper = keeper;
@@ -59,8 +71,10 @@ public final class ReplicaSharding implements ChainDirectory {
       TableHolder tables,
       ActorRef<TableKeeper.Command> keeper,
       BulkTransport bulk,
+      LocalReplicas locals,
+      ChainSettings chainSettings,
       Duration allocationTimeout) {
-    ReplicaSharding directory = new ReplicaSharding(system, tables, keeper, bulk);
+    ReplicaSharding directory = new ReplicaSharding(system, tables, keeper, bulk, locals, chainSettings);
     directory.sharding.init(
         Entity.of(
                 TYPE,
@@ -118,6 +132,23 @@ public final class ReplicaSharding implements ChainDirectory {
     replica(to).tell(message);
   }
 
+  private volatile ActorRef<ChainLink.Command> link;
+
+  /** This node's chain link (started after sharding, with this directory as its fallback). */
+  void useLink(ActorRef<ChainLink.Command> link) {
+    this.link = link;
+  }
+
+  @Override
+  public void sendPeer(String node, ReplicaId to, dev.junction.chain.core.PeerMessage message) {
+    ActorRef<ChainLink.Command> l = link;
+    if (l == null) {
+      send(to, new ReplicaActor.Peer(message));
+    } else {
+      l.tell(new ChainLink.Out(node, to.rangeId(), to.slot(), message));
+    }
+  }
+
   /** The proxy of the controller singleton, which grants read leases. */
   void useController(ActorRef<Controller.Command> proxy) {
     this.controller = proxy;
@@ -156,5 +187,15 @@ public final class ReplicaSharding implements ChainDirectory {
   @Override
   public String selfNode() {
     return selfNode;
+  }
+
+  @Override
+  public LocalReplicas locals() {
+    return locals;
+  }
+
+  @Override
+  public ChainSettings chainSettings() {
+    return chainSettings;
   }
 }

@@ -62,13 +62,12 @@ public final class RouterActor {
         });
   }
 
-  private static Behavior<Command> answer(
-      CompletionStage<ReplicaActor.Reply> reply, ActorRef<ReplicaActor.Reply> to) {
+  private static Behavior<Command> answer(CompletionStage<Router.Result> reply, ActorRef<ReplicaActor.Reply> to) {
     reply.whenComplete(
         (r, e) ->
             to.tell(
                 e == null
-                    ? r
+                    ? Router.toReply(r)
                     : new ReplicaActor.Failed(ReplicaActor.Failure.INTERNAL, "routing failed: " + e)));
     return Behaviors.same();
   }

@@ -2,10 +2,10 @@ package dev.junction.sharding.routing;
 
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.ReplicaId;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -13,54 +13,57 @@ import java.util.Set;
  * The controller's failure checker, as a pure function: which chains drop which replicas when nodes are
  * lost. Following the chain replication paper, a lost head is replaced by the next replica, a lost middle
  * is bridged (its predecessor resends to the new successor), and a lost tail is replaced by its
- * predecessor, which commits what it holds. Each changed range gets the next epoch, which fences every
- * message of the old configuration.
+ * predecessor, which commits what is durable at it. Each changed range gets the next epoch, which fences
+ * every message of the old configuration.
  *
- * <p>A lost <b>tail</b> is dropped only once its read lease is released ({@link TailRelease}): until then
- * it may still serve reads where it runs, and a new tail committing writes would make those reads stale.
- * Such a range is reported as waiting. A chain never drops its last replica.
+ * <p>Every replica serves reads under a lease (CRAQ), so a lost replica is dropped only once its read
+ * lease is released ({@link Release}): until then it may still serve reads where it runs, and a chain
+ * committing writes without it would make those reads stale. A range with such a replica is reported as
+ * waiting. A chain never drops its last replica.
  */
 public final class ChainRepair {
   private ChainRepair() {}
 
-  /** Whether a lost tail can no longer hold a read lease. */
+  /** Whether a lost replica can no longer hold a read lease. */
   @FunctionalInterface
-  public interface TailRelease {
+  public interface Release {
     boolean released(long rangeId, int slot);
   }
 
   /**
-   * What a repair changes: the new table, and the ranges left waiting (a lost tail whose lease may still
-   * run, or a lost last replica).
+   * What a repair changes: the new table, and the ranges left waiting (a lost replica whose lease may
+   * still run, or a lost last replica).
    */
-  public record Plan(RoutingTable table, List<Long> changed, List<Long> waitingForTail) {}
+  public record Plan(RoutingTable table, List<Long> changed, List<Long> waiting) {}
 
   /**
-   * The table without the {@code lost} nodes' replicas, lost tails only when {@code tails} says their
-   * lease is released; empty when nothing is lost.
+   * The table without the {@code lost} nodes' replicas, each only once {@code release} says its lease is
+   * released; empty when nothing is lost.
    *
    * @param lost node addresses considered lost (unreachable or removed)
    */
-  public static Optional<Plan> withoutLostNodes(RoutingTable table, Set<String> lost, TailRelease tails) {
+  public static Optional<Plan> withoutLostNodes(RoutingTable table, Set<String> lost, Release release) {
     List<RangeConfig> next = new ArrayList<>(table.size());
     List<Long> changed = new ArrayList<>();
     List<Long> waiting = new ArrayList<>();
     for (RangeConfig range : table.ranges()) {
       List<Replica> chain = range.chain();
-      List<Replica> kept = new ArrayList<>();
-      for (Replica r : chain) {
-        if (!lost.contains(r.node())) {
-          kept.add(r);
-        }
-      }
-      Replica tail = range.tail();
-      if (kept.isEmpty()) {
+      if (chain.stream().allMatch(r -> lost.contains(r.node()))) {
         next.add(range); // every replica lost: nothing to promote, wait for one to return
         waiting.add(range.rangeId());
         continue;
       }
-      if (lost.contains(tail.node()) && !tails.released(range.rangeId(), tail.slot())) {
-        kept.add(tail); // keep it until its lease ran out
+      List<Replica> kept = new ArrayList<>();
+      boolean waits = false;
+      for (Replica r : chain) {
+        if (!lost.contains(r.node())) {
+          kept.add(r);
+        } else if (!release.released(range.rangeId(), r.slot())) {
+          kept.add(r); // keep it until its lease ran out
+          waits = true;
+        }
+      }
+      if (waits) {
         waiting.add(range.rangeId());
       }
       if (kept.size() < chain.size()) {
@@ -76,12 +79,14 @@ public final class ChainRepair {
     return Optional.of(new Plan(table.withRanges(next), changed, waiting));
   }
 
-  /** The lost tails of {@code table}: range id to the tail's slot, for the lease table to revoke. */
-  public static Map<Long, Integer> lostTails(RoutingTable table, Set<String> lost) {
-    Map<Long, Integer> out = new HashMap<>();
+  /** The replicas of {@code table} on {@code lost} nodes, for the lease table to revoke. */
+  public static Set<ReplicaId> lostReplicas(RoutingTable table, Set<String> lost) {
+    Set<ReplicaId> out = new HashSet<>();
     for (RangeConfig range : table.ranges()) {
-      if (lost.contains(range.tail().node())) {
-        out.put(range.rangeId(), range.tail().slot());
+      for (Replica r : range.chain()) {
+        if (lost.contains(r.node())) {
+          out.add(range.replicaId(r.slot()));
+        }
       }
     }
     return out;

@@ -58,7 +58,7 @@ class ClusterTest {
     return new String(b, StandardCharsets.UTF_8);
   }
 
-  private ReplicaActor.Reply await(java.util.concurrent.CompletionStage<ReplicaActor.Reply> r) throws Exception {
+  private Router.Result await(java.util.concurrent.CompletionStage<Router.Result> r) throws Exception {
     return r.toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
@@ -66,13 +66,13 @@ class ClusterTest {
     return new RequestId("test", requests.incrementAndGet());
   }
 
-  private ReplicaActor.Reply put(int gateway, String key, String value) throws Exception {
+  private Router.Result put(int gateway, String key, String value) throws Exception {
     return await(cluster.router(gateway).write(id(), new WriteOp.Put(b(key), b(value)), T));
   }
 
   private Versioned get(int gateway, String key) throws Exception {
-    ReplicaActor.Reply r = await(cluster.router(gateway).get(b(key), T));
-    return assertInstanceOf(ReplicaActor.Value.class, r, r.toString()).value();
+    Router.Result r = await(cluster.router(gateway).get(b(key), T));
+    return assertInstanceOf(Router.Found.class, r, r.toString()).value();
   }
 
   @Test
@@ -90,9 +90,9 @@ class ClusterTest {
 
   @Test
   void aWriteThroughOneGatewayIsReadThroughAnother() throws Exception {
-    ReplicaActor.Reply w = put(0, "apple", "red");
+    Router.Result w = put(0, "apple", "red");
     WriteResult.Written written =
-        assertInstanceOf(WriteResult.Written.class, assertInstanceOf(ReplicaActor.WriteDone.class, w).result());
+        assertInstanceOf(WriteResult.Written.class, assertInstanceOf(Router.Written.class, w).result());
     for (int g = 0; g < 3; g++) {
       Versioned v = get(g, "apple");
       assertEquals("red", s(v.value()));
@@ -105,7 +105,7 @@ class ClusterTest {
   @Test
   void scansAcrossRangesComeBackSortedAndComplete() throws Exception {
     TreeSet<String> keys = new TreeSet<>();
-    List<CompletableFuture<ReplicaActor.Reply>> writes = new ArrayList<>();
+    List<CompletableFuture<Router.Result>> writes = new ArrayList<>();
     for (char c = 'a'; c <= 'z'; c++) {
       for (int i = 0; i < 4; i++) {
         String key = "scan-" + c + i;
@@ -114,17 +114,17 @@ class ClusterTest {
         writes.add(cluster.router(i % 3).write(id(), new WriteOp.Put(b(key), b("v" + key)), T).toCompletableFuture());
       }
     }
-    for (CompletableFuture<ReplicaActor.Reply> w : writes) {
-      assertInstanceOf(ReplicaActor.WriteDone.class, w.get(20, TimeUnit.SECONDS));
+    for (CompletableFuture<Router.Result> w : writes) {
+      assertInstanceOf(Router.Written.class, w.get(20, TimeUnit.SECONDS));
     }
-    ReplicaActor.Reply r = await(cluster.router(1).scan(b("b"), b("y"), 1000, T));
-    List<String> got = assertInstanceOf(ReplicaActor.Entries.class, r).entries().stream().map(kv -> s(kv.key())).toList();
+    Router.Result r = await(cluster.router(1).scan(b("b"), b("y"), 1000, T));
+    List<String> got = assertInstanceOf(Router.Scanned.class, r).entries().stream().map(kv -> s(kv.key())).toList();
     assertEquals(new ArrayList<>(new TreeSet<>(got)), got, "in key order, no duplicates");
     List<String> ours = got.stream().filter(k -> k.contains("scan-")).toList(); // other tests share the cluster
     assertEquals(new ArrayList<>(keys.subSet("b", "y")), ours, "every key of [b, y), across four ranges");
 
-    ReplicaActor.Reply limited = await(cluster.router(2).scan(b("c"), Keys.unbounded(), 10, T));
-    List<KeyValue> first10 = assertInstanceOf(ReplicaActor.Entries.class, limited).entries();
+    Router.Result limited = await(cluster.router(2).scan(b("c"), Keys.unbounded(), 10, T));
+    List<KeyValue> first10 = assertInstanceOf(Router.Scanned.class, limited).entries();
     assertEquals(new ArrayList<>(keys.tailSet("c")).subList(0, 10), first10.stream().map(kv -> s(kv.key())).toList());
     assertEquals("v" + s(first10.get(0).key()), s(first10.get(0).value()));
   }
@@ -133,7 +133,7 @@ class ClusterTest {
   void largeValuesTravelAndScansLargerThanOneAnswerArriveWhole() throws Exception {
     byte[] biggest = new byte[Keys.MAX_VALUE_BYTES];
     new java.util.Random(7).nextBytes(biggest);
-    assertInstanceOf(ReplicaActor.WriteDone.class,
+    assertInstanceOf(Router.Written.class,
         await(cluster.router(0).write(id(), new WriteOp.Put(b("big"), biggest), T)));
     assertArrayEquals(biggest, get(1, "big").value(), "a 1 MiB value crosses the cluster");
 
@@ -142,17 +142,17 @@ class ClusterTest {
       byte[] v = new byte[400 * 1024];
       new java.util.Random(i).nextBytes(v);
       values.add(v);
-      assertInstanceOf(ReplicaActor.WriteDone.class,
+      assertInstanceOf(Router.Written.class,
           await(cluster.router(i % 3).write(id(), new WriteOp.Put(b("z-large-" + i), v), T)));
     }
     List<KeyValue> streamed = new ArrayList<>();
     List<Integer> pieces = new ArrayList<>();
-    ReplicaActor.Reply done =
+    Router.Result done =
         await(cluster.router(2).scanStreaming(b("z-large-"), b("z-large."), 100, T, page -> {
           pieces.add(page.size());
           streamed.addAll(page);
         }));
-    assertInstanceOf(ReplicaActor.Entries.class, done);
+    assertInstanceOf(Router.Scanned.class, done);
     assertEquals(6, streamed.size());
     assertEquals(List.of(2, 2, 2), pieces, "the tail answered in pieces of at most 1 MiB");
     for (int i = 0; i < 6; i++) {
@@ -163,36 +163,36 @@ class ClusterTest {
 
   @Test
   void compareAndSetAppliesOnlyWhenTheExpectationHolds() throws Exception {
-    ReplicaActor.Reply created = await(cluster.router(0).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-1")), T));
-    WriteResult.CasDone c = (WriteResult.CasDone) ((ReplicaActor.WriteDone) created).result();
+    Router.Result created = await(cluster.router(0).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-1")), T));
+    WriteResult.CasDone c = (WriteResult.CasDone) ((Router.Written) created).result();
     assertTrue(c.applied());
-    ReplicaActor.Reply again = await(cluster.router(1).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-2")), T));
-    WriteResult.CasDone refused = (WriteResult.CasDone) ((ReplicaActor.WriteDone) again).result();
+    Router.Result again = await(cluster.router(1).write(id(), new WriteOp.Cas(b("lock"), null, b("owner-2")), T));
+    WriteResult.CasDone refused = (WriteResult.CasDone) ((Router.Written) again).result();
     assertFalse(refused.applied());
     assertEquals("owner-1", s(refused.current().value()));
-    ReplicaActor.Reply swap =
+    Router.Result swap =
         await(cluster.router(2).write(id(), new WriteOp.Cas(b("lock"), b("owner-1"), b("owner-2")), T));
-    assertTrue(((WriteResult.CasDone) ((ReplicaActor.WriteDone) swap).result()).applied());
+    assertTrue(((WriteResult.CasDone) ((Router.Written) swap).result()).applied());
     assertEquals("owner-2", s(get(0, "lock").value()));
   }
 
   @Test
   void aRetriedWriteWithTheSameRequestIdAppliesOnce() throws Exception {
     RequestId same = id();
-    ReplicaActor.Reply first = await(cluster.router(0).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
-    ReplicaActor.Reply retry = await(cluster.router(1).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
+    Router.Result first = await(cluster.router(0).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
+    Router.Result retry = await(cluster.router(1).write(same, new WriteOp.Cas(b("once"), null, b("1")), T));
     assertEquals(first, retry, "the retry gets the first answer, not 'already present'");
   }
 
   @Test
   void concurrentWritersOfOneKeyLeaveEveryReplicaIdentical() throws Exception {
-    List<CompletableFuture<ReplicaActor.Reply>> writes = new ArrayList<>();
+    List<CompletableFuture<Router.Result>> writes = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
       writes.add(cluster.router(i % 3).write(id(), new WriteOp.Put(b("hot"), b("w" + i)), T).toCompletableFuture());
     }
     long lastSeq = 0;
-    for (CompletableFuture<ReplicaActor.Reply> w : writes) {
-      ReplicaActor.WriteDone done = assertInstanceOf(ReplicaActor.WriteDone.class, w.get(30, TimeUnit.SECONDS));
+    for (CompletableFuture<Router.Result> w : writes) {
+      Router.Written done = assertInstanceOf(Router.Written.class, w.get(30, TimeUnit.SECONDS));
       lastSeq = Math.max(lastSeq, ((WriteResult.Written) done.result()).seq());
     }
     RangeConfig range = cluster.table().lookup(b("hot"));

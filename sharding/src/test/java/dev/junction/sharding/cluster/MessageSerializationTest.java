@@ -16,7 +16,11 @@ import dev.junction.chain.core.Replica;
 import dev.junction.chain.core.RequestId;
 import dev.junction.chain.core.WriteOp;
 import dev.junction.chain.core.WriteResult;
+import dev.junction.chain.replica.ChainLink;
 import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.chain.serialization.ChainBatchSerializer;
+import dev.junction.chain.replica.Responder;
+import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.serialization.KryoSerializer;
 import dev.junction.store.KeyValue;
 import dev.junction.store.Versioned;
@@ -69,17 +73,29 @@ class MessageSerializationTest {
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
-    LogEntry<org.apache.pekko.actor.typed.ActorRef<ReplicaActor.Reply>> entry =
-        new LogEntry<>(9, new Mutation.CasRejected(b("k"), new Versioned(b("v"), 8)), id, probe.getRef());
+    LogEntry entry = new LogEntry(9, new Mutation.CasRejected(b("k"), new Versioned(b("v"), 8)), id);
+    TestProbe<Responder.Answer> inbox = kit.createTestProbe();
+    Responder.Remote remote = new Responder.Remote(inbox.getRef(), 77);
     samples.addAll(
         List.of(
-            new ReplicaActor.ClientWrite(3, id, new WriteOp.Cas(b("k"), null, new byte[1 << 20]), probe.getRef()),
-            new ReplicaActor.ClientRead(3, new ReadOp.Scan(b("a"), b(""), 10), probe.getRef()),
-            new ReplicaActor.Peer(new PeerMessage.Forward<>(3, 0, List.of(entry,
-                new LogEntry<>(10, new Mutation.Set(b("k"), b("v")), null, null)))),
-            new ReplicaActor.Peer(new PeerMessage.Ack<>(3, 4, 9)),
-            new ReplicaActor.Peer(new PeerMessage.Hello<>(3, 4, 9)),
-            new ReplicaActor.Peer(new PeerMessage.EpochNotice<>(3, 4)),
+            new ReplicaActor.ClientWrite(3, id, new WriteOp.Cas(b("k"), null, new byte[1 << 20]), remote),
+            new ReplicaActor.ClientWrite(3, id, new WriteOp.CasSeq(b("k"), 12, b("v")), remote),
+            new ReplicaActor.ClientRead(3, new ReadOp.Scan(b("a"), b(""), 10), remote),
+            new ReplicaActor.Peer(new PeerMessage.Forward(3, 0, List.of(entry,
+                new LogEntry(10, new Mutation.Set(b("k"), b("v")), null)))),
+            new ReplicaActor.Peer(new PeerMessage.Forward(3, 0, List.of())),
+            new ReplicaActor.Peer(new PeerMessage.Ack(3, 4, 9)),
+            new ReplicaActor.Peer(new PeerMessage.Durable(3, 0, 9)),
+            new ReplicaActor.Peer(new PeerMessage.Hello(3, 4, 9)),
+            new ReplicaActor.Peer(new PeerMessage.Welcome(3, 4, 9)),
+            new ReplicaActor.Peer(new PeerMessage.EpochNotice(3, 4)),
+            new ReplicaActor.Peer(new PeerMessage.Probe(3, 0)),
+            new ReplicaActor.Peer(new PeerMessage.Holding(3, 4, 11)),
+            new ReplicaActor.Peer(new PeerMessage.Fetch(3, 0, 10, 11)),
+            new ReplicaActor.Peer(new PeerMessage.Backfill(3, 4, List.of(entry))),
+            new Responder.Answer(77, new ReplicaActor.WriteDone(new WriteResult.Written(5))),
+            new NodeEndpoint.Write(new ReplicaId(7, 0), 3, id, new WriteOp.Delete(b("k")), remote),
+            new NodeEndpoint.Read(new ReplicaId(7, 4), 3, new ReadOp.Get(b("k")), remote),
             new ReplicaActor.ConfigChanged(config),
             ReplicaActor.Wake.INSTANCE,
             new ReplicaActor.GetStatus(statusProbe.getRef()),
@@ -97,6 +113,8 @@ class MessageSerializationTest {
             new ReplicaActor.Entries(List.of(new KeyValue(b("k"), b("v"), 2)), true),
             new ReplicaActor.Rejected(ClientReply.Reason.NOT_TAIL, 3),
             new ReplicaActor.Failed(ReplicaActor.Failure.STORE_FULL, "full"),
+            new ReplicaActor.Failed(ReplicaActor.Failure.OUTCOME_UNKNOWN, "unknown"),
+            ReplicaActor.AtTail.INSTANCE,
             new ReplicaActor.Status("7.4", "node", true, 3, "tail", 9, 9),
             new RouterActor.RouteWrite(id, new WriteOp.Put(b("k"), b("v")), 1000, probe.getRef()),
             new RouterActor.RouteGet(b("k"), 1000, probe.getRef()),
@@ -124,9 +142,45 @@ class MessageSerializationTest {
     }
   }
 
+  @Test
+  void chainBatchesBetweenNodesRoundTripInTheirCompactFormat() throws Exception {
+    List<ChainLink.Item> items = new ArrayList<>();
+    for (Object s : samples) {
+      if (s instanceof ReplicaActor.Peer p) {
+        items.add(new ChainLink.Item(7, 4, p.message()));
+      }
+    }
+    ChainLink.Batch batch = new ChainLink.Batch(items);
+    Serializer serializer = serialization.findSerializerFor(batch);
+    assertEquals(ChainBatchSerializer.IDENTIFIER, serializer.identifier());
+    byte[] bytes = serializer.toBinary(batch);
+    ChainLink.Batch back = (ChainLink.Batch) serializer.fromBinary(bytes, ChainLink.Batch.class);
+    assertEquals(items.size(), back.items().size());
+    assertArrayEquals(bytes, serializer.toBinary(back), "the same messages after a round trip");
+    for (int i = 0; i < items.size(); i++) {
+      assertEquals(items.get(i).message().getClass(), back.items().get(i).message().getClass());
+    }
+    assertThrows(Exception.class, () -> serializer.fromBinary(java.util.Arrays.copyOf(bytes, bytes.length - 3),
+        ChainLink.Batch.class), "a truncated batch is refused");
+  }
+
+  @Test
+  void peerMessagesAreCoveredThroughTheReplicasPeerEnvelope() {
+    Set<Class<?>> inside = new HashSet<>();
+    for (Object s : samples) {
+      if (s instanceof ReplicaActor.Peer p) {
+        inside.add(p.message().getClass());
+      }
+    }
+    for (Class<?> c : PeerMessage.class.getPermittedSubclasses()) {
+      assertTrue(inside.contains(c), c.getName() + " has no sample inside a ReplicaActor.Peer");
+    }
+  }
+
   private static boolean containsArrays(Object message) {
     return !(message instanceof ReplicaActor.Wake
         || message instanceof ReplicaActor.Rejected
+        || message instanceof ReplicaActor.AtTail
         || message instanceof ReplicaActor.Failed
         || message instanceof ReplicaActor.Status
         || message instanceof ReplicaActor.GetStatus);
@@ -138,11 +192,11 @@ class MessageSerializationTest {
     for (Object s : samples) {
       covered.add(s.getClass());
     }
-    for (Class<?> root : List.of(ReplicaActor.Command.class, ReplicaActor.Reply.class, RouterActor.Command.class)) {
+    for (Class<?> root : List.of(ReplicaActor.Command.class, ReplicaActor.Reply.class, RouterActor.Command.class,
+        NodeEndpoint.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
-        boolean local = c.getSimpleName().equals("Persisted") || c.getSimpleName().equals("PersistFailed")
-            || c.getSimpleName().equals("Tick") || c.getSimpleName().equals("Peers")
-            || c.getSimpleName().equals("TransferDone") || c.getSimpleName().equals("TransferFailed");
+        boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed",
+            "Flush").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
       }
     }

@@ -54,7 +54,7 @@ class NodeLossTest {
       byte[][] keys = {key(headed), key(bridged), key(tailed)};
       long seq = 0;
       for (byte[] k : keys) {
-        assertInstanceOf(ReplicaActor.WriteDone.class,
+        assertInstanceOf(Router.Written.class,
             cluster.router(0).write(new RequestId("t", ++seq), new WriteOp.Put(k, b("before")), T)
                 .toCompletableFuture().get(20, TimeUnit.SECONDS));
       }
@@ -83,16 +83,16 @@ class NodeLossTest {
       }
 
       for (byte[] k : keys) {
-        ReplicaActor.Reply read =
+        Router.Result read =
             cluster.router(1).get(k, T).toCompletableFuture().get(20, TimeUnit.SECONDS);
-        assertEquals("before", new String(((ReplicaActor.Value) read).value().value(), StandardCharsets.UTF_8),
+        assertEquals("before", new String(((Router.Found) read).value().value(), StandardCharsets.UTF_8),
             "committed before the crash, still there");
-        ReplicaActor.Reply write =
+        Router.Result write =
             cluster.router(0).write(new RequestId("t", ++seq), new WriteOp.Put(k, b("after")), T)
                 .toCompletableFuture().get(20, TimeUnit.SECONDS);
-        assertInstanceOf(ReplicaActor.WriteDone.class, write, "writes go on at the new head: " + write);
-        ReplicaActor.Reply again = cluster.router(1).get(k, T).toCompletableFuture().get(20, TimeUnit.SECONDS);
-        assertEquals("after", new String(((ReplicaActor.Value) again).value().value(), StandardCharsets.UTF_8));
+        assertInstanceOf(Router.Written.class, write, "writes go on at the new head: " + write);
+        Router.Result again = cluster.router(1).get(k, T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals("after", new String(((Router.Found) again).value().value(), StandardCharsets.UTF_8));
       }
     }
   }

@@ -46,10 +46,10 @@ class ReReplicationTest {
       // Enough entries that the copy takes several chunks of the bulk path.
       for (int i = 0; i < 300; i++) {
         String k = (char) ('a' + i % 26) + "-" + i;
-        ReplicaActor.Reply r = cluster.router(0)
+        Router.Result r = cluster.router(0)
             .write(new RequestId("t", ++seq), new WriteOp.Put(b(k), b("v" + i + "-" + "x".repeat(2000))), T)
             .toCompletableFuture().get(20, TimeUnit.SECONDS);
-        assertInstanceOf(ReplicaActor.WriteDone.class, r);
+        assertInstanceOf(Router.Written.class, r);
       }
       RoutingTable before = cluster.table();
       long served = before.ranges().stream()
@@ -75,15 +75,15 @@ class ReReplicationTest {
       // Every committed write is there, read from the tails (the copies, for the replaced ranges).
       for (int i = 0; i < 300; i++) {
         String k = (char) ('a' + i % 26) + "-" + i;
-        ReplicaActor.Reply r = readWithRetry(cluster, k);
+        Router.Result r = readWithRetry(cluster, k);
         assertEquals("v" + i + "-" + "x".repeat(2000),
-            new String(((ReplicaActor.Value) r).value().value(), StandardCharsets.UTF_8), k);
+            new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8), k);
       }
-      ReplicaActor.Reply w = cluster.router(1)
+      Router.Result w = cluster.router(1)
           .write(new RequestId("t", ++seq), new WriteOp.Put(b("a-after"), b("yes")), T)
           .toCompletableFuture().get(20, TimeUnit.SECONDS);
-      assertInstanceOf(ReplicaActor.WriteDone.class, w, "writes go on through the new tail");
-      assertEquals("yes", new String(((ReplicaActor.Value) readWithRetry(cluster, "a-after")).value().value(),
+      assertInstanceOf(Router.Written.class, w, "writes go on through the new tail");
+      assertEquals("yes", new String(((Router.Found) readWithRetry(cluster, "a-after")).value().value(),
           StandardCharsets.UTF_8));
 
       // A replica reported as unable to catch up from its predecessor's log leaves its chain, and a fresh
@@ -102,19 +102,19 @@ class ReReplicationTest {
         String k = (char) ('a' + i % 26) + "-" + i;
         if (copied.contains(b(k))) {
           assertEquals("v" + i + "-" + "x".repeat(2000),
-              new String(((ReplicaActor.Value) readWithRetry(cluster, k)).value().value(), StandardCharsets.UTF_8), k);
+              new String(((Router.Found) readWithRetry(cluster, k)).value().value(), StandardCharsets.UTF_8), k);
         }
       }
     }
   }
 
   /** A read through node 1's gateway, retried while the new tail is still catching up or getting its lease. */
-  private static ReplicaActor.Reply readWithRetry(TestCluster cluster, String key) throws Exception {
-    ReplicaActor.Reply[] last = {null};
+  private static Router.Result readWithRetry(TestCluster cluster, String key) throws Exception {
+    Router.Result[] last = {null};
     cluster.await(Duration.ofSeconds(20), "a read of " + key + " is answered", () -> {
       try {
         last[0] = cluster.router(1).get(b(key), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
-        return last[0] instanceof ReplicaActor.Value;
+        return last[0] instanceof Router.Found;
       } catch (Exception e) {
         return false;
       }

@@ -33,17 +33,17 @@ class ServerDrivenRoutingTest {
             3, dir, "junction.cluster { routing = server-driven, split-points = [\"m\"] }")) {
       cluster.await(T, "every node knows the routers", () -> cluster.router(0).peers().get().size() == 3);
       for (int i = 0; i < 20; i++) {
-        ReplicaActor.Reply w =
+        Router.Result w =
             cluster.router(i % 3).write(new RequestId("sd", i), new WriteOp.Put(b("k" + (char) ('a' + i)), b("v" + i)), T)
                 .toCompletableFuture().get(20, TimeUnit.SECONDS);
-        assertInstanceOf(ReplicaActor.WriteDone.class, w);
+        assertInstanceOf(Router.Written.class, w);
       }
-      ReplicaActor.Reply r =
+      Router.Result r =
           cluster.router(1).get(b("kc"), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
-      assertEquals("v2", new String(((ReplicaActor.Value) r).value().value(), StandardCharsets.UTF_8));
-      ReplicaActor.Reply scan =
+      assertEquals("v2", new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+      Router.Result scan =
           cluster.router(2).scan(b("k"), b("l"), 100, T).toCompletableFuture().get(20, TimeUnit.SECONDS);
-      assertEquals(20, ((ReplicaActor.Entries) scan).entries().size());
+      assertEquals(20, ((Router.Scanned) scan).entries().size());
       // The routing work happened on the nodes the requests were handed to: counted there, in total.
       long writes = 0;
       for (int n = 0; n < 3; n++) {

@@ -7,7 +7,7 @@ import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
+import dev.junction.chain.core.ReplicaId;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -24,37 +24,39 @@ class ChainRepairTest {
     return r.chain().stream().map(Replica::node).toList();
   }
 
-  private static final ChainRepair.TailRelease LEASED = (range, slot) -> false;
-  private static final ChainRepair.TailRelease RELEASED = (range, slot) -> true;
+  private static final ChainRepair.Release LEASED = (range, slot) -> false;
+  private static final ChainRepair.Release RELEASED = (range, slot) -> true;
 
   @Test
-  void aLostHeadOrMiddleLeavesItsChainsAtTheNextEpochAndALostTailWaitsForItsLease() {
+  void aLostReplicaLeavesItsChainAtTheNextEpochOnceItsLeaseIsReleased() {
     RoutingTable t = table();
-    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(t, Set.of("n1"), LEASED).orElseThrow();
+    ChainRepair.Plan plan = ChainRepair.withoutLostNodes(t, Set.of("n1"), RELEASED).orElseThrow();
     RoutingTable next = plan.table();
     assertEquals(t.version() + 1, next.version());
     assertEquals(List.of("n2", "n3"), chain(next.range(1).orElseThrow()), "head lost: n2 is head");
     assertEquals(2, next.range(1).orElseThrow().epoch());
-    assertEquals(List.of("n2", "n3", "n1"), chain(next.range(2).orElseThrow()), "tail lost: unchanged while its lease may run");
-    assertEquals(1, next.range(2).orElseThrow().epoch());
+    assertEquals(List.of("n2", "n3"), chain(next.range(2).orElseThrow()), "tail lost: n3 is the tail now");
     assertEquals(List.of("n3", "n2"), chain(next.range(3).orElseThrow()), "middle lost: bridged");
-    assertEquals(List.of(1L, 3L), plan.changed());
-    assertEquals(List.of(2L), plan.waitingForTail());
+    assertEquals(List.of(1L, 2L, 3L), plan.changed());
+    assertEquals(List.of(), plan.waiting());
     // Slots are kept: a replica is never renamed.
     assertEquals(1, next.range(1).orElseThrow().head().slot());
   }
 
   @Test
-  void aLostTailWhoseLeaseIsReleasedIsReplacedByItsPredecessor() {
+  void aLostReplicaWhoseLeaseMayStillRunStaysAndItsRangeWaits() {
     RoutingTable t = table();
-    int tail = t.range(2).orElseThrow().tail().slot();
+    assertEquals(List.of(1L, 2L, 3L), ChainRepair.withoutLostNodes(t, Set.of("n1"), LEASED).orElseThrow().waiting());
+    assertTrue(ChainRepair.withoutLostNodes(t, Set.of("n1"), LEASED).orElseThrow().changed().isEmpty(),
+        "every replica serves reads: none is dropped while its lease may run");
+    int middle = t.range(3).orElseThrow().chain().get(1).slot();
     ChainRepair.Plan plan =
-        ChainRepair.withoutLostNodes(t, Set.of("n1"), (range, slot) -> range == 2 && slot == tail).orElseThrow();
-    assertEquals(List.of("n2", "n3"), chain(plan.table().range(2).orElseThrow()), "n3 is the tail now");
-    assertEquals(2, plan.table().range(2).orElseThrow().epoch());
-    assertEquals(List.of(1L, 2L, 3L), plan.changed());
-    assertEquals(List.of(), plan.waitingForTail());
-    assertEquals(Map.of(2L, tail), ChainRepair.lostTails(t, Set.of("n1")));
+        ChainRepair.withoutLostNodes(t, Set.of("n1"), (range, slot) -> range == 3 && slot == middle).orElseThrow();
+    assertEquals(List.of("n3", "n2"), chain(plan.table().range(3).orElseThrow()));
+    assertEquals(List.of(3L), plan.changed());
+    assertEquals(List.of(1L, 2L), plan.waiting());
+    assertEquals(Set.of(new ReplicaId(1, 0), new ReplicaId(2, 2), new ReplicaId(3, 1)),
+        ChainRepair.lostReplicas(t, Set.of("n1")));
   }
 
   @Test
@@ -78,6 +80,6 @@ class ChainRepairTest {
     RoutingTable single = RoutingTable.initial(List.of(), List.of("n1"), 1);
     ChainRepair.Plan plan = ChainRepair.withoutLostNodes(single, Set.of("n1"), RELEASED).orElseThrow();
     assertEquals(single, plan.table());
-    assertEquals(List.of(1L), plan.waitingForTail());
+    assertEquals(List.of(1L), plan.waiting());
   }
 }

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.chain.core.RangeConfig;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
+import dev.junction.chain.core.ReplicaId;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
@@ -25,10 +26,11 @@ class LeaseTableTest {
   private static final int MIDDLE = range().chain().get(1).slot();
 
   @Test
-  void onlyTheCurrentTailGetsALease() {
+  void everyMemberOfTheCurrentChainGetsALease() {
     LeaseTable leases = new LeaseTable(LEASE, MARGIN, 0);
     assertEquals(OptionalLong.of(1000 * MS), leases.grant(range(), TAIL, 10 * MS));
-    assertEquals(OptionalLong.empty(), leases.grant(range(), MIDDLE, 10 * MS), "not the tail");
+    assertEquals(OptionalLong.of(1000 * MS), leases.grant(range(), MIDDLE, 10 * MS), "reads at every replica");
+    assertEquals(OptionalLong.empty(), leases.grant(range(), 77, 10 * MS), "not in the chain");
     assertEquals(OptionalLong.empty(), leases.grant(null, TAIL, 10 * MS), "an unknown range");
   }
 
@@ -38,7 +40,7 @@ class LeaseTableTest {
     long start = 5000 * MS; // long after the controller started
     leases.grant(range(), TAIL, start);
     assertFalse(leases.released(1, TAIL, start + 2000 * MS), "not revoked: the tail is not being replaced");
-    leases.revokeOnly(Map.of(1L, TAIL));
+    leases.revokeOnly(Set.of(new ReplicaId(1, TAIL)));
     assertEquals(OptionalLong.empty(), leases.grant(range(), TAIL, start + 10 * MS), "revoked: no renewal");
     assertFalse(leases.released(1, TAIL, start + 1099 * MS));
     assertTrue(leases.released(1, TAIL, start + 1100 * MS));
@@ -48,7 +50,7 @@ class LeaseTableTest {
   @Test
   void aNewControllerWaitsOneLeaseBeforeReleasingAnyTail() {
     LeaseTable leases = new LeaseTable(LEASE, MARGIN, 7 * MS);
-    leases.revokeOnly(Map.of(1L, TAIL));
+    leases.revokeOnly(Set.of(new ReplicaId(1, TAIL)));
     assertFalse(leases.released(1, TAIL, 8 * MS), "a previous controller may have granted a lease just now");
     assertFalse(leases.released(1, TAIL, 1106 * MS));
     assertTrue(leases.released(1, TAIL, 1107 * MS));
@@ -57,11 +59,25 @@ class LeaseTableTest {
   @Test
   void liftingARevocationAllowsGrantsAgain() {
     LeaseTable leases = new LeaseTable(LEASE, MARGIN, 0);
-    leases.revokeOnly(Map.of(1L, TAIL));
+    leases.revokeOnly(Set.of(new ReplicaId(1, TAIL)));
     assertTrue(leases.grant(range(), TAIL, 0).isEmpty());
-    leases.revokeOnly(Map.of()); // the node came back before its tail was replaced
+    leases.revokeOnly(Set.of()); // the node came back before its tail was replaced
     assertTrue(leases.grant(range(), TAIL, 0).isPresent());
-    assertFalse(leases.released(1, TAIL, 10_000 * MS), "only a revoked tail is ever released");
+    assertFalse(leases.released(1, TAIL, 10_000 * MS), "only a revoked replica is ever released");
+  }
+
+  @Test
+  void aRevokedMiddleIsReleasedLikeATailAndTheOthersKeepTheirLeases() {
+    LeaseTable leases = new LeaseTable(LEASE, MARGIN, 0);
+    long start = 5000 * MS;
+    leases.grant(range(), MIDDLE, start);
+    leases.grant(range(), TAIL, start);
+    leases.revokeOnly(Set.of(new ReplicaId(1, MIDDLE)));
+    assertTrue(leases.grant(range(), MIDDLE, start + 10 * MS).isEmpty());
+    assertTrue(leases.grant(range(), TAIL, start + 10 * MS).isPresent());
+    assertFalse(leases.released(1, MIDDLE, start + 1099 * MS));
+    assertTrue(leases.released(1, MIDDLE, start + 1100 * MS));
+    assertFalse(leases.released(1, TAIL, start + 5000 * MS), "only a revoked replica is ever released");
   }
 
   @Test
@@ -78,7 +94,7 @@ class LeaseTableTest {
     long start = Long.MAX_VALUE - 300 * MS;
     LeaseTable leases = new LeaseTable(LEASE, MARGIN, start);
     leases.grant(range(), TAIL, start + 100 * MS);
-    leases.revokeOnly(Map.of(1L, TAIL));
+    leases.revokeOnly(Set.of(new ReplicaId(1, TAIL)));
     assertFalse(leases.released(1, TAIL, start + 1150 * MS));
     assertTrue(leases.released(1, TAIL, start + 1200 * MS));
   }

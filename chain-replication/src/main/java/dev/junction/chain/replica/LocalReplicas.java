@@ -1,0 +1,41 @@
+package dev.junction.chain.replica;
+
+import dev.junction.chain.core.ReadView;
+import dev.junction.chain.core.ReplicaId;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The replicas serving on this node, for the node's gateway: a request for one of them is handed to its
+ * actor directly (no sharding lookup, no serialization), and a read is answered on the caller's thread
+ * through the replica's {@link ReadView} and store. Thread-safe.
+ */
+public final class LocalReplicas {
+  /** One serving replica: its actor, its read view, its store. */
+  public record Handle(ReplicaId id, ActorRef<ReplicaActor.Command> ref, ReadView view, ReplicaStore store) {}
+
+  private final ConcurrentHashMap<ReplicaId, Handle> serving = new ConcurrentHashMap<>();
+
+  public Optional<Handle> find(ReplicaId id) {
+    return Optional.ofNullable(serving.get(id));
+  }
+
+  /** The handle of {@code id}, or null. */
+  public Handle get(ReplicaId id) {
+    return serving.get(id);
+  }
+
+  void register(Handle h) {
+    serving.put(h.id(), h);
+  }
+
+  /** Forgets {@code h} unless a newer incarnation replaced it. */
+  void unregister(Handle h) {
+    serving.remove(h.id(), h);
+  }
+
+  public int size() {
+    return serving.size();
+  }
+}
