@@ -41,7 +41,7 @@ USAGE
 die() { echo "ycsb.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ycsb.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 endpoints=""; load=0; workloads=""; records=""; operations=""; threads=8; compare=0; rounds=2; quick=0
-durability=fsync; profile=0
+durability=fsync; profile=0; client_routing=true
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --endpoints) endpoints="${2:?--endpoints needs HOST:PORT,...}"; shift 2 ;;
@@ -170,6 +170,7 @@ ycsb() {
   java -Xms256m -Xmx1g $agent_opt -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -p maxexecutiontime=900 \
+    -p junction.routing="$client_routing" \
     -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 -p measurement.histogram.verbose=true \
     -threads "$threads" > "$3" 2>&1 &
   ycsb_pid=$!
@@ -202,6 +203,9 @@ if [[ "$compare" == 1 ]]; then
       # unmeasured warm-up of a quarter of the operations, so that neither mode runs on warmer JVMs.
       stop_cluster
       start_cluster "$mode" "$data"
+      # Server-driven: the client holds no table and calls any node, which hands the request to a random
+      # node's router. Switch: the client routes by its table, one hop.
+      if [[ "$mode" == switch ]]; then client_routing=true; else client_routing=false; fi
       ycsb -t "$w" "$work/warmup-$mode-$round.log" $(( operations / 4 > 0 ? operations / 4 : 1 ))
       log="$work/$w-$mode-$round.log"
       ycsb -t "$w" "$log"

@@ -22,10 +22,12 @@ final class ClientTable {
 
   private final long version;
   private final List<Range> ranges;
+  private final List<String> endpoints;
 
-  private ClientTable(long version, List<Range> ranges) {
+  private ClientTable(long version, List<Range> ranges, List<String> endpoints) {
     this.version = version;
     this.ranges = ranges;
+    this.endpoints = endpoints;
   }
 
   /**
@@ -58,11 +60,17 @@ final class ClientTable {
       ranges.add(new Range(start, List.copyOf(chain)));
       previous = start;
     }
-    return ranges.isEmpty() ? null : new ClientTable(response.getVersion(), List.copyOf(ranges));
+    return ranges.isEmpty() ? null
+        : new ClientTable(response.getVersion(), List.copyOf(ranges), List.copyOf(new java.util.TreeSet<>(endpoints.values())));
   }
 
   long version() {
     return version;
+  }
+
+  /** Every node's endpoint, in a stable order. */
+  List<String> endpoints() {
+    return endpoints;
   }
 
   /** The endpoint of the head of {@code key}'s range. */

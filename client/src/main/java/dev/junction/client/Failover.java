@@ -49,12 +49,21 @@ final class Failover {
     return order;
   }
 
-  /** {@code first} (a routed endpoint, or null), then the gateways, each once. */
-  List<Target> order(Target first) {
-    List<Target> order = gateways();
-    if (first != null) {
-      order.removeIf(t -> t.channel() == first.channel());
-      order.add(0, first);
+  /** {@code routed} (the endpoints a route names, best first; may be empty), then the gateways, each once. */
+  List<Target> order(List<Target> routed) {
+    if (routed.isEmpty()) {
+      return gateways();
+    }
+    List<Target> order = new ArrayList<>(routed.size() + gateways.size());
+    for (Target t : routed) {
+      if (order.stream().noneMatch(o -> o.channel() == t.channel())) {
+        order.add(t);
+      }
+    }
+    for (Target t : gateways()) {
+      if (order.stream().noneMatch(o -> o.channel() == t.channel())) {
+        order.add(t);
+      }
     }
     return order;
   }
@@ -89,8 +98,29 @@ final class Failover {
     return run.result;
   }
 
+  /** The trailer a node adds to {@code UNAVAILABLE} when it passed the request to no replica. */
+  static final io.grpc.Metadata.Key<String> NOT_APPLIED =
+      io.grpc.Metadata.Key.of("junction-not-applied", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+  /**
+   * Whether an {@code UNAVAILABLE} failure certainly did not reach a replica: the connection was refused
+   * (the request never left this process), or the node said it passed it to none.
+   */
+  static boolean notApplied(Throwable error) {
+    io.grpc.Metadata trailers = Status.trailersFromThrowable(error);
+    if (trailers != null && "true".equals(trailers.get(NOT_APPLIED))) {
+      return true;
+    }
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The failure of a call every endpoint of {@code order} refused as unavailable (or partly, by its deadline). */
-  static JunctionException unavailable(List<String> failures, int endpoints, Status last) {
+  static JunctionException unavailable(List<String> failures, int endpoints, Status last, boolean notApplied) {
     String tried = String.join("; ", failures);
     if (failures.size() < endpoints) {
       return new DeadlineExceededException(
@@ -98,7 +128,7 @@ final class Failover {
           last.asRuntimeException());
     }
     String what = endpoints == 1 ? "endpoint unavailable: " : "all " + endpoints + " endpoints unavailable: ";
-    return new UnavailableException(what + tried, last.asRuntimeException());
+    return new UnavailableException(what + tried, last.asRuntimeException(), notApplied);
   }
 
   /** The state of one call across its attempts. */
@@ -108,6 +138,7 @@ final class Failover {
     private final List<Target> order;
     private final CompletableFuture<T> result = new CompletableFuture<>();
     private final List<String> failures = new ArrayList<>();
+    private boolean notApplied = true;
 
     Run(Attempt<T> attempt, Deadline deadline, List<Target> order) {
       this.attempt = attempt;
@@ -147,10 +178,11 @@ final class Failover {
         return;
       }
       failures.add(target.name() + ": " + JunctionException.describe(status));
+      notApplied &= Failover.notApplied(error);
       if (tried + 1 < order.size() && !deadline.isExpired() && !result.isDone()) {
         start(tried + 1);
       } else {
-        result.completeExceptionally(unavailable(failures, order.size(), status));
+        result.completeExceptionally(unavailable(failures, order.size(), status, notApplied));
       }
     }
   }

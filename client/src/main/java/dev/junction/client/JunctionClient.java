@@ -446,6 +446,7 @@ public final class JunctionClient implements AutoCloseable {
     List<Failover.Target> order = failover.order(route(key, write));
     List<String> failures = new ArrayList<>(1);
     Status last = null;
+    boolean notApplied = true;
     for (Failover.Target t : order) {
       try {
         R r = call.call(KvGrpc.newBlockingStub(t.channel()).withDeadline(d));
@@ -458,13 +459,14 @@ public final class JunctionClient implements AutoCloseable {
           throw failure(JunctionException.of(last), write);
         }
         failures.add(t.name() + ": " + JunctionException.describe(last));
+        notApplied &= Failover.notApplied(e);
         refreshSoon();
         if (d.isExpired()) {
           break;
         }
       }
     }
-    throw failure(Failover.unavailable(failures, order.size(), last), write);
+    throw failure(Failover.unavailable(failures, order.size(), last, notApplied), write);
   }
 
   /** A write's deadline is an unknown outcome, never a failure (see {@link #write}). */
@@ -491,22 +493,38 @@ public final class JunctionClient implements AutoCloseable {
     return failover.call(attempt, failover.order(route(key, write)));
   }
 
-  /** The endpoint that should serve a request for {@code key}, or null when the client has no table. */
-  private Failover.Target route(byte[] key, boolean write) {
+  /**
+   * The endpoints to try for a request on {@code key}, best first: the node that should serve it, the
+   * other nodes of its range's chain, then every other node of the table (each routes what is not its
+   * own). Empty when the client has no table; the given endpoints follow in {@link Failover#order}.
+   */
+  private List<Failover.Target> route(byte[] key, boolean write) {
     ClientTable t = table;
     if (t == null) {
-      return null;
+      return List.of();
     }
-    String endpoint;
+    List<String> replicas = t.replicas(key);
+    int first;
     if (write) {
-      endpoint = t.head(key);
+      first = 0; // the head
+    } else if (readFrom == ReadFrom.TAIL || replicas.size() == 1) {
+      first = replicas.size() - 1;
     } else {
-      List<String> replicas = t.replicas(key);
-      endpoint = readFrom == ReadFrom.TAIL || replicas.size() == 1
-          ? replicas.get(replicas.size() - 1)
-          : replicas.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size()));
+      first = java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size());
     }
-    return target(endpoint);
+    List<Failover.Target> order = new ArrayList<>(replicas.size() + 2);
+    order.add(target(replicas.get(first)));
+    for (int i = 0; i < replicas.size(); i++) {
+      if (i != first) {
+        order.add(target(replicas.get(i)));
+      }
+    }
+    for (String endpoint : t.endpoints()) {
+      if (!replicas.contains(endpoint)) {
+        order.add(target(endpoint));
+      }
+    }
+    return order;
   }
 
   private Failover.Target target(String endpoint) {
@@ -564,6 +582,11 @@ public final class JunctionClient implements AutoCloseable {
       } finally {
         lastRefresh = System.nanoTime();
         refreshing.set(false);
+      }
+      if (response == null && table == null && !closed) {
+        // No table yet (a cluster still forming, an endpoint down): try again in a while; calls meanwhile
+        // go to the given endpoints.
+        CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::refresh);
       }
     });
   }

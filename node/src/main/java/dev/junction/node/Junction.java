@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       LocalCommand.class,
       NodeCommand.class,
       StoreDemoCommand.class,
+      NoopKvCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Junction implements Runnable {

@@ -5,18 +5,9 @@ import com.typesafe.config.ConfigFactory;
 import dev.junction.node.grpc.AdminService;
 import dev.junction.node.grpc.KvService;
 import dev.junction.sharding.cluster.ClusterNode;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,14 +20,12 @@ public final class JunctionNode implements AutoCloseable {
 
   private final NodeSettings settings;
   private final ClusterNode cluster;
-  private final Server grpc;
-  private final EventLoopGroup[] loops;
+  private final GrpcServer grpc;
 
-  private JunctionNode(NodeSettings settings, ClusterNode cluster, Server grpc, EventLoopGroup[] loops) {
+  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc) {
     this.settings = settings;
     this.cluster = cluster;
     this.grpc = grpc;
-    this.loops = loops;
   }
 
   /**
@@ -44,12 +33,6 @@ public final class JunctionNode implements AutoCloseable {
    * port is bound first, so a busy port fails fast, before the node joins the cluster.
    */
   public static JunctionNode start(Config config) {
-    // Netty's leak detector samples buffer allocations with a stack trace each; gRPC releases its buffers,
-    // and the traces cost the request path (seen in profiles). Off unless the operator turns it on.
-    if (System.getProperty("io.grpc.netty.shaded.io.netty.leakDetection.level") == null) {
-      io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.setLevel(
-          io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector.Level.DISABLED);
-    }
     // `config` holds what the user set (file, system properties), without the libraries' reference
     // defaults, so that Junction's Pekko settings can sit between the two (see ClusterNode.start).
     Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();
@@ -62,60 +45,22 @@ public final class JunctionNode implements AutoCloseable {
     ClusterNode cluster =
         ClusterNode.start(
             settings.clusterConfig(port).withFallback(config).withFallback(full.withOnlyPath("junction")));
-    Server server;
-    EventLoopGroup[] loops = eventLoops(settings.grpcTransportThreads());
+    GrpcServer server;
     try {
-      server =
-          NettyServerBuilder.forAddress(bind)
-              .channelType(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
-              .bossEventLoopGroup(loops[0])
-              .workerEventLoopGroup(loops[1])
-              // Handlers never block: a get a local replica answers is answered on the transport thread,
-              // everything else hands off to an actor. No executor hop per call.
-              .directExecutor()
-              .maxInboundMessageSize(4 << 20)
-              .addService(
-                  new KvService(
-                      cluster.router(),
-                      settings.requestTimeout(),
-                      cluster.store().settings().maxValueBytes(),
-                      cluster.tables()::version))
-              .addService(new AdminService(cluster.system(), cluster.tables(), cluster.replicas()))
-              .build()
-              .start();
+      server = GrpcServer.start(bind, settings.grpcTransportThreads(),
+          new KvService(
+              cluster.router(),
+              settings.requestTimeout(),
+              cluster.store().settings().maxValueBytes(),
+              cluster.tables()::version),
+          new AdminService(cluster.system(), cluster.tables(), cluster.replicas()));
     } catch (IOException e) {
       cluster.close();
-      shutdown(loops);
       throw new UncheckedIOException("cannot serve gRPC on " + bind + ": " + e.getMessage(), e);
     }
-    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), data in {}", cluster.address(), settings.host(),
-        server.getPort(), settings.grpcTransportThreads(), Epoll.isAvailable() ? "epoll" : "nio", settings.dataDir());
-    return new JunctionNode(settings, cluster, server, loops);
-  }
-
-  /** One acceptor thread and {@code threads} transport threads, epoll where the platform has it. */
-  private static EventLoopGroup[] eventLoops(int threads) {
-    java.util.concurrent.ThreadFactory boss = daemon("junction-grpc-accept");
-    java.util.concurrent.ThreadFactory work = daemon("junction-grpc");
-    if (Epoll.isAvailable()) {
-      return new EventLoopGroup[] {new EpollEventLoopGroup(1, boss), new EpollEventLoopGroup(threads, work)};
-    }
-    return new EventLoopGroup[] {new NioEventLoopGroup(1, boss), new NioEventLoopGroup(threads, work)};
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  private static void shutdown(EventLoopGroup[] loops) {
-    for (EventLoopGroup g : loops) {
-      g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-    }
+    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), data in {}", cluster.address(),
+        settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(), settings.dataDir());
+    return new JunctionNode(settings, cluster, server);
   }
 
   private static int freePort(String host) {
@@ -136,7 +81,7 @@ public final class JunctionNode implements AutoCloseable {
   }
 
   public int grpcPort() {
-    return grpc.getPort();
+    return grpc.port();
   }
 
   public ClusterNode cluster() {
@@ -150,17 +95,8 @@ public final class JunctionNode implements AutoCloseable {
   /** Stops serving gRPC, leaves the cluster and closes the store. */
   @Override
   public void close() {
-    grpc.shutdown();
-    try {
-      if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      grpc.shutdownNow();
-    }
+    grpc.close();
     cluster.close();
-    shutdown(loops);
     log.info("node stopped");
   }
 

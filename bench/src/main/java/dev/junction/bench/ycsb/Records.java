@@ -16,6 +16,23 @@ import java.util.Map;
 final class Records {
   private Records() {}
 
+  /**
+   * Writes a record of YCSB's default shape (fields {@code field0..field9} of 100 bytes) to the file named
+   * by the first argument: the value {@code bench/ceiling.sh}'s no-op servers answer every read with.
+   */
+  public static void main(String[] args) throws java.io.IOException {
+    Map<String, byte[]> fields = new java.util.LinkedHashMap<>();
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 10; i++) {
+      byte[] v = new byte[100];
+      for (int j = 0; j < v.length; j++) {
+        v[j] = (byte) (' ' + random.nextInt(95)); // printable, like YCSB's random strings
+      }
+      fields.put("field" + i, v);
+    }
+    java.nio.file.Files.write(java.nio.file.Path.of(args[0]), encode(fields));
+  }
+
   static byte[] encode(Map<String, byte[]> fields) {
     List<byte[]> names = new ArrayList<>(fields.size());
     int size = 4;

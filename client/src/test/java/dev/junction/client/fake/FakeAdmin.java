@@ -60,6 +60,7 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
   private volatile ClusterStatusResponse status = SAMPLE_STATUS;
   private volatile RoutingTableResponse table = SAMPLE_TABLE;
   private volatile Status failure;
+  private final java.util.concurrent.atomic.AtomicInteger tableCalls = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Replaces the cluster status answered. */
   public void status(ClusterStatusResponse status) {
@@ -88,7 +89,13 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
 
   @Override
   public void routingTable(RoutingTableRequest request, StreamObserver<RoutingTableResponse> out) {
+    tableCalls.incrementAndGet();
     answer(table, out);
+  }
+
+  /** {@code RoutingTable} calls received. */
+  public int tableCalls() {
+    return tableCalls.get();
   }
 
   private <T> void answer(T answer, StreamObserver<T> out) {
@@ -111,11 +118,13 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
         .build();
   }
 
-  private static ReplicaInfo replica(int slot, String node) {
+  /** A replica of a routing table, for tests that build their own. */
+  public static ReplicaInfo replica(int slot, String node) {
     return ReplicaInfo.newBuilder().setSlot(slot).setNode(node).build();
   }
 
-  private static RangeInfo range(long id, String start, String end, long epoch, ReplicaInfo... chain) {
+  /** A range of a routing table, for tests that build their own. */
+  public static RangeInfo range(long id, String start, String end, long epoch, ReplicaInfo... chain) {
     return RangeInfo.newBuilder()
         .setRangeId(id)
         .setStart(ByteString.copyFromUtf8(start))

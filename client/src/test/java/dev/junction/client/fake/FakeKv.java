@@ -43,9 +43,11 @@ public final class FakeKv extends KvGrpc.KvImplBase {
   private final Semaphore cancellations = new Semaphore(0);
   private final Semaphore swallowed = new Semaphore(0);
   private volatile Status failure;
+  private volatile io.grpc.Metadata failureTrailers;
   private volatile boolean loseWriteAnswers;
   private volatile int scanPageSize = 2;
   private volatile int failScanAfterPages = -1;
+  private volatile long tableVersion;
 
   /** A gateway in front of {@code store}. */
   public FakeKv(FakeStore store) {
@@ -54,6 +56,12 @@ public final class FakeKv extends KvGrpc.KvImplBase {
 
   /** Answers every call with {@code status} (null: serve normally again). */
   public void failWith(Status status) {
+    failWith(status, null);
+  }
+
+  /** Answers every call with {@code status} and {@code trailers} (null status: serve normally again). */
+  public void failWith(Status status, io.grpc.Metadata trailers) {
+    this.failureTrailers = trailers;
     this.failure = status;
   }
 
@@ -70,6 +78,11 @@ public final class FakeKv extends KvGrpc.KvImplBase {
   /** Ends scans with {@code UNAVAILABLE} after this many pages (negative: never). */
   public void failScanAfterPages(int pages) {
     this.failScanAfterPages = pages;
+  }
+
+  /** The routing-table version every answer carries from now on (default 0). */
+  public void tableVersion(long version) {
+    this.tableVersion = version;
   }
 
   /** Calls received, of any kind. */
@@ -99,22 +112,26 @@ public final class FakeKv extends KvGrpc.KvImplBase {
 
   @Override
   public void put(PutRequest request, StreamObserver<PutResponse> out) {
-    serve(request.getKey(), request.getHeader(), out, () -> store.put(request));
+    serve(request.getKey(), request.getHeader(), out,
+        () -> store.put(request).toBuilder().setTableVersion(tableVersion).build());
   }
 
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> out) {
-    serve(request.getKey(), null, out, () -> store.get(request));
+    serve(request.getKey(), null, out,
+        () -> store.get(request).toBuilder().setTableVersion(tableVersion).build());
   }
 
   @Override
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> out) {
-    serve(request.getKey(), request.getHeader(), out, () -> store.delete(request));
+    serve(request.getKey(), request.getHeader(), out,
+        () -> store.delete(request).toBuilder().setTableVersion(tableVersion).build());
   }
 
   @Override
   public void compareAndSet(CompareAndSetRequest request, StreamObserver<CompareAndSetResponse> out) {
-    serve(request.getKey(), request.getHeader(), out, () -> store.compareAndSet(request));
+    serve(request.getKey(), request.getHeader(), out,
+        () -> store.compareAndSet(request).toBuilder().setTableVersion(tableVersion).build());
   }
 
   @Override
@@ -182,7 +199,7 @@ public final class FakeKv extends KvGrpc.KvImplBase {
   private boolean refused(StreamObserver<?> out) {
     Status status = failure;
     if (status != null) {
-      out.onError(status.asRuntimeException());
+      out.onError(status.asRuntimeException(failureTrailers));
     }
     return status != null;
   }

@@ -9,11 +9,20 @@ import java.util.concurrent.TimeoutException;
 
 /** How router answers and failures become the gRPC status codes the API promises. */
 final class Replies {
+  /** Trailer of an {@code UNAVAILABLE} answer: the node passed the request to no replica, so it was not applied. */
+  static final io.grpc.Metadata.Key<String> NOT_APPLIED =
+      io.grpc.Metadata.Key.of("junction-not-applied", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
   private Replies() {}
 
   /** The status for an answer that is not the one a request hoped for. */
   static StatusRuntimeException failure(Router.Result result) {
     if (result instanceof Router.Unavailable u) {
+      if (u.notApplied()) {
+        io.grpc.Metadata trailers = new io.grpc.Metadata();
+        trailers.put(NOT_APPLIED, "true");
+        return Status.UNAVAILABLE.withDescription(u.why() + "; retry").asRuntimeException(trailers);
+      }
       return Status.UNAVAILABLE.withDescription(u.why() + "; retry").asRuntimeException();
     }
     if (result instanceof Router.Failed f) {
@@ -39,7 +48,10 @@ final class Replies {
       return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
     }
     if (e instanceof RouterUnavailableException) {
-      return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
+      // The gateway sent the request to no replica (no table yet, or not started): certainly not applied.
+      io.grpc.Metadata trailers = new io.grpc.Metadata();
+      trailers.put(NOT_APPLIED, "true");
+      return Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException(trailers);
     }
     if (e instanceof TimeoutException) {
       return write

@@ -27,6 +27,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * linearizable ({@link LinearizabilityChecker}), which also proves that no acknowledged write was lost;
  * and the range must take writes again after the fault.
  *
+ * <p>Each history holds at least {@value #MIN_HISTORY} operations, {@value #BEFORE_FAULT} of them before
+ * the fault and {@value #AFTER_RECOVERY} after the range served again, so the checker has contention to
+ * chew on across the fault.
+ *
  * <p>The fast scenarios run with the build; all of them with {@code -Djunction.faults=all} (see the
  * node module's README). Each prints the time from the fault to the first successful write and read.
  */
@@ -38,7 +42,9 @@ class FaultInjectionTest {
     PAUSE_TAIL(true),
     RESTART_HEAD(false),
     KILL_CONTROLLER_NODE(false),
-    PARTITION_TAIL(false);
+    PARTITION_TAIL(false),
+    /** Every node SIGKILLed at the same moment while clients write, then all started again on their data. */
+    KILL_ALL(true);
 
     final boolean fast;
 
@@ -51,6 +57,9 @@ class FaultInjectionTest {
   private static final int CLIENTS = 6;
   private static final Duration CLIENT_DEADLINE = Duration.ofSeconds(2);
   private static final Duration RECOVERY = Duration.ofSeconds(60);
+  static final int MIN_HISTORY = 2_000;
+  static final int BEFORE_FAULT = 600;
+  static final int AFTER_RECOVERY = 400;
 
   @TempDir Path dir;
 
@@ -94,7 +103,7 @@ class FaultInjectionTest {
       AtomicBoolean stop = new AtomicBoolean();
       CompletableFuture<Workload.Run> running = CompletableFuture.supplyAsync(() -> {
         try {
-          return load.run(stop, Duration.ofSeconds(120), 5_000, Duration.ofSeconds(60));
+          return load.run(stop, Duration.ofSeconds(420), 20_000, Duration.ofSeconds(60));
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }
@@ -103,6 +112,8 @@ class FaultInjectionTest {
       try {
         long begin = System.nanoTime();
         cluster.await(Duration.ofSeconds(30), "the clients write", () -> load.writesAfter(begin) >= 20);
+        cluster.await(Duration.ofSeconds(90), BEFORE_FAULT + " operations before the fault",
+            () -> load.operations() >= BEFORE_FAULT);
 
         int head = chain.get(0);
         int middle = chain.get(1);
@@ -141,6 +152,16 @@ class FaultInjectionTest {
             cluster.await(RECOVERY, "writes go on without the cut-off tail", () -> load.writesAfter(faultAt) >= 20);
             cluster.network().heal(tail, NODES);
           }
+          case KILL_ALL -> {
+            // Pipelined writes: at the kill the replicas may durably hold different suffixes of the log.
+            cluster.killAll();
+            for (int i = 0; i < NODES; i++) {
+              cluster.startNode(i);
+            }
+            // Four JVMs starting at once on a small machine, the cluster forming, shards placed again: slow.
+            cluster.await(Duration.ofSeconds(240), "every range serves again after the whole cluster restarted",
+                () -> cluster.ready(3));
+          }
           case KILL_CONTROLLER_NODE -> {
             cluster.kill(0);
             // The controller moves once the cluster removed node 0 (the Split Brain Resolver downs it);
@@ -154,7 +175,10 @@ class FaultInjectionTest {
         long after = fault == Fault.KILL_CONTROLLER_NODE ? controllerMoved[0] : faultAt;
         cluster.await(RECOVERY, "the range takes writes again after " + fault,
             () -> load.writesAfter(after) >= 20 && load.readsAfter(after) >= 20);
+        long recovered = System.nanoTime();
         probe.await(RECOVERY);
+        cluster.await(Duration.ofSeconds(120), MIN_HISTORY + " operations, " + AFTER_RECOVERY + " after recovery",
+            () -> load.operations() >= MIN_HISTORY && load.operationsAfter(recovered) >= AFTER_RECOVERY);
         System.out.printf("fault %s: writes unavailable %d ms, reads unavailable %d ms%n", fault,
             probe.writeGapMillis(), probe.readGapMillis());
       } finally {

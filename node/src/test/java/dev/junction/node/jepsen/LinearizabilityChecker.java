@@ -20,6 +20,12 @@ public final class LinearizabilityChecker {
   /** The verdict: for each key that fails, the key and a short description. */
   public record Result(boolean linearizable, Map<String, String> failures) {}
 
+  /**
+   * Most search steps per key before the checker gives up and says so (a failure, never a pass): a
+   * history with many operations of unknown outcome can make the search exponential, and a test must end.
+   */
+  static final long MAX_STEPS = 50_000_000;
+
   private LinearizabilityChecker() {}
 
   public static Result check(List<Op> history) {
@@ -35,7 +41,12 @@ public final class LinearizabilityChecker {
     }
     Map<String, String> failures = new TreeMap<>();
     for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
-      if (!checkKey(e.getValue())) {
+      Boolean ok = checkKey(e.getValue(), MAX_STEPS);
+      if (ok == null) {
+        long unknown = e.getValue().stream().filter(o -> o.outcome() == Op.Outcome.UNKNOWN).count();
+        failures.put(e.getKey(), e.getValue().size() + " operations (" + unknown + " of unknown outcome): "
+            + "undecided after " + MAX_STEPS + " search steps");
+      } else if (!ok) {
         failures.put(e.getKey(), e.getValue().size() + " operations admit no linearization");
       }
     }
@@ -87,6 +98,12 @@ public final class LinearizabilityChecker {
   }
 
   static boolean checkKey(List<Op> ops) {
+    Boolean ok = checkKey(ops, Long.MAX_VALUE);
+    return ok != null && ok;
+  }
+
+  /** Whether {@code ops} are linearizable; null when the search took more than {@code maxSteps}. */
+  static Boolean checkKey(List<Op> ops, long maxSteps) {
     int n = ops.size();
     List<Event> events = new ArrayList<>(2 * n);
     int definite = 0;
@@ -118,7 +135,11 @@ public final class LinearizabilityChecker {
     String state = null;
     int remaining = definite;
     Event entry = head.next;
+    long steps = 0;
     while (remaining > 0) {
+      if (++steps > maxSteps) {
+        return null;
+      }
       if (entry == null) {
         return false;
       }

@@ -134,6 +134,25 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
+  /** SIGKILL to every node at once (one kill(1) call for all of them), then waits until all are gone. */
+  void killAll() throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("kill", "-KILL"));
+    for (Process p : processes) {
+      if (p != null && p.isAlive()) {
+        cmd.add(Long.toString(p.pid()));
+      }
+    }
+    Process kill = new ProcessBuilder(cmd).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+      throw new AssertionError("kill -KILL of every node did not return");
+    }
+    for (int i = 0; i < size; i++) {
+      if (processes[i] != null && !processes[i].waitFor(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("node " + i + " (pid " + processes[i].pid() + ") survived SIGKILL");
+      }
+    }
+  }
+
   /** SIGSTOP: the node freezes (no heartbeats, no answers) until {@link #resume}. */
   void pause(int i) throws Exception {
     signal(i, "STOP");

@@ -17,11 +17,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Concurrent clients doing get, put and compare-and-set on a few keys through the Java client, each
  * recording what it invoked and what it learned, as a history for {@link LinearizabilityChecker}.
  *
- * <p>Outcomes are recorded conservatively: an answered operation is OK; a write that failed for any
- * reason but a refused argument is UNKNOWN (a deadline, a node that died with the request, a gateway
- * that could not reach the chain: it may or may not have taken effect); a read that failed says nothing.
- * A client that learned nothing pauses briefly, so that one outage does not fill the history with
- * unknown writes (each of which the checker may place anywhere after its call).
+ * <p>Outcomes are recorded conservatively: an answered operation is OK; a write the client reports as
+ * certainly not applied ({@code UnavailableException.notApplied()}: no connection, or a gateway that
+ * passed it to no replica) is FAIL; any other failed write is UNKNOWN (a deadline, a node that died with
+ * the request, a gateway that could not reach the chain: it may or may not have taken effect); a read
+ * that failed says nothing.
+ * A client that learned nothing pauses, twice as long after each further failure (up to a second), so
+ * that one outage does not fill the history with unknown writes (each of which the checker may place
+ * anywhere after its call).
  */
 final class Workload {
   /** What a run produced: the history, and how many writes ended with an unknown outcome. */
@@ -34,6 +37,18 @@ final class Workload {
   private final List<Op> history = Collections.synchronizedList(new ArrayList<>());
   private final List<Long> okWrites = Collections.synchronizedList(new ArrayList<>());
   private final List<Long> okReads = Collections.synchronizedList(new ArrayList<>());
+
+  /** Operations recorded so far (answered, or writes with an unknown outcome). */
+  int operations() {
+    return history.size();
+  }
+
+  /** Operations recorded that completed after {@code t} (System.nanoTime). */
+  long operationsAfter(long t) {
+    synchronized (history) {
+      return history.stream().filter(o -> o.complete() - t > 0).count();
+    }
+  }
 
   /** Successful writes (put or compare-and-set) that completed after {@code t} (System.nanoTime). */
   long writesAfter(long t) {
@@ -81,6 +96,7 @@ final class Workload {
         Random random = new Random(process * 7919L + System.nanoTime());
         try (JunctionClient client = JunctionClient.builder().endpoints(rotated).deadline(deadline).build()) {
           String lastSeen = null;
+          long backoff = 50;
           for (int n = 0; n < maxOpsPerClient && !stop.get() && System.nanoTime() - end < 0; n++) {
             String key = keys.get(random.nextInt(keys.size()));
             int dice = random.nextInt(10);
@@ -118,18 +134,26 @@ final class Workload {
                 throw e; // the workload is wrong, not the cluster
               } catch (RuntimeException e) {
                 learned = false;
-                Op.Outcome outcome = Op.Outcome.UNKNOWN;
+                // Refused before any replica had it (no connection, or the gateway passed it to none):
+                // certainly not applied. Anything else may have been.
+                Op.Outcome outcome = e instanceof dev.junction.client.UnavailableException u && u.notApplied()
+                    ? Op.Outcome.FAIL : Op.Outcome.UNKNOWN;
                 long done = System.nanoTime();
                 history.add(cas
                     ? Op.cas(process, key, expected, value, false, invoke, done, outcome)
                     : Op.write(process, key, value, invoke, done, outcome));
-                synchronized (unknown) {
-                  unknown[0]++;
+                if (outcome == Op.Outcome.UNKNOWN) {
+                  synchronized (unknown) {
+                    unknown[0]++;
+                  }
                 }
               }
             }
             if (!learned) {
-              Thread.sleep(100); // back off: the cluster is reconfiguring
+              Thread.sleep(backoff); // back off, more the longer the outage lasts: each unknown write widens the search
+              backoff = Math.min(backoff * 2, 1_000);
+            } else {
+              backoff = 50;
             }
           }
         } catch (InterruptedException e) {

@@ -70,8 +70,15 @@ public final class Router {
   /** A scan's entries (empty when they went to a streaming sink). */
   public record Scanned(List<KeyValue> entries) implements Result {}
 
-  /** No replica could serve the request before its deadline; retry. */
-  public record Unavailable(String why) implements Result {}
+  /**
+   * No replica could serve the request before its deadline; retry. {@code notApplied}: every replica the
+   * request was sent to refused it, so a write certainly did not take effect.
+   */
+  public record Unavailable(String why, boolean notApplied) implements Result {
+    public Unavailable(String why) {
+      this(why, false);
+    }
+  }
 
   /** The request failed at a replica. */
   public record Failed(ReplicaActor.Failure kind, String message) implements Result {}
@@ -221,7 +228,7 @@ public final class Router {
         remote(head.node(), number -> new NodeEndpoint.Write(replica, range.epoch(), id, op, responder(number)),
             answer, deadline);
       }
-    }).thenApply(Router::toResult);
+    });
   }
 
   CompletionStage<Result> getDirect(byte[] key, Duration timeout) {
@@ -244,7 +251,7 @@ public final class Router {
       Replica tail = range.tail();
       counters.recordRead(range.rangeId(), tail.node(), key.length);
       readAt(range, tail, get, answer, deadline);
-    }).thenApply(Router::toResult);
+    });
   }
 
   /** Sends {@code op} to replica {@code at} of {@code range}: through its read view or actor here, else remote. */
@@ -400,8 +407,8 @@ public final class Router {
    * epoch, a replica that is not head or not in the chain, or one that cannot serve right now) it
    * refreshes the table from a majority and tries again.
    */
-  private CompletionStage<ReplicaActor.Reply> withRetry(Duration timeout, byte[] key, Attempt attempt) {
-    CompletableFuture<ReplicaActor.Reply> result = new CompletableFuture<>();
+  private CompletionStage<Result> withRetry(Duration timeout, byte[] key, Attempt attempt) {
+    CompletableFuture<Result> result = new CompletableFuture<>();
     Retrying r = new Retrying(System.nanoTime() + timeout.toNanos(), key, attempt, result);
     RoutingTable t = tables.find().orElse(null);
     if (t == null) {
@@ -438,13 +445,16 @@ public final class Router {
     private final long deadline;
     private final byte[] key;
     private final Attempt attempt;
-    private final CompletableFuture<ReplicaActor.Reply> result;
+    private final CompletableFuture<Result> result;
     /** Attempts started; an answer from an older one than the newest still counts. */
     private int attempts;
+    /** Attempts actually sent, and how many of them a replica refused (then none sequenced the write). */
+    private int sent;
+    private int refused;
     /** The configuration of the key's range the newest attempt went to (null: none sent yet). */
     private RangeConfig sentTo;
 
-    Retrying(long deadline, byte[] key, Attempt attempt, CompletableFuture<ReplicaActor.Reply> result) {
+    Retrying(long deadline, byte[] key, Attempt attempt, CompletableFuture<Result> result) {
       this.deadline = deadline;
       this.key = key;
       this.attempt = attempt;
@@ -469,8 +479,13 @@ public final class Router {
       });
     }
 
-    void expire() {
-      result.completeExceptionally(new TimeoutException("the request's time ran out"));
+    synchronized void expire() {
+      if (sent > 0 && refused == sent) {
+        // Every replica asked answered that it would not take it: nothing was sequenced.
+        result.complete(new Unavailable("every replica asked refused the request before its deadline", true));
+      } else {
+        result.completeExceptionally(new TimeoutException("the request's time ran out"));
+      }
     }
 
     synchronized void send(RoutingTable t) {
@@ -480,6 +495,7 @@ public final class Router {
       // The newest table: one taken after the caller read its table calls tableChanged after this.
       RoutingTable newest = tables.find().filter(x -> x.isNewerThan(t)).orElse(t);
       int n = ++attempts;
+      sent++;
       sentTo = newest.lookup(key);
       try {
         attempt.send(sentTo, deadline, reply -> answered(n, reply));
@@ -511,6 +527,7 @@ public final class Router {
         return;
       }
       if (reply instanceof ReplicaActor.Rejected) {
+        refused++;
         if (!newest) {
           return; // a newer attempt is under way
         }
@@ -521,7 +538,11 @@ public final class Router {
           return;
         }
       }
-      result.complete(reply);
+      Result r = toResult(reply);
+      if (r instanceof Unavailable u && refused == sent) {
+        r = new Unavailable(u.why(), true);
+      }
+      result.complete(r);
     }
   }
 
