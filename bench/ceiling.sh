@@ -79,15 +79,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_base() {
-  for _ in $(seq 1 100); do
-    local base=$(( 20000 + RANDOM % 12000 )) ok=1
-    for p in 0 1 2 10 11 12; do port_free $((base + p)) || { ok=0; break; }; done
-    if [[ "$ok" == 1 ]]; then echo "$base"; return; fi
-  done
-  die "no free ports"
-}
+# shellcheck source=ports.sh
+source "$root/bench/ports.sh"
 
 java -cp "$cp" dev.junction.bench.ycsb.Records "$work/value.bin" || die "cannot write the no-op servers' record"
 

@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code junction.v1.Kv} on a node: checks the request, hands it to the node's router (the switch), and
@@ -62,7 +63,7 @@ public final class KvService extends KvGrpc.KvImplBase {
       return;
     }
     WriteOp op = new WriteOp.Put(req.getKey().toByteArray(), req.getValue().toByteArray());
-    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
         done -> PutResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
@@ -72,7 +73,7 @@ public final class KvService extends KvGrpc.KvImplBase {
       return;
     }
     WriteOp op = new WriteOp.Delete(req.getKey().toByteArray());
-    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
         done -> DeleteResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
@@ -112,7 +113,7 @@ public final class KvService extends KvGrpc.KvImplBase {
         return;
       }
     }
-    answer(router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
         done -> {
           WriteResult.CasDone cas = (WriteResult.CasDone) ((Router.Written) done).result();
           CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied())
@@ -129,7 +130,7 @@ public final class KvService extends KvGrpc.KvImplBase {
     if (!checkKey(req.getKey(), out)) {
       return;
     }
-    answer(router.get(req.getKey().toByteArray(), timeout()), out, false,
+    answer(() -> router.get(req.getKey().toByteArray(), timeout()), out, false,
         reply -> {
           Versioned v = ((Router.Found) reply).value();
           GetResponse.Builder b = GetResponse.newBuilder().setTableVersion(tableVersion.getAsLong());
@@ -235,8 +236,15 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   private static <T> void answer(
-      CompletionStage<Router.Result> reply, StreamObserver<T> out, boolean write,
+      Supplier<CompletionStage<Router.Result>> call, StreamObserver<T> out, boolean write,
       Function<Router.Result, T> onSuccess) {
+    CompletionStage<Router.Result> reply;
+    try {
+      reply = call.get();
+    } catch (RuntimeException e) {
+      out.onError(Replies.failure(e, write)); // e.g. a store closing under a read: a status, not a crash
+      return;
+    }
     reply.whenComplete((r, error) -> {
       if (error != null) {
         out.onError(Replies.failure(error, write));

@@ -3,6 +3,7 @@ package dev.junction.sharding.cluster;
 import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReadOp;
+import dev.junction.chain.core.ReadView;
 import dev.junction.chain.core.Replica;
 import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.core.RequestId;
@@ -232,6 +233,10 @@ public final class Router {
   }
 
   CompletionStage<Result> getDirect(byte[] key, Duration timeout) {
+    Result here = localRead(key);
+    if (here != null) {
+      return CompletableFuture.completedFuture(here); // the common case: no retry state at all
+    }
     return withRetry(timeout, key, (range, deadline, answer) -> {
       ReadOp.Get get = new ReadOp.Get(key);
       for (Replica r : range.chain()) {
@@ -252,6 +257,31 @@ public final class Router {
       counters.recordRead(range.rangeId(), tail.node(), key.length);
       readAt(range, tail, get, answer, deadline);
     });
+  }
+
+  /**
+   * A get answered at once by a replica of this node, through its read view: the value, or null when no
+   * replica of the key's range serves here or the one that does cannot answer (a write in flight, no
+   * lease, catching up).
+   */
+  private Result localRead(byte[] key) {
+    RoutingTable t = tables.find().orElse(null);
+    if (t == null) {
+      return null;
+    }
+    RangeConfig range = t.lookup(key);
+    for (Replica r : range.chain()) {
+      if (r.node().equals(selfNode)) {
+        LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
+        if (h != null && h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get)
+            instanceof ReadView.Value v) {
+          counters.recordRead(range.rangeId(), r.node(), key.length);
+          return new Found(v.value());
+        }
+        return null;
+      }
+    }
+    return null;
   }
 
   /** Sends {@code op} to replica {@code at} of {@code range}: through its read view or actor here, else remote. */
