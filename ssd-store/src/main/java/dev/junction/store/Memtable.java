@@ -81,6 +81,8 @@ final class Memtable {
   private final ConcurrentSkipListMap<TruncationKey, Long> truncations =
       new ConcurrentSkipListMap<>(TRUNCATION_ORDER);
   private final int pageSize;
+  /** Ranges with metadata in this table; the writer's only. */
+  private final java.util.HashSet<Long> metaRanges = new java.util.HashSet<>();
 
   // Written by the single writer only; volatile so that other threads read current values.
   private volatile long bytes;
@@ -142,11 +144,11 @@ final class Memtable {
       data.put(new DataKey(del.key().clone(), version), DELETED);
       size = del.key().length;
     } else if (op instanceof WriteBatch.PutMeta pm) {
-      flushCost = hasMeta(pm.rangeId()) ? 0 : flushCost;
-      meta.put(new MetaKey(pm.rangeId(), version), copy(pm.meta()));
+      flushCost = metaRanges.add(pm.rangeId()) ? flushCost : 0;
+      meta.put(new MetaKey(pm.rangeId(), version), pm.meta()); // immutable; copied on the way out
       size = pm.meta().start().length + pm.meta().end().length + 40;
     } else if (op instanceof WriteBatch.DeleteMeta dm) {
-      flushCost = hasMeta(dm.rangeId()) ? 0 : flushCost;
+      flushCost = metaRanges.add(dm.rangeId()) ? flushCost : 0;
       meta.put(new MetaKey(dm.rangeId(), version), DELETED_META);
       size = 16;
     } else if (op instanceof WriteBatch.AppendLog al) {
@@ -160,11 +162,6 @@ final class Memtable {
     }
     bytes += size + ENTRY_OVERHEAD;
     cost += flushCost;
-  }
-
-  private boolean hasMeta(long rangeId) {
-    MetaKey k = meta.ceilingKey(new MetaKey(rangeId, Long.MAX_VALUE));
-    return k != null && k.rangeId == rangeId;
   }
 
   /** Makes the entries of {@code version} and before visible to readers of that version. */
