@@ -159,6 +159,9 @@ public final class SsdStore implements AutoCloseable {
   private volatile boolean full;
   private long recoveredGroups;
 
+  // Tests only: runs in the next scan between taking its view and opening its LMDB read transaction.
+  private volatile Runnable beforeScanTxn;
+  private final LongAdder scanRetries = new LongAdder();
   // Tests only: holds a flush between its swap and its LMDB commit.
   private volatile CountDownLatch flushHold;
   private volatile boolean flushHeld;
@@ -517,13 +520,19 @@ public final class SsdStore implements AutoCloseable {
     if (limit <= 0) {
       throw new InvalidRequestException("scan limit must be positive, not " + limit);
     }
-    while (true) {
+    for (int attempts = 0; ; attempts = retried(attempts)) {
       View v = view.get();
+      Runnable hook = beforeScanTxn;
+      if (hook != null) {
+        beforeScanTxn = null;
+        hook.run();
+      }
       enterRead();
       try (Txn<ByteBuffer> txn = env.txnRead();
           Cursor<ByteBuffer> cursor = data.openCursor(txn)) {
         if (!liesOver(v, txn)) {
-          continue; // a flush after the view was taken: take a newer one
+          scanRetries.increment();
+          continue; // flushes after the view was taken: take a newer one
         }
         Iterator<KeyValue> it = entries(v, new RangeIterator(cursor, readKey.get(), from, to), from, to);
         List<KeyValue> out = new ArrayList<>(Math.min(limit, 1024));
@@ -557,6 +566,18 @@ public final class SsdStore implements AutoCloseable {
         lmdb);
   }
 
+  /** How often a read retries with a newer view before it gives up (each retry needs two flushes). */
+  private static final int MAX_VIEW_RETRIES = 10_000;
+
+  /** Counts a read's retries; throws when LMDB keeps being ahead of every view, which would be a bug. */
+  private int retried(int attempts) {
+    if (attempts >= MAX_VIEW_RETRIES) {
+      throw new StoreException(
+          "store " + directory + ": LMDB stayed ahead of the memtables' view for " + attempts + " reads");
+    }
+    return attempts + 1;
+  }
+
   /**
    * True when the LMDB state read in {@code txn} is one the view's memtables lie over: LMDB holds no write
    * newer than the view's flushing memtable (or, without one, than LMDB held when the view was taken). A
@@ -588,7 +609,7 @@ public final class SsdStore implements AutoCloseable {
 
   /** The metadata of every range stored on this node, by range id. */
   public SortedMap<Long, RangeMeta> allMeta() {
-    while (true) {
+    for (int attempts = 0; ; attempts = retried(attempts)) {
       View v = view.get();
       enterRead();
       try (Txn<ByteBuffer> txn = env.txnRead();
@@ -620,7 +641,7 @@ public final class SsdStore implements AutoCloseable {
     if (limit <= 0) {
       throw new InvalidRequestException("log read limit must be positive, not " + limit);
     }
-    while (true) {
+    for (int attempts = 0; ; attempts = retried(attempts)) {
       View v = view.get();
       enterRead();
       try (Txn<ByteBuffer> txn = env.txnRead();
@@ -1289,7 +1310,7 @@ public final class SsdStore implements AutoCloseable {
     }
     awaitFlushHold();
     writeFlush(frozen);
-    long room = headroom();
+    long room = headroomOr(view.get().headroom());
     view.updateAndGet(x -> new View(x.active(), null, x.visible(), frozen.maxVersion(), room));
     flushes.increment();
     syncs.increment();
@@ -1337,6 +1358,7 @@ public final class SsdStore implements AutoCloseable {
     checkOpen();
     writeLock.lock();
     try {
+      checkOpen(); // close() flushed under this lock and may have closed the environment since
       lmdbLock.lock();
       try {
         flushAllLocked();
@@ -1403,6 +1425,19 @@ public final class SsdStore implements AutoCloseable {
   private long headroom() {
     EnvInfo info = env.info();
     return info.mapSize - (info.lastPageNumber + 1) * pageSize;
+  }
+
+  /**
+   * {@link #headroom}, or {@code fallback} if LMDB cannot say: right after an LMDB commit the view must be
+   * published whatever happens, or scans would keep finding LMDB ahead of their view.
+   */
+  private long headroomOr(long fallback) {
+    try {
+      return headroom();
+    } catch (RuntimeException e) {
+      log.warn("store {}: cannot read LMDB's map usage: {}", directory, e.toString());
+      return Math.min(fallback, 0);
+    }
   }
 
   /** Writes operations into one LMDB write transaction. */
@@ -1495,7 +1530,7 @@ public final class SsdStore implements AutoCloseable {
       return;
     }
     version = g;
-    long room = headroom();
+    long room = headroomOr(view.get().headroom());
     view.updateAndGet(x -> new View(x.active(), x.flushing(), g, g, room));
     commits.increment();
     syncs.increment();
@@ -1667,7 +1702,7 @@ public final class SsdStore implements AutoCloseable {
         mapSize = env.info().mapSize;
         mapResizes.increment();
         full = false;
-        long room = headroom();
+        long room = headroomOr(view.get().headroom());
         view.updateAndGet(x -> x.withHeadroom(room));
         log.info("store {} map grew from {} MiB to {} MiB", directory, from / MIB, mapSize / MIB);
       } else {
@@ -1765,9 +1800,6 @@ public final class SsdStore implements AutoCloseable {
       throw new StoreException("interrupted while closing store " + directory, e);
     }
     try {
-      if (wal.force()) {
-        syncs.increment();
-      }
       wal.close();
     } catch (IOException e) {
       log.warn("store {}: closing the write-ahead log failed: {}", directory, e.toString());
@@ -1847,6 +1879,16 @@ public final class SsdStore implements AutoCloseable {
     };
   }
 
+  /** Tests only: runs {@code hook} in the next scan after it took its view, before it reads LMDB. */
+  void beforeNextScanReadsLmdb(Runnable hook) {
+    beforeScanTxn = hook;
+  }
+
+  /** Scans that took a newer view because LMDB was ahead of theirs. */
+  long scanRetries() {
+    return scanRetries.sum();
+  }
+
   /** Tests only: true while a flush waits in {@link #holdFlushes}. */
   boolean flushHeld() {
     return flushHeld;
@@ -1856,6 +1898,7 @@ public final class SsdStore implements AutoCloseable {
   void requestFlush() {
     writeLock.lock();
     try {
+      checkOpen();
       swap(wal.position());
     } finally {
       writeLock.unlock();

@@ -354,6 +354,40 @@ class WalTest {
     }
   }
 
+  @Test
+  void aScanWhoseViewIsOlderThanAFlushTakesANewerOne() {
+    try (SsdStore store = SsdStore.open(walOnly(64 << 20))) {
+      store.put(b("k"), b("v1"), 1);
+      store.beforeNextScanReadsLmdb(
+          () -> {
+            // The scan holds a view of the memtable with k=v1; before it reads LMDB, that memtable (with a
+            // newer k=v2) and the next one (k=v3, j) reach LMDB.
+            store.put(b("k"), b("v2"), 2);
+            store.flush();
+            store.put(b("k"), b("v3"), 3);
+            store.put(b("j"), b("new"), 4);
+            store.flush();
+          });
+      List<KeyValue> seen = store.scan(Keys.unbounded(), Keys.unbounded(), 10);
+      // Without the retry the old view's k=v1 would hide LMDB's k=v3 while j (written later) showed.
+      assertEquals(List.of(new KeyValue(b("j"), b("new"), 4), new KeyValue(b("k"), b("v3"), 3)), seen);
+      assertEquals(1, store.scanRetries());
+
+      store.put(b("k"), b("v4"), 5);
+      store.beforeNextScanReadsLmdb(
+          () -> {
+            store.put(b("i"), b("newer"), 6); // in the same memtable, after the scan's view
+            store.flush();
+          });
+      assertEquals(
+          List.of(new KeyValue(b("i"), b("newer"), 6), new KeyValue(b("j"), b("new"), 4),
+              new KeyValue(b("k"), b("v4"), 5)),
+          store.scan(Keys.unbounded(), Keys.unbounded(), 10),
+          "after one flush as well: its newer writes are in LMDB but not in the view");
+      assertEquals(2, store.scanRetries());
+    }
+  }
+
   private static byte[] key(int i) {
     return b(String.format("k%02d", i));
   }
