@@ -132,7 +132,7 @@ public final class SsdStore implements AutoCloseable {
   private final ExecutorService asyncLeader;
   private final ScheduledExecutorService syncer;
   private final WalCodec.Encoder encoder = new WalCodec.Encoder();
-  private final Buffers leaderBuffers = new Buffers();
+  private final LmdbWriter.Buffers leaderBuffers = new LmdbWriter.Buffers();
   /** The version of the last group commit (memtable or LMDB). */
   private long version;
   /** True while batches commit straight into LMDB because the map lacks room for a memtable. */
@@ -141,7 +141,7 @@ public final class SsdStore implements AutoCloseable {
   // Every LMDB write transaction and map resize happens under lmdbLock. Lock order: writeLock, lmdbLock.
   private final ReentrantLock lmdbLock = new ReentrantLock();
   private final ScheduledExecutorService flusher;
-  private final Buffers flushBuffers = new Buffers();
+  private final LmdbWriter.Buffers flushBuffers = new LmdbWriter.Buffers();
   private long lastFlushError;
 
   private final LongAdder commits = new LongAdder();
@@ -179,13 +179,6 @@ public final class SsdStore implements AutoCloseable {
     View withHeadroom(long room) {
       return new View(active, flushing, visible, lmdbVersion, room);
     }
-  }
-
-  /** Direct buffers for LMDB keys, one set per thread role. */
-  private static final class Buffers {
-    final ByteBuffer key = ByteBuffer.allocateDirect(KeyCodec.LMDB_MAX_KEY);
-    final ByteBuffer meta = ByteBuffer.allocateDirect(Long.BYTES);
-    final ByteBuffer log = ByteBuffer.allocateDirect(2 * Long.BYTES);
   }
 
   /** A byte string as a hash key. */
@@ -1322,7 +1315,7 @@ public final class SsdStore implements AutoCloseable {
   private void writeFlush(Memtable frozen) {
     while (true) {
       try (Txn<ByteBuffer> txn = env.txnWrite()) {
-        frozen.flushInto(new LmdbWriter(txn, flushBuffers));
+        frozen.flushInto(new LmdbWriter(txn, flushBuffers, data, meta, logTable));
         writeCovered(txn, frozen.coveredPosition(), frozen.maxVersion());
         txn.commit();
         return;
@@ -1440,61 +1433,6 @@ public final class SsdStore implements AutoCloseable {
     }
   }
 
-  /** Writes operations into one LMDB write transaction. */
-  private final class LmdbWriter implements Memtable.FlushTarget {
-    private final Txn<ByteBuffer> txn;
-    private final Buffers b;
-
-    LmdbWriter(Txn<ByteBuffer> txn, Buffers b) {
-      this.txn = txn;
-      this.b = b;
-    }
-
-    @Override
-    public void put(byte[] key, Versioned value) {
-      KeyCodec.encode(key, b.key);
-      ByteBuffer dst = data.reserve(txn, b.key, KeyCodec.storedValueSize(key, value.value().length));
-      KeyCodec.writeValue(dst.order(ByteOrder.BIG_ENDIAN), key, value.value(), value.seq());
-    }
-
-    @Override
-    public void delete(byte[] key) {
-      KeyCodec.encode(key, b.key);
-      data.delete(txn, b.key);
-    }
-
-    @Override
-    public void putMeta(long rangeId, RangeMeta m) {
-      byte[] encoded = m.encode();
-      b.meta.clear();
-      b.meta.putLong(rangeId).flip();
-      meta.reserve(txn, b.meta, encoded.length).put(0, encoded);
-    }
-
-    @Override
-    public void deleteMeta(long rangeId) {
-      b.meta.clear();
-      b.meta.putLong(rangeId).flip();
-      meta.delete(txn, b.meta);
-    }
-
-    @Override
-    public void truncateLog(long rangeId, long upTo) {
-      SsdStore.this.truncateLog(txn, rangeId, upTo, b.log);
-    }
-
-    @Override
-    public void appendLog(long rangeId, long seq, byte[] entry) {
-      b.log.clear();
-      b.log.putLong(rangeId).putLong(seq).flip();
-      logTable.reserve(txn, b.log, entry.length).put(0, entry);
-    }
-
-    void deleteRange(byte[] from, byte[] to) {
-      SsdStore.this.deleteRange(txn, from, to, b.key);
-    }
-  }
-
   // ------------------------------------------------------------------------------- the direct path
 
   /** Flushes the memtables, then commits the group as one synced LMDB write transaction. */
@@ -1552,7 +1490,7 @@ public final class SsdStore implements AutoCloseable {
 
   private List<CommitResult> applyAndCommit(List<Pending> group, long g) {
     try (Txn<ByteBuffer> txn = env.txnWrite()) {
-      LmdbWriter writer = new LmdbWriter(txn, leaderBuffers);
+      LmdbWriter writer = new LmdbWriter(txn, leaderBuffers, data, meta, logTable);
       List<CommitResult> results = new ArrayList<>(group.size());
       for (Pending p : group) {
         results.add(apply(txn, writer, p.batch));
@@ -1608,49 +1546,6 @@ public final class SsdStore implements AutoCloseable {
         bytesWritten.add(p.batch.estimatedBytes());
       }
       p.complete(r);
-    }
-  }
-
-  private void deleteRange(Txn<ByteBuffer> txn, byte[] from, byte[] to, ByteBuffer keyBuffer) {
-    try (Cursor<ByteBuffer> c = data.openCursor(txn)) {
-      boolean more;
-      if (from.length == 0) {
-        more = c.first();
-      } else {
-        keyBuffer.clear();
-        keyBuffer.put(KeyCodec.seekKey(from)).flip();
-        more = c.get(keyBuffer, GetOp.MDB_SET_RANGE);
-      }
-      while (more) {
-        ByteBuffer k = c.key();
-        byte[] stored = new byte[k.remaining()];
-        k.get(k.position(), stored);
-        if (to.length > 0 && KeyCodec.pastEnd(stored, to)) {
-          break;
-        }
-        byte[] key = KeyCodec.userKey(stored, c.val().order(ByteOrder.BIG_ENDIAN));
-        if (Keys.inInterval(key, from, to)) {
-          // LMDB leaves the cursor on the following entry; next() then returns that entry.
-          c.delete();
-        }
-        more = c.next();
-      }
-    }
-  }
-
-  private void truncateLog(Txn<ByteBuffer> txn, long rangeId, long upToSeq, ByteBuffer logKey) {
-    try (Cursor<ByteBuffer> c = logTable.openCursor(txn)) {
-      logKey.clear();
-      logKey.putLong(rangeId).putLong(0).flip();
-      boolean more = c.get(logKey, GetOp.MDB_SET_RANGE);
-      while (more) {
-        ByteBuffer k = c.key().order(ByteOrder.BIG_ENDIAN);
-        if (k.getLong(k.position()) != rangeId || k.getLong(k.position() + Long.BYTES) > upToSeq) {
-          break;
-        }
-        c.delete();
-        more = c.next();
-      }
     }
   }
 
