@@ -1749,6 +1749,16 @@ public final class SsdStore implements AutoCloseable {
     return wal.segmentFiles();
   }
 
+  /** The position after the last WAL record. */
+  long walPosition() {
+    return wal.position();
+  }
+
+  /** WAL segments started in a recycled file since the store was opened. */
+  long recycledWalSegments() {
+    return wal.recycledSegments();
+  }
+
   /**
    * Tests only: holds the commit lock so that submissions queue up, and returns what releases it (and
    * hands the queue to a leader), so a test can see exactly which batches share a commit.

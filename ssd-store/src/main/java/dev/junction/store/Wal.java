@@ -6,7 +6,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,13 +22,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The write-ahead log: an append-only sequence of records in segment files {@code wal/<position>.log}. A
  * position is a byte offset in the log as a whole, so a segment's name is the position of its first byte
- * and it ends where the next begins. A record is {@code length (4 bytes, big-endian) + CRC32C of the
- * payload (4 bytes) + payload}; the payload is one group commit ({@link WalCodec}).
+ * and it ends where the next begins. A record is {@code length (4 bytes, big-endian) + CRC32C (4 bytes) +
+ * payload}, the CRC taken over the record's position (8 bytes) and the payload; the payload is one group
+ * commit ({@link WalCodec}).
  *
  * <p>One thread appends (the holder of the store's write lock); {@link #force} may also be called by a
  * background syncer. A new segment is started once the current one holds {@code segmentBytes}; the old
  * one is synced first, so every segment but the last is complete on disk. Segments that LMDB covers are
- * deleted ({@link #deleteCovered}).
+ * recycled ({@link #deleteCovered}): up to {@link #MAX_SPARES} are renamed to {@code wal/spare-<n>} and
+ * later become new segments, so that appending overwrites blocks the file system has already allocated
+ * and a sync need not commit file metadata. The old records left in a recycled file never pass as new
+ * ones: their CRCs were taken over other positions.
  *
  * <p>A file channel is closed when a thread blocked in it is interrupted; the WAL then reopens its segment
  * and repeats the positional write or the sync, so an interrupted caller cannot break the log.
@@ -38,6 +44,9 @@ final class Wal implements AutoCloseable {
   static final int HEADER_BYTES = 8;
   private static final String SUFFIX = ".log";
   private static final Pattern SEGMENT_NAME = Pattern.compile("\\d{20}\\.log");
+  private static final Pattern SPARE_NAME = Pattern.compile("spare-\\d+");
+  /** Covered segments kept for reuse. */
+  static final int MAX_SPARES = 2;
   private static final int RETRIES = 3;
 
   /** Receives each valid record found by {@link #open}, in order. */
@@ -54,6 +63,10 @@ final class Wal implements AutoCloseable {
   private final CRC32C crc = new CRC32C();
   /** Segment start → file; guarded by {@code this}. */
   private final TreeMap<Long, Path> segments;
+  /** Covered segment files waiting to be reused; guarded by {@code this}. */
+  private final ArrayDeque<Path> spares;
+  private long spareNames;
+  private long recycled;
   private volatile FileChannel channel;
   private volatile long segmentStart;
   private volatile long position;
@@ -62,11 +75,12 @@ final class Wal implements AutoCloseable {
   private volatile boolean closed;
   private volatile IOException broken;
 
-  private Wal(Path dir, long segmentBytes, TreeMap<Long, Path> segments, FileChannel channel, long start,
-      long position) {
+  private Wal(Path dir, long segmentBytes, TreeMap<Long, Path> segments, ArrayDeque<Path> spares,
+      FileChannel channel, long start, long position) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     this.segments = segments;
+    this.spares = spares;
     this.channel = channel;
     this.segmentStart = start;
     this.position = position;
@@ -88,7 +102,8 @@ final class Wal implements AutoCloseable {
       Files.createDirectories(dir);
       syncDirectory(storeDir);
     }
-    TreeMap<Long, Path> segments = list(dir);
+    ArrayDeque<Path> spares = new ArrayDeque<>();
+    TreeMap<Long, Path> segments = list(dir, spares);
     long end = replayFrom(dir, segments, covered, replay);
     Map.Entry<Long, Path> last = segments.lastEntry();
     FileChannel channel;
@@ -104,16 +119,28 @@ final class Wal implements AutoCloseable {
       syncDirectory(dir);
       segments.put(start, p);
     }
-    return new Wal(dir, segmentBytes, segments, channel, start, end);
+    Wal wal = new Wal(dir, segmentBytes, segments, spares, channel, start, end);
+    for (Path spare : spares) {
+      String n = spare.getFileName().toString();
+      wal.spareNames = Math.max(wal.spareNames, Long.parseLong(n.substring("spare-".length())) + 1);
+    }
+    return wal;
   }
 
-  private static TreeMap<Long, Path> list(Path dir) throws IOException {
+  /** The segments of {@code dir} by start; spare files go to {@code spares} (extra ones are deleted). */
+  private static TreeMap<Long, Path> list(Path dir, ArrayDeque<Path> spares) throws IOException {
     TreeMap<Long, Path> out = new TreeMap<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p : (Iterable<Path>) files::iterator) {
         String n = p.getFileName().toString();
         if (SEGMENT_NAME.matcher(n).matches()) {
           out.put(Long.parseLong(n.substring(0, n.length() - SUFFIX.length())), p);
+        } else if (SPARE_NAME.matcher(n).matches()) {
+          if (spares.size() < MAX_SPARES) {
+            spares.add(p);
+          } else {
+            Files.delete(p);
+          }
         } else {
           log.warn("ignoring {} in the write-ahead log directory {}", n, dir);
         }
@@ -145,6 +172,7 @@ final class Wal implements AutoCloseable {
             "store's write-ahead log " + dir + " has a gap: " + p.getFileName() + " starts at " + start
                 + " but the records before it end at " + pos);
       }
+      long next = last ? Long.MAX_VALUE : tail.get(i + 1).getKey();
       try (FileChannel ch =
           FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         long size = ch.size();
@@ -157,18 +185,18 @@ final class Wal implements AutoCloseable {
           }
           continue; // LMDB covers past the end of the log: nothing to replay
         }
-        long valid = replaySegment(ch, start, from, replay);
+        long valid = replaySegment(ch, start, from, Math.min(size, next - start), replay);
         pos = start + valid;
-        if (valid < size) {
-          if (!last) {
-            throw new StoreOpenException(
-                "store's write-ahead log segment " + p + " holds an invalid record at offset " + valid
-                    + " and later segments follow it; refusing to drop what they hold");
-          }
+        if (!last && pos != next) {
+          throw new StoreOpenException(
+              "store's write-ahead log segment " + p + " holds an invalid record at offset " + valid
+                  + " and later segments follow it; refusing to drop what they hold");
+        }
+        if (last && valid < size) {
           log.warn(
-              "write-ahead log {}: ignoring a torn or corrupt record at offset {} ({} bytes cut); it was"
-                  + " being written when the store stopped and was never acknowledged",
-              p, valid, size - valid);
+              "write-ahead log {}: ignoring what follows the last valid record (offset {}, {} bytes cut):"
+                  + " a record being written when the store stopped, never acknowledged, or older records"
+                  + " of a recycled file", p, valid, size - valid);
           ch.truncate(valid);
           ch.force(true);
         }
@@ -177,10 +205,12 @@ final class Wal implements AutoCloseable {
     return Math.max(pos, covered);
   }
 
-  /** Replays the valid records of one segment from {@code offset}; returns the offset after them. */
-  private static long replaySegment(FileChannel ch, long start, long offset, Replay replay)
+  /**
+   * Replays the valid records of one segment from {@code offset} up to {@code size} bytes; returns the
+   * offset after them.
+   */
+  private static long replaySegment(FileChannel ch, long start, long offset, long size, Replay replay)
       throws IOException {
-    long size = ch.size();
     ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
     CRC32C crc = new CRC32C();
     while (offset + HEADER_BYTES <= size) {
@@ -193,9 +223,7 @@ final class Wal implements AutoCloseable {
       }
       ByteBuffer payload = ByteBuffer.allocate(length);
       readFully(ch, payload, offset + HEADER_BYTES);
-      crc.reset();
-      crc.update(payload.array(), 0, length);
-      if ((int) crc.getValue() != sum) {
+      if (checksum(crc, start + offset, payload.array(), 0, length) != sum) {
         break;
       }
       payload.flip();
@@ -203,6 +231,16 @@ final class Wal implements AutoCloseable {
       replay.record(payload, start + offset);
     }
     return offset;
+  }
+
+  /** CRC32C of a record's position and payload. */
+  private static int checksum(CRC32C crc, long position, byte[] payload, int offset, int length) {
+    crc.reset();
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      crc.update((int) (position >>> shift));
+    }
+    crc.update(payload, offset, length);
+    return (int) crc.getValue();
   }
 
   private static void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
@@ -248,10 +286,9 @@ final class Wal implements AutoCloseable {
       roll();
     }
     int length = record.limit() - HEADER_BYTES;
-    crc.reset();
-    crc.update(record.array(), record.arrayOffset() + HEADER_BYTES, length);
-    record.putInt(0, length).putInt(4, (int) crc.getValue());
     long start = position;
+    int sum = checksum(crc, start, record.array(), record.arrayOffset() + HEADER_BYTES, length);
+    record.putInt(0, length).putInt(4, sum);
     long offset = start - segmentStart;
     try {
       write(record, offset);
@@ -355,14 +392,39 @@ final class Wal implements AutoCloseable {
     force();
     long start = position;
     Path p = dir.resolve(name(start));
-    FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    syncDirectory(dir);
+    Path spare;
+    synchronized (this) {
+      spare = spares.poll();
+    }
+    FileChannel ch = spare == null ? null : reuse(spare, p);
+    boolean reused = ch != null;
+    if (!reused) {
+      // Nothing was ever written under this name (a failed reuse may have left the spare there).
+      ch =
+          FileChannel.open(
+              p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    }
+    syncDirectory(dir); // the new name is durable before any record is written under it
     synchronized (this) {
       channel = ch;
       segmentStart = start;
       segments.put(start, p);
+      if (reused) {
+        recycled++;
+      }
     }
     old.close();
+  }
+
+  /** Renames a spare file to segment {@code p} and opens it; null if that failed. */
+  private static FileChannel reuse(Path spare, Path p) {
+    try {
+      Files.move(spare, p, StandardCopyOption.ATOMIC_MOVE);
+      return FileChannel.open(p, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      log.warn("cannot reuse the write-ahead log file {}: {}", spare, e.toString());
+      return null;
+    }
   }
 
   private void usable() throws IOException {
@@ -374,7 +436,10 @@ final class Wal implements AutoCloseable {
     }
   }
 
-  /** Deletes the segments that end at or before {@code covered} (never the one being appended to). */
+  /**
+   * Recycles (or, with enough spares, deletes) the segments that end at or before {@code covered}, never
+   * the one being appended to.
+   */
   void deleteCovered(long covered) {
     List<Path> doomed = new ArrayList<>();
     synchronized (this) {
@@ -387,11 +452,29 @@ final class Wal implements AutoCloseable {
     }
     for (Path p : doomed) {
       try {
-        Files.deleteIfExists(p);
+        Path spare = null;
+        synchronized (this) {
+          if (spares.size() < MAX_SPARES && !closed) {
+            spare = dir.resolve("spare-" + spareNames++);
+          }
+        }
+        if (spare == null) {
+          Files.deleteIfExists(p);
+        } else {
+          Files.move(p, spare, StandardCopyOption.ATOMIC_MOVE);
+          synchronized (this) {
+            spares.add(spare);
+          }
+        }
       } catch (IOException e) {
-        log.warn("cannot delete the write-ahead log segment {}: {}", p, e.toString());
+        log.warn("cannot delete or recycle the write-ahead log segment {}: {}", p, e.toString());
       }
     }
+  }
+
+  /** Segments started in a recycled file since the log was opened. */
+  synchronized long recycledSegments() {
+    return recycled;
   }
 
   /** The segment files, oldest first. */

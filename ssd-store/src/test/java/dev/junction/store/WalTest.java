@@ -161,6 +161,47 @@ class WalTest {
   }
 
   @Test
+  void recycledSegmentsNeverReplayTheirOldRecords() throws Exception {
+    // Small segments and a memtable flushed all the time: covered segments are soon reused for new ones.
+    StoreSettings settings =
+        StoreSettings.defaults(dir.resolve("store"))
+            .withMapSizes(8 << 20, 64 << 20)
+            .withWal(4 << 10, 1 << 10, Duration.ofMillis(1));
+    SsdStore store = SsdStore.open(settings);
+    // Records of one size: an old record in a reused file starts exactly where a new one would.
+    int i = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!(store.recycledWalSegments() >= 3 && inReusedSpace(store)) && System.nanoTime() < deadline) {
+      store.write(new WriteBatch().put(b("k"), b(String.format("v%06d", i)), i).put(b("k" + (i % 7)), b(String.format("w%06d", i)), i));
+      i++;
+    }
+    assertTrue(store.recycledWalSegments() >= 3 && inReusedSpace(store), "no reused segment after " + i);
+    int written = i;
+    store.crashForTest();
+    try (SsdStore reopened = SsdStore.open(settings)) {
+      int last = written - 1;
+      assertEquals(new Versioned(b(String.format("v%06d", last)), last), reopened.get(b("k")).orElseThrow());
+      for (int j = Math.max(0, written - 7); j < written; j++) {
+        assertEquals(
+            new Versioned(b(String.format("w%06d", j)), j), reopened.get(b("k" + (j % 7))).orElseThrow());
+      }
+    }
+  }
+
+  /** True when the WAL's current segment is a reused file with older bytes after the last record. */
+  private static boolean inReusedSpace(SsdStore store) {
+    try {
+      List<Path> segments = store.walSegments();
+      Path last = segments.get(segments.size() - 1);
+      String name = last.getFileName().toString();
+      long start = Long.parseLong(name.substring(0, name.indexOf('.')));
+      return Files.size(last) > store.walPosition() - start + 200;
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void anInvalidRecordBeforeTheLastSegmentIsRefusedRatherThanDroppingLaterOnes() throws Exception {
     StoreSettings settings = walOnly(4 << 10);
     SsdStore store = SsdStore.open(settings);
