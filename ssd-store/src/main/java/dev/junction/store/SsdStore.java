@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Flushes</b>: in the background, once the memtable holds {@code wal.memtable-bytes} or its first
  * write is {@code wal.flush-interval} old, a new memtable takes the writes and the old one is written into
  * LMDB in one write transaction committed with LMDB's full sync, which also records the WAL position it
- * covers; WAL segments entirely covered are then deleted. {@link #open} replays the WAL after that
+ * covers; WAL segments entirely covered are then deleted or kept for reuse. {@link #open} replays the WAL after that
  * position. Batches with a range delete, and every batch while LMDB's map is near its limit, first flush
  * the memtable and then commit straight into LMDB as one synced transaction per group.
  *
@@ -1023,6 +1023,16 @@ public final class SsdStore implements AutoCloseable {
   }
 
   private void commit(List<Pending> group) {
+    IOException walFailure = wal.failure();
+    if (walFailure != null) {
+      StoreException failure =
+          new StoreException(
+              "store " + directory + " refuses writes since its write-ahead log failed; reopen it", walFailure);
+      for (Pending p : group) {
+        p.fail(failure);
+      }
+      return;
+    }
     try {
       if (!direct && !anyRangeDelete(group) && walAdmits(group)) {
         commitToWal(group);

@@ -436,6 +436,11 @@ final class Wal implements AutoCloseable {
     }
   }
 
+  /** The failure that broke the log (a sync or an undo that failed), or null. */
+  IOException failure() {
+    return broken;
+  }
+
   /**
    * Recycles (or, with enough spares, deletes) the segments that end at or before {@code covered}, never
    * the one being appended to.
