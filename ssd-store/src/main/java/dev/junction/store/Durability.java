@@ -3,17 +3,19 @@ package dev.junction.store;
 /** When a committed write batch is on stable storage. */
 public enum Durability {
   /**
-   * Every commit is synced ({@code fdatasync}) before its submitters are told it committed. A crash of the
-   * process, the OS or the machine loses no acknowledged write. Group commit shares one sync among all the
-   * batches committed together.
+   * Every group commit's write-ahead log record is synced ({@code fdatasync}) before its submitters are told
+   * it committed; the memtable is written into LMDB later, in a fully synced LMDB commit. A crash of the
+   * process, the OS or the machine loses no acknowledged write: the WAL is replayed when the store opens.
+   * Group commit shares one sync among all the batches committed together.
    */
   FSYNC,
   /**
-   * Commits are not synced; a background task syncs every {@code sync-interval}. A crash of the process
-   * loses nothing (committed pages are in the OS page cache); a crash of the OS or a power loss can lose
-   * the writes of the last interval on this node and may leave its environment unusable, so the node must
-   * then be rebuilt from the other replicas of its chains. Chain replication keeps R copies; this mode
-   * relies on them (the choice Kreon makes for its backups).
+   * The write-ahead log is not synced per commit; a background task syncs it every {@code sync-interval}.
+   * A crash of the process loses nothing (the WAL is in the OS page cache and is replayed on open); a crash
+   * of the OS or a power loss can lose the writes of the last interval on this node. LMDB itself stays
+   * consistent (its commits are always fully synced), so the node reopens with a prefix of its writes and
+   * catches up from the other replicas of its chains. Chain replication keeps R copies; this mode relies on
+   * them (the choice Kreon makes for its backups).
    */
   REPLICATED;
 

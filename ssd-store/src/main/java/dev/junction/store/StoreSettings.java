@@ -19,9 +19,13 @@ public record StoreSettings(
     int maxValueBytes,
     int maxGroupBatches,
     long maxGroupBytes,
-    int maxReaders) {
+    int maxReaders,
+    long walSegmentBytes,
+    long memtableBytes,
+    Duration flushInterval) {
 
   private static final long MIN_MAP = 1L << 20;
+  private static final long MIN_SEGMENT = 4L << 10;
 
   public StoreSettings {
     if (directory == null) {
@@ -47,6 +51,12 @@ public record StoreSettings(
     positive("group-commit.max-batches", maxGroupBatches);
     positive("group-commit.max-bytes", maxGroupBytes);
     positive("max-readers", maxReaders);
+    if (walSegmentBytes < MIN_SEGMENT || walSegmentBytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "junction.store.wal.segment-size must be 4KiB to 2GiB, not " + walSegmentBytes);
+    }
+    positive("wal.memtable-bytes", memtableBytes);
+    positive("wal.flush-interval", flushInterval.toMillis());
   }
 
   private static void positive(String key, long v) {
@@ -68,7 +78,10 @@ public record StoreSettings(
         Math.toIntExact(Math.min(c.getBytes("max-value-size"), Integer.MAX_VALUE)),
         c.getInt("group-commit.max-batches"),
         c.getBytes("group-commit.max-bytes"),
-        c.getInt("max-readers"));
+        c.getInt("max-readers"),
+        c.getBytes("wal.segment-size"),
+        c.getBytes("wal.memtable-bytes"),
+        c.getDuration("wal.flush-interval"));
   }
 
   /** The reference defaults with another directory. */
@@ -78,32 +91,43 @@ public record StoreSettings(
 
   public StoreSettings withDirectory(Path dir) {
     return new StoreSettings(dir, durability, syncInterval, initialMapSize, maxMapSize, resizeWait,
-        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders);
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes,
+        flushInterval);
   }
 
   public StoreSettings withDurability(Durability d) {
     return new StoreSettings(directory, d, syncInterval, initialMapSize, maxMapSize, resizeWait,
-        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders);
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes,
+        flushInterval);
   }
 
   public StoreSettings withSyncInterval(Duration interval) {
     return new StoreSettings(directory, durability, interval, initialMapSize, maxMapSize, resizeWait,
-        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders);
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes,
+        flushInterval);
   }
 
   public StoreSettings withMapSizes(long initial, long max) {
     return new StoreSettings(directory, durability, syncInterval, initial, max, resizeWait,
-        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders);
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes,
+        flushInterval);
   }
 
   public StoreSettings withResizeWait(Duration wait) {
     return new StoreSettings(directory, durability, syncInterval, initialMapSize, maxMapSize, wait,
-        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders);
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes,
+        flushInterval);
   }
 
   public StoreSettings withMaxValueBytes(int max) {
     return new StoreSettings(directory, durability, syncInterval, initialMapSize, maxMapSize, resizeWait,
-        max, maxGroupBatches, maxGroupBytes, maxReaders);
+        max, maxGroupBatches, maxGroupBytes, maxReaders, walSegmentBytes, memtableBytes, flushInterval);
+  }
+
+  /** Another WAL segment size, memtable size and memtable age at which it is flushed into LMDB. */
+  public StoreSettings withWal(long segmentBytes, long memtable, Duration flushAfter) {
+    return new StoreSettings(directory, durability, syncInterval, initialMapSize, maxMapSize, resizeWait,
+        maxValueBytes, maxGroupBatches, maxGroupBytes, maxReaders, segmentBytes, memtable, flushAfter);
   }
 
   /** The map size above which only batches that free space may grow the map. */

@@ -48,6 +48,7 @@ public final class WriteBatch {
   private final List<Expect> conditions = new ArrayList<>();
   private long bytes;
   private boolean onlyFrees = true;
+  private boolean rangeDeletes;
 
   /** An empty batch. Values are checked against the absolute maximum here and against the store's own,
    * possibly lower, {@code max-value-size} when the batch is submitted. */
@@ -74,6 +75,7 @@ public final class WriteBatch {
     Keys.checkInterval(from, to);
     ops.add(new DeleteRange(from, to));
     bytes += from.length + to.length + 16L;
+    rangeDeletes = true;
     return this;
   }
 
@@ -146,6 +148,11 @@ public final class WriteBatch {
   /** True when the batch only removes data, so it may use the space held back for deletes. */
   boolean onlyFreesSpace() {
     return onlyFrees;
+  }
+
+  /** True when the batch deletes a key interval (which commits straight into LMDB, not through the WAL). */
+  boolean hasRangeDelete() {
+    return rangeDeletes;
   }
 
   int putCount() {

@@ -2,14 +2,17 @@ package dev.junction.store;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The child process of {@link CrashTest}: writes in fsync mode from several threads and prints
  * {@code ack <key> <seq>} for each write after its commit returned, until it is killed or its bounds (a
- * count and a time) run out. Each write also records the writer's progress as range metadata in the same
- * batch, so the test can check that data and metadata are committed together.
+ * count and a time) run out. Each write also records the writer's progress as range metadata and a record
+ * of a replication log in the same batch, so the test can check that they are committed together. With
+ * a fifth argument {@code wal-only} the store never flushes its memtable by itself, so everything
+ * acknowledged is only in the write-ahead log when the process is killed.
  */
 public final class CrashWriter {
   static final int THREADS = 4;
@@ -37,8 +40,11 @@ public final class CrashWriter {
     int round = Integer.parseInt(args[1]);
     int maxPerThread = Integer.parseInt(args[2]);
     long deadline = System.nanoTime() + Long.parseLong(args[3]) * 1_000_000_000L;
-    try (SsdStore store =
-        SsdStore.open(StoreSettings.defaults(dir).withDurability(Durability.FSYNC))) {
+    StoreSettings settings = StoreSettings.defaults(dir).withDurability(Durability.FSYNC);
+    if (args.length > 4 && args[4].equals("wal-only")) {
+      settings = settings.withWal(64 << 20, 1L << 30, Duration.ofHours(1));
+    }
+    try (SsdStore store = SsdStore.open(settings)) {
       System.out.println("open");
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < THREADS; t++) {
@@ -51,6 +57,7 @@ public final class CrashWriter {
                     store.write(
                         new WriteBatch()
                             .put(key(round, thread, i), value(seq), seq)
+                            .appendLog(metaId(thread), seq, value(seq))
                             .putMeta(
                                 metaId(thread),
                                 new RangeMeta(round, seq, new byte[0], new byte[0])));
