@@ -420,6 +420,13 @@ public final class JunctionClient implements AutoCloseable {
     }
   }
 
+  /** Whether any channel this client opened holds a ready connection (for tests that stop nodes). */
+  boolean anyConnectionReady() {
+    List<ManagedChannel> all = new ArrayList<>(ownedChannels);
+    all.addAll(routedChannels);
+    return all.stream().anyMatch(c -> c.getState(false) == io.grpc.ConnectivityState.READY);
+  }
+
   // ---- internals ----
 
   /** Starts one attempt of a unary call on a channel, by a deadline. */

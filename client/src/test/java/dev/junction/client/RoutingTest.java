@@ -160,6 +160,8 @@ class RoutingTest {
     serve(table(7, B, C));
     client = routingClient(JunctionClient.ReadFrom.TAIL);
     nodes.forEach(FakeServer::stop); // connections refused: the write never left this process
+    // A call started before the client saw a connection close may have been written to it: wait.
+    await("the client saw every connection close", () -> !client.anyConnectionReady());
     UnavailableException refused = org.junit.jupiter.api.Assertions.assertThrows(UnavailableException.class,
         () -> client.put(b("apple"), b("red")));
     assertTrue(refused.notApplied(), refused.getMessage());
