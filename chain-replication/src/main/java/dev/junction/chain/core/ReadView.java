@@ -186,7 +186,10 @@ public final class ReadView {
   /**
    * Entry {@code e} was accepted here and is not committed: its key is dirty from now on (before the entry
    * reaches the store). {@code committedValue} reads the key's committed value from the store; it is
-   * called only when the key was clean, so the store holds exactly that.
+   * called only when the key was clean, so the store holds exactly that, and only at the tail, the one
+   * replica that answers a dirty key itself (a read per write saved at the others). A replica that becomes
+   * the tail while the key is still dirty then does not know its committed value and answers {@code
+   * CATCHING_UP} until the key's writes commit, as after a restart.
    */
   void inFlight(LogEntry e, Function<byte[], Optional<Versioned>> committedValue) {
     if (!e.changesData()) {
@@ -194,7 +197,9 @@ public final class ReadView {
     }
     ByteBuffer key = ByteBuffer.wrap(e.mutation().key());
     Dirty d = dirty.get(key);
-    if (d == null) {
+    if (d == null && !standing.tail()) {
+      dirty.put(key, new Dirty(null, false, e.seq()));
+    } else if (d == null) {
       dirty.put(key, new Dirty(committedValue.apply(e.mutation().key()).orElse(null), true, e.seq()));
     } else {
       dirty.put(key, new Dirty(d.committed(), d.known(), Math.max(d.newestSeq(), e.seq())));

@@ -122,6 +122,26 @@ class CraqReadTest {
   }
 
   @Test
+  void aReplicaThatBecomesTheTailWhileAKeyIsDirtyWaitsForTheCommitInsteadOfAnsweringFromItsStore() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.put("w2", "k", "two");
+    sim.deliverAll();
+    sim.persist(1); // the middle's store holds "two", which is not committed
+    sim.crash(2);
+    sim.reconfigure(0, 1); // the middle is the tail now; it did not read k's committed value as a middle
+    ChainReplica<String> newTail = sim.replicas.get(1);
+    java.util.function.Function<byte[], Optional<Versioned>> store = key -> Optional.of(new Versioned(b("two"), 2));
+    ReadView.Outcome early = newTail.view().get(sim.config.epoch(), b("k"), sim.now, store);
+    assertTrue(early instanceof ReadView.Refused r && r.reason() == ClientReply.Reason.CATCHING_UP,
+        "never the uncommitted value, nor a guess: " + early);
+    sim.settle();
+    sim.read("after", 1, "k");
+    assertEquals(value("two", 2), sim.onlyAnswer("after"), "committed under the new chain");
+  }
+
+  @Test
   void afterARestartAKeyWhoseWriteMayNotHaveCommittedWaits() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "k", "one");
