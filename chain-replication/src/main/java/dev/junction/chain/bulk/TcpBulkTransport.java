@@ -39,6 +39,8 @@ public final class TcpBulkTransport implements BulkTransport {
   private final ExecutorService workers;
   private final Thread acceptor;
   private volatile boolean closed;
+  /** Other protocols served on this port, by the magic number their connections start with. */
+  private final java.util.Map<Integer, Consumer<SocketChannel>> streams = new java.util.concurrent.ConcurrentHashMap<>();
   /** Tests only: the server drops a connection after this many chunks (0: never). */
   private final AtomicInteger failAfterChunks = new AtomicInteger();
 
@@ -80,6 +82,18 @@ public final class TcpBulkTransport implements BulkTransport {
     }
   }
 
+  /**
+   * Serves another protocol on this port: a connection that starts with {@code magic} (4 bytes,
+   * big-endian) is handed, after the magic, to {@code handler}, which runs on the connection's own thread
+   * for as long as it likes and closes the channel when done (the chain traffic between nodes uses this).
+   */
+  public void acceptStreams(int magic, Consumer<SocketChannel> handler) {
+    if (magic == MAGIC) {
+      throw new IllegalArgumentException("the bulk protocol's own magic");
+    }
+    streams.put(magic, handler);
+  }
+
   void failAfterChunks(int chunks) {
     failAfterChunks.set(chunks);
   }
@@ -102,6 +116,26 @@ public final class TcpBulkTransport implements BulkTransport {
 
   private void serve(SocketChannel channel) {
     String peer = String.valueOf(channel.socket().getRemoteSocketAddress());
+    int magic;
+    try {
+      ByteBuffer head = ByteBuffer.allocate(4);
+      readFully(channel, head, 4);
+      magic = head.getInt();
+    } catch (IOException e) {
+      closeQuietly(channel);
+      log.warn("bulk connection from {} failed: {}", peer, e.toString());
+      return;
+    }
+    Consumer<SocketChannel> stream = streams.get(magic);
+    if (stream != null) {
+      stream.accept(channel);
+      return;
+    }
+    if (magic != MAGIC) {
+      closeQuietly(channel);
+      log.warn("bulk connection from {} refused: not a Junction bulk request", peer);
+      return;
+    }
     ByteBuffer buf = null;
     try (channel) {
       buf = pool.acquire(peer, BUFFER_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -169,10 +203,7 @@ public final class TcpBulkTransport implements BulkTransport {
   }
 
   private static TransferRequest readRequest(SocketChannel channel, ByteBuffer buf) throws IOException {
-    readFully(channel, buf, 4 + 8 + 4);
-    if (buf.getInt() != MAGIC) {
-      throw new IOException("not a Junction bulk request");
-    }
+    readFully(channel, buf, 8 + 4); // after the magic
     long rangeId = buf.getLong();
     byte[] from = readBytes(channel, buf, buf.getInt());
     readFully(channel, buf, 4);
@@ -287,6 +318,14 @@ public final class TcpBulkTransport implements BulkTransport {
       }
     }
     buf.flip();
+  }
+
+  private static void closeQuietly(SocketChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // nothing to do: the connection is gone either way
+    }
   }
 
   private static void writeFully(SocketChannel channel, ByteBuffer buf) throws IOException {

@@ -3,6 +3,8 @@ package dev.junction.chain.replica;
 import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.serialization.JunctionSerializable;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,7 +23,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * message per hop and node pair whatever the number of ranges, and no message goes through the shard
  * region. Order between two replicas is kept: one link per node, one association per node pair.
  *
- * <p>Batches travel in the compact format of {@code ChainBatchSerializer}, not Kryo.
+ * <p>Batches travel in the compact format of {@code ChainBatchSerializer}, not Kryo: over the {@link
+ * ChainWire} (a TCP connection of their own to the node's bulk port) once it is up, over Artery until
+ * then or when it breaks. The link learns another node's chain port by asking that node's link ({@link
+ * WireAsk}, answered by {@link WireAt}) when it first sends there without a connection, and again at most
+ * once every {@link #ASK_AGAIN_NANOS} while there is none.
  */
 public final class ChainLink {
   /** The link's name under {@code /system}. */
@@ -34,7 +40,16 @@ public final class ChainLink {
   static final long MAX_BATCH_BYTES = 1_536 * 1024;
 
   /** What the link receives. */
-  public sealed interface Command permits Out, Batch, Flush {}
+  public sealed interface Command permits Out, Batch, Flush, WireAsk, WireAt {}
+
+  /** How long a link waits before asking a node for its chain port again. */
+  static final long ASK_AGAIN_NANOS = 1_000_000_000L;
+
+  /** From another node's link: where do chain connections to this node go? ({@link WireAt} answers.) */
+  public record WireAsk(ActorRef<Command> replyTo) implements Command, JunctionSerializable {}
+
+  /** Chain connections to {@code node} go to {@code host:port}. */
+  public record WireAt(String node, String host, int port) implements Command, JunctionSerializable {}
 
   /** From a replica of this node: deliver {@code message} to replica {@code toSlot} of the range, on {@code node}. */
   public record Out(String node, long rangeId, int toSlot, PeerMessage message) implements Command {}
@@ -56,20 +71,42 @@ public final class ChainLink {
 
   private ChainLink() {}
 
-  /**
-   * The link of node {@code selfNode}: delivers to {@code locals}, or through {@code directory} (sharding)
-   * to a replica that is not serving here yet.
-   */
+  /** A link that sends over Artery only. */
   public static Behavior<Command> create(LocalReplicas locals, ChainDirectory directory) {
+    return create(locals, directory, null, null);
+  }
+
+  /**
+   * The link of this node: delivers to {@code locals}, or through {@code directory} (sharding) to a
+   * replica that is not serving here yet; sends over {@code wire} (null: Artery only), whose incoming
+   * connections this node accepts on {@code wireAddress}.
+   */
+  public static Behavior<Command> create(
+      LocalReplicas locals, ChainDirectory directory, ChainWire wire, InetSocketAddress wireAddress) {
     return Behaviors.setup(ctx -> {
       ActorRefResolver resolver = ActorRefResolver.get(ctx.getSystem());
       Map<String, List<Item>> pending = new HashMap<>();
       Map<String, Long> pendingBytes = new HashMap<>();
       Map<String, ActorRef<Command>> links = new HashMap<>();
+      Map<String, Long> askedAt = new HashMap<>();
       boolean[] flushPending = {false};
       String self = directory.selfNode();
       java.util.function.Function<String, ActorRef<Command>> link =
           node -> links.computeIfAbsent(node, n -> resolver.resolveActorRef(n + PATH));
+      java.util.function.BiConsumer<String, List<Item>> ship = (node, items) -> {
+        if (wire != null && wire.send(node, items)) {
+          return;
+        }
+        link.apply(node).tell(new Batch(items));
+        if (wire != null && !wire.connecting(node)) {
+          long now = System.nanoTime();
+          Long asked = askedAt.get(node);
+          if (asked == null || now - asked > ASK_AGAIN_NANOS) {
+            askedAt.put(node, now);
+            link.apply(node).tell(new WireAsk(ctx.getSelf()));
+          }
+        }
+      };
       return Behaviors.receive(Command.class)
           .onMessage(Out.class, o -> {
             Item item = new Item(o.rangeId(), o.toSlot(), o.message());
@@ -80,7 +117,7 @@ public final class ChainLink {
             long size = size(o.message());
             long before = pendingBytes.getOrDefault(o.node(), 0L);
             if (before > 0 && before + size > MAX_BATCH_BYTES) {
-              link.apply(o.node()).tell(new Batch(pending.remove(o.node())));
+              ship.accept(o.node(), pending.remove(o.node()));
               before = 0;
             }
             pending.computeIfAbsent(o.node(), n -> new ArrayList<>()).add(item);
@@ -94,20 +131,37 @@ public final class ChainLink {
           .onMessageEquals(Flush.INSTANCE, () -> {
             flushPending[0] = false;
             for (Map.Entry<String, List<Item>> e : pending.entrySet()) {
-              link.apply(e.getKey()).tell(new Batch(e.getValue()));
+              ship.accept(e.getKey(), e.getValue());
             }
             pending.clear();
             pendingBytes.clear();
             return Behaviors.same();
           })
           .onMessage(Batch.class, b -> {
-            for (Item item : b.items()) {
-              deliver(locals, directory, item);
+            deliverAll(locals, directory, b.items());
+            return Behaviors.same();
+          })
+          .onMessage(WireAsk.class, a -> {
+            if (wire != null && wireAddress != null) {
+              a.replyTo().tell(new WireAt(self, wireAddress.getHostString(), wireAddress.getPort()));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(WireAt.class, at -> {
+            if (wire != null && !at.node().equals(self)) {
+              wire.connect(at.node(), new InetSocketAddress(at.host(), at.port()));
             }
             return Behaviors.same();
           })
           .build();
     });
+  }
+
+  /** Hands each message of a batch from another node to the replica it is for (any thread). */
+  public static void deliverAll(LocalReplicas locals, ChainDirectory directory, List<Item> items) {
+    for (Item item : items) {
+      deliver(locals, directory, item);
+    }
   }
 
   private static void deliver(LocalReplicas locals, ChainDirectory directory, Item item) {

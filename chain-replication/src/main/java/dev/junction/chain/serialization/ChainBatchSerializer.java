@@ -39,11 +39,20 @@ public final class ChainBatchSerializer extends JSerializer {
       throw new JunctionSerializationException(o == null ? "null" : o.getClass().getName(),
           "the chain batch serializer only writes " + ChainLink.Batch.class.getName(), null);
     }
+    return encode(batch.items(), 0);
+  }
+
+  /**
+   * The batch of {@code items} in this format, after {@code reserved} bytes left zero for the caller (a
+   * frame header).
+   */
+  public static byte[] encode(List<ChainLink.Item> items, int reserved) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.write(new byte[reserved]);
       out.writeByte(FORMAT);
-      out.writeInt(batch.items().size());
-      for (ChainLink.Item item : batch.items()) {
+      out.writeInt(items.size());
+      for (ChainLink.Item item : items) {
         out.writeLong(item.rangeId());
         out.writeInt(item.toSlot());
         PeerCodec.write(out, item.message());
@@ -57,13 +66,18 @@ public final class ChainBatchSerializer extends JSerializer {
 
   @Override
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+    return new ChainLink.Batch(decode(bytes, 0, bytes.length));
+  }
+
+  /** The items of the batch in {@code bytes[offset, offset + length)}. */
+  public static List<ChainLink.Item> decode(byte[] bytes, int offset, int length) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, offset, length))) {
       byte format = in.readByte();
       if (format != FORMAT) {
         throw new IOException("chain batch in unknown format " + format);
       }
       int n = in.readInt();
-      if (n < 0 || n > bytes.length) {
+      if (n < 0 || n > length) {
         throw new IOException("implausible item count " + n);
       }
       List<ChainLink.Item> items = new ArrayList<>(n);
@@ -73,10 +87,10 @@ public final class ChainBatchSerializer extends JSerializer {
       if (in.available() != 0) {
         throw new IOException(in.available() + " bytes left after the batch");
       }
-      return new ChainLink.Batch(items);
+      return items;
     } catch (IOException | RuntimeException e) {
       throw new JunctionSerializationException(ChainLink.Batch.class.getName(),
-          "cannot deserialize a chain batch of " + bytes.length + " bytes: " + e, e);
+          "cannot deserialize a chain batch of " + length + " bytes: " + e, e);
     }
   }
 }

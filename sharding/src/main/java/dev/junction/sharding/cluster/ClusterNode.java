@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.replica.ChainLink;
+import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.sharding.routing.LoadCounters;
 import dev.junction.sharding.routing.TableHolder;
@@ -107,7 +108,12 @@ public final class ClusterNode implements AutoCloseable {
     LocalReplicas locals = new LocalReplicas();
     ReplicaSharding replicas = ReplicaSharding.init(
         system, store, tables, keeper, bulk, locals, ChainSettings.fromConfig(full), settings.askTimeout());
-    replicas.useLink(system.systemActorOf(ChainLink.create(locals, replicas), ChainLink.NAME, Props.empty()));
+    ChainWire wire = chainWire(full, bulk, locals, replicas);
+    if (wire != null) {
+      system.getWhenTerminated().thenRun(wire::close);
+    }
+    replicas.useLink(system.systemActorOf(
+        ChainLink.create(locals, replicas, wire, bulk.address()), ChainLink.NAME, Props.empty()));
     replicas.useController(
         ClusterSingleton.get(system)
             .init(SingletonActor.of(
@@ -120,6 +126,32 @@ public final class ClusterNode implements AutoCloseable {
     system.getWhenTerminated().thenRun(() -> closeStore(store));
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
     return new ClusterNode(system, store, tables, replicas, router, settings);
+  }
+
+  /**
+   * The chain traffic's own connections ({@code junction.chain.transport = tcp}, on the bulk port), or
+   * null for Artery only ({@code artery}).
+   */
+  private static ChainWire chainWire(Config full, BulkTransport bulk, LocalReplicas locals, ReplicaSharding replicas) {
+    String transport = full.getString("junction.chain.transport");
+    switch (transport) {
+      case "artery":
+        log.info("chain traffic between nodes goes over Artery");
+        return null;
+      case "tcp":
+        if (!(bulk instanceof TcpBulkTransport tcp)) {
+          log.info("chain traffic between nodes goes over Artery (the bulk transport {} has no TCP port)", bulk.name());
+          return null;
+        }
+        ChainWire wire = new ChainWire(items -> ChainLink.deliverAll(locals, replicas, items));
+        tcp.acceptStreams(ChainWire.MAGIC, wire::serve);
+        log.info("chain traffic between nodes goes over connections of its own to the bulk ports (this one {})",
+            bulk.address());
+        return wire;
+      default:
+        throw new IllegalArgumentException(
+            "junction.chain.transport must be tcp or artery, not \"" + transport + "\"");
+    }
   }
 
   private static void closeStore(SsdStore store) {

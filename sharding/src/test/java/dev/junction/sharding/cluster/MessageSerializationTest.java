@@ -70,6 +70,7 @@ class MessageSerializationTest {
     TestProbe<ReplicaActor.Reply> probe = kit.createTestProbe();
     TestProbe<ReplicaActor.Status> statusProbe = kit.createTestProbe();
     TestProbe<ReplicaActor.Command> replicaProbe = kit.createTestProbe();
+    TestProbe<ChainLink.Command> linkProbe = kit.createTestProbe();
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
@@ -106,6 +107,8 @@ class MessageSerializationTest {
             new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
             new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
             new ReplicaActor.BulkAt("127.0.0.1", 41000),
+            new ChainLink.WireAsk(linkProbe.getRef()),
+            new ChainLink.WireAt("pekko://junction@127.0.0.1:2", "127.0.0.1", 41001),
             new ReplicaActor.WriteDone(new WriteResult.CasDone(true, new Versioned(b("v"), 3))),
             new ReplicaActor.WriteDone(new WriteResult.Written(5)),
             new ReplicaActor.Value(null),
@@ -193,10 +196,11 @@ class MessageSerializationTest {
       covered.add(s.getClass());
     }
     for (Class<?> root : List.of(ReplicaActor.Command.class, ReplicaActor.Reply.class, RouterActor.Command.class,
-        NodeEndpoint.Command.class)) {
+        NodeEndpoint.Command.class, ChainLink.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
+        // Local messages, and the link's Batch, which has its own serializer (tested below).
         boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed",
-            "Flush").contains(c.getSimpleName());
+            "Flush", "Out", "Batch").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
       }
     }
