@@ -146,10 +146,7 @@ public final class ChainWire implements AutoCloseable {
   public boolean send(String node, List<ChainLink.Item> items) {
     Connection c = connections.get(node);
     if (c == null || !c.ready || c.broken) {
-      if (c != null && c.broken) {
-        connections.remove(node, c);
-      }
-      return false;
+      return false; // a broken one stays until connect() replaces it
     }
     byte[] frame = ChainBatchSerializer.encode(items, 4);
     ByteBuffer.wrap(frame).putInt(0, frame.length - 4);

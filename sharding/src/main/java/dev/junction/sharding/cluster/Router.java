@@ -238,45 +238,41 @@ public final class Router {
       return CompletableFuture.completedFuture(here); // the common case: no retry state at all
     }
     return withRetry(timeout, key, (range, deadline, answer) -> {
-      ReadOp.Get get = new ReadOp.Get(key);
-      for (Replica r : range.chain()) {
-        if (r.node().equals(selfNode)) {
-          LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
-          if (h != null) {
-            ReplicaActor.Reply local = ReplicaActor.answer(h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get));
-            if (local instanceof ReplicaActor.Value) {
-              counters.recordRead(range.rangeId(), r.node(), key.length);
-              answer.accept(local);
-              return;
-            }
-            break; // a write in flight, or it cannot serve now: the tail decides
-          }
-        }
+      ReadView.Value local = readHere(range, key);
+      if (local != null) {
+        answer.accept(new ReplicaActor.Value(local.value()));
+        return;
       }
+      // No replica here, or a write in flight, or it cannot serve now: the tail decides.
       Replica tail = range.tail();
       counters.recordRead(range.rangeId(), tail.node(), key.length);
-      readAt(range, tail, get, answer, deadline);
+      readAt(range, tail, new ReadOp.Get(key), answer, deadline);
     });
   }
 
-  /**
-   * A get answered at once by a replica of this node, through its read view: the value, or null when no
-   * replica of the key's range serves here or the one that does cannot answer (a write in flight, no
-   * lease, catching up).
-   */
+  /** A get answered at once by a replica of this node (see {@link #readHere}), or null. */
   private Result localRead(byte[] key) {
     RoutingTable t = tables.find().orElse(null);
     if (t == null) {
       return null;
     }
-    RangeConfig range = t.lookup(key);
+    ReadView.Value here = readHere(t.lookup(key), key);
+    return here == null ? null : new Found(here.value());
+  }
+
+  /**
+   * The value the replica of {@code range} on this node answers for {@code key} through its read view,
+   * counted as a read here; null when no replica of the range serves here or the one that does cannot
+   * answer now (a write in flight, no lease, catching up). A range has at most one replica per node.
+   */
+  private ReadView.Value readHere(RangeConfig range, byte[] key) {
     for (Replica r : range.chain()) {
       if (r.node().equals(selfNode)) {
         LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
         if (h != null && h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get)
             instanceof ReadView.Value v) {
           counters.recordRead(range.rangeId(), r.node(), key.length);
-          return new Found(v.value());
+          return v;
         }
         return null;
       }
