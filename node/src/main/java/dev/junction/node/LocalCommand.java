@@ -62,6 +62,11 @@ final class LocalCommand implements Callable<Integer> {
       converter = DurationOption.class)
   Duration timeout;
 
+  @Option(names = "--warmup", defaultValue = "90s", converter = DurationOption.class,
+      description = {"Before printing ready:, run a mixed workload on reserved keys until its throughput stops",
+          "rising (the JIT has compiled the request path), at most this long; 0 skips it. Default: ${DEFAULT-VALUE}"})
+  Duration warmup;
+
   private final List<Process> children = new ArrayList<>();
 
   @Override
@@ -85,6 +90,10 @@ final class LocalCommand implements Callable<Integer> {
       stopAll();
       return 1;
     }
+    if (!warmup.isZero() && !warmUp(endpoints)) {
+      stopAll();
+      return 1;
+    }
     System.out.println("ready: " + String.join(",", endpoints));
     System.out.flush();
     stopped.await();
@@ -104,6 +113,8 @@ final class LocalCommand implements Callable<Integer> {
       problem = "--durability must be fsync or replicated, not " + durability;
     } else if (ranges < 1 || ranges > 4096) {
       problem = "--ranges must be 1 to 4096";
+    } else if (warmup.isNegative() || warmup.compareTo(Duration.ofMinutes(30)) > 0) {
+      problem = "--warmup must be 0 to 30m, not " + warmup;
     } else if (port < 1 || port + nodes > 65535 || clusterPort < 1 || clusterPort + nodes > 65535) {
       problem = "--port and --cluster-port must leave room for " + nodes + " ports below 65536";
     }
@@ -154,6 +165,28 @@ final class LocalCommand implements Callable<Integer> {
       Thread.sleep(250); // polling interval of a deadline wait
     }
     return false;
+  }
+
+  /** Warms the nodes up (see {@link Warmup}); false if a node died meanwhile. */
+  private boolean warmUp(List<String> endpoints) throws InterruptedException {
+    System.err.println("junction local: warming up for at most " + warmup.toSeconds() + " s (--warmup 0 skips it)");
+    try (dev.junction.client.JunctionClient client =
+        dev.junction.client.JunctionClient.builder().endpoints(endpoints).build()) {
+      Warmup.Report r = new Warmup(client, 16, warmup, line -> System.err.println("junction local: " + line)).run();
+      System.err.printf("junction local: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s%s%n",
+          r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(),
+          r.plateaued() ? " (throughput flat)" : " (time bound reached)");
+    } catch (dev.junction.client.JunctionException e) {
+      System.err.println("junction local: warm-up stopped: " + e.getMessage());
+    }
+    for (int i = 0; i < children.size(); i++) {
+      if (!children.get(i).isAlive()) {
+        System.err.println("junction local: node " + i + " exited during the warm-up; see "
+            + data.resolve("node-" + i).resolve("node.log"));
+        return false;
+      }
+    }
+    return true;
   }
 
   private void stopAll() {

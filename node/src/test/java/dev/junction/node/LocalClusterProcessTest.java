@@ -46,7 +46,7 @@ class LocalClusterProcessTest {
   /** A running {@code junction local}: its process, the endpoints it printed, its nodes' pids. */
   private record Local(Process process, List<String> endpoints, List<Long> nodePids, Path stderr) {}
 
-  private Local startLocal(Path data, int grpc, int cluster, String tag) throws Exception {
+  private Local startLocal(Path data, int grpc, int cluster, String tag, String warmup) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path stderr = dir.resolve("local-" + tag + ".err");
     ProcessBuilder pb =
@@ -63,7 +63,8 @@ class LocalClusterProcessTest {
             "--port", Integer.toString(grpc),
             "--cluster-port", Integer.toString(cluster),
             "--durability", "replicated",
-            "--timeout", "150s");
+            "--timeout", "150s",
+            "--warmup", warmup);
     pb.redirectError(stderr.toFile());
     Process p = pb.start();
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -114,10 +115,14 @@ class LocalClusterProcessTest {
     int cluster = TestPorts.freeLoopbackPorts(3, random);
     Path data = dir.resolve("data");
 
-    Local first = startLocal(data, grpc, cluster, "first");
+    // The first start warms up (briefly): the exact scan below proves it deleted its keys.
+    Local first = startLocal(data, grpc, cluster, "first", "6s");
     try {
       assertEquals(3, first.endpoints().size());
       assertEquals(3, first.nodePids().size(), "three separate node processes");
+      String log = Files.readString(first.stderr());
+      assertTrue(log.contains("junction local: warmed up in"), log);
+      assertFalse(log.contains("could not be deleted"), log);
       try (JunctionClient client =
               JunctionClient.builder().endpoints(first.endpoints().get(0)).deadline(Duration.ofSeconds(10)).build();
           JunctionClient other =
@@ -143,7 +148,7 @@ class LocalClusterProcessTest {
       stop(first);
     }
 
-    Local second = startLocal(data, grpc, cluster, "second");
+    Local second = startLocal(data, grpc, cluster, "second", "0s");
     try (JunctionClient client =
         JunctionClient.builder().endpoints(second.endpoints()).deadline(Duration.ofSeconds(10)).build()) {
       List<Entry> all = client.scan(new byte[0], new byte[0], 1000);

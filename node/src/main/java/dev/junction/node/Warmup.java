@@ -1,0 +1,231 @@
+package dev.junction.node;
+
+import com.google.protobuf.ByteString;
+import dev.junction.client.Entry;
+import dev.junction.client.JunctionClient;
+import dev.junction.client.JunctionException;
+import dev.junction.client.proto.RangeInfo;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Runs a bounded mixed workload (puts of 1 KiB values, gets, compare-and-sets on a version, short scans)
+ * against a cluster before it is announced ready, on keys of a reserved name in every range, and deletes
+ * them afterwards.
+ *
+ * <p>Why: a fresh node JVM spends its first minutes compiling the request path (in one measurement about
+ * 58 s of JIT CPU per node in its first two minutes on a 2-core machine, most of it C2 compiling gRPC,
+ * Netty, Pekko and the chain code), and until then a request costs about twice what it does warm. Clients
+ * that arrive at a cold cluster pay that; the warm-up pays it before {@code ready:}. It stops as soon as
+ * its throughput stops rising ({@link Plateau}), or at its time bound.
+ *
+ * <p>The keys are {@code RANGE_START + "\0junction-warmup/" + N}: inside each range (so every head and
+ * every replica does the work), and with a NUL byte, which no key a user writes by accident carries. A
+ * key of that name that exists before the warm-up is left alone (the warm-up only creates keys that are
+ * absent and only deletes the ones it created).
+ */
+final class Warmup {
+  /** The part of every warm-up key after its range's start. */
+  static final byte[] MARKER = "\0junction-warmup/".getBytes(StandardCharsets.US_ASCII);
+
+  private static final int KEYS_PER_RANGE = 32;
+  private static final int VALUE_BYTES = 1024;
+  private static final long WINDOW_NANOS = Duration.ofSeconds(5).toNanos();
+
+  /** What a warm-up did. */
+  record Report(long operations, long errors, long millis, double lastRate, boolean plateaued, int keysLeft) {}
+
+  private final JunctionClient client;
+  private final int threads;
+  private final Duration bound;
+  private final Consumer<String> log;
+
+  Warmup(JunctionClient client, int threads, Duration bound, Consumer<String> log) {
+    this.client = client;
+    this.threads = threads;
+    this.bound = bound;
+    this.log = log;
+  }
+
+  /** The warm-up keys of the given ranges (those whose interval can hold them). */
+  static List<byte[]> keys(List<RangeInfo> ranges, int perRange) {
+    List<byte[]> keys = new ArrayList<>();
+    for (RangeInfo r : ranges) {
+      for (int i = 0; i < perRange; i++) {
+        byte[] key = concat(r.getStart().toByteArray(), MARKER, Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
+        ByteString end = r.getEnd();
+        if (end.isEmpty() || Arrays.compareUnsigned(key, end.toByteArray()) < 0) {
+          keys.add(key);
+        }
+      }
+    }
+    return keys;
+  }
+
+  /** Runs the warm-up; never throws for a failed request (it counts it). */
+  Report run() throws InterruptedException {
+    List<byte[]> keys = keys(client.routingTable().getRangesList(), KEYS_PER_RANGE);
+    if (keys.isEmpty()) {
+      return new Report(0, 0, 0, 0, false, 0);
+    }
+    // Create the keys that are absent (compare-and-set on "absent"); only those are used and deleted.
+    byte[] value = new byte[VALUE_BYTES];
+    ThreadLocalRandom.current().nextBytes(value);
+    List<byte[]> ours = new ArrayList<>();
+    for (byte[] key : keys) {
+      try {
+        if (client.compareAndSet(key, (byte[]) null, value).applied()) {
+          ours.add(key);
+        }
+      } catch (JunctionException e) {
+        log.accept("warm-up: could not create a key: " + e.getMessage());
+      }
+    }
+    if (ours.isEmpty()) {
+      return new Report(0, 0, 0, 0, false, 0);
+    }
+    AtomicLong ops = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    long start = System.nanoTime();
+    long deadline = start + bound.toNanos();
+    Thread[] workers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      workers[t] = new Thread(() -> work(ours, value, deadline, ops, errors), "junction-warmup-" + t);
+      workers[t].setDaemon(true);
+      workers[t].start();
+    }
+    Plateau plateau = new Plateau();
+    long windowStart = start;
+    long windowOps = 0;
+    double rate = 0;
+    boolean flat = false;
+    while (System.nanoTime() < deadline) {
+      long sleep = Math.min(WINDOW_NANOS, deadline - System.nanoTime());
+      Thread.sleep(Math.max(1, sleep / 1_000_000)); // the measuring window itself, not a wait for a condition
+      long now = System.nanoTime();
+      long total = ops.get();
+      rate = (total - windowOps) * 1e9 / (now - windowStart);
+      windowStart = now;
+      windowOps = total;
+      log.accept(String.format("warm-up: %,.0f ops/s (%,d operations, %d errors in %d s)",
+          rate, total, errors.get(), Duration.ofNanos(now - start).toSeconds()));
+      if (plateau.add(rate)) {
+        flat = true;
+        break;
+      }
+    }
+    long end = System.nanoTime();
+    stop(workers); // each finishes its call in flight (within the client's deadline), nothing is interrupted
+    int left = 0;
+    for (byte[] key : ours) {
+      try {
+        client.delete(key);
+      } catch (JunctionException e) {
+        left++;
+      }
+    }
+    if (left > 0) {
+      log.accept("warm-up: " + left + " of its keys could not be deleted (they carry the name "
+          + "RANGE_START\\0junction-warmup/N)");
+    }
+    return new Report(ops.get(), errors.get(), (end - start) / 1_000_000, rate, flat, left);
+  }
+
+  private volatile boolean stopping;
+
+  private void stop(Thread[] workers) throws InterruptedException {
+    stopping = true;
+    for (Thread w : workers) {
+      w.join(Math.max(1, client.deadline().toMillis() * 2));
+    }
+  }
+
+  private void work(List<byte[]> keys, byte[] value, long deadline, AtomicLong ops, AtomicLong errors) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    while (!stopping && System.nanoTime() < deadline) {
+      byte[] key = keys.get(random.nextInt(keys.size()));
+      int dice = random.nextInt(100);
+      try {
+        if (dice < 45) {
+          client.get(key);
+        } else if (dice < 85) {
+          client.put(key, value);
+        } else if (dice < 95) {
+          Optional<Entry> e = client.get(key);
+          if (e.isPresent()) {
+            client.compareAndSet(key, e.get().seq(), value);
+          }
+        } else {
+          client.scan(key, scanEnd(key), 10);
+        }
+        ops.incrementAndGet();
+      } catch (JunctionException e) {
+        errors.incrementAndGet();
+      }
+    }
+  }
+
+  /** The end of the warm-up keys of {@code key}'s range: its prefix up to the marker, '/' raised to '0'. */
+  static byte[] scanEnd(byte[] key) {
+    for (int at = key.length - MARKER.length; at >= 0; at--) {
+      if (Arrays.equals(key, at, at + MARKER.length, MARKER, 0, MARKER.length)) {
+        byte[] end = Arrays.copyOf(key, at + MARKER.length);
+        end[end.length - 1]++;
+        return end;
+      }
+    }
+    throw new IllegalArgumentException("not a warm-up key");
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    int n = 0;
+    for (byte[] p : parts) {
+      n += p.length;
+    }
+    byte[] out = new byte[n];
+    int at = 0;
+    for (byte[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * Whether a series of throughput windows has stopped rising: the last {@link #WINDOWS} windows are
+   * within {@link #SPREAD} of their mean and the last is not more than {@link #SPREAD} above the first of
+   * them (a curve that still climbs slowly is not flat). At least {@link #MIN_WINDOWS} windows are seen.
+   */
+  static final class Plateau {
+    static final int WINDOWS = 3;
+    static final int MIN_WINDOWS = 4;
+    static final double SPREAD = 0.08;
+    private final List<Double> rates = new ArrayList<>();
+
+    /** Adds a window's rate; true once the series is flat. */
+    boolean add(double rate) {
+      rates.add(rate);
+      if (rates.size() < MIN_WINDOWS) {
+        return false;
+      }
+      List<Double> last = rates.subList(rates.size() - WINDOWS, rates.size());
+      double mean = last.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+      if (mean <= 0) {
+        return false;
+      }
+      for (double r : last) {
+        if (Math.abs(r - mean) > SPREAD * mean) {
+          return false;
+        }
+      }
+      return last.get(WINDOWS - 1) <= last.get(0) * (1 + SPREAD);
+    }
+  }
+}
