@@ -1,5 +1,7 @@
 package dev.junction.node;
 
+import dev.junction.client.JunctionClient;
+import dev.junction.client.JunctionException;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -170,13 +172,12 @@ final class LocalCommand implements Callable<Integer> {
   /** Warms the nodes up (see {@link Warmup}); false if a node died meanwhile. */
   private boolean warmUp(List<String> endpoints) throws InterruptedException {
     System.err.println("junction local: warming up for at most " + warmup.toSeconds() + " s (--warmup 0 skips it)");
-    try (dev.junction.client.JunctionClient client =
-        dev.junction.client.JunctionClient.builder().endpoints(endpoints).build()) {
+    try (JunctionClient client = JunctionClient.builder().endpoints(endpoints).build()) {
       Warmup.Report r = new Warmup(client, 16, warmup, line -> System.err.println("junction local: " + line)).run();
       System.err.printf("junction local: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s%s%n",
           r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(),
           r.plateaued() ? " (throughput flat)" : " (time bound reached)");
-    } catch (dev.junction.client.JunctionException e) {
+    } catch (JunctionException e) {
       System.err.println("junction local: warm-up stopped: " + e.getMessage());
     }
     for (int i = 0; i < children.size(); i++) {

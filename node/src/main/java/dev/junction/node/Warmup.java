@@ -40,12 +40,13 @@ final class Warmup {
   private static final long WINDOW_NANOS = Duration.ofSeconds(5).toNanos();
 
   /** What a warm-up did. */
-  record Report(long operations, long errors, long millis, double lastRate, boolean plateaued, int keysLeft) {}
+  record Report(long operations, long errors, long millis, double lastRate, boolean plateaued) {}
 
   private final JunctionClient client;
   private final int threads;
   private final Duration bound;
   private final Consumer<String> log;
+  private volatile boolean stopping;
 
   Warmup(JunctionClient client, int threads, Duration bound, Consumer<String> log) {
     this.client = client;
@@ -59,10 +60,9 @@ final class Warmup {
     List<byte[]> keys = new ArrayList<>();
     for (RangeInfo r : ranges) {
       for (int i = 0; i < perRange; i++) {
-        byte[] key = concat(r.getStart().toByteArray(), MARKER, Integer.toString(i).getBytes(StandardCharsets.US_ASCII));
-        ByteString end = r.getEnd();
-        if (end.isEmpty() || Arrays.compareUnsigned(key, end.toByteArray()) < 0) {
-          keys.add(key);
+        ByteString key = r.getStart().concat(ByteString.copyFrom(MARKER)).concat(ByteString.copyFromUtf8(Integer.toString(i)));
+        if (r.getEnd().isEmpty() || ByteString.unsignedLexicographicalComparator().compare(key, r.getEnd()) < 0) {
+          keys.add(key.toByteArray());
         }
       }
     }
@@ -73,23 +73,29 @@ final class Warmup {
   Report run() throws InterruptedException {
     List<byte[]> keys = keys(client.routingTable().getRangesList(), KEYS_PER_RANGE);
     if (keys.isEmpty()) {
-      return new Report(0, 0, 0, 0, false, 0);
+      return new Report(0, 0, 0, 0, false);
     }
     // Create the keys that are absent (compare-and-set on "absent"); only those are used and deleted.
     byte[] value = new byte[VALUE_BYTES];
     ThreadLocalRandom.current().nextBytes(value);
     List<byte[]> ours = new ArrayList<>();
+    String failure = null;
+    int failed = 0;
     for (byte[] key : keys) {
       try {
         if (client.compareAndSet(key, (byte[]) null, value).applied()) {
           ours.add(key);
         }
       } catch (JunctionException e) {
-        log.accept("warm-up: could not create a key: " + e.getMessage());
+        failure = e.getMessage();
+        failed++;
       }
     }
+    if (failure != null) {
+      log.accept("warm-up: could not create " + failed + " of its keys, e.g.: " + failure);
+    }
     if (ours.isEmpty()) {
-      return new Report(0, 0, 0, 0, false, 0);
+      return new Report(0, 0, 0, 0, false);
     }
     AtomicLong ops = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -135,10 +141,8 @@ final class Warmup {
       log.accept("warm-up: " + left + " of its keys could not be deleted (they carry the name "
           + "RANGE_START\\0junction-warmup/N)");
     }
-    return new Report(ops.get(), errors.get(), (end - start) / 1_000_000, rate, flat, left);
+    return new Report(ops.get(), errors.get(), (end - start) / 1_000_000, rate, flat);
   }
-
-  private volatile boolean stopping;
 
   private void stop(Thread[] workers) throws InterruptedException {
     stopping = true;
@@ -182,20 +186,6 @@ final class Warmup {
       }
     }
     throw new IllegalArgumentException("not a warm-up key");
-  }
-
-  private static byte[] concat(byte[]... parts) {
-    int n = 0;
-    for (byte[] p : parts) {
-      n += p.length;
-    }
-    byte[] out = new byte[n];
-    int at = 0;
-    for (byte[] p : parts) {
-      System.arraycopy(p, 0, out, at, p.length);
-      at += p.length;
-    }
-    return out;
   }
 
   /**
