@@ -64,9 +64,10 @@ final class LocalCommand implements Callable<Integer> {
       converter = DurationOption.class)
   Duration timeout;
 
-  @Option(names = "--warmup", defaultValue = "90s", converter = DurationOption.class,
-      description = {"Before printing ready:, run a mixed workload on reserved keys until its throughput stops",
-          "rising (the JIT has compiled the request path), at most this long; 0 skips it. Default: ${DEFAULT-VALUE}"})
+  @Option(names = "--warmup", defaultValue = "180s", converter = DurationOption.class,
+      description = {"Before printing ready:, run a mixed workload on reserved keys until the nodes' JIT",
+          "compilers are quiet (the request path is compiled), at most this long; 0 skips it.",
+          "Default: ${DEFAULT-VALUE}"})
   Duration warmup;
 
   private final List<Process> children = new ArrayList<>();
@@ -172,13 +173,19 @@ final class LocalCommand implements Callable<Integer> {
   /** Warms the nodes up (see {@link Warmup}); false if a node died meanwhile. */
   private boolean warmUp(List<String> endpoints) throws InterruptedException {
     System.err.println("junction local: warming up for at most " + warmup.toSeconds() + " s (--warmup 0 skips it)");
+    List<JunctionClient> perNode = new ArrayList<>();
     try (JunctionClient client = JunctionClient.builder().endpoints(endpoints).build()) {
-      Warmup.Report r = new Warmup(client, 16, warmup, line -> System.err.println("junction local: " + line)).run();
-      System.err.printf("junction local: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s%s%n",
-          r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(),
-          r.plateaued() ? " (throughput flat)" : " (time bound reached)");
+      for (String e : endpoints) {
+        perNode.add(JunctionClient.builder().endpoints(e).routing(false).deadline(Duration.ofSeconds(2)).build());
+      }
+      Warmup.Report r = new Warmup(client, 16, warmup, () -> jitMillis(perNode),
+          line -> System.err.println("junction local: " + line)).run();
+      System.err.printf("junction local: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s (%s)%n",
+          r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(), r.stop().text);
     } catch (JunctionException e) {
       System.err.println("junction local: warm-up stopped: " + e.getMessage());
+    } finally {
+      perNode.forEach(JunctionClient::close);
     }
     for (int i = 0; i < children.size(); i++) {
       if (!children.get(i).isAlive()) {
@@ -188,6 +195,22 @@ final class LocalCommand implements Callable<Integer> {
       }
     }
     return true;
+  }
+
+  /** Each node's JIT compile time (its Admin status), or null if a node does not answer or tell. */
+  private static long[] jitMillis(List<JunctionClient> perNode) {
+    long[] millis = new long[perNode.size()];
+    for (int i = 0; i < millis.length; i++) {
+      try {
+        millis[i] = perNode.get(i).adminStatus().getRuntime().getJitMillis();
+      } catch (JunctionException e) {
+        return null;
+      }
+      if (millis[i] == 0) {
+        return null;
+      }
+    }
+    return millis;
   }
 
   private void stopAll() {

@@ -23,8 +23,11 @@ import java.util.function.Consumer;
  * <p>Why: a fresh node JVM spends its first minutes compiling the request path (in one measurement about
  * 58 s of JIT CPU per node in its first two minutes on a 2-core machine, most of it C2 compiling gRPC,
  * Netty, Pekko and the chain code), and until then a request costs about twice what it does warm. Clients
- * that arrive at a cold cluster pay that; the warm-up pays it before {@code ready:}. It stops as soon as
- * its throughput stops rising ({@link Plateau}), or at its time bound.
+ * that arrive at a cold cluster pay that; the warm-up pays it before {@code ready:}. It stops once every
+ * node's JIT compiler has gone quiet ({@link JitQuiet}, from the compile time each node reports), or, when
+ * the nodes do not report it, once its throughput stops rising ({@link Plateau}); at the latest at its time
+ * bound. (Throughput alone stopped too early: it looked flat for 15 s while the nodes' compilers were still
+ * busy for another minute.)
  *
  * <p>The keys are {@code RANGE_START + "\0junction-warmup/" + N}: inside each range (so every head and
  * every replica does the work), and with a NUL byte, which no key a user writes by accident carries. A
@@ -39,19 +42,44 @@ final class Warmup {
   private static final int VALUE_BYTES = 1024;
   private static final long WINDOW_NANOS = Duration.ofSeconds(5).toNanos();
 
+  /** Why a warm-up stopped. */
+  enum Stop {
+    JIT_QUIET("the nodes' JIT compilers are quiet"),
+    THROUGHPUT_FLAT("throughput flat"),
+    TIME_BOUND("time bound reached"),
+    NOTHING_TO_DO("no warm-up keys");
+
+    final String text;
+
+    Stop(String text) {
+      this.text = text;
+    }
+  }
+
   /** What a warm-up did. */
-  record Report(long operations, long errors, long millis, double lastRate, boolean plateaued) {}
+  record Report(long operations, long errors, long millis, double lastRate, Stop stop) {}
+
+  /**
+   * Each node's JIT compile time so far in milliseconds, one entry per node in the same order every time,
+   * or null when some node does not tell (then the warm-up goes by throughput).
+   */
+  @FunctionalInterface
+  interface JitClock {
+    long[] jitMillis();
+  }
 
   private final JunctionClient client;
   private final int threads;
   private final Duration bound;
   private final Consumer<String> log;
+  private final JitClock jit;
   private volatile boolean stopping;
 
-  Warmup(JunctionClient client, int threads, Duration bound, Consumer<String> log) {
+  Warmup(JunctionClient client, int threads, Duration bound, JitClock jit, Consumer<String> log) {
     this.client = client;
     this.threads = threads;
     this.bound = bound;
+    this.jit = jit;
     this.log = log;
   }
 
@@ -73,7 +101,7 @@ final class Warmup {
   Report run() throws InterruptedException {
     List<byte[]> keys = keys(client.routingTable().getRangesList(), KEYS_PER_RANGE);
     if (keys.isEmpty()) {
-      return new Report(0, 0, 0, 0, false);
+      return new Report(0, 0, 0, 0, Stop.NOTHING_TO_DO);
     }
     // Create the keys that are absent (compare-and-set on "absent"); only those are used and deleted.
     byte[] value = new byte[VALUE_BYTES];
@@ -95,7 +123,7 @@ final class Warmup {
       log.accept("warm-up: could not create " + failed + " of its keys, e.g.: " + failure);
     }
     if (ours.isEmpty()) {
-      return new Report(0, 0, 0, 0, false);
+      return new Report(0, 0, 0, 0, Stop.NOTHING_TO_DO);
     }
     AtomicLong ops = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -108,22 +136,28 @@ final class Warmup {
       workers[t].start();
     }
     Plateau plateau = new Plateau();
+    JitQuiet quiet = new JitQuiet();
     long windowStart = start;
     long windowOps = 0;
+    long[] jitBefore = jit.jitMillis();
     double rate = 0;
-    boolean flat = false;
+    Stop why = Stop.TIME_BOUND;
     while (System.nanoTime() < deadline) {
       long sleep = Math.min(WINDOW_NANOS, deadline - System.nanoTime());
       Thread.sleep(Math.max(1, sleep / 1_000_000)); // the measuring window itself, not a wait for a condition
       long now = System.nanoTime();
       long total = ops.get();
+      long[] jitNow = jit.jitMillis();
+      double[] shares = JitQuiet.shares(jitBefore, jitNow, (now - windowStart) / 1_000_000.0);
       rate = (total - windowOps) * 1e9 / (now - windowStart);
       windowStart = now;
       windowOps = total;
-      log.accept(String.format("warm-up: %,.0f ops/s (%,d operations, %d errors in %d s)",
-          rate, total, errors.get(), Duration.ofNanos(now - start).toSeconds()));
-      if (plateau.add(rate)) {
-        flat = true;
+      jitBefore = jitNow;
+      log.accept(String.format("warm-up: %,.0f ops/s (%,d operations, %d errors in %d s)%s",
+          rate, total, errors.get(), Duration.ofNanos(now - start).toSeconds(), JitQuiet.describe(shares)));
+      boolean flat = plateau.add(rate);
+      if (shares != null ? quiet.add(shares) : flat) {
+        why = shares != null ? Stop.JIT_QUIET : Stop.THROUGHPUT_FLAT;
         break;
       }
     }
@@ -141,7 +175,7 @@ final class Warmup {
       log.accept("warm-up: " + left + " of its keys could not be deleted (they carry the name "
           + "RANGE_START\\0junction-warmup/N)");
     }
-    return new Report(ops.get(), errors.get(), (end - start) / 1_000_000, rate, flat);
+    return new Report(ops.get(), errors.get(), (end - start) / 1_000_000, rate, why);
   }
 
   private void stop(Thread[] workers) throws InterruptedException {
@@ -186,6 +220,71 @@ final class Warmup {
       }
     }
     throw new IllegalArgumentException("not a warm-up key");
+  }
+
+  /**
+   * Whether the nodes' JIT compilers have gone quiet: over the last {@link #WINDOWS} windows, every node
+   * spent on average at most {@link #SHARE} of the time compiling. (A node that runs the same requests over
+   * and over compiles less and less, in bursts: on a 2-core machine with three nodes, a fresh node compiled
+   * at 60-95% of a core for its first minute of load, then in bursts of 3-28% per 5 s, the request path
+   * running at about three times its first rate by then.)
+   */
+  static final class JitQuiet {
+    static final int WINDOWS = 4;
+    static final double SHARE = 0.12;
+    private final java.util.ArrayDeque<double[]> last = new java.util.ArrayDeque<>();
+
+    /**
+     * Each node's compile time in a window as a share of the window's {@code windowMillis}, from two
+     * readings of a {@link JitClock}; null when either is unknown or they do not match.
+     */
+    static double[] shares(long[] before, long[] after, double windowMillis) {
+      if (before == null || after == null || before.length != after.length || before.length == 0
+          || windowMillis <= 0) {
+        return null;
+      }
+      double[] shares = new double[after.length];
+      for (int i = 0; i < after.length; i++) {
+        shares[i] = Math.max(0, after[i] - before[i]) / windowMillis;
+      }
+      return shares;
+    }
+
+    /** For the warm-up's log line: the nodes' compile shares, or nothing when unknown. */
+    static String describe(double[] shares) {
+      if (shares == null) {
+        return "";
+      }
+      StringBuilder b = new StringBuilder("; JIT per node");
+      for (double s : shares) {
+        b.append(String.format(" %.0f%%", s * 100));
+      }
+      return b.toString();
+    }
+
+    /** Adds a window's compile shares (one per node); true once the compilers are quiet. */
+    boolean add(double[] shares) {
+      if (!last.isEmpty() && last.peekLast().length != shares.length) {
+        last.clear(); // another set of nodes: start again
+      }
+      last.addLast(shares.clone());
+      if (last.size() > WINDOWS) {
+        last.removeFirst();
+      }
+      if (last.size() < WINDOWS) {
+        return false;
+      }
+      for (int node = 0; node < shares.length; node++) {
+        double sum = 0;
+        for (double[] w : last) {
+          sum += w[node];
+        }
+        if (sum / WINDOWS > SHARE) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /**

@@ -122,6 +122,8 @@ class LocalClusterProcessTest {
       assertEquals(3, first.nodePids().size(), "three separate node processes");
       String log = Files.readString(first.stderr());
       assertTrue(log.contains("junction local: warmed up in"), log);
+      // Every node reported its JIT compile time, so the warm-up went by the compilers (one share per node).
+      assertTrue(java.util.regex.Pattern.compile("JIT per node \\d+% \\d+% \\d+%").matcher(log).find(), log);
       assertFalse(log.contains("could not be deleted"), log);
       try (JunctionClient client =
               JunctionClient.builder().endpoints(first.endpoints().get(0)).deadline(Duration.ofSeconds(10)).build();

@@ -41,6 +41,45 @@ class WarmupTest {
     assertFalse(flatAfter(0, 0, 0, 0, 0), "nothing served is not a plateau");
   }
 
+  private static boolean quietAfter(double[]... windows) {
+    Warmup.JitQuiet q = new Warmup.JitQuiet();
+    for (int i = 0; i < windows.length; i++) {
+      if (q.add(windows[i])) {
+        return i == windows.length - 1;
+      }
+    }
+    return false;
+  }
+
+  private static double[] w(double... shares) {
+    return shares;
+  }
+
+  @Test
+  void theCompilersAreQuietOnceEveryNodeCompiledLittleOnAverageOverTheLastWindows() {
+    // The curve of a real warm-up (three nodes, 5-s windows): quiet once the bursts thin out.
+    assertTrue(quietAfter(w(0.9, 0.8, 0.9), w(0.38, 0.23, 0.34), w(0.10, 0.15, 0.16), w(0.13, 0.15, 0.22),
+        w(0.09, 0.06, 0.06), w(0.06, 0.08, 0.05), w(0.22, 0.18, 0.28), w(0.14, 0.10, 0.05), w(0.18, 0.17, 0.10),
+        w(0.05, 0.04, 0.03), w(0.03, 0.06, 0.01)));
+    assertFalse(quietAfter(w(0.05, 0.05, 0.05), w(0.05, 0.05, 0.05), w(0.05, 0.05, 0.05)), "too few windows to say");
+    assertFalse(quietAfter(w(0.05, 0.05, 0.05), w(0.05, 0.5, 0.05), w(0.05, 0.05, 0.05), w(0.05, 0.05, 0.05)),
+        "one busy window of one node outweighs three quiet ones");
+    assertFalse(quietAfter(w(0.2, 0.02, 0.02), w(0.3, 0.02, 0.02), w(0.15, 0.0, 0.0), w(0.11, 0.0, 0.0)),
+        "one node still compiling is not quiet");
+    assertTrue(quietAfter(w(0.9, 0.9), w(0.1, 0.1), w(0.1, 0.1), w(0.1, 0.1), w(0.1, 0.1)),
+        "the busy window has left the average");
+  }
+
+  @Test
+  void compileSharesAreUnknownWhenANodeDoesNotTell() {
+    assertArrayEquals(new double[] {0.5, 0.0, 0.25},
+        Warmup.JitQuiet.shares(new long[] {1000, 2000, 3000}, new long[] {3500, 2000, 4250}, 5000), 1e-9);
+    assertEquals(null, Warmup.JitQuiet.shares(null, new long[] {1}, 5000));
+    assertEquals(null, Warmup.JitQuiet.shares(new long[] {1, 2}, new long[] {1}, 5000), "a node went away");
+    assertEquals("; JIT per node 50% 0%", Warmup.JitQuiet.describe(new double[] {0.5, 0.0}));
+    assertEquals("", Warmup.JitQuiet.describe(null));
+  }
+
   @Test
   void keysLieInsideTheirRangesAndScansStayAmongThem() {
     List<byte[]> keys = Warmup.keys(List.of(range("", "user1"), range("user1", "user2"), range("user9", "")), 3);

@@ -7,6 +7,7 @@ import dev.junction.client.proto.AdminGrpc;
 import dev.junction.client.proto.ClusterStatusRequest;
 import dev.junction.client.proto.ClusterStatusResponse;
 import dev.junction.client.proto.Member;
+import dev.junction.client.proto.NodeRuntime;
 import dev.junction.client.proto.NodeEndpoint;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.ReplicaInfo;
@@ -20,6 +21,8 @@ import dev.junction.client.proto.ReplicaStatusRequest;
 import dev.junction.client.proto.ReplicaStatusResponse;
 import dev.junction.sharding.cluster.ReplicaSharding;
 import io.grpc.Status;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -75,6 +78,22 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         });
   }
 
+  /** This JVM's uptime, CPU time and JIT compile time. */
+  static NodeRuntime runtime() {
+    NodeRuntime.Builder b = NodeRuntime.newBuilder()
+        .setUptimeMillis(ManagementFactory.getRuntimeMXBean().getUptime())
+        .setProcessors(Runtime.getRuntime().availableProcessors());
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+      b.setJitMillis(jit.getTotalCompilationTime());
+    }
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        && os.getProcessCpuTime() > 0) {
+      b.setCpuMillis(os.getProcessCpuTime() / 1_000_000);
+    }
+    return b.build();
+  }
+
   @Override
   public void clusterStatus(ClusterStatusRequest req, StreamObserver<ClusterStatusResponse> out) {
     Cluster cluster = Cluster.get(system);
@@ -82,7 +101,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     ClusterStatusResponse.Builder b =
         ClusterStatusResponse.newBuilder()
             .setSelf(cluster.selfMember().address().toString())
-            .setTableVersion(tables.version());
+            .setTableVersion(tables.version())
+            .setRuntime(runtime());
     Optional.ofNullable(state.getLeader()).ifPresent(l -> b.setLeader(l.toString()));
     state
         .getMembers()
