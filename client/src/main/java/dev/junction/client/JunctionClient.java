@@ -791,9 +791,16 @@ public final class JunctionClient implements AutoCloseable {
       return new JunctionClient(this, owned, targets);
     }
 
+    /**
+     * A channel to one endpoint. gRPC's own retries are off: the client fails over itself (with the same
+     * request header, so a write applies at most once), and gRPC's retry machinery wraps every call in a
+     * buffering stream whether it retries or not: without it, YCSB reads against no-op servers went from
+     * about 8,600 to 12,900 per second and the client's CPU per call from about 160 to 105 µs.
+     */
     static ManagedChannel open(Endpoint endpoint) {
       return Grpc.newChannelBuilderForAddress(
               endpoint.host(), endpoint.port(), InsecureChannelCredentials.create())
+          .disableRetry()
           .build();
     }
   }
