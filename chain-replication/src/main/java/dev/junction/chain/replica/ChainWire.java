@@ -50,6 +50,9 @@ public final class ChainWire implements AutoCloseable {
 
   private static final int CONNECT_TIMEOUT_MS = 3000;
 
+  /** What one read of an incoming connection takes at most (a larger frame gets a buffer of its own size). */
+  static final int READ_BUFFER_BYTES = 256 << 10;
+
   private final Consumer<List<ChainLink.Item>> deliver;
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   private final Set<SocketChannel> incoming = ConcurrentHashMap.newKeySet();
@@ -71,19 +74,12 @@ public final class ChainWire implements AutoCloseable {
         return;
       }
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      ByteBuffer head = ByteBuffer.allocate(4);
-      byte[] frame = new byte[64 << 10];
+      ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES);
       while (!closed) {
-        readFully(channel, head.clear());
-        int length = head.flip().getInt();
-        if (length <= 0 || length > MAX_FRAME_BYTES) {
-          throw new IOException("chain frame of " + length + " bytes");
+        if (channel.read(in) < 0) {
+          throw new EOFException();
         }
-        if (frame.length < length) {
-          frame = new byte[Math.max(length, frame.length * 2)];
-        }
-        readFully(channel, ByteBuffer.wrap(frame, 0, length));
-        deliver.accept(ChainBatchSerializer.decode(frame, 0, length));
+        in = deliverFrames(in.flip(), deliver);
       }
     } catch (EOFException e) {
       log.debug("chain connection from {} closed", peer);
@@ -96,12 +92,29 @@ public final class ChainWire implements AutoCloseable {
     }
   }
 
-  private static void readFully(SocketChannel channel, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      if (channel.read(buf) < 0) {
-        throw new EOFException();
+  /**
+   * Hands every whole frame in {@code in} (read mode) to {@code deliver} and returns the buffer to read
+   * into next (write mode), holding the start of an unfinished frame: the same one, or a larger one when
+   * that frame does not fit. One read takes whatever the socket holds, so a read costs one system call
+   * whatever the number of frames in it (it was two per frame: the length, then the frame).
+   */
+  static ByteBuffer deliverFrames(ByteBuffer in, Consumer<List<ChainLink.Item>> deliver) throws IOException {
+    while (in.remaining() >= 4) {
+      int length = in.getInt(in.position());
+      if (length <= 0 || length > MAX_FRAME_BYTES) {
+        throw new IOException("chain frame of " + length + " bytes");
       }
+      if (in.remaining() < 4 + length) {
+        if (4 + length > in.capacity()) {
+          ByteBuffer larger = ByteBuffer.allocate(Math.max(4 + length, in.capacity() * 2));
+          return larger.put(in);
+        }
+        break;
+      }
+      deliver.accept(ChainBatchSerializer.decode(in.array(), in.arrayOffset() + in.position() + 4, length));
+      in.position(in.position() + 4 + length);
     }
+    return in.compact();
   }
 
   // ------------------------------------------------------------------------------------------ sending

@@ -3,6 +3,7 @@ package dev.junction.chain.replica;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.chain.bulk.BufferPool;
@@ -11,8 +12,10 @@ import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.Mutation;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.RequestId;
+import dev.junction.chain.serialization.ChainBatchSerializer;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -48,6 +51,53 @@ class ChainWireTest {
 
   private static List<ChainLink.Item> durable(long seq) {
     return List.of(new ChainLink.Item(7, 2, new PeerMessage.Durable(3, 1, seq)));
+  }
+
+  /** A frame as the sender writes it: the batch's length, then the batch. */
+  private static byte[] frame(List<ChainLink.Item> items) {
+    byte[] f = ChainBatchSerializer.encode(items, 4);
+    java.nio.ByteBuffer.wrap(f).putInt(f.length - 4);
+    return f;
+  }
+
+  @Test
+  void framesAreDeliveredWholeWhateverPiecesTheReadsCutThemInto() throws Exception {
+    java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+    int frames = 300;
+    for (int i = 1; i <= frames; i++) {
+      stream.write(frame(durable(i)));
+    }
+    byte[] big = new byte[1000];
+    java.util.Arrays.fill(big, (byte) 7);
+    stream.write(frame(List.of(new ChainLink.Item(7, 2, new PeerMessage.Forward(3, 0,
+        List.of(new LogEntry(frames + 1, new Mutation.Set("k".getBytes(), big), new RequestId("c", 1))))))));
+    byte[] all = stream.toByteArray();
+    for (int piece : new int[] {1, 3, 7, 64, 1000, all.length}) {
+      List<ChainLink.Item> got = new ArrayList<>();
+      // A buffer smaller than the large frame, so that it must grow for it.
+      java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(256);
+      for (int at = 0; at < all.length; ) {
+        int n = Math.min(Math.min(piece, in.remaining()), all.length - at);
+        in.put(all, at, n);
+        at += n;
+        in = ChainWire.deliverFrames(in.flip(), got::addAll);
+      }
+      assertEquals(frames + 1, got.size(), "pieces of " + piece);
+      for (int i = 1; i <= frames; i++) {
+        assertEquals(new PeerMessage.Durable(3, 1, i), got.get(i - 1).message(), "pieces of " + piece);
+      }
+      PeerMessage.Forward f = (PeerMessage.Forward) got.get(frames).message();
+      assertArrayEquals(big, ((Mutation.Set) f.entries().get(0).mutation()).value());
+      assertEquals(0, in.position(), "nothing left over");
+    }
+  }
+
+  @Test
+  void aFrameOfImplausibleLengthEndsTheConnection() {
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(16).putInt(-5).putInt(0).flip();
+    assertThrows(java.io.IOException.class, () -> ChainWire.deliverFrames(in, items -> { }));
+    java.nio.ByteBuffer huge = java.nio.ByteBuffer.allocate(16).putInt(ChainWire.MAX_FRAME_BYTES + 1).flip();
+    assertThrows(java.io.IOException.class, () -> ChainWire.deliverFrames(huge, items -> { }));
   }
 
   @Test
