@@ -3,6 +3,7 @@ package dev.junction.admin;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.proto.ClusterStatusResponse;
 import dev.junction.client.proto.Member;
+import dev.junction.client.proto.NodeRuntime;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = {
       "Prints the cluster's members and leader.",
-      "As the answering node sees them: each member's state, reachability and gRPC endpoint."
+      "As the answering node sees them: each member's state, reachability and gRPC endpoint;",
+      "and that node's process: uptime, CPU time, time its JIT compiler spent compiling."
     })
 final class StatusCommand extends ClientCommand {
   @Override
@@ -22,6 +24,11 @@ final class StatusCommand extends ClientCommand {
     out().println("answered by:    " + status.getSelf());
     out().println("leader:         " + orNone(status.getLeader()));
     out().println("routing table:  version " + status.getTableVersion());
+    if (status.hasRuntime()) {
+      NodeRuntime r = status.getRuntime();
+      out().printf("process:        up %d s, CPU %.1f s, JIT compiling %.1f s, %d processors%n",
+          r.getUptimeMillis() / 1000, r.getCpuMillis() / 1000.0, r.getJitMillis() / 1000.0, r.getProcessors());
+    }
     out().println("members:        " + status.getMembersCount());
     out().println();
     TextTable table = new TextTable("ADDRESS", "STATUS", "REACHABLE", "GRPC", "ROLES", "");

@@ -85,6 +85,7 @@ class AdminCommandsTest {
         answered by:    pekko://junction@127.0.0.1:25520
         leader:         pekko://junction@127.0.0.1:25520
         routing table:  version 7
+        process:        up 3723 s, CPU 95.4 s, JIT compiling 61.2 s, 2 processors
         members:        3
 
         ADDRESS                           STATUS   REACHABLE  GRPC            ROLES

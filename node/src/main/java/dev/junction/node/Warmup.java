@@ -7,6 +7,7 @@ import dev.junction.client.JunctionException;
 import dev.junction.client.proto.RangeInfo;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -232,7 +233,7 @@ final class Warmup {
   static final class JitQuiet {
     static final int WINDOWS = 4;
     static final double SHARE = 0.12;
-    private final java.util.ArrayDeque<double[]> last = new java.util.ArrayDeque<>();
+    private final ArrayDeque<double[]> last = new ArrayDeque<>();
 
     /**
      * Each node's compile time in a window as a share of the window's {@code windowMillis}, from two

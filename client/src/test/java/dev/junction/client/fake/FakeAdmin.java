@@ -33,6 +33,8 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
           .setSelf(NODE_A)
           .setLeader(NODE_A)
           .setTableVersion(7)
+          .setRuntime(dev.junction.client.proto.NodeRuntime.newBuilder()
+              .setUptimeMillis(3_723_000).setCpuMillis(95_400).setJitMillis(61_200).setProcessors(2))
           .addMembers(member(NODE_A, "Up", true, "127.0.0.1:7070"))
           .addMembers(member(NODE_B, "Up", true, "127.0.0.1:7071"))
           .addMembers(member(NODE_C, "Leaving", false, "127.0.0.1:7072"))
