@@ -174,11 +174,14 @@ final class LocalCommand implements Callable<Integer> {
   private boolean warmUp(List<String> endpoints) throws InterruptedException {
     System.err.println("junction local: warming up for at most " + warmup.toSeconds() + " s (--warmup 0 skips it)");
     List<JunctionClient> perNode = new ArrayList<>();
-    try (JunctionClient client = JunctionClient.builder().endpoints(endpoints).build()) {
+    // Two clients: two connections to every node, as the nodes meet them in use (see Warmup).
+    try (JunctionClient client = JunctionClient.builder().endpoints(endpoints).build();
+        JunctionClient second = JunctionClient.builder().endpoints(endpoints).build()) {
       for (String e : endpoints) {
         perNode.add(JunctionClient.builder().endpoints(e).routing(false).deadline(Duration.ofSeconds(2)).build());
       }
-      Warmup.Report r = new Warmup(client, 16, warmup, () -> jitMillis(perNode),
+      Warmup.Report r = new Warmup(List.of(client, second), () -> JunctionClient.builder().endpoints(endpoints).build(),
+          16, warmup, () -> jitMillis(perNode),
           line -> System.err.println("junction local: " + line)).run();
       System.err.printf("junction local: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s (%s)%n",
           r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(), r.stop().text);

@@ -95,4 +95,19 @@ class WarmupTest {
     // A range too narrow to hold them gets none.
     assertEquals(0, Warmup.keys(List.of(range("a", "a\0")), 3).size());
   }
+
+  @Test
+  void newKeysAreDistinctAndStayAmongTheWarmUpKeysOfTheirRange() {
+    byte[] near = b("user1\0junction-warmup/2");
+    byte[] a = Warmup.freshKey(near, "1f/3", 0);
+    byte[] b = Warmup.freshKey(near, "1f/3", 1);
+    byte[] c = Warmup.freshKey(near, "1f/4", 0);
+    assertArrayEquals(b("user1\0junction-warmup/2/new/1f/3/0"), a);
+    assertTrue(Arrays.compareUnsigned(a, b) != 0 && Arrays.compareUnsigned(a, c) != 0 && Arrays.compareUnsigned(b, c) != 0);
+    for (byte[] k : List.of(a, b, c)) {
+      // Inside the interval the warm-up scans (so scans meet them) and under the reserved name.
+      assertTrue(Arrays.compareUnsigned(near, k) < 0 && Arrays.compareUnsigned(k, Warmup.scanEnd(near)) < 0);
+      assertTrue(Arrays.compareUnsigned(k, b("user10")) < 0, "below every user key of the range");
+    }
+  }
 }
