@@ -525,7 +525,7 @@ class WalTest {
     StoreSettings defaults = StoreSettings.defaults(Path.of("d"));
     assertEquals(64L << 20, defaults.walSegmentBytes());
     assertEquals(32L << 20, defaults.memtableBytes());
-    assertEquals(Duration.ofMillis(500), defaults.flushInterval());
+    assertEquals(Duration.ofSeconds(5), defaults.flushInterval());
     assertThrows(
         IllegalArgumentException.class,
         () ->
