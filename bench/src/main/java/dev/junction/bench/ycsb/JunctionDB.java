@@ -19,6 +19,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.Vector;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
@@ -70,6 +71,10 @@ public final class JunctionDB extends DB {
   private static JunctionClient shared;
   private static int users;
   private static final AtomicInteger errors = new AtomicInteger();
+  /** Partial updates (read and compare-and-set) since the shared client was made. */
+  static final LongAdder partialUpdates = new LongAdder();
+  /** Compare-and-sets of partial updates that another writer beat (each merged and tried again). */
+  static final LongAdder lostRaces = new LongAdder();
 
   private JunctionClient client;
   private int fieldCount;
@@ -119,9 +124,20 @@ public final class JunctionDB extends DB {
       if (client != null && --users == 0) {
         shared.close();
         shared = null;
+        if (partialUpdates.sum() > 0) {
+          // Contention shapes the update latency (each lost race costs another write): say how much.
+          System.err.println(raceSummary(partialUpdates.sumThenReset(), lostRaces.sumThenReset()));
+        }
       }
       client = null;
     }
+  }
+
+  /** The line the last {@link #cleanup} prints about partial updates and the races they lost. */
+  static String raceSummary(long updates, long lost) {
+    return String.format(java.util.Locale.ROOT,
+        "JunctionDB: %,d partial updates, %,d compare-and-sets lost to a concurrent writer and retried (%.2f%%)",
+        updates, lost, updates == 0 ? 0.0 : 100.0 * lost / updates);
   }
 
   static byte[] key(String key) {
@@ -170,6 +186,7 @@ public final class JunctionDB extends DB {
         client.put(k, Records.encode(update)); // the whole record: nothing to merge
         return Status.OK;
       }
+      partialUpdates.increment();
       Optional<Entry> current = client.get(k);
       for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
         if (current.isEmpty()) {
@@ -181,6 +198,7 @@ public final class JunctionDB extends DB {
         if (r.applied()) {
           return Status.OK;
         }
+        lostRaces.increment();
         current = r.current(); // what beat us: merge into that
       }
       return failed("update", key, new IllegalStateException(

@@ -123,6 +123,7 @@ class JunctionDBTest {
     pool.shutdown();
     // Each field holds the last value its writer was told was written.
     assertEquals(expected, read(first, "hot", null));
+    assertTrue(JunctionDB.partialUpdates.sum() >= 3 * 40, "every partial update is counted");
     assertTrue(expected.values().stream().noneMatch(v -> v.equals("0")), "no update went through: " + expected);
   }
 
@@ -137,5 +138,13 @@ class JunctionDBTest {
     server.stop();
     assertEquals(Status.SERVICE_UNAVAILABLE, db.read("usertable", "user1", null, new HashMap<>()));
     assertEquals(Status.SERVICE_UNAVAILABLE, db.insert("usertable", "user1", fields("field0", "a")));
+  }
+
+  @Test
+  void theRaceSummarySaysHowOftenACompareAndSetLost() {
+    assertEquals("JunctionDB: 80,000 partial updates, 1,200 compare-and-sets lost to a concurrent writer and"
+        + " retried (1.50%)", JunctionDB.raceSummary(80_000, 1_200));
+    assertEquals("JunctionDB: 0 partial updates, 0 compare-and-sets lost to a concurrent writer and retried"
+        + " (0.00%)", JunctionDB.raceSummary(0, 0));
   }
 }
