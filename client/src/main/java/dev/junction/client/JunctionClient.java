@@ -206,6 +206,23 @@ public final class JunctionClient implements AutoCloseable {
     return found(key, blocking(key, false, stub -> stub.get(request), GetResponse::getTableVersion));
   }
 
+  /**
+   * Reads {@code key} at the head of its range, once the writes of the key the head holds in flight have
+   * committed: the answer is at least as new as every write of the key the head had accepted when the read
+   * reached it, where {@link #get} may answer the value before such a write. Meant for read-modify-write
+   * (read, then {@link #compareAndSet(byte[], long, byte[])} on the entry's seq): the compare-and-set then
+   * loses far fewer races to writes that were already in flight. Costs up to one write's latency on a key
+   * being written, and every such read goes to the head. Linearizable, like {@link #get}.
+   *
+   * @param key 1 B to 4 KiB
+   * @return the entry, or empty if the key is absent
+   * @throws JunctionException if the read failed
+   */
+  public Optional<Entry> getLatest(byte[] key) {
+    GetRequest request = GetRequest.newBuilder().setKey(bytes(key, "key")).setLatest(true).build();
+    return found(key, blocking(key, false, true, stub -> stub.get(request), GetResponse::getTableVersion));
+  }
+
   /** Asynchronous {@link #get}. */
   public CompletableFuture<Optional<Entry>> getAsync(byte[] key) {
     GetRequest request = GetRequest.newBuilder().setKey(bytes(key, "key")).build();
@@ -455,11 +472,17 @@ public final class JunctionClient implements AutoCloseable {
    * most once, while they answer {@code UNAVAILABLE} and the deadline lasts.
    */
   private <R> R blocking(byte[] key, boolean write, BlockingCall<R> call, java.util.function.ToLongFunction<R> version) {
+    return blocking(key, write, write, call, version);
+  }
+
+  /** {@link #blocking}, to the head first when {@code atHead} (writes; latest-reads). */
+  private <R> R blocking(
+      byte[] key, boolean write, boolean atHead, BlockingCall<R> call, java.util.function.ToLongFunction<R> version) {
     if (closed) {
       throw new IllegalStateException("JunctionClient is closed");
     }
     Deadline d = failover.newDeadline();
-    List<Failover.Target> order = failover.order(route(key, write));
+    List<Failover.Target> order = failover.order(route(key, atHead));
     List<String> failures = new ArrayList<>(1);
     Status last = null;
     boolean notApplied = true;
@@ -514,14 +537,14 @@ public final class JunctionClient implements AutoCloseable {
    * other nodes of its range's chain, then every other node of the table (each routes what is not its
    * own). Empty when the client has no table; the given endpoints follow in {@link Failover#order}.
    */
-  private List<Failover.Target> route(byte[] key, boolean write) {
+  private List<Failover.Target> route(byte[] key, boolean atHead) {
     ClientTable t = table;
     if (t == null) {
       return List.of();
     }
     List<String> replicas = t.replicas(key);
     int first;
-    if (write) {
+    if (atHead) {
       first = 0; // the head
     } else if (readFrom == ReadFrom.TAIL || replicas.size() == 1) {
       first = replicas.size() - 1;

@@ -99,6 +99,22 @@ class RoutingTest {
   }
 
   @Test
+  void aLatestReadGoesToTheNodeOfItsRangesHead() throws Exception {
+    serve(table(7, B, C));
+    client = routingClient(JunctionClient.ReadFrom.ANY_REPLICA);
+    client.put(b("apple"), b("red"));
+    client.put(b("zebra"), b("striped"));
+    for (int i = 0; i < 20; i++) {
+      assertEquals("red", new String(client.getLatest(b("apple")).orElseThrow().value()));
+    }
+    assertEquals(20, nodes.get(0).kv().latestGets(), "apple's head is on a");
+    assertEquals("striped", new String(client.getLatest(b("zebra")).orElseThrow().value()));
+    assertEquals(1, nodes.get(1).kv().latestGets(), "zebra's head is on b");
+    assertEquals(0, nodes.get(2).kv().latestGets());
+    assertTrue(client.getLatest(b("absent")).isEmpty());
+  }
+
+  @Test
   void readsFromAnyReplicaSpreadOverTheChain() throws Exception {
     serve(table(7, B, C));
     client = routingClient(JunctionClient.ReadFrom.ANY_REPLICA);

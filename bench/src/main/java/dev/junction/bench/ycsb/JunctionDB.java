@@ -38,7 +38,8 @@ import site.ycsb.Status;
  * {@code insert} a put; {@code delete} a delete; {@code scan} a Junction scan from the start key to the
  * end of the key space with YCSB's record count as limit (at most {@value #MAX_SCAN}). {@code update}
  * with every field of the record ({@code fieldcount} fields, e.g. with {@code writeallfields=true}) is a
- * put; a partial update reads the record and writes the merge with a compare-and-set on the sequence
+ * put; a partial update reads the record with {@link JunctionClient#getLatest} (at the range's head, after
+ * the writes of the record in flight there) and writes the merge with a compare-and-set on the sequence
  * number it read (so the old value is not sent back), and when another writer got there first merges
  * again into the value the compare-and-set answered with, at most {@value #UPDATE_ATTEMPTS} times, so
  * concurrent partial updates of one record lose no field.
@@ -187,7 +188,8 @@ public final class JunctionDB extends DB {
         return Status.OK;
       }
       partialUpdates.increment();
-      Optional<Entry> current = client.get(k);
+      // At the head, after the writes in flight there: the compare-and-set then loses no race to them.
+      Optional<Entry> current = client.getLatest(k);
       for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
         if (current.isEmpty()) {
           return Status.NOT_FOUND;

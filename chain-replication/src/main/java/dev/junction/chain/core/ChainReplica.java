@@ -96,6 +96,8 @@ public final class ChainReplica<R> {
   private final Map<Long, R> replies = new HashMap<>();
   /** At the head: clients that retried a request still in flight, by the sequence number it got. */
   private final Map<Long, List<R>> waiting = new HashMap<>();
+  /** Latest-reads at the head, by the sequence number whose commit they wait for (see {@link #onClientRead}). */
+  private final TreeMap<Long, List<Output.Read<R>>> latestReads = new TreeMap<>();
   private final DedupTable dedup;
 
   /**
@@ -350,10 +352,25 @@ public final class ChainReplica<R> {
     }
     if (refused != null) {
       out.replies.add(new Output.Reply<>(replyTo, rejected(refused)));
+      return out;
+    }
+    long inFlight = op instanceof ReadOp.Get get && get.latest() && isHead() ? view.newestInFlight(get.key()) : 0;
+    if (inFlight > committed) {
+      // A latest-read of a key with writes in flight at the head: answered once the newest of them
+      // committed, so that it sees every write the head had accepted (and a compare-and-set on the seq it
+      // answers does not lose to them).
+      latestReads.computeIfAbsent(inFlight, s -> new ArrayList<>()).add(new Output.Read<>(replyTo, op));
     } else {
       out.reads.add(new Output.Read<>(replyTo, op));
     }
     return out;
+  }
+
+  /** Hands the shell the latest-reads waiting for sequence numbers up to {@code upTo} (all: MAX_VALUE). */
+  private void releaseLatestReads(long upTo, Output<R> out) {
+    while (!latestReads.isEmpty() && latestReads.firstKey() <= upTo) {
+      out.reads.addAll(latestReads.pollFirstEntry().getValue());
+    }
   }
 
   /**
@@ -561,6 +578,7 @@ public final class ChainReplica<R> {
     log.headMap(upTo, true).clear();
     committed = upTo;
     lastProgressTick = ticks;
+    releaseLatestReads(upTo, out);
   }
 
   // ------------------------------------------------------------------------------------- peer input
@@ -869,6 +887,10 @@ public final class ChainReplica<R> {
     int oldPredecessor = isMember() ? config.predecessor(slot).map(Replica::slot).orElse(-1) : -2;
     int oldTail = config.tail().slot();
     config = next;
+    // Latest-reads waiting at the old configuration's head are served now, as plain reads of the new one
+    // (refused, or answered from the view, or sent to the tail): the writes they waited for may never
+    // commit here.
+    releaseLatestReads(Long.MAX_VALUE, out);
     if (!isMember()) {
       publish();
       return out;
@@ -909,6 +931,8 @@ public final class ChainReplica<R> {
   public List<R> abandon() {
     List<R> all = new ArrayList<>(replies.values());
     waiting.values().forEach(all::addAll);
+    latestReads.values().forEach(reads -> reads.forEach(r -> all.add(r.replyTo())));
+    latestReads.clear();
     queued.forEach(q -> all.add(q.replyTo()));
     replies.clear();
     waiting.clear();

@@ -241,6 +241,12 @@ public final class ReadView {
     return dirty.size();
   }
 
+  /** The newest sequence number in flight here for {@code key}, or 0 when the key is clean. */
+  long newestInFlight(byte[] key) {
+    Dirty d = dirty.get(ByteBuffer.wrap(key));
+    return d == null ? 0 : d.newestSeq();
+  }
+
   boolean isDirty(byte[] key) {
     return dirty.containsKey(ByteBuffer.wrap(key));
   }

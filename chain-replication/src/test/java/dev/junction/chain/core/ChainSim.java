@@ -186,6 +186,11 @@ final class ChainSim {
     apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key)), label, now));
   }
 
+  /** A latest-read through the replica's mailbox (at the head it waits for the key's writes in flight). */
+  void readLatest(String label, int atSlot, String key) {
+    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key), true), label, now));
+  }
+
   /** Commits the oldest pending batch of {@code slot}'s store. Returns false when none is pending. */
   boolean persist(int slot) {
     Output<String> batch = unpersisted.get(slot).poll();

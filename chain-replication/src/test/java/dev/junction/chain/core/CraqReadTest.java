@@ -196,4 +196,68 @@ class CraqReadTest {
         "keys after the store's page are the next page's");
     assertEquals(new ReadView.Refused(ClientReply.Reason.NOT_TAIL, 1), sim.replicas.get(1).view().checkScan(1, sim.now));
   }
+
+  @Test
+  void aLatestReadAtTheHeadWaitsForTheKeysWritesInFlightAndThenAnswersTheNewest() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.put("w2", "k", "two");
+    sim.put("w3", "k", "three");
+    sim.deliverAll();
+    sim.readThroughCore("plain", 0, "k");
+    assertEquals(ChainSim.ASK_TAIL, sim.onlyAnswer("plain"), "a plain read at the head goes to the tail");
+    sim.readLatest("latest", 0, "k");
+    sim.readLatest("clean", 0, "other");
+    assertEquals(ABSENT, sim.onlyAnswer("clean"), "a clean key is answered at once");
+    assertNull(sim.answers.get("latest"), "no answer while the key's writes are in flight");
+    // Commit w2 only: the read waits for the newest write the head had accepted (w3).
+    for (int slot = 0; slot < 3; slot++) {
+      sim.persist(slot);
+    }
+    sim.deliverAll();
+    assertEquals(2, sim.replicas.get(0).committed());
+    assertNull(sim.answers.get("latest"), "w3 is still in flight");
+    sim.settle();
+    assertEquals(value("three", 3), sim.onlyAnswer("latest"));
+  }
+
+  @Test
+  void aLatestReadAtAReplicaThatIsNotTheHeadIsAPlainRead() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.put("w2", "k", "two");
+    sim.deliverAll();
+    sim.readLatest("middle", 1, "k");
+    assertEquals(ChainSim.ASK_TAIL, sim.onlyAnswer("middle"));
+    sim.readLatest("tail", 2, "k");
+    assertEquals(value("one", 1), sim.onlyAnswer("tail"), "the tail answers the committed value at once");
+  }
+
+  @Test
+  void latestReadsWaitingAtAHeadAreServedAsPlainReadsWhenTheConfigurationChanges() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.put("w2", "k", "two");
+    sim.deliverAll();
+    sim.readLatest("latest", 0, "k");
+    assertNull(sim.answers.get("latest"));
+    sim.reconfigure(1, 2); // the head leaves: what it waited for may never commit there
+    assertTrue(sim.answers.get("latest") != null && sim.answers.get("latest").size() == 1,
+        "answered (refused) when the head left: " + sim.answers);
+    assertTrue(sim.answers.get("latest").get(0) instanceof ClientReply.Rejected, sim.answers.toString());
+  }
+
+  @Test
+  void abandonedLatestReadsAreHandedBackToTheShell() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.put("w2", "k", "two");
+    sim.deliverAll();
+    sim.readLatest("latest", 0, "k");
+    assertTrue(sim.replicas.get(0).abandon().contains("latest"));
+  }
 }

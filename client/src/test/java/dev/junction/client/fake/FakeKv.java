@@ -40,6 +40,7 @@ public final class FakeKv extends KvGrpc.KvImplBase {
   private final List<RequestHeader> headers = new CopyOnWriteArrayList<>();
   private final List<Integer> scanPageSizes = new CopyOnWriteArrayList<>();
   private final AtomicInteger calls = new AtomicInteger();
+  private final AtomicInteger latestGets = new AtomicInteger();
   private final Semaphore cancellations = new Semaphore(0);
   private final Semaphore swallowed = new Semaphore(0);
   private volatile Status failure;
@@ -91,6 +92,11 @@ public final class FakeKv extends KvGrpc.KvImplBase {
   }
 
   /** The headers of the writes received, in order. */
+  /** Gets that asked for the latest value (GetRequest.latest). */
+  public int latestGets() {
+    return latestGets.get();
+  }
+
   public List<RequestHeader> headers() {
     return List.copyOf(headers);
   }
@@ -118,6 +124,9 @@ public final class FakeKv extends KvGrpc.KvImplBase {
 
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> out) {
+    if (request.getLatest()) {
+      latestGets.incrementAndGet();
+    }
     serve(request.getKey(), null, out,
         () -> store.get(request).toBuilder().setTableVersion(tableVersion).build());
   }

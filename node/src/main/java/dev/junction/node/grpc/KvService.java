@@ -130,7 +130,7 @@ public final class KvService extends KvGrpc.KvImplBase {
     if (!checkKey(req.getKey(), out)) {
       return;
     }
-    answer(() -> router.get(req.getKey().toByteArray(), timeout()), out, false,
+    answer(() -> router.get(req.getKey().toByteArray(), req.getLatest(), timeout()), out, false,
         reply -> {
           Versioned v = ((Router.Found) reply).value();
           GetResponse.Builder b = GetResponse.newBuilder().setTableVersion(tableVersion.getAsLong());

@@ -2,6 +2,7 @@ package dev.junction.sharding.cluster;
 
 import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.core.ReadOp;
+import dev.junction.chain.core.ReadView;
 import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.core.RequestId;
 import dev.junction.chain.core.WriteOp;
@@ -64,7 +65,12 @@ public final class NodeEndpoint {
     if (h == null) {
       answer.reply(notHere(epoch));
     } else if (op instanceof ReadOp.Get get) {
-      answer.reply(ReplicaActor.answer(h.view().get(epoch, get.key(), System.nanoTime(), h.store()::get)));
+      ReadView.Outcome outcome = h.view().get(epoch, get.key(), System.nanoTime(), h.store()::get);
+      if (get.latest() && outcome instanceof ReadView.AskTail) {
+        h.ref().tell(new ReplicaActor.ClientRead(epoch, op, answer)); // the head waits for the key's writes
+      } else {
+        answer.reply(ReplicaActor.answer(outcome));
+      }
     } else {
       h.ref().tell(new ReplicaActor.ClientRead(epoch, op, answer));
     }

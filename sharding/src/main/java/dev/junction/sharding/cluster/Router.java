@@ -171,10 +171,27 @@ public final class Router {
 
   /** A read of one key; {@link Found}. */
   public CompletionStage<Result> get(byte[] key, Duration timeout) {
+    return get(key, false, timeout);
+  }
+
+  /**
+   * A read of one key; {@link Found}. {@code latest}: at the range's head, once the key's writes in flight
+   * there have committed (the server-driven mode serves it as a plain get).
+   */
+  public CompletionStage<Result> get(byte[] key, boolean latest, Duration timeout) {
     if (mode == ClusterSettings.RoutingMode.SERVER_DRIVEN) {
       return handOver(r -> new RouterActor.RouteGet(key, timeout.toMillis(), r), timeout);
     }
-    return getDirect(key, timeout);
+    return latest ? getLatest(key, timeout) : getDirect(key, timeout);
+  }
+
+  /** A latest-read: at the head (its read view when the key is clean there, else its actor waits). */
+  CompletionStage<Result> getLatest(byte[] key, Duration timeout) {
+    return withRetry(timeout, key, (range, deadline, answer) -> {
+      Replica head = range.head();
+      counters.recordRead(range.rangeId(), head.node(), key.length);
+      readAt(range, head, new ReadOp.Get(key, true), answer, deadline);
+    });
   }
 
   /** Up to {@code limit} entries of {@code [from, to)} in key order; {@link Scanned}. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.chain.core.RangeConfig;
@@ -202,6 +203,59 @@ class ClusterTest {
       Versioned v = cluster.nodeOf(r).store().get(b("hot")).orElseThrow();
       assertEquals(atTail, v, "replica " + r + " equals the tail");
       assertArrayEquals(atTail.value(), v.value());
+    }
+  }
+
+  @Test
+  void readModifyWritesWithLatestReadsFromEveryGatewayLoseNoIncrement() throws Exception {
+    put(0, "counter", "0");
+    int writers = 3;
+    int increments = 15;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+    AtomicLong lostRaces = new AtomicLong();
+    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      int gateway = w;
+      done.add(pool.submit(() -> {
+        for (int i = 0; i < increments; i++) {
+          for (int attempt = 0; ; attempt++) {
+            assertTrue(attempt < 100, "an increment lost 100 races in a row");
+            Router.Result r = await(cluster.router(gateway).get(b("counter"), true, T));
+            Versioned current = assertInstanceOf(Router.Found.class, r, r.toString()).value();
+            long next = Long.parseLong(s(current.value())) + 1;
+            Router.Written cas = assertInstanceOf(Router.Written.class, await(cluster.router(gateway)
+                .write(id(), new WriteOp.CasSeq(b("counter"), current.seq(), b(Long.toString(next))), T)));
+            if (((WriteResult.CasDone) cas.result()).applied()) {
+              break;
+            }
+            lostRaces.incrementAndGet();
+          }
+        }
+        return null;
+      }));
+    }
+    for (java.util.concurrent.Future<?> f : done) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    for (int gateway = 0; gateway < 3; gateway++) {
+      Router.Result r = await(cluster.router(gateway).get(b("counter"), true, T));
+      assertEquals(Long.toString(writers * increments), s(assertInstanceOf(Router.Found.class, r).value().value()),
+          "every increment applied once (lost races: " + lostRaces.get() + ")");
+      assertEquals(Long.toString(writers * increments), s(get(gateway, "counter").value()));
+    }
+    assertNull(assertInstanceOf(Router.Found.class, await(cluster.router(1).get(b("no-such-key"), true, T))).value());
+  }
+
+  @Test
+  void aLatestReadAfterAnAcknowledgedWriteSeesIt() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      Router.Written w = assertInstanceOf(Router.Written.class, put(i % 3, "latest", "v" + i));
+      long seq = ((WriteResult.Written) w.result()).seq();
+      Router.Result r = await(cluster.router((i + 1) % 3).get(b("latest"), true, T));
+      Versioned v = assertInstanceOf(Router.Found.class, r).value();
+      assertEquals("v" + i, s(v.value()));
+      assertEquals(seq, v.seq());
     }
   }
 }
