@@ -19,9 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * Runs a bounded mixed workload (puts of 1 KiB values over existing keys and as inserts of new ones,
- * deletes, gets, compare-and-sets on a version, short scans) against a cluster before it is announced
- * ready, on keys of a reserved name in every range, through more than one client connection, and deletes
- * its keys afterwards.
+ * deletes, gets, latest-reads and compare-and-sets on their version, short scans) against a cluster before
+ * it is announced ready, on keys of a reserved name in every range, through more than one client
+ * connection, and deletes its keys afterwards.
  *
  * <p>Why: a fresh node JVM spends its first minutes compiling the request path (in one measurement about
  * 58 s of JIT CPU per node in its first two minutes on a 2-core machine, most of it C2 compiling gRPC,
@@ -228,7 +228,7 @@ final class Warmup {
     byte[] key = freshKey(near, name, System.nanoTime());
     try (JunctionClient c = newClient.get()) {
       c.put(key, value);
-      Optional<Entry> e = c.get(key);
+      Optional<Entry> e = c.getLatest(key);
       if (e.isPresent()) {
         c.compareAndSet(key, e.get().seq(), value);
       }
@@ -282,7 +282,7 @@ final class Warmup {
           } else if (dice < 85) {
             insert(key);
           } else if (dice < 95) {
-            Optional<Entry> e = client.get(key);
+            Optional<Entry> e = client.getLatest(key);
             if (e.isPresent()) {
               client.compareAndSet(key, e.get().seq(), value);
             }
