@@ -183,12 +183,16 @@ final class ChainSim {
 
   /** A get through the replica's mailbox (the core's checks, then its read view). */
   void readThroughCore(String label, int atSlot, String key) {
-    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key)), label, now));
+    readThroughCore(label, atSlot, new ReadOp.Get(b(key)));
   }
 
   /** A latest-read through the replica's mailbox (at the head it waits for the key's writes in flight). */
   void readLatest(String label, int atSlot, String key) {
-    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), new ReadOp.Get(b(key), true), label, now));
+    readThroughCore(label, atSlot, new ReadOp.Get(b(key), true));
+  }
+
+  private void readThroughCore(String label, int atSlot, ReadOp.Get get) {
+    apply(atSlot, replicas.get(atSlot).onClientRead(config.epoch(), get, label, now));
   }
 
   /** Commits the oldest pending batch of {@code slot}'s store. Returns false when none is pending. */

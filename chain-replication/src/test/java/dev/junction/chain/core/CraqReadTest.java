@@ -224,11 +224,7 @@ class CraqReadTest {
 
   @Test
   void aLatestReadAtAReplicaThatIsNotTheHeadIsAPlainRead() {
-    ChainSim sim = new ChainSim(0, 1, 2);
-    sim.put("w1", "k", "one");
-    sim.settle();
-    sim.put("w2", "k", "two");
-    sim.deliverAll();
+    ChainSim sim = secondWriteInFlight();
     sim.readLatest("middle", 1, "k");
     assertEquals(ChainSim.ASK_TAIL, sim.onlyAnswer("middle"));
     sim.readLatest("tail", 2, "k");
@@ -237,11 +233,7 @@ class CraqReadTest {
 
   @Test
   void latestReadsWaitingAtAHeadAreServedAsPlainReadsWhenTheConfigurationChanges() {
-    ChainSim sim = new ChainSim(0, 1, 2);
-    sim.put("w1", "k", "one");
-    sim.settle();
-    sim.put("w2", "k", "two");
-    sim.deliverAll();
+    ChainSim sim = secondWriteInFlight();
     sim.readLatest("latest", 0, "k");
     assertNull(sim.answers.get("latest"));
     sim.reconfigure(1, 2); // the head leaves: what it waited for may never commit there
@@ -252,12 +244,18 @@ class CraqReadTest {
 
   @Test
   void abandonedLatestReadsAreHandedBackToTheShell() {
+    ChainSim sim = secondWriteInFlight();
+    sim.readLatest("latest", 0, "k");
+    assertTrue(sim.replicas.get(0).abandon().contains("latest"));
+  }
+
+  /** "k" committed as "one" everywhere, then "two" forwarded down the chain and not yet persisted anywhere. */
+  private static ChainSim secondWriteInFlight() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "k", "one");
     sim.settle();
     sim.put("w2", "k", "two");
     sim.deliverAll();
-    sim.readLatest("latest", 0, "k");
-    assertTrue(sim.replicas.get(0).abandon().contains("latest"));
+    return sim;
   }
 }

@@ -91,12 +91,12 @@ public final class FakeKv extends KvGrpc.KvImplBase {
     return calls.get();
   }
 
-  /** The headers of the writes received, in order. */
   /** Gets that asked for the latest value (GetRequest.latest). */
   public int latestGets() {
     return latestGets.get();
   }
 
+  /** The headers of the writes received, in order. */
   public List<RequestHeader> headers() {
     return List.copyOf(headers);
   }
