@@ -25,7 +25,8 @@ import java.util.function.Function;
  * <ul>
  *   <li>Writes reach the <b>head</b>, which assigns the next sequence number and resolves the write into a
  *       {@link Mutation} (a compare-and-set is decided here, against the head's newest state, committed or
- *       not).
+ *       not; one that does not apply is answered without an entry once that state committed, see {@link
+ *       #refuse}).
  *   <li><b>Pipelining.</b> A replica forwards an entry to its successor as soon as it holds it and
  *       persists it at the same time; entries travel in sequence order, and each replica accepts them in
  *       order, buffering early ones and dropping duplicates. Every replica tells the tail how far it holds
@@ -98,6 +99,11 @@ public final class ChainReplica<R> {
   private final Map<Long, List<R>> waiting = new HashMap<>();
   /** Latest-reads at the head, by the sequence number whose commit they wait for (see {@link #onClientRead}). */
   private final TreeMap<Long, List<Output.Read<R>>> latestReads = new TreeMap<>();
+  /**
+   * Compare-and-sets that did not apply, unlogged, at the head: their answers, by the sequence number of
+   * the write whose value they saw (see {@link #write}).
+   */
+  private final TreeMap<Long, List<Output.Reply<R>>> refusals = new TreeMap<>();
   private final DedupTable dedup;
 
   /**
@@ -276,17 +282,23 @@ public final class ChainReplica<R> {
 
   /**
    * A client write, addressed to this range's head by a router whose table has {@code epoch} for the
-   * range.
+   * range, at {@code now} of the shell's clock (a compare-and-set that does not apply is answered without
+   * a log entry while the head holds its read lease).
    *
    * @param id the client's request id (null: not deduplicated)
    */
-  public Output<R> onClientWrite(long epoch, RequestId id, WriteOp op, R replyTo) {
+  public Output<R> onClientWrite(long epoch, RequestId id, WriteOp op, R replyTo, long now) {
     Output<R> out = new Output<>();
-    write(epoch, id, op, replyTo, out);
+    write(epoch, id, op, replyTo, holdsLease(now), out);
     return out;
   }
 
-  private void write(long epoch, RequestId id, WriteOp op, R replyTo, Output<R> out) {
+  /**
+   * @param leased whether the head holds its read lease now: then a compare-and-set that does not apply
+   *     is answered like a read, without an entry; else it is sequenced as a {@link Mutation.CasRejected}
+   *     and answered when that commits
+   */
+  private void write(long epoch, RequestId id, WriteOp op, R replyTo, boolean leased, Output<R> out) {
     if (!isMember()) {
       out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.NOT_IN_CHAIN)));
       return;
@@ -317,8 +329,13 @@ public final class ChainReplica<R> {
       }
       return;
     }
+    Mutation mutation = resolve(op);
+    if (leased && mutation instanceof Mutation.CasRejected rejected) {
+      refuse(op.key(), rejected.observed(), replyTo, out);
+      return;
+    }
     long seq = lastReceived + 1;
-    accept(new LogEntry(seq, resolve(op, seq), id), out);
+    accept(new LogEntry(seq, mutation, id), out);
     if (replyTo != null) {
       replies.put(seq, replyTo);
     }
@@ -364,6 +381,29 @@ public final class ChainReplica<R> {
       out.reads.add(new Output.Read<>(replyTo, op));
     }
     return out;
+  }
+
+  /**
+   * A compare-and-set that does not apply changes nothing, so it needs no entry and no round down the
+   * chain: its answer is the value it saw, the head's newest. That answer holds once the value committed
+   * (until then the write that made it may still be lost with this head), so it waits for the commit of the
+   * key's newest write in flight, like a latest-read, and the shell delivers it only while this replica
+   * still holds its read lease ({@link ClientReply.Observed}): a head that lost it may have been replaced,
+   * and the key changed elsewhere. Not recorded for deduplication: a retry of it is decided afresh, which
+   * is what a client that saw no answer may expect.
+   */
+  private void refuse(byte[] key, Versioned observed, R replyTo, Output<R> out) {
+    if (replyTo == null) {
+      return; // nobody waits for an answer that changes nothing
+    }
+    Output.Reply<R> answer =
+        new Output.Reply<>(replyTo, new ClientReply.Observed(new WriteResult.CasDone(false, observed)));
+    long inFlight = view.newestInFlight(key);
+    if (inFlight > committed) {
+      refusals.computeIfAbsent(inFlight, s -> new ArrayList<>()).add(answer);
+    } else {
+      out.replies.add(answer);
+    }
   }
 
   /** Hands the shell the latest-reads waiting for sequence numbers up to {@code upTo} (all: MAX_VALUE). */
@@ -425,7 +465,7 @@ public final class ChainReplica<R> {
     return new ClientReply.Rejected(reason, config.epoch());
   }
 
-  private Mutation resolve(WriteOp op, long seq) {
+  private Mutation resolve(WriteOp op) {
     if (op instanceof WriteOp.Put put) {
       return new Mutation.Set(put.key(), put.value());
     }
@@ -579,6 +619,9 @@ public final class ChainReplica<R> {
     committed = upTo;
     lastProgressTick = ticks;
     releaseLatestReads(upTo, out);
+    while (!refusals.isEmpty() && refusals.firstKey() <= upTo) {
+      out.replies.addAll(refusals.pollFirstEntry().getValue());
+    }
   }
 
   // ------------------------------------------------------------------------------------- peer input
@@ -814,7 +857,7 @@ public final class ChainReplica<R> {
     List<Queued<R>> held = List.copyOf(queued);
     queued.clear();
     for (Queued<R> q : held) {
-      write(q.epoch(), q.id(), q.op(), q.replyTo(), out);
+      write(q.epoch(), q.id(), q.op(), q.replyTo(), false, out); // no clock here: a refusal is logged
     }
   }
 
@@ -891,6 +934,16 @@ public final class ChainReplica<R> {
     // (refused, or answered from the view, or sent to the tail): the writes they waited for may never
     // commit here.
     releaseLatestReads(Long.MAX_VALUE, out);
+    if (!isHead()) {
+      // Compare-and-sets refused at the old head: the writes they saw may never commit. Nothing was
+      // sequenced for them, so the client may simply try again at the new head.
+      for (List<Output.Reply<R>> waitingRefusals : refusals.values()) {
+        for (Output.Reply<R> r : waitingRefusals) {
+          out.replies.add(new Output.Reply<>(r.replyTo(), rejected(ClientReply.Reason.NOT_HEAD)));
+        }
+      }
+      refusals.clear();
+    }
     if (!isMember()) {
       publish();
       return out;
@@ -926,13 +979,16 @@ public final class ChainReplica<R> {
 
   /**
    * Every client this replica holds an answer for (the head's writes in flight, retries waiting for them,
-   * writes held while probing), forgotten here: the shell answers them when it must stop.
+   * latest-reads and refused compare-and-sets waiting for a commit, writes held while probing), forgotten
+   * here: the shell answers them when it must stop.
    */
   public List<R> abandon() {
     List<R> all = new ArrayList<>(replies.values());
     waiting.values().forEach(all::addAll);
     latestReads.values().forEach(reads -> reads.forEach(r -> all.add(r.replyTo())));
     latestReads.clear();
+    refusals.values().forEach(answers -> answers.forEach(r -> all.add(r.replyTo())));
+    refusals.clear();
     queued.forEach(q -> all.add(q.replyTo()));
     replies.clear();
     waiting.clear();

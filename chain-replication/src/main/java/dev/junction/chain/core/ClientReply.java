@@ -6,6 +6,13 @@ public sealed interface ClientReply {
   record Done(WriteResult result) implements ClientReply {}
 
   /**
+   * An answer no log entry carries (a compare-and-set that did not apply, and the committed value it
+   * saw). Like a read, it holds only while the replica holds its read lease: the shell delivers it as
+   * {@code result} if {@link ReadView#checkOwn} lets it at that moment, else as that refusal.
+   */
+  record Observed(WriteResult result) implements ClientReply {}
+
+  /**
    * The request reached a replica that cannot serve it: the request's epoch is not the replica's, or the
    * replica does not hold the role (head for writes, tail for reads). {@code epoch} is the replica's
    * epoch, so the router can tell whether its table is older.

@@ -98,6 +98,15 @@ public final class ReadView {
     return d.known() ? new Value(d.committed()) : new Refused(ClientReply.Reason.CATCHING_UP, s.epoch());
   }
 
+  /**
+   * Null when the replica may answer from its own state at {@code now} (in the chain, in sync, holding its
+   * read lease), else why not: the check for a {@link ClientReply.Observed} answer.
+   */
+  public Refused checkOwn(long now) {
+    Standing s = standing;
+    return check(s, s.epoch(), now);
+  }
+
   /** Null when the replica may serve a scan now (it must be the tail), else why not. */
   public Refused checkScan(long epoch, long now) {
     Standing s = standing;

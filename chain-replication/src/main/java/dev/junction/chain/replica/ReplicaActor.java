@@ -306,7 +306,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       w.replyTo().reply(new Failed(Failure.STORE_FULL, "the store of replica " + id + " on "
           + directory.selfNode() + " is full; deletes still work"));
     } else {
-      carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo()));
+      carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo(), System.nanoTime()));
     }
     return this;
   }
@@ -595,9 +595,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
-  private static Reply toReply(ClientReply reply) {
+  private Reply toReply(ClientReply reply) {
     if (reply instanceof ClientReply.Done done) {
       return new WriteDone(done.result());
+    }
+    if (reply instanceof ClientReply.Observed observed) {
+      ReadView.Refused refused = core.view().checkOwn(System.nanoTime());
+      return refused == null ? new WriteDone(observed.result()) : new Rejected(refused.reason(), refused.epoch());
     }
     ClientReply.Rejected r = (ClientReply.Rejected) reply;
     return new Rejected(r.reason(), r.epoch());

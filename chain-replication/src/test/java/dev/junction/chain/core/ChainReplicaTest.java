@@ -138,7 +138,7 @@ class ChainReplicaTest {
     sim.autoFlush = false;
     ChainReplica<String> head = sim.replicas.get(0);
     for (int i = 0; i < 5; i++) {
-      sim.apply(0, head.onClientWrite(1, new RequestId("c", i + 1), new WriteOp.Put(b("k" + i), b("v")), "w" + i));
+      sim.apply(0, head.onClientWrite(1, new RequestId("c", i + 1), new WriteOp.Put(b("k" + i), b("v")), "w" + i, sim.now));
     }
     assertTrue(sim.network.isEmpty(), "nothing leaves before the flush");
     Output<String> out = head.flush();
@@ -153,7 +153,7 @@ class ChainReplicaTest {
     byte[] big = new byte[400 * 1024];
     ChainReplica<String> head = sim.replicas.get(0);
     for (int i = 0; i < 5; i++) {
-      head.onClientWrite(1, null, new WriteOp.Put(b("k" + i), big), "w" + i);
+      head.onClientWrite(1, null, new WriteOp.Put(b("k" + i), big), "w" + i, sim.now);
     }
     Output<String> out = head.flush();
     assertEquals(3, out.messages().size(), "2 + 2 + 1 entries of 400 KiB under a 1 MiB budget");
@@ -201,7 +201,7 @@ class ChainReplicaTest {
   void aRequestThatKnowsANewerEpochIsRefusedWithTheReplicasEpoch() {
     ChainSim sim = new ChainSim(0, 1, 2);
     Output<String> newer =
-        sim.replicas.get(0).onClientWrite(5, null, new WriteOp.Put(b("k"), b("v")), "newer");
+        sim.replicas.get(0).onClientWrite(5, null, new WriteOp.Put(b("k"), b("v")), "newer", sim.now);
     assertEquals(5, newer.newerEpochSeen(), "the shell learns that its configuration is stale");
     assertEquals(new ClientReply.Rejected(ClientReply.Reason.WRONG_EPOCH, 1), newer.replies().get(0).reply());
     assertTrue(sim.replicas.get(0).flush().persist().isEmpty());
@@ -263,7 +263,7 @@ class ChainReplicaTest {
     assertEquals(value("two", 2), sim.onlyAnswer("cas-ok"));
     assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
         sim.onlyAnswer("cas-bad"));
-    assertEquals(value("x", 4), sim.onlyAnswer("cas-new"));
+    assertEquals(value("x", 3), sim.onlyAnswer("cas-new"), "the refused one took no sequence number");
     for (int s = 0; s < 3; s++) {
       assertEquals("two", str(sim.stores.get(s).get("k").value()));
     }
@@ -281,11 +281,81 @@ class ChainReplicaTest {
     sim.settle();
     assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("one"), 1))),
         sim.onlyAnswer("stale"));
-    assertEquals(value("two", 3), sim.onlyAnswer("fresh"));
-    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 3))),
+    assertEquals(value("two", 2), sim.onlyAnswer("fresh"));
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
         sim.onlyAnswer("again"), "decided against the write still in flight before it");
     assertEquals(ABSENT, sim.onlyAnswer("absent"));
-    assertEquals(new Versioned(b("two"), 3), sim.stores.get(2).get("k"));
+    assertEquals(new Versioned(b("two"), 2), sim.stores.get(2).get("k"));
+    assertEquals(2, sim.replicas.get(2).committed(), "the refused ones made no entries");
+  }
+
+  @Test
+  void aCompareAndSetThatDoesNotApplyTakesNoEntryAndIsAnsweredOnceTheValueItSawCommitted() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.write("clean", 0, 1, new RequestId("c", 2), new WriteOp.CasSeq(b("k"), 9, b("x")));
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("one"), 1))),
+        sim.onlyAnswer("clean"), "no write in flight for the key: answered at once");
+    sim.put("w2", "k", "two");
+    sim.write("dirty", 0, 1, new RequestId("c", 3), new WriteOp.CasSeq(b("k"), 1, b("x")));
+    assertEquals(2, sim.replicas.get(0).lastReceived(), "no entry for either");
+    sim.deliverAll();
+    assertTrue(sim.persist(1) && sim.persist(2));
+    sim.deliverAll();
+    assertNull(sim.answers.get("dirty"), "\"two\" is not durable at the head yet: it may still be lost");
+    assertTrue(sim.persist(0));
+    sim.deliverAll();
+    assertEquals(written(2), sim.onlyAnswer("w2"));
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
+        sim.onlyAnswer("dirty"), "answered with the write it saw, once that committed");
+    // Not remembered as an answer: the same request tried again is decided afresh.
+    sim.write("dirty-again", 0, 1, new RequestId("c", 3), new WriteOp.CasSeq(b("k"), 2, b("x")));
+    sim.settle();
+    assertEquals(value("x", 3), sim.onlyAnswer("dirty-again"));
+  }
+
+  @Test
+  void aRefusedCompareAndSetIsAnsweredOnlyWhileTheHeadHoldsItsLeaseAndLoggedWithoutOne() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.settle();
+    sim.autoLease = false;
+    sim.put("w2", "k", "two");
+    sim.write("waits", 0, 1, new RequestId("c", 2), new WriteOp.CasSeq(b("k"), 1, b("x")));
+    sim.now += 2 * ChainSim.LEASE; // the head's lease runs out before the write it saw commits
+    sim.settle();
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NO_LEASE, 1), sim.onlyAnswer("waits"),
+        "a head without its lease may have been replaced: the client tries again");
+    sim.write("unleased", 0, 1, new RequestId("c", 3), new WriteOp.CasSeq(b("k"), 1, b("x")));
+    assertEquals(3, sim.replicas.get(0).lastReceived(), "without a lease the refusal goes down the chain");
+    sim.settle();
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("two"), 2))),
+        sim.onlyAnswer("unleased"));
+  }
+
+  @Test
+  void refusalsWaitingAtAHeadThatLosesItsRoleAreRejectedForTheClientToTryTheNewHead() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.write("refused", 0, 1, new RequestId("c", 2), new WriteOp.CasSeq(b("k"), 7, b("x")));
+    sim.reconfigure(0, 1); // the head stays head: the write it saw still commits through it
+    assertNull(sim.answers.get("refused"));
+    sim.settle();
+    assertEquals(new ClientReply.Done(new WriteResult.CasDone(false, new Versioned(b("one"), 1))),
+        sim.onlyAnswer("refused"));
+    sim.put("w2", "k", "two");
+    sim.write("at-old-head", 0, 2, new RequestId("c", 3), new WriteOp.CasSeq(b("k"), 1, b("x")));
+    sim.reconfigure(1);
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_HEAD, 3), sim.onlyAnswer("at-old-head"));
+  }
+
+  @Test
+  void refusalsWaitingAtAStoppingHeadAreHandedBackToTheShell() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "k", "one");
+    sim.write("refused", 0, 1, new RequestId("c", 2), new WriteOp.CasSeq(b("k"), 7, b("x")));
+    assertTrue(sim.replicas.get(0).abandon().contains("refused"));
   }
 
   @Test
@@ -489,16 +559,21 @@ class ChainReplicaTest {
     for (int s = 1; s < 3; s++) {
       assertEquals(sim.stores.get(0), sim.stores.get(s), "replica " + s + " equals the head");
     }
-    assertEquals(60, sim.replicas.get(2).committed());
     for (int s = 0; s < 3; s++) {
       assertEquals(List.of(), sim.replicas.get(s).sentList());
     }
-    // Every write answered once, as a sequential execution in submission (= sequence) order answers.
+    // Every write answered once, as a sequential execution in submission order answers (a compare-and-set
+    // that does not apply takes no sequence number).
     TreeMap<String, Versioned> model = new TreeMap<>();
+    long seq = 0;
     for (int i = 0; i < ops.size(); i++) {
-      assertEquals(List.of(new ClientReply.Done(applyToModel(model, ops.get(i), i + 1))),
-          sim.answers.get("op" + i), "op" + i);
+      WriteResult expected = applyToModel(model, ops.get(i), seq + 1);
+      if (!(expected instanceof WriteResult.CasDone cas && !cas.applied())) {
+        seq++;
+      }
+      assertEquals(List.of(new ClientReply.Done(expected)), sim.answers.get("op" + i), "op" + i);
     }
+    assertEquals(seq, sim.replicas.get(2).committed());
     assertEquals(model, sim.stores.get(2));
   }
 
@@ -558,6 +633,14 @@ class ChainReplicaTest {
       }
       assertEquals(1, a.size(), "op" + i + " answered once");
       WriteResult logged = results.get(new RequestId("c", i + 1));
+      if (logged == null) {
+        // A compare-and-set that did not apply, answered without an entry: the value it saw was committed
+        // when it was answered, so the one log holds the write that made it.
+        Versioned saw = ((WriteResult.CasDone) ((ClientReply.Done) a.get(0)).result()).current();
+        assertTrue(saw == null || saw.equals(sim.storedLogs.get(0).get(saw.seq()).valueAfter()),
+            "seed " + seed + ": op" + i + " saw " + saw + ", which the log does not hold");
+        continue;
+      }
       assertEquals(new ClientReply.Done(logged), a.get(0), "seed " + seed + ": op" + i + " is in the log as answered");
     }
   }

@@ -147,7 +147,14 @@ final class ChainSim {
       network.add(new InFlight(slot, e.toSlot(), e.message()));
     }
     for (Output.Reply<String> r : out.replies()) {
-      answers.computeIfAbsent(r.replyTo(), k -> new ArrayList<>()).add(r.reply());
+      ClientReply reply = r.reply();
+      if (reply instanceof ClientReply.Observed observed) { // as the replica actor delivers it
+        ReadView.Refused refused = replica.view().checkOwn(now);
+        reply = refused == null
+            ? new ClientReply.Done(observed.result())
+            : new ClientReply.Rejected(refused.reason(), refused.epoch());
+      }
+      answers.computeIfAbsent(r.replyTo(), k -> new ArrayList<>()).add(reply);
     }
     for (Output.Read<String> read : out.reads()) {
       ReadOp.Get get = (ReadOp.Get) read.op();
@@ -168,7 +175,7 @@ final class ChainSim {
   }
 
   void write(String label, int atSlot, long epoch, RequestId id, WriteOp op) {
-    apply(atSlot, replicas.get(atSlot).onClientWrite(epoch, id, op, label));
+    apply(atSlot, replicas.get(atSlot).onClientWrite(epoch, id, op, label, now));
   }
 
   void put(String label, String key, String value) {

@@ -38,8 +38,8 @@ class ReplicaStoreTest {
       ReplicaStore rs = new ReplicaStore(store, 3, 0);
       ChainReplica<String> core = ChainReplica.create(0, config, ChainSettings.DEFAULTS, rs::get);
       core.start();
-      core.onClientWrite(1, new RequestId("c", 1), new WriteOp.Put(b("c"), b("1")), "w1");
-      core.onClientWrite(1, new RequestId("c", 2), new WriteOp.Cas(b("c"), b("1"), b("2")), "w2");
+      core.onClientWrite(1, new RequestId("c", 1), new WriteOp.Put(b("c"), b("1")), "w1", 0);
+      core.onClientWrite(1, new RequestId("c", 2), new WriteOp.Cas(b("c"), b("1"), b("2")), "w2", 0);
       Output<String> flushed = core.flush();
       List<LogEntry> pending = flushed.persist();
       assertEquals(2, pending.size(), "one batch for both");
@@ -50,7 +50,7 @@ class ReplicaStoreTest {
       assertEquals(2, rs.appliedSeq());
       assertEquals("2", new String(rs.get(b("c")).orElseThrow().value(), StandardCharsets.UTF_8));
       // The next batch records the commit point, so a restart knows seq 2 is committed.
-      core.onClientWrite(1, new RequestId("c", 3), new WriteOp.Put(b("d"), b("3")), "w3");
+      core.onClientWrite(1, new RequestId("c", 3), new WriteOp.Put(b("d"), b("3")), "w3", 0);
       Output<String> third = core.flush();
       assertEquals(2, third.persistCommitted());
       rs.persist(config, third.persist(), third.persistCommitted()).get();
@@ -68,7 +68,7 @@ class ReplicaStoreTest {
       assertEquals(3, recovered.lastReceived());
       assertEquals(3, recovered.committed(), "alone in its chain: what is durable here is committed");
       Output<String> retry =
-          recovered.onClientWrite(1, new RequestId("c", 2), new WriteOp.Cas(b("c"), b("1"), b("2")), "again");
+          recovered.onClientWrite(1, new RequestId("c", 2), new WriteOp.Cas(b("c"), b("1"), b("2")), "again", 0);
       assertEquals(1, retry.replies().size(), "the recovered replica remembers request c/2 and answers it");
       assertTrue(recovered.flush().persist().isEmpty(), "without a new entry");
       rs.truncateLog(2);
