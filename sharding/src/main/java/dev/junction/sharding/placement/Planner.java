@@ -1,0 +1,501 @@
+package dev.junction.sharding.placement;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.sharding.routing.RoutingTable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The placement planner: given the routing table, the nodes, the ranges' statistics and the moves already
+ * under way, the moves to make now.
+ *
+ * <p><b>The model</b> (multi-capacity bin packing, after the Kinetic-drive allocation): a replica of a
+ * range needs the range's bytes of storage and, per second, the range's writes (every replica applies
+ * each) plus its share of the reads (any replica serves them, so {@code reads / chain length}); the head
+ * needs {@code headWeight × writes} more (it takes the clients' writes and sequences them). A node offers
+ * {@code storageBytes} and {@code opsPerSecond}; its <i>utilization</i> is the larger of the two fractions
+ * used. The best any placement can do is {@link Plan#lowerBound}.
+ *
+ * <p><b>Checkers</b> come first: a replica on a node that is draining or down moves to an up node; a
+ * chain shorter than the replication factor gets a replica; where nodes carry racks, a range with two
+ * replicas in one rack moves one to a rack it does not use. Targets are the up nodes outside the chain
+ * that end least utilized, in a rack the chain does not use where there is one.
+ *
+ * <p><b>The balancer</b> then relieves the most utilized up node while it is above the mean by {@code
+ * margin}: of all head moves (to another member of the chain: cheap, no data copied) and replica moves
+ * (to a node outside the chain) from that node, it takes the one that leaves the larger utilization of
+ * the nodes it touches lowest, if it lowers the node's utilization by at least half the margin; else it
+ * tries the next node. Moves in flight count as done, and no node takes part in more than {@code
+ * maxPerNode} moves at once, so plans neither pile up on a node nor oscillate.
+ */
+public final class Planner {
+  private final PlacementSettings settings;
+
+  public Planner(PlacementSettings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * The plan for now.
+   *
+   * @param table the routing table
+   * @param nodes the cluster's nodes; a node the table names and this list does not is taken as down
+   * @param stats statistics per range id (a range without is taken to weigh nothing)
+   * @param replicationFactor the chain length to keep
+   * @param inFlight moves already under way (their result is taken as done)
+   */
+  public Plan plan(
+      RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats, int replicationFactor, List<Move> inFlight) {
+    Work w = new Work(table, nodes, stats);
+    for (Move m : inFlight) {
+      if (w.chains.containsKey(m.rangeId())) {
+        w.apply(m);
+        w.occupy(m);
+      }
+    }
+    double before = w.maxUtilization();
+    List<Move> moves = new ArrayList<>();
+    List<Plan.Rejected> rejected = new ArrayList<>();
+    check(w, replicationFactor, moves, rejected);
+    balance(w, moves, rejected);
+    SortedMap<String, Double> utilization = new TreeMap<>();
+    for (String n : w.upNodes()) {
+      utilization.put(n, w.utilization(n));
+    }
+    return new Plan(moves, rejected, before, w.maxUtilization(), w.lowerBound(), utilization);
+  }
+
+  // ------------------------------------------------------------------------------------- checkers
+
+  private void check(Work w, int rf, List<Move> moves, List<Plan.Rejected> rejected) {
+    for (long id : w.chains.keySet()) {
+      for (String node : List.copyOf(w.chains.get(id))) {
+        NodeSpec spec = w.spec(node);
+        if (!spec.accepting()) {
+          String why = spec.state() == NodeSpec.State.DRAINING ? "node " + node + " is draining" : "node " + node + " is down";
+          propose(w, id, node, why, w.racksOf(id, node), moves, rejected);
+        }
+      }
+      if (w.chains.get(id).size() < rf) {
+        propose(w, id, null, "the chain has " + w.chains.get(id).size() + " of " + rf + " replicas",
+            w.racksOf(id, null), moves, rejected);
+      }
+    }
+    if (w.racksConfigured()) {
+      for (long id : w.chains.keySet()) {
+        Map<String, List<String>> byRack = new TreeMap<>();
+        for (String node : w.chains.get(id)) {
+          byRack.computeIfAbsent(w.spec(node).rack(), r -> new ArrayList<>()).add(node);
+        }
+        for (Map.Entry<String, List<String>> e : byRack.entrySet()) {
+          if (e.getKey().isEmpty() || e.getValue().size() < 2) {
+            continue;
+          }
+          String from = e.getValue().stream().max(Comparator.comparingDouble(w::utilization)).orElseThrow();
+          Set<String> used = w.racksOf(id, from);
+          boolean freeRack = w.upNodes().stream().anyMatch(n -> !w.spec(n).rack().isEmpty() && !used.contains(w.spec(n).rack()));
+          if (freeRack) {
+            propose(w, id, from, "two replicas in rack " + e.getKey(), used, moves, rejected);
+          }
+        }
+      }
+    }
+  }
+
+  /** A checker's move of range {@code id} off {@code from} (null: a new replica) to the best target. */
+  private void propose(
+      Work w, long id, String from, String why, Set<String> avoidRacks, List<Move> moves, List<Plan.Rejected> rejected) {
+    String best = null;
+    double bestScore = Double.MAX_VALUE;
+    boolean bestRackFree = false;
+    String busy = null;
+    for (String to : w.upNodes()) {
+      if (w.chains.get(id).contains(to)) {
+        continue;
+      }
+      if (!w.free(to)) {
+        busy = to;
+        continue;
+      }
+      boolean rackFree = w.spec(to).rack().isEmpty() || !avoidRacks.contains(w.spec(to).rack());
+      double score = w.score(id, w.moved(id, from, to));
+      if (best == null || (rackFree && !bestRackFree) || (rackFree == bestRackFree && score < bestScore)) {
+        best = to;
+        bestScore = score;
+        bestRackFree = rackFree;
+      }
+    }
+    Move m = from == null ? new Move.AddReplica(id, best == null ? "?" : best, why)
+        : new Move.ReplicaMove(id, from, best == null ? "?" : best, why);
+    if (best == null) {
+      rejected.add(new Plan.Rejected(m, busy != null ? "every possible target is busy with " + settings.maxPerNode()
+          + " moves" : "no up node outside the chain"));
+    } else if (from != null && !w.free(from)) {
+      rejected.add(new Plan.Rejected(m, "node " + from + " is busy with " + settings.maxPerNode() + " moves"));
+    } else if (moves.size() >= settings.maxMoves()) {
+      rejected.add(new Plan.Rejected(m, "the plan already has " + settings.maxMoves() + " moves"));
+    } else {
+      moves.add(m);
+      w.apply(m);
+      w.occupy(m);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- balancer
+
+  private void balance(Work w, List<Move> moves, List<Plan.Rejected> rejectedOut) {
+    List<Plan.Rejected> rejected = new ArrayList<>();
+    try {
+      balanceRounds(w, moves, rejected);
+    } finally {
+      rejectedOut.addAll(rejected);
+    }
+  }
+
+  /** Rounds of the balancer; {@code rejected} holds what the last round rejected. */
+  private void balanceRounds(Work w, List<Move> moves, List<Plan.Rejected> rejected) {
+    while (moves.size() < settings.maxMoves()) {
+      rejected.clear();
+      double mean = w.meanUtilization();
+      double threshold = mean * (1 + settings.margin());
+      double minGain = mean * settings.margin() / 2;
+      List<String> hot = new ArrayList<>(w.upNodes());
+      hot.removeIf(n -> w.utilization(n) <= threshold || w.utilization(n) <= 0);
+      hot.sort(Comparator.comparingDouble((String n) -> -w.utilization(n)).thenComparing(n -> n));
+      Move chosen = null;
+      for (String src : hot) {
+        Candidate best = bestFrom(w, src);
+        if (best == null) {
+          continue;
+        }
+        double gain = w.utilization(src) - best.score;
+        if (!w.free(src)) {
+          rejected.add(new Plan.Rejected(best.move(src, mean),
+              "node " + src + " is busy with " + settings.maxPerNode() + " moves"));
+          continue;
+        }
+        if (gain < minGain) {
+          rejected.add(new Plan.Rejected(best.move(src, mean), String.format(
+              "gains too little: %.3f -> %.3f, less than half the margin (%.3f)", w.utilization(src), best.score, minGain)));
+          continue;
+        }
+        chosen = best.move(src, mean);
+        break;
+      }
+      if (chosen == null) {
+        chosen = fillCold(w, mean, minGain);
+      }
+      if (chosen == null) {
+        return;
+      }
+      moves.add(chosen);
+      w.apply(chosen);
+      w.occupy(chosen);
+    }
+  }
+
+  /**
+   * A node below the mean by the margin takes what gains most from any more utilized node: so a node that
+   * a hot node cannot give to (it already holds replicas of the hot node's ranges) frees room elsewhere.
+   */
+  private Move fillCold(Work w, double mean, double minGain) {
+    List<String> cold = new ArrayList<>(w.upNodes());
+    cold.removeIf(n -> w.utilization(n) >= mean * (1 - settings.margin()) || !w.free(n));
+    cold.sort(Comparator.comparingDouble(w::utilization).thenComparing(n -> n));
+    for (String to : cold) {
+      Move best = null;
+      double bestGain = minGain;
+      for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
+        long id = e.getKey();
+        List<String> chain = e.getValue();
+        if (w.weightless(id)) {
+          continue;
+        }
+        for (String from : chain) {
+          if (!w.spec(from).accepting() || !w.free(from) || w.utilization(from) <= w.utilization(to)) {
+            continue;
+          }
+          List<String> next;
+          boolean head;
+          if (chain.contains(to)) {
+            if (!chain.get(0).equals(from)) {
+              continue;
+            }
+            next = w.headed(id, to);
+            head = true;
+          } else {
+            Set<String> racks = w.racksOf(id, from);
+            if (!w.spec(to).rack().isEmpty() && racks.contains(w.spec(to).rack())) {
+              continue;
+            }
+            next = w.moved(id, from, to);
+            head = false;
+          }
+          double gain = w.utilization(from) - w.score(id, next);
+          if (gain > bestGain + 1e-12) {
+            bestGain = gain;
+            String why = String.format("node %s is below the mean utilization %.3f by more than the margin", to, mean);
+            best = head ? new Move.HeadMove(id, from, to, why) : new Move.ReplicaMove(id, from, to, why);
+          }
+        }
+      }
+      if (best != null) {
+        return best;
+      }
+    }
+    return null;
+  }
+
+  private record Candidate(long rangeId, String to, boolean head, double score) {
+    Move move(String from, double mean) {
+      String why = String.format("node %s is above the mean utilization %.3f by more than the margin", from, mean);
+      return head ? new Move.HeadMove(rangeId, from, to, why) : new Move.ReplicaMove(rangeId, from, to, why);
+    }
+  }
+
+  /**
+   * The head or replica move from {@code src} to a node that may take part in one more move, that leaves
+   * the nodes it touches least utilized.
+   */
+  private Candidate bestFrom(Work w, String src) {
+    Candidate best = null;
+    for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
+      long id = e.getKey();
+      List<String> chain = e.getValue();
+      if (!chain.contains(src) || w.weightless(id)) {
+        continue;
+      }
+      if (chain.get(0).equals(src)) {
+        for (String to : chain) {
+          if (!to.equals(src) && w.spec(to).accepting() && w.free(to)) {
+            best = better(best, new Candidate(id, to, true, w.score(id, w.headed(id, to))));
+          }
+        }
+      }
+      Set<String> racks = w.racksOf(id, src);
+      for (String to : w.upNodes()) {
+        if (chain.contains(to) || !w.free(to) || (!w.spec(to).rack().isEmpty() && racks.contains(w.spec(to).rack()))) {
+          continue;
+        }
+        best = better(best, new Candidate(id, to, false, w.score(id, w.moved(id, src, to))));
+      }
+    }
+    return best;
+  }
+
+  /** The lower score; on a tie a head move (nothing to copy), then the lower range id and node name. */
+  private static Candidate better(Candidate a, Candidate b) {
+    if (a == null) {
+      return b;
+    }
+    double eps = 1e-12;
+    if (b.score < a.score - eps) {
+      return b;
+    }
+    if (b.score > a.score + eps) {
+      return a;
+    }
+    if (a.head != b.head) {
+      return a.head ? a : b;
+    }
+    if (a.rangeId != b.rangeId) {
+      return a.rangeId < b.rangeId ? a : b;
+    }
+    return a.to.compareTo(b.to) <= 0 ? a : b;
+  }
+
+  // --------------------------------------------------------------------------------- working state
+
+  /** Chains (node names, head first) and what each node carries, changed as moves are planned. */
+  private final class Work {
+    final Map<String, NodeSpec> specs = new TreeMap<>();
+    final Map<Long, List<String>> chains = new TreeMap<>();
+    final Map<Long, RangeStats> stats;
+    final Map<String, double[]> usage = new HashMap<>();
+    final Map<String, Integer> busy = new HashMap<>();
+
+    Work(RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats) {
+      this.stats = stats;
+      for (NodeSpec n : nodes) {
+        if (specs.put(n.node(), n) != null) {
+          throw new IllegalArgumentException("node " + n.node() + " is listed twice");
+        }
+      }
+      for (RangeConfig r : table.ranges()) {
+        List<String> chain = new ArrayList<>();
+        for (Replica x : r.chain()) {
+          chain.add(x.node());
+          specs.computeIfAbsent(x.node(), n -> new NodeSpec(n, "", 1, 1, NodeSpec.State.DOWN));
+        }
+        chains.put(r.rangeId(), chain);
+        add(r.rangeId(), chain, 1);
+      }
+    }
+
+    NodeSpec spec(String node) {
+      return specs.get(node);
+    }
+
+    List<String> upNodes() {
+      return specs.values().stream().filter(NodeSpec::accepting).map(NodeSpec::node).toList();
+    }
+
+    boolean racksConfigured() {
+      return specs.values().stream().anyMatch(s -> s.accepting() && !s.rack().isEmpty());
+    }
+
+    /** The racks of the range's replicas other than the one on {@code except}. */
+    Set<String> racksOf(long id, String except) {
+      Set<String> racks = new HashSet<>();
+      for (String n : chains.get(id)) {
+        if (!n.equals(except) && !spec(n).rack().isEmpty()) {
+          racks.add(spec(n).rack());
+        }
+      }
+      return racks;
+    }
+
+    boolean weightless(long id) {
+      RangeStats s = stats.get(id);
+      return s == null || (s.bytes() == 0 && s.readsPerSecond() == 0 && s.writesPerSecond() == 0);
+    }
+
+    /** Whether {@code node} may take part in one more move (a node that is down is not throttled). */
+    boolean free(String node) {
+      return spec(node).state() == NodeSpec.State.DOWN || busy.getOrDefault(node, 0) < settings.maxPerNode();
+    }
+
+    void occupy(Move m) {
+      for (String n : m.nodes()) {
+        busy.merge(n, 1, Integer::sum);
+      }
+    }
+
+    /** What each node of {@code chain} carries for range {@code id}: bytes and operations per second. */
+    Map<String, double[]> demand(long id, List<String> chain) {
+      RangeStats s = stats.getOrDefault(id, RangeStats.unknown(id));
+      Map<String, double[]> d = new HashMap<>();
+      double readShare = chain.isEmpty() ? 0 : s.readsPerSecond() / chain.size();
+      for (int i = 0; i < chain.size(); i++) {
+        double ops = s.writesPerSecond() + readShare + (i == 0 ? settings.headWeight() * s.writesPerSecond() : 0);
+        d.put(chain.get(i), new double[] {s.bytes(), ops});
+      }
+      return d;
+    }
+
+    void add(long id, List<String> chain, int sign) {
+      for (Map.Entry<String, double[]> e : demand(id, chain).entrySet()) {
+        double[] u = usage.computeIfAbsent(e.getKey(), n -> new double[2]);
+        u[0] += sign * e.getValue()[0];
+        u[1] += sign * e.getValue()[1];
+      }
+    }
+
+    double utilization(String node) {
+      double[] u = usage.getOrDefault(node, new double[2]);
+      NodeSpec s = spec(node);
+      return Math.max(u[0] / s.storageBytes(), u[1] / s.opsPerSecond());
+    }
+
+    /**
+     * The highest utilization among the up nodes whose share of range {@code id} changes, were its chain
+     * {@code next} instead of what it is.
+     */
+    double score(long id, List<String> next) {
+      List<String> now = chains.get(id);
+      Map<String, double[]> before = demand(id, now);
+      Map<String, double[]> after = demand(id, next);
+      add(id, now, -1);
+      add(id, next, 1);
+      double score = 0;
+      Set<String> touched = new HashSet<>(before.keySet());
+      touched.addAll(after.keySet());
+      for (String n : touched) {
+        double[] b = before.getOrDefault(n, new double[2]);
+        double[] a = after.getOrDefault(n, new double[2]);
+        if (spec(n).accepting() && (b[0] != a[0] || b[1] != a[1])) {
+          score = Math.max(score, utilization(n));
+        }
+      }
+      add(id, next, -1);
+      add(id, now, 1);
+      return score;
+    }
+
+    /** The chain of {@code id} with {@code from} (null: nobody) removed and {@code to} joined at the tail. */
+    List<String> moved(long id, String from, String to) {
+      List<String> next = new ArrayList<>(chains.get(id));
+      if (from != null) {
+        next.remove(from);
+      }
+      next.add(to);
+      return next;
+    }
+
+    /** The chain of {@code id} with {@code to} as its head, the others in their order. */
+    List<String> headed(long id, String to) {
+      List<String> next = new ArrayList<>(chains.get(id));
+      next.remove(to);
+      next.add(0, to);
+      return next;
+    }
+
+    void apply(Move m) {
+      long id = m.rangeId();
+      List<String> next;
+      if (m instanceof Move.ReplicaMove r) {
+        if (!chains.get(id).contains(r.from()) || chains.get(id).contains(r.to())) {
+          return; // done already, or overtaken by another change
+        }
+        next = moved(id, r.from(), r.to());
+      } else if (m instanceof Move.HeadMove h) {
+        if (!chains.get(id).contains(h.to())) {
+          return;
+        }
+        next = headed(id, h.to());
+      } else {
+        Move.AddReplica a = (Move.AddReplica) m;
+        if (chains.get(id).contains(a.to())) {
+          return;
+        }
+        next = moved(id, null, a.to());
+      }
+      add(id, chains.get(id), -1);
+      chains.put(id, next);
+      add(id, next, 1);
+    }
+
+    double maxUtilization() {
+      return upNodes().stream().mapToDouble(this::utilization).max().orElse(0);
+    }
+
+    double meanUtilization() {
+      return upNodes().stream().mapToDouble(this::utilization).average().orElse(0);
+    }
+
+    /** {@code max(Σsize / S, Σops / B)} over the up nodes. */
+    double lowerBound() {
+      double bytes = 0;
+      double ops = 0;
+      for (double[] u : usage.values()) {
+        bytes += u[0];
+        ops += u[1];
+      }
+      double s = 0;
+      double b = 0;
+      for (String n : upNodes()) {
+        s += spec(n).storageBytes();
+        b += spec(n).opsPerSecond();
+      }
+      return s == 0 ? 0 : Math.max(bytes / s, ops / b);
+    }
+  }
+}

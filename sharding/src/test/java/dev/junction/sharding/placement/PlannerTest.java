@@ -1,0 +1,333 @@
+package dev.junction.sharding.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.sharding.routing.RoutingTable;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The placement planner on fixtures (nodes and ranges with loads to expected moves) and random clusters. */
+class PlannerTest {
+  private static final long GB = 1L << 30;
+  /** No limits: every move at once, so that one plan shows the whole way. */
+  private static final PlacementSettings UNLIMITED = new PlacementSettings(0.10, 1000, 1000, 1.0);
+
+  // ------------------------------------------------------------------------------------ checkers
+
+  @Test
+  void aDrainingNodeGivesAwayEveryReplicaAFewAtATime() {
+    RoutingTable table = table("a,b,c", "b,c,d", "c,d,a", "d,a,b", "a,c,d", "b,d,c");
+    List<NodeSpec> nodes = uniform("a", "b", "c", "d", "e");
+    nodes.set(2, nodes.get(2).in(NodeSpec.State.DRAINING));
+    Map<Long, RangeStats> stats = even(6, 1 << 20, 10, 10);
+
+    Plan first = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3, List.of());
+    assertEquals(2, first.moves().size(), "at most 2 moves involve the draining node at once: " + first.moves());
+    for (Move m : first.moves()) {
+      Move.ReplicaMove r = (Move.ReplicaMove) m;
+      assertEquals("c", r.from());
+      assertEquals("node c is draining", r.reason());
+      assertFalse(chainOf(table, r.rangeId()).contains(r.to()), "to a node outside the chain");
+    }
+    assertTrue(first.rejected().stream().anyMatch(r -> r.why().contains("busy")), first.rejected().toString());
+
+    RoutingTable end = converge(table, nodes, stats, 3, PlacementSettings.DEFAULTS);
+    for (RangeConfig r : end.ranges()) {
+      assertFalse(nodesOf(r).contains("c"), "range " + r.rangeId() + " left c: " + nodesOf(r));
+      assertEquals(3, new HashSet<>(nodesOf(r)).size());
+    }
+  }
+
+  @Test
+  void replicasOnADownNodeMoveAndAShortChainGetsAReplica() {
+    RoutingTable table = table("a,b,x", "b,c", "c,a,b");
+    List<NodeSpec> nodes = uniform("a", "b", "c"); // x is not listed: down
+    Plan plan = new Planner(UNLIMITED).plan(table, nodes, even(3, 1000, 1, 1), 3, List.of());
+    assertTrue(plan.moves().contains(new Move.ReplicaMove(1, "x", "c", "node x is down")), plan.moves().toString());
+    assertTrue(plan.moves().contains(new Move.AddReplica(2, "a", "the chain has 2 of 3 replicas")),
+        plan.moves().toString());
+    assertEquals(2, plan.moves().size(), "nothing else: the rest is balanced");
+  }
+
+  @Test
+  void aRangeWithTwoReplicasInOneRackMovesOneToARackItDoesNotUse() {
+    RoutingTable table = table("a,b,c");
+    List<NodeSpec> nodes = List.of(
+        new NodeSpec("a", "r1", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("b", "r1", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("c", "r2", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("d", "r2", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("e", "r3", GB, 1000, NodeSpec.State.UP));
+    Plan plan = new Planner(UNLIMITED).plan(table, nodes, even(1, 1000, 1, 1), 3, List.of());
+    assertEquals(1, plan.moves().size(), plan.toString());
+    Move.ReplicaMove m = (Move.ReplicaMove) plan.moves().get(0);
+    assertTrue(Set.of("a", "b").contains(m.from()));
+    assertEquals("e", m.to(), "the one node in a rack the range does not use");
+    assertEquals("two replicas in rack r1", m.reason());
+  }
+
+  @Test
+  void withTooFewRacksTheRackRuleGivesWayAndProposesNothing() {
+    RoutingTable table = table("a,b,c");
+    List<NodeSpec> nodes = List.of(
+        new NodeSpec("a", "r1", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("b", "r1", GB, 1000, NodeSpec.State.UP),
+        new NodeSpec("c", "r2", GB, 1000, NodeSpec.State.UP));
+    assertTrue(new Planner(UNLIMITED).plan(table, nodes, even(1, 1000, 1, 1), 3, List.of()).isEmpty());
+  }
+
+  // ------------------------------------------------------------------------------------ balancer
+
+  @Test
+  void aNewNodeTakesItsShareOfReplicas() {
+    String[] chains = new String[12];
+    for (int i = 0; i < chains.length; i++) {
+      chains[i] = List.of("a,b,c", "b,c,a", "c,a,b").get(i % 3);
+    }
+    RoutingTable table = table(chains);
+    List<NodeSpec> nodes = uniform("a", "b", "c", "d");
+    Map<Long, RangeStats> stats = even(12, 64L << 20, 100, 100);
+
+    Plan first = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3, List.of());
+    assertEquals(2, first.moves().size(), "two moves into the new node at a time: " + first);
+    first.moves().forEach(m -> assertEquals("d", ((Move.ReplicaMove) m).to()));
+
+    RoutingTable end = converge(table, nodes, stats, 3, PlacementSettings.DEFAULTS);
+    Map<String, Integer> replicas = count(end, false);
+    assertTrue(replicas.get("d") >= 8, "36 replicas on 4 nodes, d has " + replicas);
+    Plan last = new Planner(PlacementSettings.DEFAULTS).plan(end, nodes, stats, 3, List.of());
+    assertTrue(last.isEmpty(), "converged: " + last);
+    assertTrue(last.before() <= last.lowerBound() * 1.1, "within the margin of the lower bound: " + last);
+  }
+
+  @Test
+  void headsAreSpreadByPromotingAnotherReplicaBeforeCopyingAnything() {
+    RoutingTable table = table("a,b,c", "a,c,b", "a,b,c");
+    List<NodeSpec> nodes = uniform("a", "b", "c");
+    Map<Long, RangeStats> stats = even(3, 1000, 0, 300); // writes only: heads carry twice
+    RoutingTable end = converge(table, nodes, stats, 3, UNLIMITED);
+    Map<String, Integer> heads = count(end, true);
+    assertEquals(Map.of("a", 1, "b", 1, "c", 1), heads);
+    for (RangeConfig r : end.ranges()) {
+      assertEquals(Set.of("a", "b", "c"), new HashSet<>(nodesOf(r)), "no data moved");
+    }
+    Plan first = new Planner(UNLIMITED).plan(table, nodes, stats, 3, List.of());
+    assertTrue(first.moves().stream().allMatch(m -> m instanceof Move.HeadMove), first.toString());
+  }
+
+  @Test
+  void aBalancedClusterGetsNoMovesAndSaysWhatItDidNotDo() {
+    // The head of the one range carries more than the others, but handing it on would only move that.
+    RoutingTable table = table("a,b,c");
+    List<NodeSpec> nodes = uniform("a", "b", "c");
+    Plan plan = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, even(1, 1000, 10, 100), 3, List.of());
+    assertTrue(plan.isEmpty(), plan.toString());
+    assertEquals(1, plan.rejected().size(), plan.rejected().toString());
+    assertEquals(new Move.HeadMove(1, "a", "b", "node a is above the mean utilization 0.014 by more than the margin"),
+        plan.rejected().get(0).move(), "(103.3 + 103.3 + 203.3) / 3 ops of 10,000");
+    assertTrue(plan.rejected().get(0).why().startsWith("gains too little"), plan.rejected().toString());
+  }
+
+  @Test
+  void movesInFlightCountAsDoneAndOccupyTheirNodes() {
+    RoutingTable table = table("a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
+    List<NodeSpec> nodes = uniform("a", "b", "c", "d");
+    Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
+    Planner planner = new Planner(PlacementSettings.DEFAULTS);
+    Plan first = planner.plan(table, nodes, stats, 3, List.of());
+    assertEquals(2, first.moves().size());
+    Plan again = planner.plan(table, nodes, stats, 3, first.moves());
+    assertTrue(again.moves().stream().noneMatch(m -> m.nodes().contains("d")),
+        "d is busy with the two moves in flight: " + again);
+    assertEquals(first.after(), again.before(), 1e-9, "the moves in flight are counted as done");
+  }
+
+  @Test
+  void theSamePlanForTheSameInputs() {
+    RoutingTable table = randomTable(new Random(5), 6, 30);
+    List<NodeSpec> nodes = randomNodes(new Random(5), 6);
+    Map<Long, RangeStats> stats = randomStats(new Random(5), 30);
+    Planner planner = new Planner(PlacementSettings.DEFAULTS);
+    assertEquals(planner.plan(table, nodes, stats, 3, List.of()), planner.plan(table, nodes, stats, 3, List.of()));
+  }
+
+  @Test
+  void badInputsAreRefusedWithTheirReason() {
+    assertThrows(IllegalArgumentException.class, () -> NodeSpec.up("a", 0, 10));
+    assertThrows(IllegalArgumentException.class, () -> new RangeStats(1, -1, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new PlacementSettings(-0.1, 1, 1, 1));
+    IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+        () -> new Planner(UNLIMITED).plan(table("a"), uniform("a", "a"), Map.of(), 1, List.of()));
+    assertEquals("node a is listed twice", twice.getMessage());
+  }
+
+  /**
+   * Random clusters (nodes of different capacities, ranges of different sizes and loads, chains placed at
+   * random, one node added empty) planned and carried out until the planner has nothing left to do: every
+   * chain keeps its length on distinct nodes, and the most utilized node ends within the margin of the
+   * lower bound plus two replicas' worth on the smallest node. (One move at a time cannot always do better:
+   * a hot node's replicas may all belong to ranges the roomy nodes already hold, and a move must gain half
+   * the margin to be worth its copy.)
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+  void randomClustersConvergeNearTheLowerBound(long seed) {
+    Random random = new Random(seed);
+    int nodeCount = 4 + random.nextInt(5);
+    RoutingTable table = randomTable(random, nodeCount - 1, 20 + random.nextInt(40));
+    List<NodeSpec> nodes = randomNodes(random, nodeCount);
+    Map<Long, RangeStats> stats = randomStats(random, table.size());
+
+    RoutingTable end = converge(table, nodes, stats, 3, PlacementSettings.DEFAULTS);
+    for (RangeConfig r : end.ranges()) {
+      assertEquals(3, new HashSet<>(nodesOf(r)).size(), "seed " + seed + ": range " + r.rangeId() + " " + nodesOf(r));
+    }
+    Plan last = new Planner(PlacementSettings.DEFAULTS).plan(end, nodes, stats, 3, List.of());
+    double slack = 2 * replicaShare(stats, nodes, 3);
+    assertTrue(last.before() <= last.lowerBound() * (1 + PlacementSettings.DEFAULTS.margin()) + slack,
+        "seed " + seed + ": " + last.before() + " against the bound " + last.lowerBound() + " + " + slack);
+  }
+
+  // ------------------------------------------------------------------------------------- helpers
+
+  /** Plans and carries out (as the controller would, every move finishing) until nothing is left. */
+  private static RoutingTable converge(
+      RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats, int rf, PlacementSettings settings) {
+    Planner planner = new Planner(settings);
+    for (int round = 0; round < 500; round++) {
+      Plan plan = planner.plan(table, nodes, stats, rf, List.of());
+      if (plan.isEmpty()) {
+        return table;
+      }
+      for (Move m : plan.moves()) {
+        table = carryOut(table, m);
+      }
+    }
+    throw new AssertionError("no convergence in 500 rounds");
+  }
+
+  private static RoutingTable carryOut(RoutingTable table, Move m) {
+    RangeConfig r = table.range(m.rangeId()).orElseThrow();
+    List<Replica> chain = new ArrayList<>(r.chain());
+    int slot = 64 + (int) r.epoch();
+    if (m instanceof Move.ReplicaMove move) {
+      chain.removeIf(x -> x.node().equals(move.from()));
+      chain.add(new Replica(slot, move.to()));
+    } else if (m instanceof Move.AddReplica add) {
+      chain.add(new Replica(slot, add.to()));
+    } else {
+      Move.HeadMove h = (Move.HeadMove) m;
+      Replica to = chain.stream().filter(x -> x.node().equals(h.to())).findFirst().orElseThrow();
+      chain.remove(to);
+      chain.add(0, to);
+    }
+    return table.withRange(r.withChain(chain));
+  }
+
+  /** Ranges 1, 2, … with the given chains ("a,b,c": head a, tail c), at epoch 1. */
+  static RoutingTable table(String... chains) {
+    List<byte[]> splits = RoutingTable.evenSplitPoints(chains.length);
+    List<RangeConfig> ranges = new ArrayList<>();
+    for (int i = 0; i < chains.length; i++) {
+      List<Replica> chain = new ArrayList<>();
+      String[] names = chains[i].split(",");
+      for (int j = 0; j < names.length; j++) {
+        chain.add(new Replica(j, names[j]));
+      }
+      byte[] start = i == 0 ? new byte[0] : splits.get(i - 1);
+      byte[] end = i == chains.length - 1 ? new byte[0] : splits.get(i);
+      ranges.add(new RangeConfig(i + 1, start, end, 1, chain));
+    }
+    return RoutingTable.of(1, ranges);
+  }
+
+  private static List<NodeSpec> uniform(String... names) {
+    List<NodeSpec> nodes = new ArrayList<>();
+    for (String n : names) {
+      nodes.add(NodeSpec.up(n, 16 * GB, 10_000));
+    }
+    return nodes;
+  }
+
+  private static Map<Long, RangeStats> even(int ranges, long bytes, double reads, double writes) {
+    Map<Long, RangeStats> stats = new TreeMap<>();
+    for (long id = 1; id <= ranges; id++) {
+      stats.put(id, new RangeStats(id, bytes, reads, writes));
+    }
+    return stats;
+  }
+
+  private static RoutingTable randomTable(Random random, int nodes, int ranges) {
+    String[] chains = new String[ranges];
+    for (int i = 0; i < ranges; i++) {
+      List<String> all = new ArrayList<>();
+      for (int n = 0; n < nodes; n++) {
+        all.add("n" + n);
+      }
+      java.util.Collections.shuffle(all, random);
+      chains[i] = String.join(",", all.subList(0, 3));
+    }
+    return table(chains);
+  }
+
+  /** Nodes n0 … n(count-1), of one to four times a base capacity each. */
+  private static List<NodeSpec> randomNodes(Random random, int count) {
+    List<NodeSpec> nodes = new ArrayList<>();
+    for (int n = 0; n < count; n++) {
+      nodes.add(NodeSpec.up("n" + n, (1 + random.nextInt(4)) * 8 * GB, (1 + random.nextInt(4)) * 5_000));
+    }
+    return nodes;
+  }
+
+  private static Map<Long, RangeStats> randomStats(Random random, int ranges) {
+    Map<Long, RangeStats> stats = new TreeMap<>();
+    for (long id = 1; id <= ranges; id++) {
+      stats.put(id, new RangeStats(id, (long) (random.nextDouble() * GB), random.nextDouble() * 600,
+          random.nextDouble() * 200));
+    }
+    return stats;
+  }
+
+  /** The largest utilization one replica (a head) can add to the smallest node: the granularity of any plan. */
+  private static double replicaShare(Map<Long, RangeStats> stats, List<NodeSpec> nodes, int rf) {
+    long minStorage = nodes.stream().mapToLong(NodeSpec::storageBytes).min().orElseThrow();
+    double minOps = nodes.stream().mapToDouble(NodeSpec::opsPerSecond).min().orElseThrow();
+    double share = 0;
+    for (RangeStats s : stats.values()) {
+      double ops = s.writesPerSecond() * 2 + s.readsPerSecond() / rf;
+      share = Math.max(share, Math.max((double) s.bytes() / minStorage, ops / minOps));
+    }
+    return share;
+  }
+
+  private static List<String> chainOf(RoutingTable table, long id) {
+    return nodesOf(table.range(id).orElseThrow());
+  }
+
+  private static List<String> nodesOf(RangeConfig r) {
+    return r.chain().stream().map(Replica::node).toList();
+  }
+
+  private static Map<String, Integer> count(RoutingTable table, boolean headsOnly) {
+    Map<String, Integer> count = new TreeMap<>();
+    for (RangeConfig r : table.ranges()) {
+      for (String n : headsOnly ? List.of(r.head().node()) : nodesOf(r)) {
+        count.merge(n, 1, Integer::sum);
+      }
+    }
+    return count;
+  }
+}
