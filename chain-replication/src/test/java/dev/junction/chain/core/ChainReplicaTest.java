@@ -427,6 +427,69 @@ class ChainReplicaTest {
   }
 
   @Test
+  void aChainReorderedToPromoteAnotherHeadKeepsEveryWriteAndAnswersEveryClientOnce() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "a", "1");
+    sim.settle();
+    sim.put("w2", "b", "2"); // forwarded to the middle, durable nowhere
+    sim.deliverAll();
+    sim.put("w3", "c", "3"); // still at the old head only
+    sim.reconfigure(1, 0, 2); // the middle becomes head, the old head its successor
+    sim.write("at-old-head", 0, 2, new RequestId("c", 99), new WriteOp.Put(b("d"), b("x")));
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_HEAD, 2), sim.onlyAnswer("at-old-head"));
+    sim.put("w4", "d", "4");
+    sim.settle();
+    assertEquals(written(2), sim.onlyAnswer("w2"), "answered by the old head, where the client waits");
+    assertEquals(written(3), sim.onlyAnswer("w3"), "taken back by the new head, not lost");
+    assertEquals(written(4), sim.onlyAnswer("w4"));
+    for (int s = 0; s < 3; s++) {
+      assertEquals(sim.stores.get(1), sim.stores.get(s), "replica " + s);
+      assertEquals(List.of(), sim.replicas.get(s).sentList());
+    }
+    assertEquals(4, sim.stores.get(2).size());
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {31, 32, 33, 34, 35, 36})
+  void headsPromotedAtRandomMomentsLoseNoWriteAndLeaveIdenticalReplicas(long seed) {
+    Random random = new Random(seed);
+    ChainSim sim = new ChainSim(0, 1, 2);
+    List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
+    List<WriteOp.Put> ops = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      ops.add(new WriteOp.Put(b("k" + random.nextInt(5)), b("v" + i)));
+      sim.write("op" + i, sim.head(), sim.config.epoch(), new RequestId("c", i + 1), ops.get(i));
+      for (int n = random.nextInt(5); n > 0; n--) {
+        sim.stepRandomly(random);
+      }
+      if (random.nextInt(8) == 0) {
+        java.util.Collections.rotate(order, 1 + random.nextInt(2));
+        sim.reconfigure(order.stream().mapToInt(Integer::intValue).toArray());
+      }
+    }
+    sim.settleRandomly(random);
+    // Every write is answered once: done with its sequence number, or refused because it was held at a
+    // head that lost the role before it could sequence it (the client tries the new head). Replaying the
+    // done ones in sequence order gives every replica's store.
+    TreeMap<Long, WriteOp.Put> done = new TreeMap<>();
+    for (int i = 0; i < 60; i++) {
+      List<ClientReply> a = sim.answers.get("op" + i);
+      assertEquals(1, a == null ? 0 : a.size(), "seed " + seed + ": op" + i + " answered once: " + a);
+      if (a.get(0) instanceof ClientReply.Done d) {
+        assertTrue(done.put(((WriteResult.Written) d.result()).seq(), ops.get(i)) == null, "one write per seq");
+      } else {
+        assertEquals(ClientReply.Reason.NOT_HEAD, ((ClientReply.Rejected) a.get(0)).reason(), "seed " + seed + ": op" + i);
+      }
+    }
+    TreeMap<String, Versioned> model = new TreeMap<>();
+    done.forEach((seq, put) -> model.put(str(put.key()), new Versioned(put.value(), seq)));
+    for (int s = 0; s < 3; s++) {
+      assertEquals(model, sim.stores.get(s), "seed " + seed + ": replica " + s);
+    }
+    assertEquals(done.size(), sim.replicas.get(sim.tail()).committed());
+  }
+
+  @Test
   void aNewHeadTakesBackWhatItsSuccessorsHoldBeforeItSequencesAgain() {
     ChainSim sim = new ChainSim(0, 1, 2);
     sim.put("w1", "a", "1");
