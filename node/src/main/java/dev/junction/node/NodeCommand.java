@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT,",
       "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table),",
       "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
-      "  JUNCTION_READ_LEASE (the tails' read lease, e.g. 1s)."
+      "  JUNCTION_READ_LEASE (the replicas' read lease, e.g. 1s),",
+      "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

@@ -8,8 +8,8 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The boundaries of the design: the pure cores (the store, the chain protocol, the routing table) know
- * nothing of actors, and nothing below the node knows of gRPC.
+ * The boundaries of the design: the pure cores (the store, the chain protocol, the routing table, the
+ * placement planner) know nothing of actors, and nothing below the node knows of gRPC.
  */
 class ArchitectureTest {
   private static final JavaClasses JUNCTION =
@@ -21,7 +21,8 @@ class ArchitectureTest {
   void thePureCoresImportNoPekko() {
     noClasses()
         .that()
-        .resideInAnyPackage("dev.junction.store..", "dev.junction.chain.core..", "dev.junction.sharding.routing..")
+        .resideInAnyPackage("dev.junction.store..", "dev.junction.chain.core..", "dev.junction.sharding.routing..",
+            "dev.junction.sharding.placement..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("org.apache.pekko..", "scala..", "io.grpc..")

@@ -1,6 +1,7 @@
 package dev.junction.sharding.cluster;
 
 import com.typesafe.config.Config;
+import dev.junction.sharding.placement.PlacementSettings;
 import dev.junction.sharding.routing.RoutingTable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,7 +20,26 @@ public record ClusterSettings(
     int bulkPort,
     int bulkBufferSize,
     int bulkBuffers,
-    RoutingMode routing) {
+    RoutingMode routing,
+    Rebalance rebalance) {
+
+  /**
+   * The controller's rebalancing: how often it plans ({@code interval}; zero: never), the planner's
+   * knobs, and how long a move's copy and each of its other steps may take.
+   */
+  public record Rebalance(Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout) {
+    public Rebalance {
+      if (interval.isNegative() || copyTimeout.isNegative() || copyTimeout.isZero()
+          || stepTimeout.isNegative() || stepTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "junction.cluster.rebalance: interval must not be negative (0: off), the timeouts must be positive");
+      }
+    }
+
+    public boolean enabled() {
+      return !interval.isZero();
+    }
+  }
 
   /** How a gateway sends requests. */
   public enum RoutingMode {
@@ -80,6 +100,15 @@ public record ClusterSettings(
         c.getInt("bulk.port"),
         (int) Math.min(Integer.MAX_VALUE, c.getBytes("bulk.buffer-size")),
         c.getInt("bulk.buffers"),
-        mode);
+        mode,
+        new Rebalance(
+            c.getDuration("rebalance.interval"),
+            new PlacementSettings(
+                c.getDouble("rebalance.margin"),
+                c.getInt("rebalance.max-moves"),
+                c.getInt("rebalance.max-moves-per-node"),
+                c.getDouble("rebalance.head-weight")),
+            c.getDuration("rebalance.copy-timeout"),
+            c.getDuration("rebalance.step-timeout")));
   }
 }

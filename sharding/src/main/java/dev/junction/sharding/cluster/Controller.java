@@ -9,6 +9,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.placement.NodeSpec;
+import dev.junction.sharding.placement.Plan;
+import dev.junction.sharding.placement.Planner;
+import dev.junction.sharding.placement.RangeStats;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
 import dev.junction.sharding.routing.ReplacementPlanner;
@@ -42,8 +48,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * Distributed Data with write-majority, places every replica's shard on its node, and keeps waking the
  * replicas so that each runs where its chain says. A controller that starts on another node (the
  * singleton moved) reads the table back from a majority and carries on. It grants the replicas' read
- * leases ({@link LeaseTable}) and takes lost nodes out of their chains ({@link ChainRepair}).
- * Rebalancing comes later, as plans of this same controller.
+ * leases ({@link LeaseTable}), takes lost nodes out of their chains ({@link ChainRepair}), and
+ * moves replicas and heads between up nodes to even them out ({@link Planner} proposes, {@link MoveBook}
+ * carries the moves out step by step).
  */
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
@@ -120,6 +127,18 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final ReplacementPlanner copies;
   /** Nodes the reachability events said are unreachable (and not reachable again since). */
   private final Set<String> unreachable = new HashSet<>();
+  /** Rebalancing: the planner, the moves under way, and the replicas those are taking out of chains. */
+  private final Planner planner;
+  private final MoveBook moves;
+  private Set<ReplicaId> leaving = Set.of();
+  private long plannedAt;
+
+  /**
+   * Until load statistics reach the controller, every range weighs the same (one byte, one read and one
+   * write per second): the planner then evens out replicas and heads per node. Nodes offer the same.
+   */
+  private static final long NOMINAL_STORAGE = 1L << 40;
+  private static final double NOMINAL_OPS = 10_000;
 
   private Controller(
       ActorContext<Command> context,
@@ -137,6 +156,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     this.timers = timers;
     this.leases = new LeaseTable(settings.readLease(), LEASE_MARGIN, System.nanoTime());
     this.copies = new ReplacementPlanner(settings.replaceAfter());
+    this.planner = new Planner(settings.rebalance().planner());
+    this.moves = new MoveBook(settings.rebalance().copyTimeout(), settings.rebalance().stepTimeout());
+    this.plannedAt = System.nanoTime();
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -242,7 +264,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   private Behavior<Command> repair(Set<String> lost) {
     Set<ReplicaId> lostReplicas = ChainRepair.lostReplicas(table, lost);
-    leases.revokeOnly(lostReplicas);
+    revoke(lostReplicas);
     if (lost.isEmpty() || publishing) {
       return this;
     }
@@ -275,6 +297,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
               }
             });
     return this;
+  }
+
+  /** No more read leases for the replicas of lost nodes and those that moves take out of their chains. */
+  private void revoke(Set<ReplicaId> lostReplicas) {
+    Set<ReplicaId> all = new HashSet<>(lostReplicas);
+    all.addAll(leaving);
+    leases.revokeOnly(all);
   }
 
   private Behavior<Command> onLeaseRequest(LeaseRequest r) {
@@ -432,8 +461,69 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       Set<String> lost = lostNodes();
       repair(lost);
       replaceMissing(lost);
+      rebalance(lost);
     }
     return this;
+  }
+
+  /**
+   * Advances the moves under way ({@link MoveBook}: copies asked for, one table with every chain change
+   * they want, leases withheld from the replicas they take out), and every {@code rebalance.interval}
+   * asks the {@link Planner} for new ones. Only moves between up nodes are started here: replicas on lost
+   * nodes are the repair's and the replacement's.
+   */
+  private void rebalance(Set<String> lost) {
+    if (!settings.rebalance().enabled() || publishing) {
+      return;
+    }
+    long now = System.nanoTime();
+    List<String> up = new java.util.ArrayList<>(upNodes());
+    up.removeAll(lost);
+    for (MoveBook.Operator op : moves.operators()) {
+      if (op.phase() == MoveBook.Phase.COPYING && op.move() instanceof Move.ReplicaMove m && !up.contains(m.to())) {
+        moves.cancel(op.id());
+        getContext().getLog().warn("move {} of range {} cancelled: {} is no longer up", op.id(), op.rangeId(), m.to());
+      }
+    }
+    MoveBook.Step step = moves.step(table, (range, slot) -> leases.released(range, slot, now), now);
+    for (MoveBook.Operator op : step.ended()) {
+      getContext().getLog().info("move {} of range {} ended {}: {}", op.id(), op.rangeId(), op.phase(), op.move());
+    }
+    leaving = step.leaving();
+    revoke(ChainRepair.lostReplicas(table, lost));
+    for (MoveBook.Copy c : step.copies()) {
+      if (c.place()) {
+        getContext().getLog().info("range {}: copying it to {} as slot {} for a move", c.range().rangeId(), c.node(), c.slot());
+        replicas.allocation().setShardLocation(
+            c.range().replicaId(c.slot()).entityId(), AddressFromURIString.parse(c.node()));
+      }
+      replicas.replica(c.range().replicaId(c.slot()))
+          .tell(new ReplicaActor.Join(c.range(), c.range().tail().slot(), c.node()));
+    }
+    if (step.table().isPresent()) {
+      publish(step.table().get());
+      return;
+    }
+    if (now - plannedAt < settings.rebalance().interval().toNanos()) {
+      return;
+    }
+    plannedAt = now;
+    List<NodeSpec> nodes = up.stream().map(n -> NodeSpec.up(n, NOMINAL_STORAGE, NOMINAL_OPS)).toList();
+    Map<Long, RangeStats> stats = new HashMap<>();
+    for (RangeConfig range : table.ranges()) {
+      stats.put(range.rangeId(), new RangeStats(range.rangeId(), 1, 1, 1));
+    }
+    Plan plan = planner.plan(table, nodes, stats, settings.replicationFactor(), moves.inFlight());
+    for (Move m : plan.moves()) {
+      boolean betweenUpNodes = m.nodes().stream().allMatch(up::contains);
+      if (m instanceof Move.AddReplica || !betweenUpNodes) {
+        continue;
+      }
+      moves.start(m, table, now).ifPresent(op -> getContext().getLog().info(
+          "move {} of range {} starts: {} (utilization {} -> {}, lower bound {})", op.id(), op.rangeId(), m,
+          String.format("%.3f", plan.before()), String.format("%.3f", plan.after()),
+          String.format("%.3f", plan.lowerBound())));
+    }
   }
 
   /**
@@ -482,6 +572,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   private Behavior<Command> onJoinReady(JoinReady r) {
+    if (table != null && moves.ready(r.rangeId(), r.slot(), r.node())) {
+      getContext().getLog().info("range {}: slot {} on {} copied up to seq {} for a move; it joins the chain at the tail",
+          r.rangeId(), r.slot(), r.node(), r.appliedSeq());
+      return this;
+    }
     if (table == null || publishing) {
       return this;
     }

@@ -25,6 +25,17 @@ public sealed interface Move {
     }
   }
 
+  /**
+   * Take the range's replica on {@code from} out of its chain (once its read lease ran out): the chain is
+   * longer than the replication factor (a controller stopped in the middle of a move).
+   */
+  record RemoveReplica(long rangeId, String from, String reason) implements Move {
+    @Override
+    public java.util.List<String> nodes() {
+      return java.util.List.of(from);
+    }
+  }
+
   /** Copy the range to {@code to} and join it at the tail: its chain is shorter than the replication factor. */
   record AddReplica(long rangeId, String to, String reason) implements Move {
     @Override

@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * used. The best any placement can do is {@link Plan#lowerBound}.
  *
  * <p><b>Checkers</b> come first: a replica on a node that is draining or down moves to an up node; a
- * chain shorter than the replication factor gets a replica; where nodes carry racks, a range with two
+ * chain shorter than the replication factor gets a replica, one longer loses its most utilized non-head
+ * member; where nodes carry racks, a range with two
  * replicas in one rack moves one to a rack it does not use. Targets are the up nodes outside the chain
  * that end least utilized, in a rack the chain does not use where there is one.
  *
@@ -82,6 +83,19 @@ public final class Planner {
         if (!spec.accepting()) {
           String why = spec.state() == NodeSpec.State.DRAINING ? "node " + node + " is draining" : "node " + node + " is down";
           propose(w, id, node, why, w.racksOf(id, node), moves, rejected);
+        }
+      }
+      List<String> chain = w.chains.get(id);
+      if (chain.size() > rf) {
+        // The most utilized member leaves; the head only if every member is the head's equal.
+        String from = chain.stream().skip(1).max(Comparator.comparingDouble(w::utilization)).orElseThrow();
+        Move m = new Move.RemoveReplica(id, from, "the chain has " + chain.size() + " of " + rf + " replicas");
+        if (!w.free(from)) {
+          rejected.add(new Plan.Rejected(m, "node " + from + " is busy with " + settings.maxPerNode() + " moves"));
+        } else if (moves.size() < settings.maxMoves()) {
+          moves.add(m);
+          w.apply(m);
+          w.occupy(m);
         }
       }
       if (w.chains.get(id).size() < rf) {
@@ -452,15 +466,25 @@ public final class Planner {
       long id = m.rangeId();
       List<String> next;
       if (m instanceof Move.ReplicaMove r) {
-        if (!chains.get(id).contains(r.from()) || chains.get(id).contains(r.to())) {
+        if (!chains.get(id).contains(r.from())) {
           return; // done already, or overtaken by another change
         }
-        next = moved(id, r.from(), r.to());
+        next = new ArrayList<>(chains.get(id));
+        next.remove(r.from());
+        if (!next.contains(r.to())) {
+          next.add(r.to()); // not joined yet (once joined, only the removal is left)
+        }
       } else if (m instanceof Move.HeadMove h) {
         if (!chains.get(id).contains(h.to())) {
           return;
         }
         next = headed(id, h.to());
+      } else if (m instanceof Move.RemoveReplica r) {
+        if (!chains.get(id).contains(r.from()) || chains.get(id).size() < 2) {
+          return;
+        }
+        next = new ArrayList<>(chains.get(id));
+        next.remove(r.from());
       } else {
         Move.AddReplica a = (Move.AddReplica) m;
         if (chains.get(id).contains(a.to())) {

@@ -63,6 +63,18 @@ public final class TestCluster implements AutoCloseable {
                         dir.resolve("node" + index).resolve("ddata").toString())));
   }
 
+  /**
+   * Starts one more node with {@code extra} configuration, which joins the cluster (the first table was
+   * made by the nodes started first), and returns its index.
+   */
+  public int addNode(String extra) {
+    int index = nodes.size();
+    Config config = config(dir, index, index, extra);
+    nodes.add(ClusterNode.start(config));
+    nodes.get(index).join(nodes.get(0).address());
+    return index;
+  }
+
   public ClusterNode node(int i) {
     return nodes.get(i);
   }

@@ -63,6 +63,19 @@ class PlannerTest {
   }
 
   @Test
+  void aChainLongerThanTheReplicationFactorLosesItsMostUtilizedMemberButNotItsHead() {
+    RoutingTable table = table("a,b,c,d", "b,c,d", "c,d,b");
+    Map<Long, RangeStats> stats = new TreeMap<>(even(3, 1000, 1, 1));
+    stats.put(3L, new RangeStats(3, 1000, 1, 5)); // c heads the range written most
+    Plan plan = new Planner(UNLIMITED).plan(table, uniform("a", "b", "c", "d"), stats, 3, List.of());
+    assertEquals(new Move.RemoveReplica(1, "c", "the chain has 4 of 3 replicas"), plan.moves().get(0), plan.toString());
+    // A move that already joined its new replica is not a chain too long: only its removal is left.
+    Plan moving = new Planner(UNLIMITED).plan(table, uniform("a", "b", "c", "d"), even(3, 1000, 1, 1), 3,
+        List.of(new Move.ReplicaMove(1, "b", "d", "earlier")));
+    assertTrue(moving.moves().stream().noneMatch(m -> m instanceof Move.RemoveReplica), moving.toString());
+  }
+
+  @Test
   void aRangeWithTwoReplicasInOneRackMovesOneToARackItDoesNotUse() {
     RoutingTable table = table("a,b,c");
     List<NodeSpec> nodes = List.of(

@@ -1,0 +1,273 @@
+package dev.junction.sharding.placement;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.sharding.routing.Replacement;
+import dev.junction.sharding.routing.RoutingTable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BiPredicate;
+
+/**
+ * The controller's moves under way, as data: each an <i>operator</i> with an id, its range, a phase and
+ * the time it entered it, advanced by {@link #step} from what the routing table and the replicas report
+ * (a ready copy, a chain that holds the new replica, a lease that ran out), never from a message having
+ * been sent. Pure, on a caller-supplied clock (nanoseconds).
+ *
+ * <p>A {@link Move.ReplicaMove} goes {@code COPYING} (the new replica, in a slot never used before,
+ * copies the range from the tail over the bulk path and reports ready) → {@code JOINING} (the table adds
+ * it at the tail) → {@code RELEASING} (the old replica gets no more read leases; once its lease ran out)
+ * → {@code REMOVING} (the table drops it) → {@code DONE}. A {@link Move.HeadMove} goes {@code PROMOTING}
+ * (the table reorders the chain, nothing is copied) → {@code DONE}. A {@link Move.RemoveReplica} starts at
+ * {@code RELEASING}. A copy whose range's chain changed
+ * meanwhile is {@code CANCELLED} (the planner proposes again from the new chain); a phase that outlives
+ * its timeout is {@code EXPIRED}. One operator per range at a time.
+ */
+public final class MoveBook {
+  /** Where an operator stands. */
+  public enum Phase {
+    COPYING,
+    JOINING,
+    RELEASING,
+    REMOVING,
+    PROMOTING,
+    DONE,
+    CANCELLED,
+    EXPIRED;
+
+    public boolean ended() {
+      return this == DONE || this == CANCELLED || this == EXPIRED;
+    }
+  }
+
+  /**
+   * One move under way.
+   *
+   * @param slot the new replica's slot (a replica move), or the promoted replica's (a head move)
+   * @param startEpoch the range's epoch when it started
+   * @param copied whether the new replica reported its copy ready
+   */
+  public record Operator(long id, Move move, int slot, long startEpoch, Phase phase, long phaseSince, boolean copied) {
+    public long rangeId() {
+      return move.rangeId();
+    }
+
+    Operator to(Phase next, long now) {
+      return new Operator(id, move, slot, startEpoch, next, now, copied);
+    }
+  }
+
+  /** A new replica to ask to copy its range (placed on its node first when {@code place}). */
+  public record Copy(RangeConfig range, int slot, String node, boolean place) {}
+
+  /**
+   * What the controller does for the operators now: ask for copies, publish {@code table} when it is
+   * present (every change the operators want, in one table), withhold leases from {@code leaving}
+   * replicas; {@code ended} lists the operators that ended in this step.
+   */
+  public record Step(List<Copy> copies, Optional<RoutingTable> table, Set<ReplicaId> leaving, List<Operator> ended) {}
+
+  private final Duration copyTimeout;
+  private final Duration stepTimeout;
+  private final Map<Long, Operator> byRange = new TreeMap<>();
+  /** Operators whose new replica was placed on its node already. */
+  private final Set<Long> placed = new HashSet<>();
+  private long nextId = 1;
+
+  /**
+   * @param copyTimeout how long a copy may take before its operator expires
+   * @param stepTimeout how long any other phase may take
+   */
+  public MoveBook(Duration copyTimeout, Duration stepTimeout) {
+    this.copyTimeout = copyTimeout;
+    this.stepTimeout = stepTimeout;
+  }
+
+  /**
+   * Starts {@code move} on {@code table}'s range, unless the range has an operator already or the move
+   * does not fit its chain (the replica to move is not in it, the target is). Replica moves, head moves
+   * and removals are operators here; a chain short of replicas is the replacement planner's.
+   *
+   * @return the operator, or empty when it did not start
+   */
+  public Optional<Operator> start(Move move, RoutingTable table, long now) {
+    RangeConfig range = table.range(move.rangeId()).orElse(null);
+    if (range == null || byRange.containsKey(move.rangeId())) {
+      return Optional.empty();
+    }
+    Operator op;
+    if (move instanceof Move.ReplicaMove m) {
+      if (slotOn(range, m.from()) < 0 || slotOn(range, m.to()) >= 0) {
+        return Optional.empty();
+      }
+      op = new Operator(nextId++, move, Replacement.slotFor(range), range.epoch(), Phase.COPYING, now, false);
+    } else if (move instanceof Move.HeadMove m) {
+      int to = slotOn(range, m.to());
+      if (to < 0 || range.head().slot() == to) {
+        return Optional.empty();
+      }
+      op = new Operator(nextId++, move, to, range.epoch(), Phase.PROMOTING, now, false);
+    } else if (move instanceof Move.RemoveReplica m) {
+      int from = slotOn(range, m.from());
+      if (from < 0 || range.chain().size() < 2) {
+        return Optional.empty();
+      }
+      op = new Operator(nextId++, move, from, range.epoch(), Phase.RELEASING, now, false);
+    } else {
+      return Optional.empty();
+    }
+    byRange.put(move.rangeId(), op);
+    return Optional.of(op);
+  }
+
+  /** The new replica {@code slot} on {@code node} copied range {@code rangeId}: true when an operator waited for it. */
+  public boolean ready(long rangeId, int slot, String node) {
+    Operator op = byRange.get(rangeId);
+    if (op == null || op.phase() != Phase.COPYING || op.slot() != slot
+        || !((Move.ReplicaMove) op.move()).to().equals(node)) {
+      return false;
+    }
+    byRange.put(rangeId, new Operator(op.id(), op.move(), slot, op.startEpoch(), op.phase(), op.phaseSince(), true));
+    return true;
+  }
+
+  /** Cancels the operator {@code id}: true when it was under way. Its range keeps the chain it has now. */
+  public boolean cancel(long id) {
+    placed.remove(id);
+    return byRange.values().removeIf(op -> op.id() == id);
+  }
+
+  /** The operators under way, by range id. */
+  public List<Operator> operators() {
+    return List.copyOf(byRange.values());
+  }
+
+  /** The moves under way (for the planner, which counts them as done). */
+  public List<Move> inFlight() {
+    return byRange.values().stream().map(Operator::move).toList();
+  }
+
+  /**
+   * Advances every operator on {@code table} (the controller's newest) at {@code now}; {@code released}
+   * says whether no read lease of a replica (range id, slot) can still run.
+   */
+  public Step step(RoutingTable table, BiPredicate<Long, Integer> released, long now) {
+    List<Copy> copies = new ArrayList<>();
+    Set<ReplicaId> leaving = new HashSet<>();
+    List<Operator> ended = new ArrayList<>();
+    RoutingTable next = table;
+    boolean changed = false;
+    for (Operator op : List.copyOf(byRange.values())) {
+      RangeConfig range = table.range(op.rangeId()).orElse(null);
+      Operator after = range == null ? op.to(Phase.CANCELLED, now) : advance(op, range, released, now);
+      long timeout = after.phase() == Phase.COPYING ? copyTimeout.toNanos() : stepTimeout.toNanos();
+      if (!after.phase().ended() && now - after.phaseSince() > timeout) {
+        after = after.to(Phase.EXPIRED, now);
+      }
+      if (after.phase().ended()) {
+        byRange.remove(op.rangeId());
+        placed.remove(op.id());
+        ended.add(after);
+        continue;
+      }
+      byRange.put(op.rangeId(), after);
+      RangeConfig wanted = null;
+      switch (after.phase()) {
+        case COPYING -> copies.add(
+            new Copy(range, after.slot(), ((Move.ReplicaMove) after.move()).to(), placed.add(after.id())));
+        case JOINING -> wanted = Replacement.withJoined(range, after.slot(), ((Move.ReplicaMove) after.move()).to());
+        case RELEASING -> leaving.add(range.replicaId(slotOn(range, leaver(after.move()))));
+        case REMOVING -> {
+          int from = slotOn(range, leaver(after.move()));
+          leaving.add(range.replicaId(from));
+          List<Replica> chain = new ArrayList<>(range.chain());
+          chain.removeIf(r -> r.slot() == from);
+          wanted = range.withChain(chain);
+        }
+        case PROMOTING -> {
+          List<Replica> chain = new ArrayList<>(range.chain());
+          int promoted = after.slot();
+          Replica head = chain.stream().filter(r -> r.slot() == promoted).findFirst().orElseThrow();
+          chain.remove(head);
+          chain.add(0, head);
+          wanted = range.withChain(chain);
+        }
+        default -> { }
+      }
+      if (wanted != null) {
+        next = next.withRange(wanted);
+        changed = true;
+      }
+    }
+    return new Step(copies, changed ? Optional.of(next) : Optional.empty(), leaving, ended);
+  }
+
+  /** The node whose replica a replica move or a removal takes out of the chain. */
+  private static String leaver(Move m) {
+    return m instanceof Move.RemoveReplica r ? r.from() : ((Move.ReplicaMove) m).from();
+  }
+
+  /** The operator's next phase on {@code range} as the table shows it now. */
+  private static Operator advance(Operator op, RangeConfig range, BiPredicate<Long, Integer> released, long now) {
+    if (op.move() instanceof Move.RemoveReplica r) {
+      int from = slotOn(range, r.from());
+      if (from < 0) {
+        return op.to(Phase.DONE, now);
+      }
+      if (range.chain().size() < 2) {
+        return op.to(Phase.CANCELLED, now); // the last replica stays
+      }
+      return op.phase() == Phase.RELEASING && released.test(range.rangeId(), from) ? op.to(Phase.REMOVING, now) : op;
+    }
+    if (op.move() instanceof Move.HeadMove h) {
+      if (range.head().slot() == op.slot()) {
+        return op.to(Phase.DONE, now);
+      }
+      // Reordered by this controller or not yet: the promoted replica must still be in the chain.
+      return range.indexOf(op.slot()) < 0 ? op.to(Phase.CANCELLED, now) : op;
+    }
+    Move.ReplicaMove m = (Move.ReplicaMove) op.move();
+    int from = slotOn(range, m.from());
+    boolean joined = range.indexOf(op.slot()) >= 0;
+    switch (op.phase()) {
+      case COPYING:
+        if (range.epoch() != op.startEpoch() || from < 0) {
+          return op.to(Phase.CANCELLED, now); // copied against another chain: start again from this one
+        }
+        return op.copied() ? op.to(Phase.JOINING, now) : op;
+      case JOINING:
+        if (joined) {
+          return from < 0 ? op.to(Phase.DONE, now) : op.to(Phase.RELEASING, now);
+        }
+        return range.epoch() != op.startEpoch() ? op.to(Phase.CANCELLED, now) : op;
+      case RELEASING:
+        if (!joined) {
+          return op.to(Phase.CANCELLED, now); // the new replica left (its node was lost): keep the old one
+        }
+        if (from < 0) {
+          return op.to(Phase.DONE, now);
+        }
+        return released.test(range.rangeId(), from) ? op.to(Phase.REMOVING, now) : op;
+      case REMOVING:
+        return from < 0 ? op.to(Phase.DONE, now) : op;
+      default:
+        return op;
+    }
+  }
+
+  private static int slotOn(RangeConfig range, String node) {
+    for (Replica r : range.chain()) {
+      if (r.node().equals(node)) {
+        return r.slot();
+      }
+    }
+    return -1;
+  }
+}

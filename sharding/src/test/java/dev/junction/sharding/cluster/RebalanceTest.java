@@ -1,0 +1,123 @@
+package dev.junction.sharding.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.sharding.routing.RoutingTable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fourth node joins a cluster of three: without any command, the controller's planner moves replicas
+ * (copy, join at the tail, old replica out once its lease ran out) and heads until the new node carries
+ * its share, while a client keeps writing through a gateway; every write it was told succeeded is there
+ * afterwards, with its value, on every chain.
+ */
+class RebalanceTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  @TempDir Path dir;
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aNewNodeGetsItsShareWhileClientsWrite() throws Exception {
+    String extra = "junction.cluster.split-points = [\"d\", \"h\", \"l\", \"p\", \"t\"]\n"
+        + "junction.cluster.rebalance.interval = 1s\n";
+    try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 120; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i + "-" + "x".repeat(500));
+      }
+      assertEquals(6, cluster.table().size());
+
+      int added = cluster.addNode(extra);
+      String newcomer = cluster.node(added).address().toString();
+      // A client keeps writing while replicas move (bounded in count and time).
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Throwable> failures = new ArrayList<>();
+      Thread writer = new Thread(() -> {
+        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
+          try {
+            put(cluster, written, seq, (char) ('a' + i % 26) + "+" + i, "w" + i);
+          } catch (Throwable e) {
+            synchronized (failures) {
+              failures.add(e);
+            }
+            return;
+          }
+        }
+      });
+      writer.start();
+      try {
+        // 18 replicas on 4 nodes and 6 heads: the newcomer ends with at least 4 replicas and a head.
+        cluster.await(Duration.ofSeconds(90), "the new node carries its share", () -> {
+          RoutingTable t = cluster.table();
+          long replicas = t.ranges().stream().filter(r -> nodes(r).contains(newcomer)).count();
+          long heads = t.ranges().stream().filter(r -> r.head().node().equals(newcomer)).count();
+          return replicas >= 4 && heads >= 1 && t.ranges().stream().allMatch(r -> r.chain().size() == 3);
+        });
+      } finally {
+        stop.set(true);
+        writer.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      synchronized (failures) {
+        assertTrue(failures.isEmpty(), "every write during the moves succeeded: " + failures);
+      }
+      cluster.awaitServing(Duration.ofSeconds(30));
+      RoutingTable t = cluster.table();
+      for (RangeConfig r : t.ranges()) {
+        assertEquals(3, new HashSet<>(nodes(r)).size(), "distinct nodes: " + r);
+      }
+      Map<String, Integer> perNode = new TreeMap<>();
+      t.ranges().forEach(r -> nodes(r).forEach(n -> perNode.merge(n, 1, Integer::sum)));
+      assertTrue(perNode.values().stream().allMatch(c -> c >= 4 && c <= 5), "even: " + perNode);
+      synchronized (written) {
+        for (Map.Entry<String, String> e : written.entrySet()) {
+          for (int via = 0; via < cluster.size(); via++) {
+            Router.Result r = cluster.router(via).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+            assertInstanceOf(Router.Found.class, r, e.getKey() + " via node " + via);
+            assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+          }
+        }
+      }
+    }
+  }
+
+  private static List<String> nodes(RangeConfig r) {
+    return r.chain().stream().map(Replica::node).toList();
+  }
+
+  private static void put(TestCluster cluster, Map<String, String> written, long[] seq, String key, String value)
+      throws Exception {
+    long id;
+    synchronized (written) {
+      id = ++seq[0];
+    }
+    Router.Result r = cluster.router(0)
+        .write(new RequestId("rebalance", id), new WriteOp.Put(b(key), b(value)), T)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertInstanceOf(Router.Written.class, r, key + ": " + r);
+    synchronized (written) {
+      written.put(key, value);
+    }
+  }
+}

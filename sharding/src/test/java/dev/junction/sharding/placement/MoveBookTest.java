@@ -1,0 +1,122 @@
+package dev.junction.sharding.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.sharding.routing.RoutingTable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The controller's operators, phase by phase, finished by what the table and the replicas report. */
+class MoveBookTest {
+  private static final long S = 1_000_000_000L;
+  private final MoveBook book = new MoveBook(Duration.ofSeconds(300), Duration.ofSeconds(30));
+
+  private static List<String> nodes(RoutingTable t, long id) {
+    return t.range(id).orElseThrow().chain().stream().map(Replica::node).toList();
+  }
+
+  @Test
+  void aReplicaMoveCopiesJoinsWaitsForTheOldLeaseAndRemovesTheOldReplica() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a");
+    MoveBook.Operator op = book.start(new Move.ReplicaMove(1, "a", "d", "test"), table, 0).orElseThrow();
+    assertEquals(MoveBook.Phase.COPYING, op.phase());
+    assertEquals(65, op.slot(), "a slot never used in the range: 64 + epoch");
+
+    MoveBook.Step s1 = book.step(table, (r, slot) -> true, S);
+    assertEquals(List.of(new MoveBook.Copy(table.range(1).orElseThrow(), 65, "d", true)), s1.copies());
+    assertTrue(s1.table().isEmpty(), "nothing to publish while it copies");
+    assertFalse(book.step(table, (r, slot) -> true, 2 * S).copies().get(0).place(), "placed once, asked every step");
+
+    assertFalse(book.ready(1, 66, "d"), "another slot");
+    assertFalse(book.ready(1, 65, "e"), "another node");
+    assertTrue(book.ready(1, 65, "d"));
+    MoveBook.Step join = book.step(table, (r, slot) -> false, 3 * S);
+    table = join.table().orElseThrow();
+    assertEquals(List.of("a", "b", "c", "d"), nodes(table, 1), "joined at the tail");
+    assertEquals(List.of("b", "c", "a"), nodes(table, 2), "the other range untouched");
+
+    MoveBook.Step wait = book.step(table, (r, slot) -> false, 4 * S);
+    assertEquals(Set.of(new ReplicaId(1, 0)), wait.leaving(), "the old replica gets no more read leases");
+    assertTrue(wait.table().isEmpty(), "not removed while its lease may run");
+    assertEquals(MoveBook.Phase.RELEASING, book.operators().get(0).phase());
+
+    MoveBook.Step remove = book.step(table, (r, slot) -> r == 1 && slot == 0, 5 * S);
+    table = remove.table().orElseThrow();
+    assertEquals(List.of("b", "c", "d"), nodes(table, 1));
+    assertEquals(Set.of(new ReplicaId(1, 0)), remove.leaving());
+
+    MoveBook.Step done = book.step(table, (r, slot) -> true, 6 * S);
+    assertEquals(MoveBook.Phase.DONE, done.ended().get(0).phase());
+    assertTrue(book.operators().isEmpty());
+    assertTrue(done.table().isEmpty() && done.leaving().isEmpty());
+  }
+
+  @Test
+  void aHeadMoveReordersTheChainAndNothingIsCopied() {
+    RoutingTable table = PlannerTest.table("a,b,c");
+    book.start(new Move.HeadMove(1, "a", "c", "test"), table, 0).orElseThrow();
+    MoveBook.Step s = book.step(table, (r, slot) -> false, S);
+    assertTrue(s.copies().isEmpty());
+    table = s.table().orElseThrow();
+    assertEquals(List.of("c", "a", "b"), nodes(table, 1));
+    assertEquals(MoveBook.Phase.DONE, book.step(table, (r, slot) -> false, 2 * S).ended().get(0).phase());
+  }
+
+  @Test
+  void aRemovalWaitsForTheLeaseThenDropsTheReplica() {
+    RoutingTable table = PlannerTest.table("a,b,c,d");
+    book.start(new Move.RemoveReplica(1, "c", "test"), table, 0).orElseThrow();
+    MoveBook.Step wait = book.step(table, (r, slot) -> false, S);
+    assertEquals(Set.of(new ReplicaId(1, 2)), wait.leaving());
+    assertTrue(wait.table().isEmpty());
+    table = book.step(table, (r, slot) -> slot == 2, 2 * S).table().orElseThrow();
+    assertEquals(List.of("a", "b", "d"), nodes(table, 1));
+    assertEquals(MoveBook.Phase.DONE, book.step(table, (r, slot) -> true, 3 * S).ended().get(0).phase());
+  }
+
+  @Test
+  void aCopyIsCancelledWhenItsChainChangesMeanwhile() {
+    RoutingTable table = PlannerTest.table("a,b,c");
+    book.start(new Move.ReplicaMove(1, "a", "d", "test"), table, 0).orElseThrow();
+    book.step(table, (r, slot) -> false, S);
+    RangeConfig range = table.range(1).orElseThrow();
+    RoutingTable repaired = table.withRange(range.withChain(range.chain().subList(0, 2))); // c was lost
+    MoveBook.Step s = book.step(repaired, (r, slot) -> false, 2 * S);
+    assertEquals(MoveBook.Phase.CANCELLED, s.ended().get(0).phase());
+    assertTrue(s.copies().isEmpty() && s.table().isEmpty());
+    assertFalse(book.ready(1, 65, "d"), "a late report changes nothing");
+  }
+
+  @Test
+  void aPhaseThatOutlivesItsTimeoutExpires() {
+    RoutingTable table = PlannerTest.table("a,b,c");
+    book.start(new Move.ReplicaMove(1, "a", "d", "test"), table, 0).orElseThrow();
+    assertTrue(book.step(table, (r, slot) -> false, 299 * S).ended().isEmpty());
+    MoveBook.Step late = book.step(table, (r, slot) -> false, 301 * S);
+    assertEquals(MoveBook.Phase.EXPIRED, late.ended().get(0).phase());
+    assertTrue(book.inFlight().isEmpty());
+  }
+
+  @Test
+  void oneOperatorPerRangeAndOnlyMovesThatFitTheChain() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a");
+    assertTrue(book.start(new Move.ReplicaMove(1, "x", "d", "t"), table, 0).isEmpty(), "x holds no replica");
+    assertTrue(book.start(new Move.ReplicaMove(1, "a", "b", "t"), table, 0).isEmpty(), "b holds one already");
+    assertTrue(book.start(new Move.HeadMove(1, "a", "a", "t"), table, 0).isEmpty(), "a is the head");
+    assertTrue(book.start(new Move.AddReplica(1, "d", "t"), table, 0).isEmpty(), "the replacement planner's");
+    assertTrue(book.start(new Move.HeadMove(1, "a", "b", "t"), table, 0).isPresent());
+    assertTrue(book.start(new Move.ReplicaMove(1, "a", "d", "t"), table, 0).isEmpty(), "range 1 is busy");
+    assertTrue(book.start(new Move.ReplicaMove(2, "b", "d", "t"), table, 0).isPresent());
+    assertEquals(List.of(new Move.HeadMove(1, "a", "b", "t"), new Move.ReplicaMove(2, "b", "d", "t")), book.inFlight());
+    long id = book.operators().get(0).id();
+    assertTrue(book.cancel(id));
+    assertEquals(1, book.inFlight().size());
+  }
+}
