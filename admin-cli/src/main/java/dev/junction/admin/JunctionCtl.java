@@ -44,6 +44,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       RangesCommand.class,
       ReplicasCommand.class,
       StatusCommand.class,
+      PlanCommand.class,
+      DrainCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%n",
@@ -55,7 +57,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  junctionctl put greeting hello",
       "  junctionctl --endpoint 127.0.0.1:7070,127.0.0.1:7071 get greeting",
       "  junctionctl scan \"\" \"\" --limit 10",
-      "  junctionctl ranges"
+      "  junctionctl ranges",
+      "  junctionctl plan",
+      "  junctionctl drain 127.0.0.1:7073"
     })
 public final class JunctionCtl implements Callable<Integer> {
   /** The environment variable naming the default endpoints. */

@@ -38,6 +38,53 @@ class AdminCommandsTest {
   }
 
   @Test
+  void planPrintsTheMovesTheRejectedOnesTheNodesAndWhatIsUnderWay() {
+    String expected =
+        """
+        plan on routing table version 9; rebalancing is on (the controller carries plans out)
+        highest node utilization 0.500 now, 0.400 after the moves; lower bound 0.375
+
+        moves: 1
+        RANGE  KIND  FROM                              TO                                WHY
+        2      head  pekko://junction@127.0.0.1:25520  pekko://junction@127.0.0.1:25522  node A is above the mean
+
+        rejected: 1
+        RANGE  KIND     FROM                              TO                                WHY NOT
+        1      replica  pekko://junction@127.0.0.1:25521  pekko://junction@127.0.0.1:25522  gains too little
+
+        nodes: 3
+        NODE                              UTILIZATION AFTER
+        pekko://junction@127.0.0.1:25520  0.400              ####################
+        pekko://junction@127.0.0.1:25521  0.200              ##########
+        pekko://junction@127.0.0.1:25522  0.400              ####################
+
+        under way: 1
+        ID  RANGE  KIND     FROM                              TO                                PHASE    FOR
+        3   4      replica  pekko://junction@127.0.0.1:25520  pekko://junction@127.0.0.1:25521  copying  2.3s
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("plan"));
+  }
+
+  @Test
+  void drainWaitsUntilTheNodeHoldsNoReplica() {
+    String expected =
+        """
+        draining node pekko://junction@127.0.0.1:25522: 2 replica(s) to move
+          1 replica(s) left
+          0 replica(s) left
+        node pekko://junction@127.0.0.1:25522 holds no replica: it may stop
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("drain", "127.0.0.1:7072", "--every", "10ms"));
+  }
+
+  @Test
+  void drainOfANodeThatIsNotAMemberFailsWithTheReason() {
+    Ctl.Result r = ctl.run("drain", "127.0.0.1:9999");
+    assertEquals(1, r.exit());
+    assertEquals("junctionctl: FAILED_PRECONDITION: node 127.0.0.1:9999 is not an up member\n", r.err());
+  }
+
+  @Test
   void rangesPrintsTheRoutingTableAligned() {
     String expected =
         """

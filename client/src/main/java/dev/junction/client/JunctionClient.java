@@ -16,6 +16,10 @@ import dev.junction.client.proto.KvGrpc;
 import dev.junction.client.proto.PutRequest;
 import dev.junction.client.proto.PutResponse;
 import dev.junction.client.proto.RequestHeader;
+import dev.junction.client.proto.DrainRequest;
+import dev.junction.client.proto.DrainResponse;
+import dev.junction.client.proto.PlanRequest;
+import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.RoutingTableRequest;
 import dev.junction.client.proto.RoutingTableResponse;
 import io.grpc.Channel;
@@ -387,6 +391,29 @@ public final class JunctionClient implements AutoCloseable {
     ClusterStatusRequest request = ClusterStatusRequest.getDefaultInstance();
     return unary(
         (channel, dl, o) -> admin(channel, dl).clusterStatus(request, o), (ClusterStatusResponse r) -> r);
+  }
+
+  /**
+   * What the controller's placement planner would do now, the moves it rejected and why, the lower bound,
+   * and the moves under way. Changes nothing.
+   */
+  public PlanResponse plan() {
+    return await(planAsync());
+  }
+
+  /**
+   * Starts draining {@code node} (its cluster address or gRPC endpoint), or stops with {@code cancel}; asked
+   * again, reports how many replicas it still holds.
+   */
+  public DrainResponse drain(String node, boolean cancel) {
+    DrainRequest request = DrainRequest.newBuilder().setNode(node).setCancel(cancel).build();
+    return await(unary((channel, dl, o) -> admin(channel, dl).drain(request, o), (DrainResponse r) -> r));
+  }
+
+  /** Asynchronous {@link #plan}. */
+  public CompletableFuture<PlanResponse> planAsync() {
+    PlanRequest request = PlanRequest.getDefaultInstance();
+    return unary((channel, dl, o) -> admin(channel, dl).plan(request, o), (PlanResponse r) -> r);
   }
 
   /**

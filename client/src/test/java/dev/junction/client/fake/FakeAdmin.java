@@ -3,6 +3,14 @@ package dev.junction.client.fake;
 import com.google.protobuf.ByteString;
 import dev.junction.client.proto.AdminGrpc;
 import dev.junction.client.proto.ClusterStatusRequest;
+import dev.junction.client.proto.DrainRequest;
+import dev.junction.client.proto.DrainResponse;
+import dev.junction.client.proto.NodeUtilization;
+import dev.junction.client.proto.Operator;
+import dev.junction.client.proto.PlanRequest;
+import dev.junction.client.proto.PlanResponse;
+import dev.junction.client.proto.PlannedMove;
+import dev.junction.client.proto.RejectedMove;
 import dev.junction.client.proto.ClusterStatusResponse;
 import dev.junction.client.proto.Member;
 import dev.junction.client.proto.RangeInfo;
@@ -59,6 +67,26 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
           .addReplicas(ReplicaState.newBuilder().setRangeId(1).setSlot(2).setNode(NODE_C).setAnswered(false))
           .build();
 
+  /** A plan: one head move, one rejected replica move, three nodes, one replica move under way. */
+  public static final PlanResponse SAMPLE_PLAN =
+      PlanResponse.newBuilder()
+          .setTableVersion(9)
+          .setRebalancing(true)
+          .setUtilizationBefore(0.5)
+          .setUtilizationAfter(0.4)
+          .setLowerBound(0.375)
+          .addMoves(PlannedMove.newBuilder().setKind("head").setRangeId(2).setFromNode(NODE_A).setToNode(NODE_C)
+              .setReason("node A is above the mean"))
+          .addRejected(RejectedMove.newBuilder()
+              .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(1).setFromNode(NODE_B).setToNode(NODE_C))
+              .setWhy("gains too little"))
+          .addNodes(NodeUtilization.newBuilder().setNode(NODE_A).setUtilization(0.4))
+          .addNodes(NodeUtilization.newBuilder().setNode(NODE_B).setUtilization(0.2))
+          .addNodes(NodeUtilization.newBuilder().setNode(NODE_C).setUtilization(0.4))
+          .addOperators(Operator.newBuilder().setId(3).setPhase("copying").setSecondsInPhase(2.25)
+              .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(4).setFromNode(NODE_A).setToNode(NODE_B)))
+          .build();
+
   private volatile ClusterStatusResponse status = SAMPLE_STATUS;
   private volatile RoutingTableResponse table = SAMPLE_TABLE;
   private volatile Status failure;
@@ -93,6 +121,28 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
   public void routingTable(RoutingTableRequest request, StreamObserver<RoutingTableResponse> out) {
     tableCalls.incrementAndGet();
     answer(table, out);
+  }
+
+  @Override
+  public void plan(PlanRequest request, StreamObserver<PlanResponse> out) {
+    answer(SAMPLE_PLAN, out);
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger drainCalls = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Drains count down: the first answer says 2 replicas are on the node, the next 1, then none. */
+  @Override
+  public void drain(DrainRequest request, StreamObserver<DrainResponse> out) {
+    if (!request.getNode().equals(NODE_C) && !request.getNode().equals("127.0.0.1:7072")) {
+      answerFailure(Status.FAILED_PRECONDITION.withDescription("node " + request.getNode() + " is not an up member"), out);
+      return;
+    }
+    int left = request.getCancel() ? 2 : Math.max(0, 2 - drainCalls.getAndIncrement());
+    answer(DrainResponse.newBuilder().setNode(NODE_C).setDraining(!request.getCancel()).setReplicas(left).build(), out);
+  }
+
+  private static <T> void answerFailure(Status status, StreamObserver<T> out) {
+    out.onError(status.asRuntimeException());
   }
 
   /** {@code RoutingTable} calls received. */

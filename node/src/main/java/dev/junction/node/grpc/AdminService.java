@@ -13,6 +13,16 @@ import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.ReplicaInfo;
 import dev.junction.client.proto.RoutingTableRequest;
 import dev.junction.client.proto.RoutingTableResponse;
+import dev.junction.client.proto.DrainRequest;
+import dev.junction.client.proto.DrainResponse;
+import dev.junction.client.proto.NodeUtilization;
+import dev.junction.client.proto.PlanRequest;
+import dev.junction.client.proto.PlanResponse;
+import dev.junction.client.proto.PlannedMove;
+import dev.junction.client.proto.RejectedMove;
+import dev.junction.sharding.cluster.Controller;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.chain.replica.ReplicaActor;
@@ -76,6 +86,91 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           out.onNext(b.build());
           out.onCompleted();
         });
+  }
+
+  @Override
+  public void plan(PlanRequest req, StreamObserver<PlanResponse> out) {
+    replicas.plan(system, STATUS_TIMEOUT).whenComplete((report, e) -> {
+      if (e != null) {
+        out.onError(Status.UNAVAILABLE
+            .withDescription("the controller did not answer (" + e.getMessage() + "): the cluster may be forming"
+                + " or its controller moving; try again")
+            .asRuntimeException());
+        return;
+      }
+      out.onNext(planResponse(report));
+      out.onCompleted();
+    });
+  }
+
+  @Override
+  public void drain(DrainRequest req, StreamObserver<DrainResponse> out) {
+    String node = req.getNode().trim();
+    if (node.isEmpty()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("name the node to drain (its cluster address or gRPC endpoint)")
+          .asRuntimeException());
+      return;
+    }
+    String address = addressOf(node);
+    replicas.drain(system, address, req.getCancel(), STATUS_TIMEOUT).whenComplete((state, e) -> {
+      if (e != null) {
+        out.onError(Status.UNAVAILABLE.withDescription("the controller did not answer (" + e.getMessage() + "); try again")
+            .asRuntimeException());
+      } else if (!state.refused().isEmpty()) {
+        out.onError(Status.FAILED_PRECONDITION.withDescription(state.refused()).asRuntimeException());
+      } else {
+        out.onNext(DrainResponse.newBuilder().setNode(state.node()).setDraining(state.draining())
+            .setReplicas(state.replicas()).build());
+        out.onCompleted();
+      }
+    });
+  }
+
+  /** A node's cluster address for its address or its gRPC endpoint (as the members announce it). */
+  private String addressOf(String node) {
+    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      for (String role : m.getRoles()) {
+        if (role.equals(GRPC_ROLE + node)) {
+          return m.address().toString();
+        }
+      }
+    }
+    return node;
+  }
+
+  /** The gRPC form of the controller's plan. */
+  static PlanResponse planResponse(Controller.PlanReport report) {
+    PlanResponse.Builder b = PlanResponse.newBuilder()
+        .setTableVersion(report.tableVersion())
+        .setRebalancing(report.rebalancing())
+        .setUtilizationBefore(report.before())
+        .setUtilizationAfter(report.after())
+        .setLowerBound(report.lowerBound());
+    report.moves().forEach(m -> b.addMoves(move(m)));
+    report.rejected().forEach(r -> b.addRejected(RejectedMove.newBuilder().setMove(move(r.move())).setWhy(r.why())));
+    report.utilization().forEach((node, u) -> b.addNodes(NodeUtilization.newBuilder().setNode(node).setUtilization(u)));
+    for (MoveBook.Operator op : report.operators()) {
+      b.addOperators(dev.junction.client.proto.Operator.newBuilder()
+          .setId(op.id())
+          .setMove(move(op.move()))
+          .setPhase(op.phase().name().toLowerCase(java.util.Locale.ROOT))
+          .setSecondsInPhase(Math.max(0, report.clockNanos() - op.phaseSince()) / 1e9));
+    }
+    return b.build();
+  }
+
+  private static PlannedMove move(Move m) {
+    PlannedMove.Builder b = PlannedMove.newBuilder().setRangeId(m.rangeId()).setReason(m.reason());
+    if (m instanceof Move.ReplicaMove r) {
+      b.setKind("replica").setFromNode(r.from()).setToNode(r.to());
+    } else if (m instanceof Move.HeadMove h) {
+      b.setKind("head").setFromNode(h.from()).setToNode(h.to());
+    } else if (m instanceof Move.AddReplica a) {
+      b.setKind("add").setToNode(a.to());
+    } else if (m instanceof Move.RemoveReplica r) {
+      b.setKind("remove").setFromNode(r.from());
+    }
+    return b.build();
   }
 
   /** This JVM's uptime, CPU time and JIT compile time. */

@@ -55,7 +55,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits LeaseRequest, JoinReady, ReplicaBehind, Loaded, MembersChanged, ReachabilityChanged, Published, Placed, Tick, RepairTick {}
+      permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, Loaded, MembersChanged, ReachabilityChanged,
+          Published, Placed, Tick, RepairTick {}
 
   /**
    * A replica asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is
@@ -78,6 +79,43 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    */
   public record ReplicaBehind(long rangeId, int slot, long epoch) implements Command, JunctionSerializable {}
 
+
+  /** Asks what the planner would do now and which moves are under way ({@link PlanReport} answers). */
+  public record PlanRequest(ActorRef<PlanReport> replyTo) implements Command, JunctionSerializable {}
+
+  /**
+   * The planner's view now, on routing table {@code tableVersion} (0: no table yet): the moves it would
+   * start, those it considered and did not take with the reason, the highest utilization of an up node
+   * before and after them and the lower bound, each up node's utilization after them, and the operators
+   * under way with the controller's clock at the time ({@code clockNanos}, to age their phases by).
+   * {@code rebalancing} is false when the controller only shows plans ({@code rebalance.interval = 0}).
+   */
+  public record PlanReport(
+      long tableVersion,
+      boolean rebalancing,
+      List<Move> moves,
+      List<Plan.Rejected> rejected,
+      double before,
+      double after,
+      double lowerBound,
+      java.util.TreeMap<String, Double> utilization,
+      List<MoveBook.Operator> operators,
+      long clockNanos)
+      implements JunctionSerializable {}
+
+  /**
+   * Drains {@code node} (moves every replica it holds to other nodes, a few at a time; no move targets it
+   * any more), or stops draining it when {@code cancel}. Answered with where the drain stands; asking
+   * again only reports.
+   */
+  public record Drain(String node, boolean cancel, ActorRef<DrainState> replyTo) implements Command, JunctionSerializable {}
+
+  /**
+   * Where a drain stands: {@code refused} says why nothing changed (empty when accepted); {@code draining}
+   * whether the node is being drained; {@code replicas} how many replicas the routing table still places
+   * on it.
+   */
+  public record DrainState(String node, String refused, boolean draining, int replicas) implements JunctionSerializable {}
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -130,15 +168,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** Rebalancing: the planner, the moves under way, and the replicas those are taking out of chains. */
   private final Planner planner;
   private final MoveBook moves;
+  /** Nodes being drained (kept by this controller only: one that takes over starts with none). */
+  private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
   private long plannedAt;
 
-  /**
-   * Until load statistics reach the controller, every range weighs the same (one byte, one read and one
-   * write per second): the planner then evens out replicas and heads per node. Nodes offer the same.
-   */
-  private static final long NOMINAL_STORAGE = 1L << 40;
-  private static final double NOMINAL_OPS = 10_000;
 
   private Controller(
       ActorContext<Command> context,
@@ -197,6 +231,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(LeaseRequest.class, this::onLeaseRequest)
         .onMessage(JoinReady.class, this::onJoinReady)
         .onMessage(ReplicaBehind.class, this::onReplicaBehind)
+        .onMessage(PlanRequest.class, this::onPlanRequest)
+        .onMessage(Drain.class, this::onDrain)
         .build();
   }
 
@@ -508,15 +544,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return;
     }
     plannedAt = now;
-    List<NodeSpec> nodes = up.stream().map(n -> NodeSpec.up(n, NOMINAL_STORAGE, NOMINAL_OPS)).toList();
-    Map<Long, RangeStats> stats = new HashMap<>();
-    for (RangeConfig range : table.ranges()) {
-      stats.put(range.rangeId(), new RangeStats(range.rangeId(), 1, 1, 1));
-    }
-    Plan plan = planner.plan(table, nodes, stats, settings.replicationFactor(), moves.inFlight());
+    Plan plan = plan(up);
     for (Move m : plan.moves()) {
-      boolean betweenUpNodes = m.nodes().stream().allMatch(up::contains);
-      if (m instanceof Move.AddReplica || !betweenUpNodes) {
+      if (!startable(m, up)) {
         continue;
       }
       moves.start(m, table, now).ifPresent(op -> getContext().getLog().info(
@@ -524,6 +554,91 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
           String.format("%.3f", plan.before()), String.format("%.3f", plan.after()),
           String.format("%.3f", plan.lowerBound())));
     }
+  }
+
+  /**
+   * The planner's plan now, with the {@code up} nodes. Until load statistics reach the controller, every
+   * range weighs the same (1,000 bytes, one read and one write per second), so the planner evens out
+   * replicas and heads per node; each node offers an equal share of what all ranges need, so a
+   * utilization of 1 is a node's fair share.
+   */
+  private Plan plan(List<String> up) {
+    Map<Long, RangeStats> stats = new HashMap<>();
+    double bytes = 0;
+    double ops = 0;
+    int rf = settings.replicationFactor();
+    for (RangeConfig range : table.ranges()) {
+      stats.put(range.rangeId(), new RangeStats(range.rangeId(), 1000, 1, 1));
+      bytes += 1000.0 * rf;
+      ops += rf + 1 + settings.rebalance().planner().headWeight(); // writes at every replica, the reads, the head
+    }
+    long takers = Math.max(1, up.stream().filter(n -> !draining.contains(n)).count());
+    long storage = Math.max(1, Math.round(bytes / takers));
+    double bandwidth = Math.max(1e-9, ops / takers);
+    List<NodeSpec> nodes = up.stream()
+        .map(n -> draining.contains(n) ? NodeSpec.up(n, storage, bandwidth).in(NodeSpec.State.DRAINING)
+            : NodeSpec.up(n, storage, bandwidth))
+        .toList();
+    return planner.plan(table, nodes, stats, rf, moves.inFlight());
+  }
+
+  /** Only moves between up nodes are started here: replicas on lost nodes are the repair's, short chains the replacement's. */
+  private static boolean startable(Move m, List<String> up) {
+    return !(m instanceof Move.AddReplica) && up.containsAll(m.nodes());
+  }
+
+  private Behavior<Command> onPlanRequest(PlanRequest r) {
+    long now = System.nanoTime();
+    if (table == null) {
+      r.replyTo().tell(new PlanReport(0, settings.rebalance().enabled(), List.of(), List.of(), 0, 0, 0,
+          new java.util.TreeMap<>(), List.of(), now));
+      return this;
+    }
+    Set<String> lost = lostNodes();
+    List<String> up = new java.util.ArrayList<>(upNodes());
+    up.removeAll(lost);
+    Plan plan = plan(up);
+    r.replyTo().tell(new PlanReport(table.version(), settings.rebalance().enabled(), plan.moves(), plan.rejected(),
+        plan.before(), plan.after(), plan.lowerBound(), new java.util.TreeMap<>(plan.utilization()),
+        moves.operators(), now));
+    return this;
+  }
+
+  private Behavior<Command> onDrain(Drain d) {
+    String node = d.node();
+    List<String> up = new java.util.ArrayList<>(upNodes());
+    up.removeAll(lostNodes());
+    String refused = "";
+    if (table == null) {
+      refused = "the cluster has no routing table yet";
+    } else if (d.cancel()) {
+      if (draining.remove(node)) {
+        getContext().getLog().info("node {} is no longer drained", node);
+      }
+    } else if (!up.contains(node)) {
+      refused = "node " + node + " is not an up member of the cluster (members up: " + up + ")";
+    } else if (!settings.rebalance().enabled()) {
+      refused = "rebalancing is off (junction.cluster.rebalance.interval = 0): nothing would move";
+    } else if (!draining.contains(node)) {
+      long left = up.stream().filter(n -> !n.equals(node) && !draining.contains(n)).count();
+      int needed = settings.replicationFactor();
+      if (left < needed) {
+        refused = "draining " + node + " would leave " + left + " node(s) to hold chains of " + needed
+            + " replicas; add a node first";
+      } else {
+        draining.add(node);
+        plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos(); // plan at the next tick
+        getContext().getLog().info("node {} is drained: its replicas move to other nodes", node);
+      }
+    }
+    int replicas = 0;
+    if (table != null) {
+      for (RangeConfig range : table.ranges()) {
+        replicas += (int) range.chain().stream().filter(r -> r.node().equals(node)).count();
+      }
+    }
+    d.replyTo().tell(new DrainState(node, refused, draining.contains(node), replicas));
+    return this;
   }
 
   /**

@@ -13,8 +13,11 @@ import dev.junction.store.SsdStore;
 import java.time.Duration;
 import dev.junction.chain.bulk.BulkTransport;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
 import org.apache.pekko.cluster.sharding.external.javadsl.ExternalShardAllocationClient;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
@@ -152,6 +155,29 @@ public final class ReplicaSharding implements ChainDirectory {
   /** The proxy of the controller singleton, which grants read leases. */
   void useController(ActorRef<Controller.Command> proxy) {
     this.controller = proxy;
+  }
+
+  /**
+   * What the controller's planner would do now and the moves under way, from wherever the controller
+   * runs; fails when no controller is known yet or it does not answer within {@code timeout}.
+   */
+  public CompletionStage<Controller.PlanReport> plan(ActorSystem<?> system, Duration timeout) {
+    ActorRef<Controller.Command> c = controller;
+    if (c == null) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("the controller is not known on this node yet"));
+    }
+    return AskPattern.ask(
+        c, Controller.PlanRequest::new, timeout, system.scheduler());
+  }
+
+  /** Drains {@code node}, or stops draining it (see {@link Controller.Drain}), through the controller. */
+  public CompletionStage<Controller.DrainState> drain(ActorSystem<?> system, String node, boolean cancel, Duration timeout) {
+    ActorRef<Controller.Command> c = controller;
+    if (c == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the controller is not known on this node yet"));
+    }
+    return AskPattern.ask(c, replyTo -> new Controller.Drain(node, cancel, replyTo), timeout, system.scheduler());
   }
 
   @Override

@@ -37,6 +37,9 @@ import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.placement.Plan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -71,6 +74,8 @@ class MessageSerializationTest {
     TestProbe<ReplicaActor.Status> statusProbe = kit.createTestProbe();
     TestProbe<ReplicaActor.Command> replicaProbe = kit.createTestProbe();
     TestProbe<ChainLink.Command> linkProbe = kit.createTestProbe();
+    TestProbe<Controller.PlanReport> planProbe = kit.createTestProbe();
+    TestProbe<Controller.DrainState> drainProbe = kit.createTestProbe();
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
@@ -104,6 +109,17 @@ class MessageSerializationTest {
             new Controller.LeaseRequest(7, 4, 3, Long.MIN_VALUE + 5, replicaProbe.getRef()),
             new Controller.JoinReady(7, 67, "pekko://junction@127.0.0.1:2", 1234),
             new Controller.ReplicaBehind(7, 67, 9),
+            new Controller.PlanRequest(planProbe.getRef()),
+            new Controller.Drain("pekko://junction@127.0.0.1:2", false, drainProbe.getRef()),
+            new Controller.DrainState("pekko://junction@127.0.0.1:2", "", true, 4),
+            new Controller.PlanReport(12, true,
+                List.of(new Move.ReplicaMove(7, "a", "b", "hot"), new Move.HeadMove(8, "a", "c", "hot"),
+                    new Move.AddReplica(9, "d", "short"), new Move.RemoveReplica(10, "e", "long")),
+                List.of(new Plan.Rejected(new Move.HeadMove(8, "b", "c", "hot"), "gains too little")),
+                0.5, 0.4, 0.375, new java.util.TreeMap<>(java.util.Map.of("a", 0.4, "b", 0.2)),
+                List.of(new MoveBook.Operator(3, new Move.ReplicaMove(7, "a", "b", "hot"), 71, 6,
+                    MoveBook.Phase.COPYING, 123L, false)),
+                456L),
             new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
             new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
             new ReplicaActor.BulkAt("127.0.0.1", 41000),
@@ -196,11 +212,12 @@ class MessageSerializationTest {
       covered.add(s.getClass());
     }
     for (Class<?> root : List.of(ReplicaActor.Command.class, ReplicaActor.Reply.class, RouterActor.Command.class,
-        NodeEndpoint.Command.class, ChainLink.Command.class)) {
+        NodeEndpoint.Command.class, ChainLink.Command.class, Controller.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
         // Local messages, and the link's Batch, which has its own serializer (tested below).
         boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed",
-            "Flush", "Out", "Batch").contains(c.getSimpleName());
+            "Flush", "Out", "Batch", "Loaded", "MembersChanged", "ReachabilityChanged", "Published", "Placed",
+            "RepairTick").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
       }
     }

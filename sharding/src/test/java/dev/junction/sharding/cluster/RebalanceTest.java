@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A fourth node joins a cluster of three: without any command, the controller's planner moves replicas
+ * Rebalancing between up nodes. A fourth node joins a cluster of three: without any command, the controller's planner moves replicas
  * (copy, join at the tail, old replica out once its lease ran out) and heads until the new node carries
  * its share, while a client keeps writing through a gateway; every write it was told succeeded is there
- * afterwards, with its value, on every chain.
+ * afterwards, with its value, on every chain. A drained node ends with no replica the same way, and a
+ * drain that would leave too few nodes for the replication factor is refused.
  */
 class RebalanceTest {
   private static final Duration T = Duration.ofSeconds(10);
@@ -90,6 +91,17 @@ class RebalanceTest {
       Map<String, Integer> perNode = new TreeMap<>();
       t.ranges().forEach(r -> nodes(r).forEach(n -> perNode.merge(n, 1, Integer::sum)));
       assertTrue(perNode.values().stream().allMatch(c -> c >= 4 && c <= 5), "even: " + perNode);
+      // Balanced: the planner has nothing left to do, and says so through any node.
+      cluster.await(Duration.ofSeconds(30), "no move left under way", () -> {
+        try {
+          Controller.PlanReport plan = cluster.node(added).replicas().plan(cluster.node(added).system(), T)
+              .toCompletableFuture().get(20, TimeUnit.SECONDS);
+          return plan.rebalancing() && plan.moves().isEmpty() && plan.operators().isEmpty()
+              && plan.utilization().size() == 4 && plan.before() >= plan.lowerBound();
+        } catch (Exception e) {
+          return false;
+        }
+      });
       synchronized (written) {
         for (Map.Entry<String, String> e : written.entrySet()) {
           for (int via = 0; via < cluster.size(); via++) {
@@ -100,6 +112,50 @@ class RebalanceTest {
         }
       }
     }
+  }
+
+  @Test
+  void aDrainedNodeEndsWithNoReplicaWhileClientsWriteAndTooFewNodesAreRefused() throws Exception {
+    String extra = "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
+        + "junction.cluster.rebalance.interval = 1s\n";
+    try (TestCluster cluster = TestCluster.start(4, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 60; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
+      }
+      String victim = cluster.node(2).address().toString();
+      Controller.DrainState started = drain(cluster, victim, false);
+      assertEquals("", started.refused());
+      assertTrue(started.draining() && started.replicas() > 0, started.toString());
+      Controller.DrainState other = drain(cluster, cluster.node(1).address().toString(), false);
+      assertEquals("draining " + cluster.node(1).address() + " would leave 2 node(s) to hold chains of 3 replicas;"
+          + " add a node first", other.refused(), "three nodes are left to hold chains of three");
+      assertEquals("node pekko://junction@127.0.0.1:1 is not an up member of the cluster", 
+          drain(cluster, "pekko://junction@127.0.0.1:1", false).refused().replaceAll(" \\(members up: .*", ""));
+      for (int i = 0; i < 200; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "+" + i, "w" + i);
+        if (drain(cluster, victim, false).replicas() == 0) {
+          break;
+        }
+      }
+      cluster.await(Duration.ofSeconds(90), "the drained node holds no replica",
+          () -> cluster.table().ranges().stream().noneMatch(r -> nodes(r).contains(victim)));
+      assertTrue(cluster.table().ranges().stream().allMatch(r -> new HashSet<>(nodes(r)).size() == 3));
+      assertEquals(0, drain(cluster, victim, false).replicas());
+      cluster.awaitServing(Duration.ofSeconds(30));
+      for (Map.Entry<String, String> e : written.entrySet()) {
+        Router.Result r = cluster.router(0).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertInstanceOf(Router.Found.class, r, e.getKey());
+        assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+      }
+      assertTrue(!drain(cluster, victim, true).draining(), "cancelled");
+    }
+  }
+
+  private static Controller.DrainState drain(TestCluster cluster, String node, boolean cancel) throws Exception {
+    return cluster.node(0).replicas().drain(cluster.node(0).system(), node, cancel, T)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   private static List<String> nodes(RangeConfig r) {

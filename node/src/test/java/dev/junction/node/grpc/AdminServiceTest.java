@@ -1,0 +1,44 @@
+package dev.junction.node.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.junction.client.proto.PlanResponse;
+import dev.junction.client.proto.PlannedMove;
+import dev.junction.sharding.cluster.Controller;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.placement.Plan;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** The controller's plan in its gRPC form: every kind of move, the rejected ones, nodes and operators. */
+class AdminServiceTest {
+  @Test
+  void aPlanReportBecomesAPlanResponse() {
+    Controller.PlanReport report = new Controller.PlanReport(12, false,
+        List.of(new Move.ReplicaMove(7, "a", "b", "hot"), new Move.HeadMove(8, "a", "c", "hot"),
+            new Move.AddReplica(9, "d", "short"), new Move.RemoveReplica(10, "e", "long")),
+        List.of(new Plan.Rejected(new Move.HeadMove(8, "b", "c", "hot"), "gains too little")),
+        0.5, 0.4, 0.375, new TreeMap<>(Map.of("a", 0.4, "b", 0.2)),
+        List.of(new MoveBook.Operator(3, new Move.ReplicaMove(7, "a", "b", "hot"), 71, 6,
+            MoveBook.Phase.RELEASING, 1_000_000_000L, true)),
+        3_500_000_000L);
+    PlanResponse r = AdminService.planResponse(report);
+    assertEquals(12, r.getTableVersion());
+    assertEquals(false, r.getRebalancing());
+    assertEquals(List.of(
+            PlannedMove.newBuilder().setKind("replica").setRangeId(7).setFromNode("a").setToNode("b").setReason("hot").build(),
+            PlannedMove.newBuilder().setKind("head").setRangeId(8).setFromNode("a").setToNode("c").setReason("hot").build(),
+            PlannedMove.newBuilder().setKind("add").setRangeId(9).setToNode("d").setReason("short").build(),
+            PlannedMove.newBuilder().setKind("remove").setRangeId(10).setFromNode("e").setReason("long").build()),
+        r.getMovesList());
+    assertEquals("gains too little", r.getRejected(0).getWhy());
+    assertEquals("b", r.getRejected(0).getMove().getFromNode());
+    assertEquals(0.375, r.getLowerBound());
+    assertEquals(List.of("a", "b"), r.getNodesList().stream().map(n -> n.getNode()).toList());
+    assertEquals("releasing", r.getOperators(0).getPhase());
+    assertEquals(2.5, r.getOperators(0).getSecondsInPhase(), 1e-9);
+  }
+}
