@@ -44,6 +44,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       RangesCommand.class,
       ReplicasCommand.class,
       StatusCommand.class,
+      LoadCommand.class,
       PlanCommand.class,
       DrainCommand.class,
       CommandLine.HelpCommand.class

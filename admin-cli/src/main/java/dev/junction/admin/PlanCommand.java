@@ -7,6 +7,7 @@ import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.PlannedMove;
 import dev.junction.client.proto.RejectedMove;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code junctionctl plan}: what the controller's placement planner would do now, and what is under way. */
 @Command(
@@ -21,9 +22,14 @@ import picocli.CommandLine.Command;
       "(junction.cluster.rebalance.interval above 0) the controller carries plans out by itself."
     })
 final class PlanCommand extends ClientCommand {
+  @Mixin JsonOption json;
+
   @Override
   int run(JunctionClient client, Codec codec) {
     PlanResponse plan = client.plan();
+    if (json.print(out(), plan)) {
+      return 0;
+    }
     out().printf("plan on routing table version %d; rebalancing is %s%n", plan.getTableVersion(),
         plan.getRebalancing() ? "on (the controller carries plans out)" : "off (plans are only shown)");
     out().printf("highest node utilization %.3f now, %.3f after the moves; lower bound %.3f%n",

@@ -4,6 +4,7 @@ import dev.junction.client.JunctionClient;
 import dev.junction.client.proto.ReplicaState;
 import dev.junction.client.proto.ReplicaStatusResponse;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code junctionctl replicas}: every replica's own account of where it stands. */
 @Command(
@@ -16,9 +17,15 @@ import picocli.CommandLine.Command;
       "(PERSISTED) and knows committed (COMMITTED). Exit 1 if any replica is not serving."
     })
 final class ReplicasCommand extends ClientCommand {
+  @Mixin JsonOption json;
+
   @Override
   int run(JunctionClient client, Codec codec) {
     ReplicaStatusResponse status = client.replicaStatus();
+    if (json.print(out(), status)) {
+      return status.getReplicasList().stream()
+          .allMatch(r -> r.getAnswered() && r.getServing() && r.getRunningOn().equals(r.getNode())) ? 0 : 1;
+    }
     out().println("routing table version " + status.getTableVersion() + ", " + status.getReplicasCount() + " replica(s)");
     TextTable text = new TextTable("RANGE", "SLOT", "NODE", "STATE", "ROLE", "EPOCH", "PERSISTED", "COMMITTED");
     int notServing = 0;

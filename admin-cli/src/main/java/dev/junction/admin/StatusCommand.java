@@ -7,6 +7,7 @@ import dev.junction.client.proto.NodeRuntime;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code junctionctl status}: the cluster's members, their state, and the leader. */
 @Command(
@@ -18,9 +19,14 @@ import picocli.CommandLine.Command;
       "and that node's process: uptime, CPU time, time its JIT compiler spent compiling."
     })
 final class StatusCommand extends ClientCommand {
+  @Mixin JsonOption json;
+
   @Override
   int run(JunctionClient client, Codec codec) {
     ClusterStatusResponse status = client.adminStatus();
+    if (json.print(out(), status)) {
+      return 0;
+    }
     out().println("answered by:    " + status.getSelf());
     out().println("leader:         " + orNone(status.getLeader()));
     out().println("routing table:  version " + status.getTableVersion());

@@ -89,12 +89,55 @@ class AdminCommandsTest {
     String expected =
         """
         routing table version 7, 2 range(s)
-        RANGE  START  END   EPOCH  CHAIN (head → tail)
-        1      -inf   m     3      0@pekko://junction@127.0.0.1:25520 (head) → 1@pekko://junction@127.0.0.1:25521 → 2@pekko://junction@127.0.0.1:25522 (tail)
-        2      m      +inf  1      0@pekko://junction@127.0.0.1:25521 (head) → 2@pekko://junction@127.0.0.1:25522 (tail)
+        RANGE  START  END   EPOCH  KEYS   SIZE      READS/S  WRITES/S  CHAIN (head → tail)
+        1      -inf   m     3      40000  42.9 MiB  120.3    30.0      0@pekko://junction@127.0.0.1:25520 (head) → 1@pekko://junction@127.0.0.1:25521 → 2@pekko://junction@127.0.0.1:25522 (tail)
+        2      m      +inf  1      -      -         0.0      0.0       0@pekko://junction@127.0.0.1:25521 (head) → 2@pekko://junction@127.0.0.1:25522 (tail)
         """;
 
     assertEquals(new Ctl.Result(0, expected, ""), ctl.run("ranges"));
+  }
+
+  @Test
+  void rangesWithoutAnAnswerFromTheControllerLeavesTheLoadColumnsEmptyAndSaysWhy() {
+    server.admin().load(null);
+    Ctl.Result r = ctl.run("ranges");
+    assertEquals(0, r.exit());
+    assertEquals("2      m      +inf  1      -     -     -        -         0@pekko://junction@127.0.0.1:25521 (head)"
+        + " → 2@pekko://junction@127.0.0.1:25522 (tail)", r.out().lines().toList().get(3));
+    assertEquals(true, r.err().startsWith("no load statistics: "), r.err());
+  }
+
+  @Test
+  void loadPrintsNodesAndRangesWithBars() {
+    String expected =
+        """
+        load on routing table version 7 (moving averages, half-life 10.0 s)
+
+        NODE                                               REPLICAS  HEADS  SIZE      READS/S  WRITES/S  SCANS/S
+        pekko://junction@127.0.0.1:25520 (127.0.0.1:7070)  1         1      42.9 MiB  120.3    0.0       0.0      ####################
+        pekko://junction@127.0.0.1:25521 (127.0.0.1:7071)  2         1      42.9 MiB  0.0      30.0      0.0      #####
+        pekko://junction@127.0.0.1:25522                   2         0      42.9 MiB  0.0      0.0       0.0
+
+        RANGE  START  END   HEAD                              KEYS   SIZE      READS/S  WRITES/S  SCANS/S
+        1      -inf   m     pekko://junction@127.0.0.1:25520  40000  42.9 MiB  120.3    30.0      0.0      ####################
+        2      m      +inf  pekko://junction@127.0.0.1:25521  ?      ?         0.0      0.0       0.0
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("load"));
+  }
+
+  @Test
+  void jsonPrintsTheAnswerInTheProto3JsonMapping() throws Exception {
+    Ctl.Result r = ctl.run("load", "--json");
+    assertEquals(0, r.exit());
+    dev.junction.client.proto.LoadResponse.Builder parsed = dev.junction.client.proto.LoadResponse.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(r.out(), parsed);
+    assertEquals(FakeAdmin.SAMPLE_LOAD, parsed.build());
+    assertEquals(true, r.out().contains("\"readsPerSecond\": 120.25"), r.out());
+    Ctl.Result ranges = ctl.run("ranges", "--json");
+    dev.junction.client.proto.RoutingTableResponse.Builder table = RoutingTableResponse.newBuilder();
+    com.google.protobuf.util.JsonFormat.parser().merge(ranges.out(), table);
+    assertEquals(FakeAdmin.SAMPLE_TABLE, table.build());
+    assertEquals(1, ctl.run("replicas", "--json").exit(), "a replica is not serving");
   }
 
   @Test
@@ -112,14 +155,14 @@ class AdminCommandsTest {
     String text =
         """
         routing table version 1, 1 range(s)
-        RANGE  START  END   EPOCH  CHAIN (head → tail)
-        10     k\\x00  \\x80  2      0@n1 (head, tail)
+        RANGE  START  END   EPOCH  KEYS  SIZE  READS/S  WRITES/S  CHAIN (head → tail)
+        10     k\\x00  \\x80  2      -     -     -        -         0@n1 (head, tail)
         """;
     String hex =
         """
         routing table version 1, 1 range(s)
-        RANGE  START  END  EPOCH  CHAIN (head → tail)
-        10     6b00   80   2      0@n1 (head, tail)
+        RANGE  START  END  EPOCH  KEYS  SIZE  READS/S  WRITES/S  CHAIN (head → tail)
+        10     6b00   80   2      -     -     -        -         0@n1 (head, tail)
         """;
     assertEquals(new Ctl.Result(0, text, ""), ctl.run("ranges"));
     assertEquals(new Ctl.Result(0, hex, ""), ctl.run("ranges", "--hex"));

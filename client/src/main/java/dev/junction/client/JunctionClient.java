@@ -18,6 +18,8 @@ import dev.junction.client.proto.PutResponse;
 import dev.junction.client.proto.RequestHeader;
 import dev.junction.client.proto.DrainRequest;
 import dev.junction.client.proto.DrainResponse;
+import dev.junction.client.proto.LoadRequest;
+import dev.junction.client.proto.LoadResponse;
 import dev.junction.client.proto.PlanRequest;
 import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.RoutingTableRequest;
@@ -408,6 +410,20 @@ public final class JunctionClient implements AutoCloseable {
   public DrainResponse drain(String node, boolean cancel) {
     DrainRequest request = DrainRequest.newBuilder().setNode(node).setCancel(cancel).build();
     return await(unary((channel, dl, o) -> admin(channel, dl).drain(request, o), (DrainResponse r) -> r));
+  }
+
+  /**
+   * The controller's load statistics: per range and per node, requests and bytes per second (moving
+   * averages) and the sizes the replicas measured.
+   */
+  public LoadResponse load() {
+    return await(loadAsync());
+  }
+
+  /** Asynchronous {@link #load}. */
+  public CompletableFuture<LoadResponse> loadAsync() {
+    LoadRequest request = LoadRequest.getDefaultInstance();
+    return unary((channel, dl, o) -> admin(channel, dl).load(request, o), (LoadResponse r) -> r);
   }
 
   /** Asynchronous {@link #plan}. */

@@ -548,6 +548,72 @@ public final class SsdStore implements AutoCloseable {
     }
   }
 
+  /** Samples of a running total kept by {@link #measure}: halved whenever it reaches this many. */
+  private static final int MEASURE_SAMPLES = 512;
+
+  /**
+   * How many keys {@code [from, to)} holds, their bytes and a key near its middle by bytes, from one
+   * consistent state of the store. It walks the interval (every key and value is read once, nothing is
+   * kept but a few hundred sampled keys), so it costs about as much as scanning it: for statistics taken
+   * now and then, off the request path.
+   */
+  public RangeSize measure(byte[] from, byte[] to) {
+    Keys.checkInterval(from, to);
+    for (int attempts = 0; ; attempts = retried(attempts)) {
+      View v = view.get();
+      enterRead();
+      try (Txn<ByteBuffer> txn = env.txnRead();
+          Cursor<ByteBuffer> cursor = data.openCursor(txn)) {
+        if (!liesOver(v, txn)) {
+          scanRetries.increment();
+          continue;
+        }
+        Iterator<KeyValue> it = entries(v, new RangeIterator(cursor, readKey.get(), from, to), from, to);
+        // Every step-th key with the bytes before it; the step doubles (and every other sample goes) when
+        // the samples fill up, so they stay spread evenly over the interval.
+        List<byte[]> sampleKeys = new ArrayList<>();
+        List<Long> sampleBytes = new ArrayList<>();
+        long step = 1;
+        long keys = 0;
+        long bytes = 0;
+        while (it.hasNext()) {
+          KeyValue kv = it.next();
+          if (keys % step == 0) {
+            sampleKeys.add(kv.key());
+            sampleBytes.add(bytes);
+            if (sampleKeys.size() == MEASURE_SAMPLES) {
+              for (int i = 0; i < MEASURE_SAMPLES / 2; i++) {
+                sampleKeys.set(i, sampleKeys.get(2 * i));
+                sampleBytes.set(i, sampleBytes.get(2 * i));
+              }
+              sampleKeys.subList(MEASURE_SAMPLES / 2, MEASURE_SAMPLES).clear();
+              sampleBytes.subList(MEASURE_SAMPLES / 2, MEASURE_SAMPLES).clear();
+              step *= 2;
+            }
+          }
+          keys++;
+          bytes += kv.key().length + kv.value().length;
+        }
+        byte[] middle = new byte[0];
+        if (keys >= 2) { // then at least two samples: the step only doubles past 512 keys
+          // The first sample whose bytes before it reach half: never the interval's first key.
+          for (int i = 1; i < sampleKeys.size(); i++) {
+            if (2 * sampleBytes.get(i) >= bytes) {
+              middle = sampleKeys.get(i);
+              break;
+            }
+          }
+          if (middle.length == 0) {
+            middle = sampleKeys.get(sampleKeys.size() - 1); // the last key holds over half of the bytes
+          }
+        }
+        return new RangeSize(keys, bytes, middle);
+      } finally {
+        gate.exit();
+      }
+    }
+  }
+
   /** The entries of {@code [from, to)}: the view's memtables merged over LMDB's. */
   private static Iterator<KeyValue> entries(View v, Iterator<KeyValue> lmdb, byte[] from, byte[] to) {
     if (v.active().isEmpty() && v.flushing() == null) {

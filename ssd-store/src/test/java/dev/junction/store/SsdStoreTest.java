@@ -329,4 +329,43 @@ class SsdStoreTest {
     assertThrows(StoreClosedException.class, () -> store.put(b("a"), b("v"), 1));
     assertTrue(store.submit(new WriteBatch().put(b("a"), b("v"), 1)).isCompletedExceptionally());
   }
+
+  @Test
+  void measureCountsWhatAnIntervalHoldsAcrossMemtableAndLmdbAndFindsItsMiddle() {
+    WriteBatch first = new WriteBatch();
+    for (int i = 0; i < 1000; i++) {
+      first.put(b(String.format("k%05d", i)), new byte[100], i + 1);
+    }
+    store.write(first);
+    store.flush(); // these are in LMDB now; what follows is (partly) in the memtable
+    WriteBatch second = new WriteBatch();
+    for (int i = 1000; i < 2000; i++) {
+      second.put(b(String.format("k%05d", i)), new byte[100], i + 1);
+    }
+    second.delete(b("k00000")).put(b("k00001"), new byte[10], 3000);
+    second.put(longKey("z", 600, "1"), b("long"), 3001);
+    store.write(second);
+
+    long keys = 0;
+    long bytes = 0;
+    for (KeyValue kv : store.scan(b(""), b(""), 10_000)) {
+      keys++;
+      bytes += kv.key().length + kv.value().length;
+    }
+    RangeSize all = store.measure(b(""), b(""));
+    assertEquals(keys, all.keys());
+    assertEquals(bytes, all.bytes());
+    assertEquals(2000, all.keys()); // 2,000 short keys, one deleted, one long one
+    // Equal entries: the middle by bytes is the middle by count, to within the sampling's precision.
+    int middle = Integer.parseInt(s(all.middleKey()).substring(1, 6));
+    assertTrue(Math.abs(middle - 1000) <= 16, "middle key " + s(all.middleKey()));
+
+    RangeSize part = store.measure(b("k00010"), b("k00020"));
+    assertEquals(10, part.keys());
+    assertEquals(10 * (6 + 100), part.bytes());
+    assertEquals("k00015", s(part.middleKey()));
+    assertEquals(RangeSize.EMPTY, store.measure(b("l"), b("z")));
+    assertEquals(0, store.measure(b("k00003"), b("k00004")).middleKey().length); // one key: no middle
+    assertThrows(InvalidRequestException.class, () -> store.measure(b("b"), b("a")));
+  }
 }

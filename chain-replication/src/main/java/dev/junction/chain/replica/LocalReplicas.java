@@ -35,6 +35,11 @@ public final class LocalReplicas {
     serving.remove(h.id(), h);
   }
 
+  /** The replicas serving here now (a copy). */
+  public java.util.List<Handle> all() {
+    return java.util.List.copyOf(serving.values());
+  }
+
   public int size() {
     return serving.size();
   }

@@ -57,6 +57,14 @@ public final class ReplicaStore {
     return storedLog.isEmpty() ? applied : Math.max(0, Math.min(applied, storedLog.get(0).seq() - 1));
   }
 
+  /**
+   * The keys and bytes this node's store holds in {@code config}'s interval, and a key near its middle:
+   * a walk of the whole interval, for statistics (see {@link SsdStore#measure}).
+   */
+  public dev.junction.store.RangeSize measure(RangeConfig config) {
+    return store.measure(config.start(), config.end());
+  }
+
   /** True while the node's store refuses writes that add data (it is full). */
   public boolean full() {
     return store.isFull();

@@ -7,7 +7,11 @@ import dev.junction.client.proto.DrainRequest;
 import dev.junction.client.proto.DrainResponse;
 import dev.junction.client.proto.NodeUtilization;
 import dev.junction.client.proto.Operator;
+import dev.junction.client.proto.LoadRequest;
+import dev.junction.client.proto.LoadResponse;
+import dev.junction.client.proto.NodeLoad;
 import dev.junction.client.proto.PlanRequest;
+import dev.junction.client.proto.RangeLoad;
 import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.PlannedMove;
 import dev.junction.client.proto.RejectedMove;
@@ -87,6 +91,24 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
               .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(4).setFromNode(NODE_A).setToNode(NODE_B)))
           .build();
 
+  /** Load: range 1 busy and measured, range 2 idle and not measured yet; a serves reads, b writes. */
+  public static final LoadResponse SAMPLE_LOAD =
+      LoadResponse.newBuilder()
+          .setTableVersion(7)
+          .setHalfLifeMillis(10_000)
+          .addRanges(RangeLoad.newBuilder().setRangeId(1).setEnd(ByteString.copyFromUtf8("m")).setHead(NODE_A)
+              .setReadsPerSecond(120.25).setWritesPerSecond(30).setBytesInPerSecond(33_000)
+              .setBytesOutPerSecond(132_000).setSized(true).setKeys(40_000).setBytes(45_000_000).setAppliedSeq(41_000)
+              .setMiddleKey(ByteString.copyFromUtf8("g")))
+          .addRanges(RangeLoad.newBuilder().setRangeId(2).setStart(ByteString.copyFromUtf8("m")).setHead(NODE_B))
+          .addNodes(NodeLoad.newBuilder().setNode(NODE_A).setGrpcEndpoint("127.0.0.1:7070").setReadsPerSecond(120.25)
+              .setReplicas(1).setHeads(1).setBytes(45_000_000))
+          .addNodes(NodeLoad.newBuilder().setNode(NODE_B).setGrpcEndpoint("127.0.0.1:7071").setWritesPerSecond(30)
+              .setReplicas(2).setHeads(1).setBytes(45_000_000))
+          .addNodes(NodeLoad.newBuilder().setNode(NODE_C).setReplicas(2).setBytes(45_000_000))
+          .build();
+
+  private volatile LoadResponse load = SAMPLE_LOAD;
   private volatile ClusterStatusResponse status = SAMPLE_STATUS;
   private volatile RoutingTableResponse table = SAMPLE_TABLE;
   private volatile Status failure;
@@ -121,6 +143,21 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
   public void routingTable(RoutingTableRequest request, StreamObserver<RoutingTableResponse> out) {
     tableCalls.incrementAndGet();
     answer(table, out);
+  }
+
+  /** Replaces the load answered (null: the controller does not answer, UNAVAILABLE). */
+  public void load(LoadResponse load) {
+    this.load = load;
+  }
+
+  @Override
+  public void load(LoadRequest request, StreamObserver<LoadResponse> out) {
+    LoadResponse l = load;
+    if (l == null && failure == null) {
+      out.onError(Status.UNAVAILABLE.withDescription("the controller did not answer").asRuntimeException());
+      return;
+    }
+    answer(l, out);
   }
 
   @Override

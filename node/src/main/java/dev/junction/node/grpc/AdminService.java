@@ -21,6 +21,9 @@ import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.PlannedMove;
 import dev.junction.client.proto.RejectedMove;
 import dev.junction.sharding.cluster.Controller;
+import dev.junction.client.proto.LoadRequest;
+import dev.junction.client.proto.LoadResponse;
+import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Move;
 import dev.junction.sharding.placement.MoveBook;
 import dev.junction.sharding.routing.RoutingTable;
@@ -124,6 +127,75 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         out.onCompleted();
       }
     });
+  }
+
+  @Override
+  public void load(LoadRequest req, StreamObserver<LoadResponse> out) {
+    replicas.load(system, STATUS_TIMEOUT).whenComplete((view, e) -> {
+      if (e != null) {
+        out.onError(Status.UNAVAILABLE
+            .withDescription("the controller did not answer (" + e.getMessage() + "): the cluster may be forming"
+                + " or its controller moving; try again")
+            .asRuntimeException());
+        return;
+      }
+      out.onNext(loadResponse(view, tables.find().orElse(null), endpoints()));
+      out.onCompleted();
+    });
+  }
+
+  /** Every member's gRPC endpoint by cluster address (members that announce one). */
+  private java.util.Map<String, String> endpoints() {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      for (String role : m.getRoles()) {
+        if (role.startsWith(GRPC_ROLE)) {
+          out.put(m.address().toString(), role.substring(GRPC_ROLE.length()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The gRPC form of the controller's load statistics; each range's interval and head come from
+   * {@code table} (this node's, possibly a version apart from the controller's: a range it does not know
+   * has them empty).
+   */
+  static LoadResponse loadResponse(Controller.LoadView view, RoutingTable table, java.util.Map<String, String> endpoints) {
+    LoadResponse.Builder b = LoadResponse.newBuilder()
+        .setTableVersion(view.tableVersion())
+        .setHalfLifeMillis(view.halfLifeMillis());
+    for (LoadBook.RangeLoad r : view.ranges()) {
+      dev.junction.client.proto.RangeLoad.Builder rb = dev.junction.client.proto.RangeLoad.newBuilder()
+          .setRangeId(r.rangeId())
+          .setReadsPerSecond(r.readsPerSecond())
+          .setWritesPerSecond(r.writesPerSecond())
+          .setScansPerSecond(r.scansPerSecond())
+          .setBytesInPerSecond(r.bytesInPerSecond())
+          .setBytesOutPerSecond(r.bytesOutPerSecond())
+          .setSized(r.sized())
+          .setKeys(r.keys())
+          .setBytes(r.bytes())
+          .setAppliedSeq(r.appliedSeq())
+          .setMiddleKey(ByteString.copyFrom(r.middleKey()));
+      Optional<RangeConfig> config = table == null ? Optional.empty() : table.range(r.rangeId());
+      config.ifPresent(c -> rb.setStart(ByteString.copyFrom(c.start())).setEnd(ByteString.copyFrom(c.end()))
+          .setHead(c.head().node()));
+      b.addRanges(rb);
+    }
+    for (LoadBook.NodeLoad n : view.nodes()) {
+      b.addNodes(dev.junction.client.proto.NodeLoad.newBuilder()
+          .setNode(n.node())
+          .setGrpcEndpoint(endpoints.getOrDefault(n.node(), ""))
+          .setReadsPerSecond(n.readsPerSecond())
+          .setWritesPerSecond(n.writesPerSecond())
+          .setScansPerSecond(n.scansPerSecond())
+          .setReplicas(n.replicas())
+          .setHeads(n.heads())
+          .setBytes(n.bytes()));
+    }
+    return b.build();
   }
 
   /** A node's cluster address for its address or its gRPC endpoint (as the members announce it). */

@@ -2,7 +2,11 @@ package dev.junction.node.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.junction.client.proto.LoadResponse;
 import dev.junction.client.proto.PlanResponse;
+import dev.junction.client.proto.RangeLoad;
+import dev.junction.sharding.placement.LoadBook;
+import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.client.proto.PlannedMove;
 import dev.junction.sharding.cluster.Controller;
 import dev.junction.sharding.placement.Move;
@@ -40,5 +44,33 @@ class AdminServiceTest {
     assertEquals(List.of("a", "b"), r.getNodesList().stream().map(n -> n.getNode()).toList());
     assertEquals("releasing", r.getOperators(0).getPhase());
     assertEquals(2.5, r.getOperators(0).getSecondsInPhase(), 1e-9);
+  }
+
+  @Test
+  void aLoadViewBecomesALoadResponseWithIntervalsHeadsAndEndpoints() {
+    byte[] m = "m".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Controller.LoadView view = new Controller.LoadView(4, 10_000,
+        List.of(new LoadBook.RangeLoad(1, 10, 2, 0.5, 20, 1100, true, 40, 4400, m, 41),
+            new LoadBook.RangeLoad(9, 0, 0, 0, 0, 0, false, 0, 0, new byte[0], 0)),
+        List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 10, 2, 0.5, 2, 1, 4400)));
+    RoutingTable table = RoutingTable.initial(List.of(m), List.of("pekko://junction@127.0.0.1:1"), 1);
+    LoadResponse r = AdminService.loadResponse(view, table, Map.of("pekko://junction@127.0.0.1:1", "127.0.0.1:7000"));
+    assertEquals(4, r.getTableVersion());
+    assertEquals(10_000, r.getHalfLifeMillis());
+    RangeLoad one = r.getRanges(0);
+    assertEquals(1, one.getRangeId());
+    assertEquals("m", one.getEnd().toStringUtf8());
+    assertEquals("pekko://junction@127.0.0.1:1", one.getHead());
+    assertEquals(10, one.getReadsPerSecond());
+    assertEquals(1100, one.getBytesOutPerSecond());
+    assertEquals(40, one.getKeys());
+    assertEquals(41, one.getAppliedSeq());
+    assertEquals("m", one.getMiddleKey().toStringUtf8());
+    // Range 9 is not in this node's table: no interval, no head.
+    assertEquals("", r.getRanges(1).getHead());
+    assertEquals(false, r.getRanges(1).getSized());
+    assertEquals("127.0.0.1:7000", r.getNodes(0).getGrpcEndpoint());
+    assertEquals(2, r.getNodes(0).getReplicas());
+    assertEquals(4400, r.getNodes(0).getBytes());
   }
 }

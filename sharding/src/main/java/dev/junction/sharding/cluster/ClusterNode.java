@@ -7,6 +7,7 @@ import dev.junction.chain.replica.ChainLink;
 import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.sharding.routing.LoadCounters;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.store.SsdStore;
 import dev.junction.store.StoreSettings;
@@ -118,8 +119,12 @@ public final class ClusterNode implements AutoCloseable {
         ClusterSingleton.get(system)
             .init(SingletonActor.of(
                 Controller.create(settings, replicas, DownedNodes.watch(system)), "junction-controller")));
-    Router router = new Router(system, tables, keeper, settings.routing(), new LoadCounters(), locals,
+    LoadCounters counters = new LoadCounters();
+    Router router = new Router(system, tables, keeper, settings.routing(), counters, locals,
         replicas.selfNode());
+    system.systemActorOf(
+        LoadReporter.create(settings.stats(), replicas.selfNode(), counters, locals, tables, replicas::controller),
+        "load-reporter", DispatcherSelector.blocking());
     router.useInbox(system.systemActorOf(router.inboxBehavior(), "junction-inbox", Props.empty()));
     system.systemActorOf(NodeEndpoint.create(locals), NodeEndpoint.NAME, Props.empty());
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());

@@ -21,7 +21,30 @@ public record ClusterSettings(
     int bulkBufferSize,
     int bulkBuffers,
     RoutingMode routing,
-    Rebalance rebalance) {
+    Rebalance rebalance,
+    Stats stats) {
+
+  /**
+   * Load statistics: every {@code interval} each node reports to the controller what its gateway counted
+   * and the sizes of some of its replicas (each replica measured about every {@code sizeInterval}); the
+   * controller keeps moving averages with {@code halfLife} and forgets a node silent for 5 intervals.
+   */
+  public record Stats(Duration interval, Duration halfLife, Duration sizeInterval) {
+    public Stats {
+      if (!positive(interval) || !positive(halfLife) || !positive(sizeInterval)) {
+        throw new IllegalArgumentException("junction.cluster.stats: interval, half-life and size-interval must be positive");
+      }
+    }
+
+    /** How long the controller keeps a node's statistics after its last report. */
+    public Duration expireAfter() {
+      return interval.multipliedBy(5);
+    }
+
+    private static boolean positive(Duration d) {
+      return !d.isNegative() && !d.isZero();
+    }
+  }
 
   /**
    * The controller's rebalancing: how often it plans ({@code interval}; zero: never), the planner's
@@ -109,6 +132,8 @@ public record ClusterSettings(
                 c.getInt("rebalance.max-moves-per-node"),
                 c.getDouble("rebalance.head-weight")),
             c.getDuration("rebalance.copy-timeout"),
-            c.getDuration("rebalance.step-timeout")));
+            c.getDuration("rebalance.step-timeout")),
+        new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
+            c.getDuration("stats.size-interval")));
   }
 }

@@ -9,12 +9,15 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
+import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Move;
 import dev.junction.sharding.placement.MoveBook;
 import dev.junction.sharding.placement.NodeSpec;
 import dev.junction.sharding.placement.Plan;
 import dev.junction.sharding.placement.Planner;
 import dev.junction.sharding.placement.RangeStats;
+import dev.junction.sharding.placement.ReplicaSize;
+import dev.junction.sharding.routing.LoadSnapshot;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
 import dev.junction.sharding.routing.ReplacementPlanner;
@@ -55,7 +58,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, Loaded, MembersChanged, ReachabilityChanged,
+      permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, Loaded, MembersChanged, ReachabilityChanged,
           Published, Placed, Tick, RepairTick {}
 
   /**
@@ -117,6 +120,29 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    */
   public record DrainState(String node, String refused, boolean draining, int replicas) implements JunctionSerializable {}
 
+  /**
+   * A node's load report ({@link LoadReporter}): what its gateway counted over the last {@code windowNanos},
+   * per range and per node served, and the sizes of the replicas it measured this time.
+   */
+  public record NodeStats(
+      String node,
+      long windowNanos,
+      java.util.TreeMap<Long, LoadSnapshot.Counts> byRange,
+      java.util.TreeMap<String, LoadSnapshot.Counts> byNode,
+      List<ReplicaSize> sizes)
+      implements Command, JunctionSerializable {}
+
+  /** Asks for the load statistics ({@link LoadView} answers). */
+  public record LoadRequest(ActorRef<LoadView> replyTo) implements Command, JunctionSerializable {}
+
+  /**
+   * The load statistics on routing table {@code tableVersion} (0: no table yet): every range's and every
+   * node's moving averages (half-life {@code halfLifeMillis}) and sizes.
+   */
+  public record LoadView(
+      long tableVersion, long halfLifeMillis, List<LoadBook.RangeLoad> ranges, List<LoadBook.NodeLoad> nodes)
+      implements JunctionSerializable {}
+
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
   private record MembersChanged(ClusterEvent.MemberEvent event) implements Command {}
@@ -172,6 +198,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
   private long plannedAt;
+  /** The nodes' load reports, as moving averages (kept by this controller only: one that takes over starts afresh). */
+  private final LoadBook load;
 
 
   private Controller(
@@ -193,6 +221,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     this.planner = new Planner(settings.rebalance().planner());
     this.moves = new MoveBook(settings.rebalance().copyTimeout(), settings.rebalance().stepTimeout());
     this.plannedAt = System.nanoTime();
+    this.load = new LoadBook(settings.stats().halfLife(), settings.stats().expireAfter());
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -233,6 +262,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(ReplicaBehind.class, this::onReplicaBehind)
         .onMessage(PlanRequest.class, this::onPlanRequest)
         .onMessage(Drain.class, this::onDrain)
+        .onMessage(NodeStats.class, this::onNodeStats)
+        .onMessage(LoadRequest.class, this::onLoadRequest)
         .build();
   }
 
@@ -557,20 +588,29 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * The planner's plan now, with the {@code up} nodes. Until load statistics reach the controller, every
-   * range weighs the same (1,000 bytes, one read and one write per second), so the planner evens out
-   * replicas and heads per node; each node offers an equal share of what all ranges need, so a
+   * What a range weighs at least: ranges nothing is known of yet, and idle ones, still count, so the
+   * planner evens out their replicas and heads.
+   */
+  static final RangeStats FLOOR = new RangeStats(0, 1024, 1, 1);
+
+  /**
+   * The planner's plan now, with the {@code up} nodes: each range weighs what the load statistics say
+   * (its measured bytes, its reads and writes per second as moving averages; at least {@link #FLOOR}),
+   * and each node offers an equal share of what all replicas need in each dimension, so that a
    * utilization of 1 is a node's fair share.
    */
   private Plan plan(List<String> up) {
-    Map<Long, RangeStats> stats = new HashMap<>();
+    Map<Long, RangeStats> stats = load.stats(table, FLOOR, System.nanoTime());
     double bytes = 0;
     double ops = 0;
     int rf = settings.replicationFactor();
+    double headWeight = settings.rebalance().planner().headWeight();
     for (RangeConfig range : table.ranges()) {
-      stats.put(range.rangeId(), new RangeStats(range.rangeId(), 1000, 1, 1));
-      bytes += 1000.0 * rf;
-      ops += rf + 1 + settings.rebalance().planner().headWeight(); // writes at every replica, the reads, the head
+      RangeStats s = stats.get(range.rangeId());
+      int replicas = Math.max(rf, range.chain().size());
+      bytes += (double) s.bytes() * replicas;
+      // Every replica applies every write, the reads spread over the chain, the head does more per write.
+      ops += s.writesPerSecond() * (replicas + headWeight) + s.readsPerSecond();
     }
     long takers = Math.max(1, up.stream().filter(n -> !draining.contains(n)).count());
     long storage = Math.max(1, Math.round(bytes / takers));
@@ -580,6 +620,23 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
             : NodeSpec.up(n, storage, bandwidth))
         .toList();
     return planner.plan(table, nodes, stats, rf, moves.inFlight());
+  }
+
+  private Behavior<Command> onNodeStats(NodeStats s) {
+    load.report(s.node(), Duration.ofNanos(s.windowNanos()), new LoadSnapshot(s.byRange(), s.byNode()), s.sizes(),
+        System.nanoTime());
+    return this;
+  }
+
+  private Behavior<Command> onLoadRequest(LoadRequest r) {
+    long halfLife = settings.stats().halfLife().toMillis();
+    if (table == null) {
+      r.replyTo().tell(new LoadView(0, halfLife, List.of(), List.of()));
+    } else {
+      long now = System.nanoTime();
+      r.replyTo().tell(new LoadView(table.version(), halfLife, load.ranges(table, now), load.nodes(table, now)));
+    }
+    return this;
   }
 
   /** Only moves between up nodes are started here: replicas on lost nodes are the repair's, short chains the replacement's. */

@@ -157,6 +157,20 @@ public final class ReplicaSharding implements ChainDirectory {
     this.controller = proxy;
   }
 
+  /** The controller singleton's proxy, or null before it is known. */
+  ActorRef<Controller.Command> controller() {
+    return controller;
+  }
+
+  /** The controller's load statistics (see {@link Controller.LoadRequest}). */
+  public CompletionStage<Controller.LoadView> load(ActorSystem<?> system, Duration timeout) {
+    ActorRef<Controller.Command> c = controller;
+    if (c == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the controller is not known on this node yet"));
+    }
+    return AskPattern.ask(c, Controller.LoadRequest::new, timeout, system.scheduler());
+  }
+
   /**
    * What the controller's planner would do now and the moves under way, from wherever the controller
    * runs; fails when no controller is known yet or it does not answer within {@code timeout}.

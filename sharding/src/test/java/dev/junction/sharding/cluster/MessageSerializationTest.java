@@ -39,7 +39,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import dev.junction.sharding.placement.Move;
 import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Plan;
+import dev.junction.sharding.placement.ReplicaSize;
+import dev.junction.sharding.routing.LoadSnapshot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -76,6 +79,7 @@ class MessageSerializationTest {
     TestProbe<ChainLink.Command> linkProbe = kit.createTestProbe();
     TestProbe<Controller.PlanReport> planProbe = kit.createTestProbe();
     TestProbe<Controller.DrainState> drainProbe = kit.createTestProbe();
+    TestProbe<Controller.LoadView> loadProbe = kit.createTestProbe();
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
@@ -120,6 +124,15 @@ class MessageSerializationTest {
                 List.of(new MoveBook.Operator(3, new Move.ReplicaMove(7, "a", "b", "hot"), 71, 6,
                     MoveBook.Phase.COPYING, 123L, false)),
                 456L),
+            new Controller.NodeStats("pekko://junction@127.0.0.1:2", 2_000_000_000L,
+                new java.util.TreeMap<>(java.util.Map.of(7L, new LoadSnapshot.Counts(10, 2, 1, 200, 11_000))),
+                new java.util.TreeMap<>(java.util.Map.of("pekko://junction@127.0.0.1:1",
+                    new LoadSnapshot.Counts(10, 2, 1, 200, 11_000))),
+                List.of(new ReplicaSize(7, 4, 100, 110_000, b("m"), 99))),
+            new Controller.LoadRequest(loadProbe.getRef()),
+            new Controller.LoadView(12, 10_000,
+                List.of(new LoadBook.RangeLoad(7, 5.5, 1, 0.5, 100, 5500, true, 100, 110_000, b("m"), 99)),
+                List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 5, 1, 0.5, 3, 1, 330_000))),
             new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
             new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
             new ReplicaActor.BulkAt("127.0.0.1", 41000),
