@@ -92,9 +92,13 @@ public final class JunctionNode implements AutoCloseable {
     return settings;
   }
 
-  /** Stops serving gRPC, leaves the cluster and closes the store. */
+  /**
+   * Gives the node's replicas away (at most {@code junction.cluster.leave.drain-timeout}; clients are
+   * served meanwhile), stops serving gRPC, leaves the cluster and closes the store.
+   */
   @Override
   public void close() {
+    cluster.drainBeforeLeaving();
     grpc.close();
     cluster.close();
     log.info("node stopped");

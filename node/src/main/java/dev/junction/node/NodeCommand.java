@@ -12,7 +12,9 @@ import picocli.CommandLine.Option;
     name = "node",
     mixinStandardHelpOptions = true,
     description = {
-      "Run one storage node in the foreground until SIGTERM or Ctrl-C (which leaves the cluster gracefully).",
+      "Run one storage node in the foreground until SIGTERM or Ctrl-C, which first moves its replicas to other",
+      "nodes (at most JUNCTION_DRAIN_TIMEOUT, 60s by default; not when too few nodes would be left or",
+      "rebalancing is off), then leaves the cluster gracefully.",
       "Configuration: --config FILE (HOCON) over the defaults; environment variables override both:",
       "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
       "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
@@ -21,7 +23,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table),",
       "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
       "  JUNCTION_READ_LEASE (the replicas' read lease, e.g. 1s),",
-      "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never)."
+      "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never),",
+      "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

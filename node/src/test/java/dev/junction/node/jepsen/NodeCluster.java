@@ -34,6 +34,8 @@ final class NodeCluster implements AutoCloseable {
   private final Map<String, String> extraEnv;
   private final Process[] processes;
   private final List<Long> everyPid = new ArrayList<>();
+  /** Nodes stopped by SIGTERM on purpose: their exit is expected. */
+  private final java.util.Set<Integer> terminated = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TestNetwork network;
 
   private NodeCluster(
@@ -153,6 +155,21 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGTERM: the node stops gracefully (it drains first when rebalancing is on and enough nodes stay,
+   * then leaves the cluster); waits until its process ended, at most {@code timeout}, and returns its exit
+   * code. Its exit does not count as a failure in {@link #await}.
+   */
+  int terminate(int i, Duration timeout) throws Exception {
+    terminated.add(i);
+    Process p = processes[i];
+    signal(i, "TERM");
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("node " + i + " (pid " + p.pid() + ") did not stop within " + timeout + " of SIGTERM");
+    }
+    return p.exitValue();
+  }
+
   /** SIGSTOP: the node freezes (no heartbeats, no answers) until {@link #resume}. */
   void pause(int i) throws Exception {
     signal(i, "STOP");
@@ -175,7 +192,8 @@ final class NodeCluster implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       for (int i = 0; i < size; i++) {
-        if (processes[i] != null && !processes[i].isAlive() && processes[i].exitValue() != 137) {
+        if (processes[i] != null && !processes[i].isAlive() && processes[i].exitValue() != 137
+            && !terminated.contains(i)) {
           throw new AssertionError("node " + i + " exited with " + processes[i].exitValue() + "; see " + log(i));
         }
       }

@@ -7,6 +7,7 @@ import dev.junction.chain.replica.ChainLink;
 import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.sharding.routing.LoadCounters;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.store.SsdStore;
@@ -44,6 +45,7 @@ public final class ClusterNode implements AutoCloseable {
   private final ReplicaSharding replicas;
   private final Router router;
   private final ClusterSettings settings;
+  private final DrainOnLeave drain;
 
   private ClusterNode(
       ActorSystem<Void> system,
@@ -58,6 +60,30 @@ public final class ClusterNode implements AutoCloseable {
     this.replicas = replicas;
     this.router = router;
     this.settings = settings;
+    this.drain = settings.leaveDrainTimeout().isZero() ? null
+        : new DrainOnLeave(system, replicas, tables, settings.leaveDrainTimeout());
+    if (drain != null) {
+      CoordinatedShutdown.get(system).addTask(
+          CoordinatedShutdown.PhaseBeforeServiceUnbind(), "junction-drain-before-leaving", drain::run);
+    }
+  }
+
+  /**
+   * Gives this node's replicas away before it stops (see {@link DrainOnLeave}); the node's coordinated
+   * shutdown does it too, so this is for a caller that wants it done before it stops serving clients.
+   * Blocks at most the drain's bound and a margin; does nothing when {@code leave.drain-timeout} is 0.
+   */
+  public void drainBeforeLeaving() {
+    if (drain == null) {
+      return;
+    }
+    try {
+      drain.run().toCompletableFuture().get(settings.leaveDrainTimeout().toSeconds() + 10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("draining node {} before it stops failed: {}", address(), e.toString());
+    }
   }
 
   /**
@@ -83,6 +109,14 @@ public final class ClusterNode implements AutoCloseable {
               .withFallback(full);
     }
     ClusterSettings settings = ClusterSettings.fromConfig(full);
+    // The drain on leave runs in before-service-unbind: that phase must give it its bound and a margin.
+    String drainPhase = "pekko.coordinated-shutdown.phases.before-service-unbind.timeout";
+    long drainPhaseMillis = settings.leaveDrainTimeout().toMillis() + 10_000;
+    long phaseMillis = full.hasPath(drainPhase) ? full.getDuration(drainPhase).toMillis()
+        : full.getDuration("pekko.coordinated-shutdown.default-phase-timeout").toMillis();
+    if (phaseMillis < drainPhaseMillis) {
+      full = ConfigFactory.parseMap(java.util.Map.of(drainPhase, drainPhaseMillis + "ms")).withFallback(full);
+    }
     SsdStore store = SsdStore.open(storeSettings);
     ActorSystem<Void> system;
     try {
@@ -200,14 +234,18 @@ public final class ClusterNode implements AutoCloseable {
     return settings;
   }
 
-  /** Leaves the cluster gracefully (coordinated shutdown) and closes the store; waits up to a minute. */
+  /**
+   * Leaves the cluster gracefully (coordinated shutdown: drained first, see {@code leave.drain-timeout})
+   * and closes the store; waits up to a minute more than the drain's bound.
+   */
   @Override
   public void close() {
     system.terminate();
+    long wait = 60 + settings.leaveDrainTimeout().toSeconds();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(wait, TimeUnit.SECONDS);
     } catch (Exception e) {
-      log.warn("node {} did not stop within a minute: {}", address(), e.toString());
+      log.warn("node {} did not stop within {} s: {}", address(), wait, e.toString());
     }
     closeStore(store);
   }

@@ -22,7 +22,8 @@ public record ClusterSettings(
     int bulkBuffers,
     RoutingMode routing,
     Rebalance rebalance,
-    Stats stats) {
+    Stats stats,
+    Duration leaveDrainTimeout) {
 
   /**
    * Load statistics: every {@code interval} each node reports to the controller what its gateway counted
@@ -83,6 +84,9 @@ public record ClusterSettings(
     if (replaceAfter.isNegative()) {
       throw new IllegalArgumentException("junction.cluster.replace-after must not be negative");
     }
+    if (leaveDrainTimeout.isNegative()) {
+      throw new IllegalArgumentException("junction.cluster.leave.drain-timeout must not be negative (0: no drain)");
+    }
     if (bulkPort < 0 || bulkPort > 65535 || bulkBufferSize < 64 * 1024 || bulkBuffers < 2) {
       throw new IllegalArgumentException(
           "junction.cluster.bulk: port 0..65535 (0: any), buffer-size at least 64KiB, buffers at least 2");
@@ -134,6 +138,7 @@ public record ClusterSettings(
             c.getDuration("rebalance.copy-timeout"),
             c.getDuration("rebalance.step-timeout")),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
-            c.getDuration("stats.size-interval")));
+            c.getDuration("stats.size-interval")),
+        c.getDuration("leave.drain-timeout"));
   }
 }

@@ -314,6 +314,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         || e instanceof ClusterEvent.MemberRemoved) {
       unreachable.remove(address); // a new incarnation at the same address, or gone (see lostNodes)
     }
+    if ((e instanceof ClusterEvent.MemberUp || e instanceof ClusterEvent.MemberRemoved) && draining.remove(address)) {
+      // Drained and gone, or back as a new incarnation: an empty node the planner fills again.
+      getContext().getLog().info("node {} is no longer drained: it {}", address,
+          e instanceof ClusterEvent.MemberUp ? "is up again" : "left the cluster");
+    }
     if (table == null && !loading) {
       createIfEnoughNodes();
     }

@@ -288,7 +288,7 @@ public final class Router {
         LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
         if (h != null && h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get)
             instanceof ReadView.Value v) {
-          counters.recordRead(range.rangeId(), r.node(), key.length + v.value().value().length);
+          counters.recordRead(range.rangeId(), r.node(), key.length + (v.value() == null ? 0 : v.value().value().length));
           return v;
         }
         return null;

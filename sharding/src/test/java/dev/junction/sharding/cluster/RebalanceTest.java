@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -150,6 +151,61 @@ class RebalanceTest {
         assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
       }
       assertTrue(!drain(cluster, victim, true).draining(), "cancelled");
+    }
+  }
+
+  @Test
+  void aNodeThatStopsGivesItsReplicasAwayFirstAndWritesGoOn() throws Exception {
+    String extra = "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
+        + "junction.cluster.rebalance.interval = 1s\n"
+        + "junction.cluster.leave.drain-timeout = 90s\n";
+    try (TestCluster cluster = TestCluster.start(4, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 40; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
+      }
+      String leaving = cluster.node(2).address().toString();
+      assertTrue(cluster.table().ranges().stream().anyMatch(r -> nodes(r).contains(leaving)));
+      // A client writes to every range while node 2 stops (bounded in count and time).
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Throwable> failures = new ArrayList<>();
+      AtomicInteger writes = new AtomicInteger();
+      Thread writer = new Thread(() -> {
+        long until = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+        for (int i = 0; i < 20_000 && !stop.get() && System.nanoTime() < until; i++) {
+          try {
+            put(cluster, written, seq, (char) ('a' + i % 26) + "=" + i, "w" + i);
+            writes.incrementAndGet();
+          } catch (Throwable t) {
+            synchronized (failures) {
+              failures.add(t);
+            }
+            return;
+          }
+        }
+      });
+      writer.start();
+      try {
+        cluster.stop(2);
+        // It left only once the table placed nothing on it: no chain waits for it.
+        cluster.await(Duration.ofSeconds(10), "node 0's table shows node 2 holding nothing",
+            () -> cluster.table().ranges().stream().noneMatch(r -> nodes(r).contains(leaving)));
+        int before = writes.get();
+        cluster.await(Duration.ofSeconds(30), "writes go on after node 2 left", () -> writes.get() >= before + 50);
+      } finally {
+        stop.set(true);
+        writer.join(60_000);
+      }
+      assertEquals(List.of(), failures, "every write succeeded within its timeout while node 2 stopped");
+      assertTrue(cluster.table().ranges().stream().allMatch(r -> new HashSet<>(nodes(r)).size() == 3));
+      synchronized (written) {
+        for (Map.Entry<String, String> e : written.entrySet()) {
+          Router.Result r = cluster.router(0).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+          assertInstanceOf(Router.Found.class, r, e.getKey());
+          assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+        }
+      }
     }
   }
 

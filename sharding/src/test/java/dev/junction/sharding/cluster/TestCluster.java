@@ -57,6 +57,8 @@ public final class TestCluster implements AutoCloseable {
                     "junction.store.directory", dir.resolve("node" + index).resolve("store").toString(),
                     "junction.store.initial-map-size", "16MiB",
                     "junction.store.durability", "replicated",
+                    // Stopping a test cluster node by node must not drain each first (a test of the drain sets it).
+                    "junction.cluster.leave.drain-timeout", "0s",
                     "junction.cluster.min-nodes", Integer.toString(n),
                     "pekko.remote.artery.canonical.port", "0",
                     "pekko.cluster.distributed-data.durable.lmdb.dir",
@@ -167,6 +169,15 @@ public final class TestCluster implements AutoCloseable {
    * find it unreachable.
    */
   public void crash(int i) {
+    crashed.add(i);
+    nodes.get(i).close();
+  }
+
+  /**
+   * Stops node {@code i} gracefully, as SIGTERM does (coordinated shutdown: it drains first when its
+   * {@code leave.drain-timeout} is above 0, then leaves the cluster), and waits until it stopped.
+   */
+  public void stop(int i) {
     crashed.add(i);
     nodes.get(i).close();
   }
