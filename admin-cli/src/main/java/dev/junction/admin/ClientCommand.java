@@ -45,6 +45,11 @@ abstract class ClientCommand implements Callable<Integer> {
     return spec.commandLine().getErr();
   }
 
+  /** A usage error: the message, a hint to --help, exit 2. */
+  final ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
   /** Parses a key or value argument; a bad one is a usage error. */
   final byte[] parse(Codec codec, String text, String what) {
     try {

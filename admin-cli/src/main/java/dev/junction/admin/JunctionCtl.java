@@ -46,6 +46,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       StatusCommand.class,
       LoadCommand.class,
       PlanCommand.class,
+      RebalanceCommand.class,
+      MoveCommand.class,
+      OperatorsCommand.class,
       DrainCommand.class,
       CommandLine.HelpCommand.class
     },

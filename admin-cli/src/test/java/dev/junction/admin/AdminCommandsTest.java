@@ -85,6 +85,69 @@ class AdminCommandsTest {
   }
 
   @Test
+  void moveStartsTheMoveAndFollowsItsPhasesUntilItIsDone() {
+    String expected =
+        """
+        move 5 of range 1: replica 127.0.0.1:7071 → 127.0.0.1:7070: started (copying)
+          move 5 of range 1: replica 127.0.0.1:7071 → 127.0.0.1:7070: copying
+          move 5 of range 1: replica 127.0.0.1:7071 → 127.0.0.1:7070: joining
+          move 5 of range 1: replica 127.0.0.1:7071 → 127.0.0.1:7070: done
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""),
+        ctl.run("move", "1", "--from", "127.0.0.1:7071", "--to", "127.0.0.1:7070", "--every", "10ms"));
+  }
+
+  @Test
+  void moveOfAnUnknownRangeFailsWithTheReasonAndAMoveNeedsBothNodes() {
+    assertEquals(new Ctl.Result(1, "", "junctionctl: FAILED_PRECONDITION: there is no range 9\n"),
+        ctl.run("move", "9", "--from", "a", "--to", "b"));
+    Ctl.Result r = ctl.run("move", "1", "--from", "a");
+    assertEquals(2, r.exit());
+    assertEquals(true, r.err().startsWith("junctionctl: Missing required option: '--to=NODE'"), r.err());
+  }
+
+  @Test
+  void rebalanceShowsThePlanAndWithApplyFollowsTheStartedMovesWithABar() {
+    String plan =
+        """
+        1 move(s) planned on routing table version 9 (highest utilization 0.500 now, 0.400 after; lower bound 0.375)
+          range 2: head pekko://junction@127.0.0.1:25520 → pekko://junction@127.0.0.1:25522 (node A is above the mean)
+        junctionctl rebalance --apply starts them now
+        """;
+    assertEquals(new Ctl.Result(0, plan, ""), ctl.run("rebalance"));
+    String applied =
+        """
+        move 6 of range 2: head pekko://junction@127.0.0.1:25520 → pekko://junction@127.0.0.1:25522: started
+        [....................] 0/1 moves ended
+        [####################] 1/1 moves ended
+        every move done
+        """;
+    assertEquals(new Ctl.Result(0, applied, ""), ctl.run("rebalance", "--apply", "--every", "10ms"));
+  }
+
+  @Test
+  void operatorsListsShowsAndCancels() {
+    String list =
+        """
+        under way: 1
+        ID  RANGE  KIND     FROM                              TO                                PHASE    FOR
+        3   4      replica  pekko://junction@127.0.0.1:25520  pekko://junction@127.0.0.1:25521  copying  2.3s
+
+        ended lately: 0
+        """;
+    assertEquals(new Ctl.Result(0, list, ""), ctl.run("operators"));
+    assertEquals(new Ctl.Result(0, "move 3 of range 4: replica pekko://junction@127.0.0.1:25520 →"
+        + " pekko://junction@127.0.0.1:25521: copying for 2.3s ()\n", ""), ctl.run("operators", "3"));
+    assertEquals(new Ctl.Result(0, "move 3 of range 4: replica pekko://junction@127.0.0.1:25520 →"
+        + " pekko://junction@127.0.0.1:25521: cancelled\n", ""), ctl.run("operators", "3", "--cancel"));
+    assertEquals(new Ctl.Result(1, "", "junctionctl: NOT_FOUND: no operator 9 is under way\n"),
+        ctl.run("operators", "9", "--cancel"));
+    assertEquals(2, ctl.run("operators", "--cancel").exit());
+    assertEquals(new Ctl.Result(1, "", "junctionctl: no operator 9 is under way or among the last ended\n"),
+        ctl.run("operators", "9"));
+  }
+
+  @Test
   void rangesPrintsTheRoutingTableAligned() {
     String expected =
         """

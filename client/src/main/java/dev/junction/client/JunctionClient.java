@@ -426,6 +426,31 @@ public final class JunctionClient implements AutoCloseable {
     return unary((channel, dl, o) -> admin(channel, dl).load(request, o), (LoadResponse r) -> r);
   }
 
+  /**
+   * Starts moving range {@code rangeId}'s replica from node {@code from} to node {@code to} (cluster
+   * addresses or gRPC endpoints), or its head when {@code to} holds a replica already; returns the operator.
+   */
+  public dev.junction.client.proto.Operator move(long rangeId, String from, String to) {
+    dev.junction.client.proto.MoveRequest request = dev.junction.client.proto.MoveRequest.newBuilder()
+        .setRangeId(rangeId).setFromNode(from).setToNode(to).build();
+    return await(unary((channel, dl, o) -> admin(channel, dl).move(request, o),
+        (dev.junction.client.proto.MoveResponse r) -> r.getOperator()));
+  }
+
+  /** Cancels operator {@code id}; returns it, in phase cancelled. */
+  public dev.junction.client.proto.Operator cancelOperator(long id) {
+    dev.junction.client.proto.CancelOperatorRequest request =
+        dev.junction.client.proto.CancelOperatorRequest.newBuilder().setId(id).build();
+    return await(unary((channel, dl, o) -> admin(channel, dl).cancelOperator(request, o),
+        (dev.junction.client.proto.CancelOperatorResponse r) -> r.getOperator()));
+  }
+
+  /** Starts the planner's moves now; answers like {@link #plan}, with the moves that were started. */
+  public PlanResponse rebalance() {
+    dev.junction.client.proto.RebalanceRequest request = dev.junction.client.proto.RebalanceRequest.getDefaultInstance();
+    return await(unary((channel, dl, o) -> admin(channel, dl).rebalance(request, o), (PlanResponse r) -> r));
+  }
+
   /** Asynchronous {@link #plan}. */
   public CompletableFuture<PlanResponse> planAsync() {
     PlanRequest request = PlanRequest.getDefaultInstance();

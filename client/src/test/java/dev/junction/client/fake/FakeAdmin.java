@@ -7,7 +7,12 @@ import dev.junction.client.proto.DrainRequest;
 import dev.junction.client.proto.DrainResponse;
 import dev.junction.client.proto.NodeUtilization;
 import dev.junction.client.proto.Operator;
+import dev.junction.client.proto.CancelOperatorRequest;
+import dev.junction.client.proto.CancelOperatorResponse;
 import dev.junction.client.proto.LoadRequest;
+import dev.junction.client.proto.MoveRequest;
+import dev.junction.client.proto.MoveResponse;
+import dev.junction.client.proto.RebalanceRequest;
 import dev.junction.client.proto.LoadResponse;
 import dev.junction.client.proto.NodeLoad;
 import dev.junction.client.proto.PlanRequest;
@@ -160,9 +165,63 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
     answer(l, out);
   }
 
+  /** The operator a Move or Rebalance started; Plan calls then show it copying, joining, then done. */
+  private volatile Operator started;
+  private final java.util.concurrent.atomic.AtomicInteger plansSinceStart = new java.util.concurrent.atomic.AtomicInteger();
+
   @Override
   public void plan(PlanRequest request, StreamObserver<PlanResponse> out) {
-    answer(SAMPLE_PLAN, out);
+    Operator op = started;
+    if (op == null) {
+      answer(SAMPLE_PLAN, out);
+      return;
+    }
+    int n = plansSinceStart.incrementAndGet();
+    PlanResponse.Builder b = SAMPLE_PLAN.toBuilder().clearOperators();
+    if (n == 1) {
+      b.addOperators(op);
+    } else if (n == 2) {
+      b.addOperators(op.toBuilder().setPhase(op.getPhase().equals("promoting") ? "promoting" : "joining"));
+    } else {
+      b.addEnded(op.toBuilder().setPhase("done"));
+    }
+    answer(b.build(), out);
+  }
+
+  /** Range 1 moves from B to A as operator 5; any other range is unknown. */
+  @Override
+  public void move(MoveRequest request, StreamObserver<MoveResponse> out) {
+    if (request.getRangeId() != 1) {
+      answerFailure(Status.FAILED_PRECONDITION.withDescription("there is no range " + request.getRangeId()), out);
+      return;
+    }
+    Operator op = Operator.newBuilder().setId(5).setPhase("copying")
+        .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(1).setFromNode(request.getFromNode())
+            .setToNode(request.getToNode()).setReason("asked for"))
+        .build();
+    plansSinceStart.set(0);
+    started = op;
+    answer(MoveResponse.newBuilder().setOperator(op).build(), out);
+  }
+
+  /** Starts SAMPLE_PLAN's head move as operator 6. */
+  @Override
+  public void rebalance(RebalanceRequest request, StreamObserver<PlanResponse> out) {
+    Operator op = Operator.newBuilder().setId(6).setPhase("promoting").setMove(SAMPLE_PLAN.getMoves(0)).build();
+    plansSinceStart.set(0);
+    started = op;
+    answer(SAMPLE_PLAN.toBuilder().addOperators(op).build(), out);
+  }
+
+  /** Operator 3 (SAMPLE_PLAN's) is cancelled; others are not found. */
+  @Override
+  public void cancelOperator(CancelOperatorRequest request, StreamObserver<CancelOperatorResponse> out) {
+    if (request.getId() != 3) {
+      answerFailure(Status.NOT_FOUND.withDescription("no operator " + request.getId() + " is under way"), out);
+      return;
+    }
+    answer(CancelOperatorResponse.newBuilder()
+        .setOperator(SAMPLE_PLAN.getOperators(0).toBuilder().setPhase("cancelled")).build(), out);
   }
 
   private final java.util.concurrent.atomic.AtomicInteger drainCalls = new java.util.concurrent.atomic.AtomicInteger();

@@ -21,7 +21,12 @@ import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.PlannedMove;
 import dev.junction.client.proto.RejectedMove;
 import dev.junction.sharding.cluster.Controller;
+import dev.junction.client.proto.CancelOperatorRequest;
+import dev.junction.client.proto.CancelOperatorResponse;
 import dev.junction.client.proto.LoadRequest;
+import dev.junction.client.proto.MoveRequest;
+import dev.junction.client.proto.MoveResponse;
+import dev.junction.client.proto.RebalanceRequest;
 import dev.junction.client.proto.LoadResponse;
 import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Move;
@@ -221,14 +226,75 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     report.moves().forEach(m -> b.addMoves(move(m)));
     report.rejected().forEach(r -> b.addRejected(RejectedMove.newBuilder().setMove(move(r.move())).setWhy(r.why())));
     report.utilization().forEach((node, u) -> b.addNodes(NodeUtilization.newBuilder().setNode(node).setUtilization(u)));
-    for (MoveBook.Operator op : report.operators()) {
-      b.addOperators(dev.junction.client.proto.Operator.newBuilder()
-          .setId(op.id())
-          .setMove(move(op.move()))
-          .setPhase(op.phase().name().toLowerCase(java.util.Locale.ROOT))
-          .setSecondsInPhase(Math.max(0, report.clockNanos() - op.phaseSince()) / 1e9));
-    }
+    report.operators().forEach(op -> b.addOperators(operator(op, report.clockNanos())));
+    report.ended().forEach(op -> b.addEnded(operator(op, report.clockNanos())));
     return b.build();
+  }
+
+  static dev.junction.client.proto.Operator operator(MoveBook.Operator op, long clockNanos) {
+    return dev.junction.client.proto.Operator.newBuilder()
+        .setId(op.id())
+        .setMove(move(op.move()))
+        .setPhase(op.phase().name().toLowerCase(java.util.Locale.ROOT))
+        .setSecondsInPhase(Math.max(0, clockNanos - op.phaseSince()) / 1e9)
+        .build();
+  }
+
+  @Override
+  public void move(MoveRequest req, StreamObserver<MoveResponse> out) {
+    String from = req.getFromNode().trim();
+    String to = req.getToNode().trim();
+    if (from.isEmpty() || to.isEmpty()) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("name both nodes (cluster address or gRPC endpoint)")
+          .asRuntimeException());
+      return;
+    }
+    replicas.startMove(system, req.getRangeId(), addressOf(from), addressOf(to), STATUS_TIMEOUT)
+        .whenComplete((started, e) -> {
+          if (e != null) {
+            out.onError(controllerSilent(e));
+          } else if (!started.refused().isEmpty()) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription(started.refused()).asRuntimeException());
+          } else {
+            out.onNext(MoveResponse.newBuilder()
+                .setOperator(operator(started.operator().orElseThrow(), started.clockNanos())).build());
+            out.onCompleted();
+          }
+        });
+  }
+
+  @Override
+  public void cancelOperator(CancelOperatorRequest req, StreamObserver<CancelOperatorResponse> out) {
+    replicas.cancelMove(system, req.getId(), STATUS_TIMEOUT).whenComplete((cancelled, e) -> {
+      if (e != null) {
+        out.onError(controllerSilent(e));
+      } else if (!cancelled.refused().isEmpty()) {
+        out.onError(Status.NOT_FOUND.withDescription(cancelled.refused()).asRuntimeException());
+      } else {
+        out.onNext(CancelOperatorResponse.newBuilder()
+            .setOperator(operator(cancelled.operator().orElseThrow(), cancelled.clockNanos())).build());
+        out.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public void rebalance(RebalanceRequest req, StreamObserver<PlanResponse> out) {
+    replicas.applyPlan(system, STATUS_TIMEOUT).whenComplete((report, e) -> {
+      if (e != null) {
+        out.onError(controllerSilent(e));
+      } else {
+        out.onNext(planResponse(report));
+        out.onCompleted();
+      }
+    });
+  }
+
+  private static io.grpc.StatusRuntimeException controllerSilent(Throwable e) {
+    return Status.UNAVAILABLE
+        .withDescription("the controller did not answer (" + e.getMessage() + "): the cluster may be forming"
+            + " or its controller moving; try again")
+        .asRuntimeException();
   }
 
   private static PlannedMove move(Move m) {

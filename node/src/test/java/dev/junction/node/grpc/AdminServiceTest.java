@@ -28,7 +28,9 @@ class AdminServiceTest {
         0.5, 0.4, 0.375, new TreeMap<>(Map.of("a", 0.4, "b", 0.2)),
         List.of(new MoveBook.Operator(3, new Move.ReplicaMove(7, "a", "b", "hot"), 71, 6,
             MoveBook.Phase.RELEASING, 1_000_000_000L, true)),
-        3_500_000_000L);
+        3_500_000_000L,
+        List.of(new MoveBook.Operator(2, new Move.HeadMove(5, "a", "b", "asked for"), 1, 4,
+            MoveBook.Phase.CANCELLED, 3_000_000_000L, false)));
     PlanResponse r = AdminService.planResponse(report);
     assertEquals(12, r.getTableVersion());
     assertEquals(false, r.getRebalancing());
@@ -44,6 +46,9 @@ class AdminServiceTest {
     assertEquals(List.of("a", "b"), r.getNodesList().stream().map(n -> n.getNode()).toList());
     assertEquals("releasing", r.getOperators(0).getPhase());
     assertEquals(2.5, r.getOperators(0).getSecondsInPhase(), 1e-9);
+    assertEquals("cancelled", r.getEnded(0).getPhase());
+    assertEquals("head", r.getEnded(0).getMove().getKind());
+    assertEquals(0.5, r.getEnded(0).getSecondsInPhase(), 1e-9);
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.junction.sharding.cluster;
 
 import com.typesafe.config.Config;
 import dev.junction.sharding.placement.PlacementSettings;
+import dev.junction.sharding.placement.RangeStats;
 import dev.junction.sharding.routing.RoutingTable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -49,9 +50,11 @@ public record ClusterSettings(
 
   /**
    * The controller's rebalancing: how often it plans ({@code interval}; zero: never), the planner's
-   * knobs, and how long a move's copy and each of its other steps may take.
+   * knobs, how long a move's copy and each of its other steps may take, and what a range weighs at least
+   * ({@code floor}: below it, sizes and rates do not move replicas; idle ranges spread by count).
    */
-  public record Rebalance(Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout) {
+  public record Rebalance(
+      Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout, RangeStats floor) {
     public Rebalance {
       if (interval.isNegative() || copyTimeout.isNegative() || copyTimeout.isZero()
           || stepTimeout.isNegative() || stepTimeout.isZero()) {
@@ -136,7 +139,10 @@ public record ClusterSettings(
                 c.getInt("rebalance.max-moves-per-node"),
                 c.getDouble("rebalance.head-weight")),
             c.getDuration("rebalance.copy-timeout"),
-            c.getDuration("rebalance.step-timeout")),
+            c.getDuration("rebalance.step-timeout"),
+            new RangeStats(0, c.getBytes("rebalance.range-floor.bytes"),
+                c.getDouble("rebalance.range-floor.reads-per-second"),
+                c.getDouble("rebalance.range-floor.writes-per-second"))),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),
         c.getDuration("leave.drain-timeout"));

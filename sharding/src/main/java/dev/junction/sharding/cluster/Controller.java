@@ -58,7 +58,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
-      permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, Loaded, MembersChanged, ReachabilityChanged,
+      permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, StartMove,
+          CancelMove, ApplyPlan, Loaded, MembersChanged, ReachabilityChanged,
           Published, Placed, Tick, RepairTick {}
 
   /**
@@ -103,8 +104,30 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       double lowerBound,
       java.util.TreeMap<String, Double> utilization,
       List<MoveBook.Operator> operators,
-      long clockNanos)
+      long clockNanos,
+      List<MoveBook.Operator> ended)
       implements JunctionSerializable {}
+
+  /**
+   * Starts moving range {@code rangeId}'s replica on {@code from} to {@code to} (a replica move), or, when
+   * {@code to} holds a replica of it already and {@code from} is its head, its head (a head move). Answered
+   * with the operator, or why it did not start (nothing changed then).
+   */
+  public record StartMove(long rangeId, String from, String to, ActorRef<MoveStarted> replyTo)
+      implements Command, JunctionSerializable {}
+
+  /** What {@link StartMove} or {@link CancelMove} did: {@code refused} is empty when it did it. */
+  public record MoveStarted(String refused, java.util.Optional<MoveBook.Operator> operator, long clockNanos)
+      implements JunctionSerializable {}
+
+  /** Cancels operator {@code id} (its range keeps the chain it has now). */
+  public record CancelMove(long id, ActorRef<MoveStarted> replyTo) implements Command, JunctionSerializable {}
+
+  /**
+   * Starts the planner's moves now (also when rebalancing is off: a plan applied once); answered with
+   * the plan whose moves were started ({@code moves}) and the operators under way.
+   */
+  public record ApplyPlan(ActorRef<PlanReport> replyTo) implements Command, JunctionSerializable {}
 
   /**
    * Drains {@code node} (moves every replica it holds to other nodes, a few at a time; no move targets it
@@ -198,6 +221,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
   private long plannedAt;
+  /** The operators that ended last, newest last (at most {@link #ENDED_KEPT}), for junctionctl. */
+  private final java.util.ArrayDeque<MoveBook.Operator> ended = new java.util.ArrayDeque<>();
+  static final int ENDED_KEPT = 32;
   /** The nodes' load reports, as moving averages (kept by this controller only: one that takes over starts afresh). */
   private final LoadBook load;
 
@@ -264,6 +290,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessage(NodeStats.class, this::onNodeStats)
         .onMessage(LoadRequest.class, this::onLoadRequest)
+        .onMessage(StartMove.class, this::onStartMove)
+        .onMessage(CancelMove.class, this::onCancelMove)
+        .onMessage(ApplyPlan.class, this::onApplyPlan)
         .build();
   }
 
@@ -545,8 +574,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    * nodes are the repair's and the replacement's.
    */
   private void rebalance(Set<String> lost) {
-    if (!settings.rebalance().enabled() || publishing) {
-      return;
+    if (publishing || (!settings.rebalance().enabled() && moves.operators().isEmpty())) {
+      return; // with rebalancing off, only moves asked for (junctionctl move, rebalance --apply) run
     }
     long now = System.nanoTime();
     List<String> up = new java.util.ArrayList<>(upNodes());
@@ -560,6 +589,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     MoveBook.Step step = moves.step(table, (range, slot) -> leases.released(range, slot, now), now);
     for (MoveBook.Operator op : step.ended()) {
       getContext().getLog().info("move {} of range {} ended {}: {}", op.id(), op.rangeId(), op.phase(), op.move());
+      remember(op);
     }
     leaving = step.leaving();
     revoke(ChainRepair.lostReplicas(table, lost));
@@ -576,36 +606,138 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       publish(step.table().get());
       return;
     }
-    if (now - plannedAt < settings.rebalance().interval().toNanos()) {
+    if (!settings.rebalance().enabled() || now - plannedAt < settings.rebalance().interval().toNanos()) {
       return;
     }
     plannedAt = now;
+    startPlan(up, now);
+  }
+
+  /** Plans with the {@code up} nodes and starts the moves that may start; returns the plan and those moves. */
+  private PlanAndStarted startPlan(List<String> up, long now) {
     Plan plan = plan(up);
+    List<Move> started = new java.util.ArrayList<>();
     for (Move m : plan.moves()) {
       if (!startable(m, up)) {
         continue;
       }
-      moves.start(m, table, now).ifPresent(op -> getContext().getLog().info(
-          "move {} of range {} starts: {} (utilization {} -> {}, lower bound {})", op.id(), op.rangeId(), m,
-          String.format("%.3f", plan.before()), String.format("%.3f", plan.after()),
-          String.format("%.3f", plan.lowerBound())));
+      moves.start(m, table, now).ifPresent(op -> {
+        started.add(m);
+        getContext().getLog().info(
+            "move {} of range {} starts: {} (utilization {} -> {}, lower bound {})", op.id(), op.rangeId(), m,
+            String.format("%.3f", plan.before()), String.format("%.3f", plan.after()),
+            String.format("%.3f", plan.lowerBound()));
+      });
+    }
+    return new PlanAndStarted(plan, started);
+  }
+
+  private record PlanAndStarted(Plan plan, List<Move> started) {}
+
+  private void remember(MoveBook.Operator op) {
+    ended.addLast(op);
+    while (ended.size() > ENDED_KEPT) {
+      ended.removeFirst();
     }
   }
 
-  /**
-   * What a range weighs at least: ranges nothing is known of yet, and idle ones, still count, so the
-   * planner evens out their replicas and heads.
-   */
-  static final RangeStats FLOOR = new RangeStats(0, 1024, 1, 1);
+  private List<String> upNotLost() {
+    List<String> up = new java.util.ArrayList<>(upNodes());
+    up.removeAll(lostNodes());
+    return up;
+  }
+
+  private Behavior<Command> onStartMove(StartMove r) {
+    long now = System.nanoTime();
+    RangeConfig range = table == null ? null : table.range(r.rangeId()).orElse(null);
+    List<String> up = table == null ? List.of() : upNotLost();
+    String refused = "";
+    Move move = null;
+    if (table == null) {
+      refused = "the cluster has no routing table yet";
+    } else if (range == null) {
+      refused = "there is no range " + r.rangeId() + " (ranges: "
+          + table.ranges().stream().map(RangeConfig::rangeId).toList() + ")";
+    } else if (r.from().equals(r.to())) {
+      refused = "the source and the target are the same node";
+    } else if (range.chain().stream().noneMatch(x -> x.node().equals(r.from()))) {
+      refused = "range " + r.rangeId() + " has no replica on " + r.from() + " (its chain: "
+          + range.chain().stream().map(Replica::node).toList() + ")";
+    } else if (!up.contains(r.to())) {
+      refused = "node " + r.to() + " is not an up member of the cluster (members up: " + up + ")";
+    } else if (range.chain().stream().anyMatch(x -> x.node().equals(r.to()))) {
+      if (range.head().node().equals(r.from())) {
+        move = new Move.HeadMove(r.rangeId(), r.from(), r.to(), "asked for");
+      } else {
+        refused = "node " + r.to() + " holds a replica of range " + r.rangeId() + " already; only the head ("
+            + range.head().node() + ") can move to it";
+      }
+    } else if (draining.contains(r.to())) {
+      refused = "node " + r.to() + " is being drained";
+    } else if (publishing) {
+      refused = "the controller is publishing a routing table; try again";
+    } else {
+      move = new Move.ReplicaMove(r.rangeId(), r.from(), r.to(), "asked for");
+    }
+    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
+    if (move != null) {
+      MoveBook.Operator running = moves.operators().stream()
+          .filter(o -> o.rangeId() == r.rangeId()).findFirst().orElse(null);
+      if (running != null) {
+        refused = "range " + r.rangeId() + " has a move under way already (operator " + running.id() + ", "
+            + running.move() + ")";
+      } else {
+        op = moves.start(move, table, now);
+        if (op.isEmpty()) {
+          refused = "the move does not fit range " + r.rangeId() + "'s chain now";
+        } else {
+          getContext().getLog().info("move {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(), move);
+        }
+      }
+    }
+    r.replyTo().tell(new MoveStarted(refused, op, now));
+    return this;
+  }
+
+  private Behavior<Command> onCancelMove(CancelMove c) {
+    MoveBook.Operator op = moves.operators().stream().filter(o -> o.id() == c.id()).findFirst().orElse(null);
+    long now = System.nanoTime();
+    if (op == null) {
+      c.replyTo().tell(new MoveStarted("no operator " + c.id() + " is under way", java.util.Optional.empty(), now));
+      return this;
+    }
+    moves.cancel(op.id());
+    MoveBook.Operator cancelled = new MoveBook.Operator(op.id(), op.move(), op.slot(), op.startEpoch(),
+        MoveBook.Phase.CANCELLED, now, op.copied());
+    remember(cancelled);
+    getContext().getLog().info("move {} of range {} cancelled in phase {}, asked for", op.id(), op.rangeId(), op.phase());
+    c.replyTo().tell(new MoveStarted("", java.util.Optional.of(cancelled), now));
+    return this;
+  }
+
+  private Behavior<Command> onApplyPlan(ApplyPlan a) {
+    long now = System.nanoTime();
+    if (table == null) {
+      a.replyTo().tell(new PlanReport(0, settings.rebalance().enabled(), List.of(), List.of(), 0, 0, 0,
+          new java.util.TreeMap<>(), List.of(), now, List.copyOf(ended)));
+      return this;
+    }
+    PlanAndStarted p = startPlan(upNotLost(), now);
+    a.replyTo().tell(new PlanReport(table.version(), settings.rebalance().enabled(), p.started(),
+        p.plan().rejected(), p.plan().before(), p.plan().after(), p.plan().lowerBound(),
+        new java.util.TreeMap<>(p.plan().utilization()), moves.operators(), now, List.copyOf(ended)));
+    return this;
+  }
 
   /**
    * The planner's plan now, with the {@code up} nodes: each range weighs what the load statistics say
-   * (its measured bytes, its reads and writes per second as moving averages; at least {@link #FLOOR}),
+   * (its measured bytes, its reads and writes per second as moving averages; at least
+   * {@code rebalance.range-floor}, so ranges nothing is known of yet, and idle ones, still count),
    * and each node offers an equal share of what all replicas need in each dimension, so that a
    * utilization of 1 is a node's fair share.
    */
   private Plan plan(List<String> up) {
-    Map<Long, RangeStats> stats = load.stats(table, FLOOR, System.nanoTime());
+    Map<Long, RangeStats> stats = load.stats(table, settings.rebalance().floor(), System.nanoTime());
     double bytes = 0;
     double ops = 0;
     int rf = settings.replicationFactor();
@@ -653,7 +785,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     long now = System.nanoTime();
     if (table == null) {
       r.replyTo().tell(new PlanReport(0, settings.rebalance().enabled(), List.of(), List.of(), 0, 0, 0,
-          new java.util.TreeMap<>(), List.of(), now));
+          new java.util.TreeMap<>(), List.of(), now, List.copyOf(ended)));
       return this;
     }
     Set<String> lost = lostNodes();
@@ -662,7 +794,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     Plan plan = plan(up);
     r.replyTo().tell(new PlanReport(table.version(), settings.rebalance().enabled(), plan.moves(), plan.rejected(),
         plan.before(), plan.after(), plan.lowerBound(), new java.util.TreeMap<>(plan.utilization()),
-        moves.operators(), now));
+        moves.operators(), now, List.copyOf(ended)));
     return this;
   }
 

@@ -162,6 +162,15 @@ public final class ReplicaSharding implements ChainDirectory {
     return controller;
   }
 
+  /** The controller singleton's proxy (for tests and tools that talk to it directly). */
+  public ActorRef<Controller.Command> controllerRef() {
+    ActorRef<Controller.Command> c = controller;
+    if (c == null) {
+      throw new IllegalStateException("the controller is not known on this node yet");
+    }
+    return c;
+  }
+
   /** The controller's load statistics (see {@link Controller.LoadRequest}). */
   public CompletionStage<Controller.LoadView> load(ActorSystem<?> system, Duration timeout) {
     ActorRef<Controller.Command> c = controller;
@@ -183,6 +192,32 @@ public final class ReplicaSharding implements ChainDirectory {
     }
     return AskPattern.ask(
         c, Controller.PlanRequest::new, timeout, system.scheduler());
+  }
+
+  /** Starts a move (see {@link Controller.StartMove}) through the controller. */
+  public CompletionStage<Controller.MoveStarted> startMove(
+      ActorSystem<?> system, long rangeId, String from, String to, Duration timeout) {
+    return askController(system, replyTo -> new Controller.StartMove(rangeId, from, to, replyTo), timeout);
+  }
+
+  /** Cancels operator {@code id} (see {@link Controller.CancelMove}) through the controller. */
+  public CompletionStage<Controller.MoveStarted> cancelMove(ActorSystem<?> system, long id, Duration timeout) {
+    return askController(system, replyTo -> new Controller.CancelMove(id, replyTo), timeout);
+  }
+
+  /** Starts the planner's moves now (see {@link Controller.ApplyPlan}) through the controller. */
+  public CompletionStage<Controller.PlanReport> applyPlan(ActorSystem<?> system, Duration timeout) {
+    return askController(system, Controller.ApplyPlan::new, timeout);
+  }
+
+  private <T> CompletionStage<T> askController(
+      ActorSystem<?> system, org.apache.pekko.japi.function.Function<ActorRef<T>, Controller.Command> message,
+      Duration timeout) {
+    ActorRef<Controller.Command> c = controller;
+    if (c == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the controller is not known on this node yet"));
+    }
+    return AskPattern.ask(c, message, timeout, system.scheduler());
   }
 
   /** Drains {@code node}, or stops draining it (see {@link Controller.Drain}), through the controller. */

@@ -80,6 +80,7 @@ class MessageSerializationTest {
     TestProbe<Controller.PlanReport> planProbe = kit.createTestProbe();
     TestProbe<Controller.DrainState> drainProbe = kit.createTestProbe();
     TestProbe<Controller.LoadView> loadProbe = kit.createTestProbe();
+    TestProbe<Controller.MoveStarted> moveProbe = kit.createTestProbe();
     RangeConfig config =
         new RangeConfig(7, b("a"), b(""), 3, List.of(new Replica(0, "pekko://junction@127.0.0.1:1"), new Replica(4, "pekko://junction@127.0.0.1:2")));
     RequestId id = new RequestId("client", 42);
@@ -123,7 +124,15 @@ class MessageSerializationTest {
                 0.5, 0.4, 0.375, new java.util.TreeMap<>(java.util.Map.of("a", 0.4, "b", 0.2)),
                 List.of(new MoveBook.Operator(3, new Move.ReplicaMove(7, "a", "b", "hot"), 71, 6,
                     MoveBook.Phase.COPYING, 123L, false)),
-                456L),
+                456L,
+                List.of(new MoveBook.Operator(2, new Move.HeadMove(8, "a", "c", "hot"), 4, 5,
+                    MoveBook.Phase.DONE, 100L, false))),
+            new Controller.StartMove(7, "a", "b", moveProbe.getRef()),
+            new Controller.MoveStarted("", java.util.Optional.of(new MoveBook.Operator(3,
+                new Move.ReplicaMove(7, "a", "b", "asked for"), 71, 6, MoveBook.Phase.COPYING, 123L, false)), 456L),
+            new Controller.MoveStarted("there is no range 99", java.util.Optional.empty(), 456L),
+            new Controller.CancelMove(3, moveProbe.getRef()),
+            new Controller.ApplyPlan(planProbe.getRef()),
             new Controller.NodeStats("pekko://junction@127.0.0.1:2", 2_000_000_000L,
                 new java.util.TreeMap<>(java.util.Map.of(7L, new LoadSnapshot.Counts(10, 2, 1, 200, 11_000))),
                 new java.util.TreeMap<>(java.util.Map.of("pekko://junction@127.0.0.1:1",

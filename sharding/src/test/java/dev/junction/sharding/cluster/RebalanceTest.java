@@ -209,6 +209,82 @@ class RebalanceTest {
     }
   }
 
+  @Test
+  void withRebalancingOffMovesHappenOnlyWhenAskedForAndBadRequestsChangeNothing() throws Exception {
+    String extra = "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
+        + "junction.cluster.rebalance.interval = 0s\n";
+    try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 40; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
+      }
+      int added = cluster.addNode(extra);
+      String newcomer = cluster.node(added).address().toString();
+      cluster.await(Duration.ofSeconds(30), "the newcomer is up", () -> {
+        for (org.apache.pekko.cluster.Member m
+            : org.apache.pekko.cluster.typed.Cluster.get(cluster.node(0).system()).state().getMembers()) {
+          if (m.address().toString().equals(newcomer) && m.status() == org.apache.pekko.cluster.MemberStatus.up()) {
+            return true;
+          }
+        }
+        return false;
+      });
+      RoutingTable before = cluster.table();
+      RangeConfig first = before.ranges().get(0);
+      String from = first.tail().node();
+      // Refusals, each naming what is wrong.
+      assertEquals("there is no range 99 (ranges: [1, 2, 3, 4])", startMove(cluster, 99, from, newcomer).refused());
+      assertEquals("range 1 has no replica on " + newcomer + " (its chain: " + nodes(first) + ")",
+          startMove(cluster, 1, newcomer, from).refused());
+      assertEquals("node pekko://junction@127.0.0.1:1 is not an up member of the cluster",
+          startMove(cluster, 1, from, "pekko://junction@127.0.0.1:1").refused().replaceAll(" \\(members up: .*", ""));
+      assertEquals("no operator 77 is under way", ask(cluster, r -> new Controller.CancelMove(77, r)).refused());
+      // Nothing moves by itself: the newcomer stays empty.
+      assertEquals(before, cluster.table());
+      Controller.MoveStarted moved = startMove(cluster, 1, from, newcomer);
+      assertEquals("", moved.refused());
+      assertEquals("range 1 has a move under way already (operator " + moved.operator().orElseThrow().id() + ", "
+          + moved.operator().orElseThrow().move() + ")", startMove(cluster, 1, from, newcomer).refused());
+      cluster.await(Duration.ofSeconds(60), "range 1's replica moved from the tail's node to the newcomer", () -> {
+        RangeConfig r = cluster.table().range(1).orElseThrow();
+        return nodes(r).contains(newcomer) && !nodes(r).contains(from) && r.chain().size() == 3;
+      });
+      // A plan applied once (rebalancing is off): it starts moves towards the newcomer, and they end.
+      Controller.PlanReport applied = cluster.node(0).replicas().applyPlan(cluster.node(0).system(), T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+      assertTrue(!applied.moves().isEmpty(), applied.toString());
+      cluster.await(Duration.ofSeconds(90), "the applied moves ended and the newcomer holds more", () -> {
+        try {
+          Controller.PlanReport p = cluster.node(0).replicas().plan(cluster.node(0).system(), T)
+              .toCompletableFuture().get(20, TimeUnit.SECONDS);
+          return p.operators().isEmpty() && cluster.table().ranges().stream()
+              .filter(r -> nodes(r).contains(newcomer)).count() >= 2;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      cluster.awaitServing(Duration.ofSeconds(30));
+      for (Map.Entry<String, String> e : written.entrySet()) {
+        Router.Result r = cluster.router(added).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertInstanceOf(Router.Found.class, r, e.getKey());
+        assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  private static Controller.MoveStarted startMove(TestCluster cluster, long range, String from, String to)
+      throws Exception {
+    return ask(cluster, r -> new Controller.StartMove(range, from, to, r));
+  }
+
+  private static Controller.MoveStarted ask(TestCluster cluster,
+      org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Controller.MoveStarted>,
+          Controller.Command> message) throws Exception {
+    return org.apache.pekko.actor.typed.javadsl.AskPattern.ask(cluster.node(0).replicas().controllerRef(), message, T,
+        cluster.node(0).system().scheduler()).toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
   private static Controller.DrainState drain(TestCluster cluster, String node, boolean cancel) throws Exception {
     return cluster.node(0).replicas().drain(cluster.node(0).system(), node, cancel, T)
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
