@@ -83,6 +83,12 @@ public final class ChainReplica<R> {
   private final Map<Integer, Long> durableAt = new HashMap<>();
   /** The durable point last told the tail (not the tail itself). */
   private long toldDurable;
+  /**
+   * Not the tail: the highest commit point the current tail acknowledged to this replica (-1: none since
+   * it became tail), and the tick of the last time this replica repeated its durable point for it.
+   */
+  private long ackedByTail = -1;
+  private long lastDurableTick;
   /** At the tail: the commit point last acknowledged to each other replica, and who asked again. */
   private final Map<Integer, Long> ackedTo = new HashMap<>();
   private final Set<Integer> ackAgain = new HashSet<>();
@@ -716,6 +722,7 @@ public final class ChainReplica<R> {
     if (isTail() || config.tail().slot() != a.fromSlot()) {
       return;
     }
+    ackedByTail = Math.max(ackedByTail, a.upToSeq());
     commitUpTo(Math.min(a.upToSeq(), lastPersisted), out);
   }
 
@@ -890,6 +897,12 @@ public final class ChainReplica<R> {
       probeTick = ticks;
       startProbeMessages(out);
     }
+    if (!isTail() && ackedByTail < lastPersisted && ticks - lastDurableTick >= after) {
+      // The tail has not acknowledged what this replica holds: it may have missed our word (a new tail
+      // drops what reaches it before it starts), and with no write coming nothing would repeat it.
+      lastDurableTick = ticks;
+      toldDurable = -1;
+    }
     if (lastReceived <= committed || isTail()) {
       lastProgressTick = ticks;
       return out;
@@ -949,6 +962,7 @@ public final class ChainReplica<R> {
       return out;
     }
     if (config.tail().slot() != oldTail) {
+      ackedByTail = -1;
       toldDurable = -1; // a new tail: tell it what we hold
       durableAt.clear();
       ackedTo.clear();

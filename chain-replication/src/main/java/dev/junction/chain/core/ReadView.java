@@ -206,7 +206,10 @@ public final class ReadView {
     }
     ByteBuffer key = ByteBuffer.wrap(e.mutation().key());
     Dirty d = dirty.get(key);
-    if (d == null && !standing.tail()) {
+    Standing s = standing;
+    if (d == null && !(s.tail() && s.synced())) {
+      // Only a tail in sync holds the committed state in its store: a new tail still catching up holds
+      // an older state, and the entries it receives may be committed already (their clients answered).
       dirty.put(key, new Dirty(null, false, e.seq()));
     } else if (d == null) {
       dirty.put(key, new Dirty(committedValue.apply(e.mutation().key()).orElse(null), true, e.seq()));
