@@ -179,6 +179,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           .setScansPerSecond(r.scansPerSecond())
           .setBytesInPerSecond(r.bytesInPerSecond())
           .setBytesOutPerSecond(r.bytesOutPerSecond())
+          .setLatestReadsPerSecond(r.latestReadsPerSecond())
           .setSized(r.sized())
           .setKeys(r.keys())
           .setBytes(r.bytes())

@@ -55,8 +55,8 @@ class AdminServiceTest {
   void aLoadViewBecomesALoadResponseWithIntervalsHeadsAndEndpoints() {
     byte[] m = "m".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     Controller.LoadView view = new Controller.LoadView(4, 10_000,
-        List.of(new LoadBook.RangeLoad(1, 10, 2, 0.5, 20, 1100, true, 40, 4400, m, 41),
-            new LoadBook.RangeLoad(9, 0, 0, 0, 0, 0, false, 0, 0, new byte[0], 0)),
+        List.of(new LoadBook.RangeLoad(1, 10, 2, 0.5, 20, 1100, 4, true, 40, 4400, m, 41),
+            new LoadBook.RangeLoad(9, 0, 0, 0, 0, 0, 0, false, 0, 0, new byte[0], 0)),
         List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 10, 2, 0.5, 2, 1, 4400)));
     RoutingTable table = RoutingTable.initial(List.of(m), List.of("pekko://junction@127.0.0.1:1"), 1);
     LoadResponse r = AdminService.loadResponse(view, table, Map.of("pekko://junction@127.0.0.1:1", "127.0.0.1:7000"));
@@ -68,6 +68,7 @@ class AdminServiceTest {
     assertEquals("pekko://junction@127.0.0.1:1", one.getHead());
     assertEquals(10, one.getReadsPerSecond());
     assertEquals(1100, one.getBytesOutPerSecond());
+    assertEquals(4, one.getLatestReadsPerSecond());
     assertEquals(40, one.getKeys());
     assertEquals(41, one.getAppliedSeq());
     assertEquals("m", one.getMiddleKey().toStringUtf8());

@@ -221,6 +221,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
   private long plannedAt;
+  /** The last plan had moves: plan again at the next tick rather than after the interval. */
+  private boolean unfinished;
   /** The operators that ended last, newest last (at most {@link #ENDED_KEPT}), for junctionctl. */
   private final java.util.ArrayDeque<MoveBook.Operator> ended = new java.util.ArrayDeque<>();
   static final int ENDED_KEPT = 32;
@@ -369,6 +371,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     if (lost.isEmpty() || publishing) {
       return this;
     }
+    if (!seesMajority(lost)) {
+      return this;
+    }
     long now = System.nanoTime();
     ChainRepair.withoutLostNodes(table, lost, (range, slot) -> leases.released(range, slot, now))
         .ifPresent(
@@ -399,6 +404,38 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
             });
     return this;
   }
+
+  /**
+   * Whether this controller reaches a majority of the members that are not down (itself included). One
+   * that does not is more likely cut off or starved itself (a JVM starting on a busy machine, a long
+   * pause) than the only survivor: it must not take every other node out of every chain. Once the Split
+   * Brain Resolver downs the lost side, those members no longer count and the repair goes ahead.
+   */
+  private boolean seesMajority(Set<String> lost) {
+    int members = 0;
+    int reachable = 0;
+    for (org.apache.pekko.cluster.Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (m.status() == MemberStatus.down() || m.status() == MemberStatus.removed()) {
+        continue;
+      }
+      members++;
+      if (!lost.contains(m.address().toString())) {
+        reachable++;
+      }
+    }
+    if (2 * reachable > members) {
+      minorityWarned = false;
+      return true;
+    }
+    if (!minorityWarned) {
+      minorityWarned = true;
+      getContext().getLog().warn("the controller reaches {} of {} members (lost: {}): it repairs no chain until it "
+          + "reaches a majority or the lost nodes are downed", reachable, members, lost);
+    }
+    return false;
+  }
+
+  private boolean minorityWarned;
 
   /** No more read leases for the replicas of lost nodes and those that moves take out of their chains. */
   private void revoke(Set<ReplicaId> lostReplicas) {
@@ -606,11 +643,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       publish(step.table().get());
       return;
     }
-    if (!settings.rebalance().enabled() || now - plannedAt < settings.rebalance().interval().toNanos()) {
+    if (!settings.rebalance().enabled() || (now - plannedAt < settings.rebalance().interval().toNanos() && !unfinished)) {
       return;
     }
     plannedAt = now;
-    startPlan(up, now);
+    // A plan with moves (started or held back by the per-node limit) is followed by another at the next
+    // tick, so that a new node fills as fast as the limits allow; an empty one waits for the interval.
+    unfinished = !startPlan(up, now).plan().moves().isEmpty();
   }
 
   /** Plans with the {@code up} nodes and starts the moves that may start; returns the plan and those moves. */

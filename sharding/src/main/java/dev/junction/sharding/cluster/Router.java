@@ -189,7 +189,7 @@ public final class Router {
   CompletionStage<Result> getLatest(byte[] key, Duration timeout) {
     return withRetry(timeout, key, (range, deadline, answer) -> {
       Replica head = range.head();
-      counters.recordRead(range.rangeId(), head.node(), key.length);
+      counters.recordLatestRead(range.rangeId(), head.node(), key.length);
       readAt(range, head, new ReadOp.Get(key, true), answer, deadline);
     });
   }

@@ -35,6 +35,7 @@ public final class LoadBook {
       double scansPerSecond,
       double bytesInPerSecond,
       double bytesOutPerSecond,
+      double latestReadsPerSecond,
       boolean sized,
       long keys,
       long bytes,
@@ -50,6 +51,7 @@ public final class LoadBook {
       return o instanceof RangeLoad r && r.rangeId == rangeId && r.readsPerSecond == readsPerSecond
           && r.writesPerSecond == writesPerSecond && r.scansPerSecond == scansPerSecond
           && r.bytesInPerSecond == bytesInPerSecond && r.bytesOutPerSecond == bytesOutPerSecond
+          && r.latestReadsPerSecond == latestReadsPerSecond
           && r.sized == sized && r.keys == keys && r.bytes == bytes && r.appliedSeq == appliedSeq
           && java.util.Arrays.equals(r.middleKey, middleKey);
     }
@@ -87,6 +89,7 @@ public final class LoadBook {
     double scans;
     double bytesIn;
     double bytesOut;
+    double latest;
 
     void update(LoadSnapshot.Counts c, double seconds, double alpha) {
       reads = mix(reads, c.reads() / seconds, alpha);
@@ -94,6 +97,7 @@ public final class LoadBook {
       scans = mix(scans, c.scans() / seconds, alpha);
       bytesIn = mix(bytesIn, c.bytesIn() / seconds, alpha);
       bytesOut = mix(bytesOut, c.bytesOut() / seconds, alpha);
+      latest = mix(latest, c.latestReads() / seconds, alpha);
     }
 
     private static double mix(double old, double sample, double alpha) {
@@ -106,6 +110,7 @@ public final class LoadBook {
       sum.scans += scans;
       sum.bytesIn += bytesIn;
       sum.bytesOut += bytesOut;
+      sum.latest += latest;
     }
   }
 
@@ -183,7 +188,7 @@ public final class LoadBook {
     for (RangeConfig range : table.ranges()) {
       Rates r = sums.getOrDefault(range.rangeId(), new Rates());
       Sized s = sizes.get(range.rangeId());
-      out.add(new RangeLoad(range.rangeId(), r.reads, r.writes, r.scans, r.bytesIn, r.bytesOut, s != null,
+      out.add(new RangeLoad(range.rangeId(), r.reads, r.writes, r.scans, r.bytesIn, r.bytesOut, r.latest, s != null,
           s == null ? 0 : s.size().keys(), s == null ? 0 : s.size().bytes(),
           s == null ? new byte[0] : s.size().middleKey(), s == null ? 0 : s.size().appliedSeq()));
     }
@@ -226,7 +231,7 @@ public final class LoadBook {
 
   /**
    * What each range of {@code table} weighs for the planner: its newest measured bytes and its rates (a
-   * scan counted as a read), each at least {@code floor}'s, so that ranges nothing is known of yet, or
+   * scan counted as a read; latest-reads as reads its head serves), each at least {@code floor}'s, so that ranges nothing is known of yet, or
    * idle ones, still weigh something and the planner evens out their replicas.
    */
   public Map<Long, RangeStats> stats(RoutingTable table, RangeStats floor, long now) {
@@ -234,7 +239,7 @@ public final class LoadBook {
     for (RangeLoad r : ranges(table, now)) {
       out.put(r.rangeId(), new RangeStats(r.rangeId(), Math.max(r.bytes(), floor.bytes()),
           Math.max(r.readsPerSecond() + r.scansPerSecond(), floor.readsPerSecond()),
-          Math.max(r.writesPerSecond(), floor.writesPerSecond())));
+          Math.max(r.writesPerSecond(), floor.writesPerSecond()), r.latestReadsPerSecond()));
     }
     return out;
   }

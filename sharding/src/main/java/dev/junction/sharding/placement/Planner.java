@@ -169,8 +169,64 @@ public final class Planner {
     List<Plan.Rejected> rejected = new ArrayList<>();
     try {
       balanceRounds(w, moves, rejected);
+      balanceHeads(w, moves, rejected);
     } finally {
       rejectedOut.addAll(rejected);
+    }
+  }
+
+  /**
+   * Heads by operations alone: where storage is what binds (every node holds its share of bytes), the
+   * utilization hides how the work is spread, and a node that leads more ranges serves more. A head move
+   * copies nothing, so it is worth making when it brings a node above the mean operations (as a fraction
+   * of its bandwidth) by the margin down by half the margin, or gives a node below the mean by the margin
+   * any gain while it stays at or below the mean (a new node leading no range yet).
+   */
+  private void balanceHeads(Work w, List<Move> moves, List<Plan.Rejected> rejected) {
+    while (moves.size() < settings.maxMoves()) {
+      double mean = w.upNodes().stream().mapToDouble(w::opsFraction).average().orElse(0);
+      if (mean <= 0) {
+        return;
+      }
+      double minGain = mean * settings.margin() / 2;
+      Move chosen = null;
+      double bestGain = 0;
+      for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
+        long id = e.getKey();
+        List<String> chain = e.getValue();
+        String src = chain.get(0);
+        if (w.weightless(id) || !w.spec(src).accepting() || !w.free(src)) {
+          continue;
+        }
+        boolean hot = w.opsFraction(src) > mean * (1 + settings.margin());
+        for (String to : chain) {
+          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to)) {
+            continue;
+          }
+          boolean cold = w.opsFraction(to) < mean * (1 - settings.margin());
+          if (!hot && !cold) {
+            continue;
+          }
+          List<String> next = w.headed(id, to);
+          double toAfter = w.opsAfter(id, next, to);
+          double gain = w.opsFraction(src) - Math.max(w.opsAfter(id, next, src), toAfter);
+          // Half the margin from a hot node; any gain into a cold node that stays at or below the mean.
+          boolean worth = (hot && gain >= minGain) || (cold && gain > 1e-9 && toAfter <= mean + 1e-9);
+          if (worth && gain > bestGain + 1e-12) {
+            bestGain = gain;
+            chosen = new Move.HeadMove(id, src, to, String.format(hot
+                ? "node %s serves more than the mean %.3f of its operations by more than the margin"
+                : "node %s serves less than the mean %.3f of its operations by more than the margin",
+                hot ? src : to, mean));
+          }
+        }
+      }
+      if (chosen == null) {
+        return;
+      }
+      moves.add(chosen);
+      w.apply(chosen);
+      w.occupy(chosen);
     }
   }
 
@@ -219,6 +275,11 @@ public final class Planner {
   /**
    * A node below the mean by the margin takes what gains most from any more utilized node: so a node that
    * a hot node cannot give to (it already holds replicas of the hot node's ranges) frees room elsewhere.
+   * Here any strict gain will do, not half the margin, as long as the cold node stays at or below the
+   * mean afterwards: a node among many ranges moves in steps smaller than the margin (a new node beside
+   * three holding 24 replicas each gains 1/18 of a share per replica, and the head's extra work makes
+   * the source's gain smaller still), and a move into a node that stays below the mean cannot be undone
+   * by the next plan.
    */
   private Move fillCold(Work w, double mean, double minGain) {
     List<String> cold = new ArrayList<>(w.upNodes());
@@ -226,7 +287,7 @@ public final class Planner {
     cold.sort(Comparator.comparingDouble(w::utilization).thenComparing(n -> n));
     for (String to : cold) {
       Move best = null;
-      double bestGain = minGain;
+      double bestGain = 1e-9;
       for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
         long id = e.getKey();
         List<String> chain = e.getValue();
@@ -254,7 +315,7 @@ public final class Planner {
             head = false;
           }
           double gain = w.utilization(from) - w.score(id, next);
-          if (gain > bestGain + 1e-12) {
+          if (gain > bestGain + 1e-12 && (gain >= minGain || w.after(id, next, to) <= mean + 1e-9)) {
             bestGain = gain;
             String why = String.format("node %s is below the mean utilization %.3f by more than the margin", to, mean);
             best = head ? new Move.HeadMove(id, from, to, why) : new Move.ReplicaMove(id, from, to, why);
@@ -397,9 +458,11 @@ public final class Planner {
     Map<String, double[]> demand(long id, List<String> chain) {
       RangeStats s = stats.getOrDefault(id, RangeStats.unknown(id));
       Map<String, double[]> d = new HashMap<>();
-      double readShare = chain.isEmpty() ? 0 : s.readsPerSecond() / chain.size();
+      // Reads spread over the chain, but latest-reads are served by the head.
+      double readShare = chain.isEmpty() ? 0 : (s.readsPerSecond() - s.headReadsPerSecond()) / chain.size();
       for (int i = 0; i < chain.size(); i++) {
-        double ops = s.writesPerSecond() + readShare + (i == 0 ? settings.headWeight() * s.writesPerSecond() : 0);
+        double ops = s.writesPerSecond() + readShare
+            + (i == 0 ? settings.headWeight() * s.writesPerSecond() + s.headReadsPerSecond() : 0);
         d.put(chain.get(i), new double[] {s.bytes(), ops});
       }
       return d;
@@ -442,6 +505,33 @@ public final class Planner {
       add(id, next, -1);
       add(id, now, 1);
       return score;
+    }
+
+    /** The operations of {@code node} as a fraction of its bandwidth. */
+    double opsFraction(String node) {
+      return usage.getOrDefault(node, new double[2])[1] / spec(node).opsPerSecond();
+    }
+
+    /** {@link #opsFraction} of {@code node} if range {@code id}'s chain were {@code next}. */
+    double opsAfter(long id, List<String> next, String node) {
+      List<String> now = chains.get(id);
+      add(id, now, -1);
+      add(id, next, 1);
+      double f = opsFraction(node);
+      add(id, next, -1);
+      add(id, now, 1);
+      return f;
+    }
+
+    /** The utilization of {@code node} if range {@code id}'s chain were {@code next}. */
+    double after(long id, List<String> next, String node) {
+      List<String> now = chains.get(id);
+      add(id, now, -1);
+      add(id, next, 1);
+      double u = utilization(node);
+      add(id, next, -1);
+      add(id, now, 1);
+      return u;
     }
 
     /** The chain of {@code id} with {@code from} (null: nobody) removed and {@code to} joined at the tail. */

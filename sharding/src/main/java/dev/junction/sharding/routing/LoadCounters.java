@@ -25,6 +25,14 @@ public final class LoadCounters {
     record(rangeId, node, bytes, Kind.READ);
   }
 
+  /**
+   * Counts a latest-read of {@code rangeId} served by {@code node}, its head (a read that also waits for
+   * the key's writes in flight there: head work the placement planner weighs).
+   */
+  public void recordLatestRead(long rangeId, String node, int bytes) {
+    record(rangeId, node, bytes, Kind.LATEST);
+  }
+
   /** Counts a write to {@code rangeId} sent to {@code node} that carried {@code bytes}. */
   public void recordWrite(long rangeId, String node, int bytes) {
     record(rangeId, node, bytes, Kind.WRITE);
@@ -76,6 +84,7 @@ public final class LoadCounters {
 
   private enum Kind {
     READ,
+    LATEST,
     WRITE,
     SCAN
   }
@@ -87,10 +96,16 @@ public final class LoadCounters {
     private final LongAdder scans = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
+    private final LongAdder latest = new LongAdder();
 
     void add(Kind kind, int bytes) {
       switch (kind) {
         case READ -> {
+          reads.increment();
+          bytesOut.add(bytes);
+        }
+        case LATEST -> {
+          latest.increment(); // before the read: a snapshot never sees more latest-reads than reads
           reads.increment();
           bytesOut.add(bytes);
         }
@@ -107,13 +122,22 @@ public final class LoadCounters {
     }
 
     LoadSnapshot.Counts sum() {
-      return new LoadSnapshot.Counts(
-          reads.sum(), writes.sum(), scans.sum(), bytesIn.sum(), bytesOut.sum());
+      long r = reads.sum();
+      return new LoadSnapshot.Counts(r, writes.sum(), scans.sum(), bytesIn.sum(), bytesOut.sum(),
+          Math.min(r, latest.sum()));
     }
 
     LoadSnapshot.Counts sumThenReset() {
-      return new LoadSnapshot.Counts(reads.sumThenReset(), writes.sumThenReset(),
-          scans.sumThenReset(), bytesIn.sumThenReset(), bytesOut.sumThenReset());
+      // Reads first: a latest-read counted in between lands in the next snapshot's reads but possibly in
+      // this one's latest-reads; carrying the excess over keeps latest-reads a subset of reads.
+      long r = reads.sumThenReset();
+      long l = latest.sumThenReset();
+      long over = Math.max(0, l - r);
+      if (over > 0) {
+        latest.add(over);
+      }
+      return new LoadSnapshot.Counts(r, writes.sumThenReset(), scans.sumThenReset(), bytesIn.sumThenReset(),
+          bytesOut.sumThenReset(), l - over);
     }
   }
 }

@@ -47,16 +47,25 @@ public record LoadSnapshot(SortedMap<Long, Counts> byRange, SortedMap<String, Co
    * @param scans scan requests (one per range part asked)
    * @param bytesIn bytes carried in by writes
    * @param bytesOut bytes returned by reads and scans
+   * @param latestReads the reads among {@code reads} that were latest-reads (served at the range's head)
    */
-  public record Counts(long reads, long writes, long scans, long bytesIn, long bytesOut) {
+  public record Counts(long reads, long writes, long scans, long bytesIn, long bytesOut, long latestReads) {
     /** Nothing counted. */
-    public static final Counts ZERO = new Counts(0, 0, 0, 0, 0);
+    public static final Counts ZERO = new Counts(0, 0, 0, 0, 0, 0);
 
-    /** Rejects negative counts. */
+    /** Rejects negative counts, and more latest-reads than reads. */
     public Counts {
-      if (reads < 0 || writes < 0 || scans < 0 || bytesIn < 0 || bytesOut < 0) {
+      if (reads < 0 || writes < 0 || scans < 0 || bytesIn < 0 || bytesOut < 0 || latestReads < 0) {
         throw new IllegalArgumentException("counts must not be negative");
       }
+      if (latestReads > reads) {
+        throw new IllegalArgumentException("latest-reads are reads: " + latestReads + " of " + reads);
+      }
+    }
+
+    /** Counts without latest-reads. */
+    public Counts(long reads, long writes, long scans, long bytesIn, long bytesOut) {
+      this(reads, writes, scans, bytesIn, bytesOut, 0);
     }
 
     /** Reads, writes and scans together. */
@@ -72,7 +81,7 @@ public record LoadSnapshot(SortedMap<Long, Counts> byRange, SortedMap<String, Co
     /** The field-by-field sum of this and {@code other}. */
     public Counts plus(Counts other) {
       return new Counts(reads + other.reads, writes + other.writes, scans + other.scans,
-          bytesIn + other.bytesIn, bytesOut + other.bytesOut);
+          bytesIn + other.bytesIn, bytesOut + other.bytesOut, latestReads + other.latestReads);
     }
   }
 }

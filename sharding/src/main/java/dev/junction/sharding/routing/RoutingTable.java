@@ -113,30 +113,44 @@ public final class RoutingTable {
   }
 
   /**
-   * Split points for printable keys: {@code prefix} followed by one character picked evenly from {@code
-   * alphabet}, i.e. {@code prefix + alphabet[floor(i * alphabet.length() / ranges)]} for {@code i = 1 …
-   * ranges - 1}. For example {@code evenSplitPoints("user", "0123456789", 5)} gives {@code user2, user4,
-   * user6, user8}, which balances YCSB's {@code user<digits>} keys. Keys before {@code prefix} fall in
-   * the first range and keys after {@code prefix}'s subtree in the last.
+   * Split points for printable keys: {@code prefix} followed by {@code w} characters picked evenly from
+   * {@code alphabet}, where {@code w} is the fewest characters that give {@code ranges} distinct points
+   * ({@code alphabet.length()^w >= ranges}): point {@code i} ({@code 1 … ranges - 1}) is the
+   * {@code floor(i * n^w / ranges)}-th string of {@code w} characters in order. For example {@code
+   * evenSplitPoints("user", "0123456789", 5)} gives {@code user2, user4, user6, user8}, which balances YCSB's
+   * {@code user<digits>} keys, and 20 ranges over the same alphabet give {@code user05, user10, …, user95}.
+   * Keys before {@code prefix} fall in the first range and keys after {@code prefix}'s subtree in the last.
    *
    * @param prefix the common prefix of the keys, ASCII, possibly empty
    * @param alphabet the characters that follow the prefix, ASCII, in strictly increasing order
-   * @param ranges between 1 and {@code alphabet.length()}
+   * @param ranges between 1 and {@code alphabet.length()^4} (and 65,536)
    * @return strictly increasing, non-empty keys, ready for {@link #initial}
    * @throws IllegalArgumentException if an argument breaks the rules above
    */
   public static List<byte[]> evenSplitPoints(String prefix, String alphabet, int ranges) {
     checkAscii(prefix, "prefix");
     checkAlphabet(alphabet);
-    if (ranges < 1 || ranges > alphabet.length()) {
+    int n = alphabet.length();
+    long most = Math.min(65_536, (long) n * n * n * n);
+    if (ranges < 1 || ranges > most) {
       throw new IllegalArgumentException(
-          "ranges must be between 1 and " + alphabet.length() + " (the alphabet's size), not "
-              + ranges);
+          "ranges must be between 1 and " + most + " (for an alphabet of " + n + "), not " + ranges);
+    }
+    int width = 1;
+    long space = n;
+    while (space < ranges) {
+      width++;
+      space *= n;
     }
     List<byte[]> points = new ArrayList<>(ranges - 1);
     for (int i = 1; i < ranges; i++) {
-      char c = alphabet.charAt((int) ((long) i * alphabet.length() / ranges));
-      points.add((prefix + c).getBytes(StandardCharsets.US_ASCII));
+      long q = i * space / ranges;
+      char[] chars = new char[width];
+      for (int d = width - 1; d >= 0; d--) {
+        chars[d] = alphabet.charAt((int) (q % n));
+        q /= n;
+      }
+      points.add((prefix + new String(chars)).getBytes(StandardCharsets.US_ASCII));
     }
     return List.copyOf(points);
   }

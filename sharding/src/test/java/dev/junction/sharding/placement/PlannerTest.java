@@ -142,6 +142,49 @@ class PlannerTest {
   }
 
   @Test
+  void aNewNodeBesideNodesWithManyRangesGetsItsShareInStepsSmallerThanTheMargin() {
+    // 24 ranges on a, b, c (every node holds all of them); d joins. One replica is 1/18 of a share, and a
+    // source loses less than that where it leads the range: each step gains less than half the margin.
+    String[] chains = new String[24];
+    String[] names = {"a", "b", "c"};
+    for (int i = 0; i < 24; i++) {
+      chains[i] = names[i % 3] + "," + names[(i + 1) % 3] + "," + names[(i + 2) % 3];
+    }
+    RoutingTable table = table(chains);
+    // Each node offers a fair share, as the controller sets it: a quarter of the bytes and operations.
+    List<NodeSpec> nodes = new ArrayList<>();
+    for (String n : List.of("a", "b", "c", "d")) {
+      nodes.add(NodeSpec.up(n, 72L * (64L << 20) / 4, 24 * (50 * 3 + 50 + 50) / 4.0));
+    }
+    RoutingTable end = converge(table, nodes, even(24, 64L << 20, 50, 50), 3, PlacementSettings.DEFAULTS);
+    Map<String, Integer> replicas = count(end, false);
+    assertTrue(replicas.values().stream().allMatch(n -> n >= 17 && n <= 19), replicas.toString());
+    Map<String, Integer> heads = count(end, true);
+    assertTrue(heads.values().stream().allMatch(n -> n >= 5 && n <= 7), heads.toString());
+  }
+
+  @Test
+  void latestReadsWeighOnTheHeadSoHeadsSpreadWhenReadsAreReadModifyWrites() {
+    // Reads only, two of three ranges led by a: spread over the chains they weigh the same everywhere
+    // (no move), but as latest-reads (served by the head) they load a twice as much as b.
+    RoutingTable table = table("a,b,c", "a,c,b", "b,c,a");
+    List<NodeSpec> nodes = uniform("a", "b", "c");
+    Map<Long, RangeStats> plain = new java.util.HashMap<>();
+    Map<Long, RangeStats> latest = new java.util.HashMap<>();
+    for (long id = 1; id <= 3; id++) {
+      plain.put(id, new RangeStats(id, 1000, 3000, 0));
+      latest.put(id, new RangeStats(id, 1000, 3000, 0, 3000));
+    }
+    assertTrue(new Planner(UNLIMITED).plan(table, nodes, plain, 3, List.of()).isEmpty());
+    Plan plan = new Planner(UNLIMITED).plan(table, nodes, latest, 3, List.of());
+    assertEquals(1, plan.moves().size(), plan.toString());
+    Move.HeadMove m = (Move.HeadMove) plan.moves().get(0);
+    assertEquals("a", m.from());
+    assertEquals("c", m.to());
+    assertEquals(Map.of("a", 1, "b", 1, "c", 1), count(converge(table, nodes, latest, 3, UNLIMITED), true));
+  }
+
+  @Test
   void aBalancedClusterGetsNoMovesAndSaysWhatItDidNotDo() {
     // The head of the one range carries more than the others, but handing it on would only move that.
     RoutingTable table = table("a,b,c");

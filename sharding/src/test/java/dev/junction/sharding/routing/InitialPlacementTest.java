@@ -155,7 +155,15 @@ class InitialPlacementTest {
     assertEquals(3, t.lookup(s("user4")).rangeId());
     assertEquals(5, t.lookup(s("user9")).rangeId());
     assertRejected("alphabet", () -> RoutingTable.evenSplitPoints("u", "10", 2));
-    assertRejected("between 1 and 2", () -> RoutingTable.evenSplitPoints("u", "01", 3));
+    assertRejected("between 1 and 16", () -> RoutingTable.evenSplitPoints("u", "01", 17));
+    // More ranges than characters: two characters after the prefix.
+    assertEquals(List.of("u01", "u10", "u11"), text(RoutingTable.evenSplitPoints("u", "01", 4)));
+    List<String> twenty = text(RoutingTable.evenSplitPoints("user", "0123456789", 20));
+    assertEquals(19, twenty.size());
+    assertEquals(List.of("user05", "user10", "user15"), twenty.subList(0, 3));
+    assertEquals("user95", twenty.get(18));
+    assertEquals(List.of("u001", "u010", "u011", "u100", "u101", "u110", "u111"),
+        text(RoutingTable.evenSplitPoints("u", "01", 8)));
     assertRejected("ASCII", () -> RoutingTable.evenSplitPoints("ü", "01", 2));
   }
 

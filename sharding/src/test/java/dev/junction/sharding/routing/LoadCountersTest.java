@@ -36,6 +36,18 @@ class LoadCountersTest {
   }
 
   @Test
+  void latestReadsAreReadsAndCountedApart() {
+    LoadCounters c = new LoadCounters();
+    c.recordRead(1, "n1", 10);
+    c.recordLatestRead(1, "n2", 20);
+    c.recordLatestRead(1, "n2", 20);
+    assertEquals(new Counts(3, 0, 0, 0, 50, 2), c.snapshot().range(1));
+    assertEquals(new Counts(2, 0, 0, 0, 40, 2), c.snapshotAndReset().node("n2"));
+    assertEquals(Counts.ZERO, c.snapshot().range(1));
+    assertThrows(IllegalArgumentException.class, () -> new Counts(1, 0, 0, 0, 0, 2));
+  }
+
+  @Test
   void snapshotsAreSortedWhateverTheRecordingOrder() {
     LoadCounters c = new LoadCounters();
     c.recordRead(10, "c", 1);

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Elasticity benchmark: a 4th node added under YCSB workload A; how fast the load evens out, and what the
+# clients keep meanwhile.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+workload_dir="${YCSB_WORKLOADS:-$root/../shared/ycsb-workloads}"
+[[ -d "$workload_dir" ]] && workload_dir="$(cd "$workload_dir" && pwd)"
+
+usage() {
+  cat <<'USAGE'
+Usage: bench/elastic.sh [options]
+
+Add a node: starts 3 nodes (bin/junction local, 24 ranges after the prefix "user"), loads YCSB records
+(1 KB), runs YCSB workload A with status every second, starts a 4th node (bin/junction node) after
+--before seconds, and watches the controller's load statistics until every node serves within ±15% of
+the mean (two polls 2 s apart in a row; the statistics are moving averages with a 10 s half-life, so
+the time includes their lag). Reports:
+  converge_s  seconds from the 4th node's start until the load is even (none: not within --watch)
+  kept        the clients' throughput from the start until convergence (or the end of the run), over
+              their throughput in the 30 s before the start
+  errors      operations YCSB reports failed during the run
+Hot range: splits are not built yet, so the hot-range scenario is reported as split_s=n/a.
+
+  --records N      records loaded (default 30000)
+  --threads N      YCSB client threads (default 16)
+  --before N       seconds of workload A before the 4th node starts (default 40)
+  --watch N        seconds to wait for convergence after it started (default 120); workload A runs
+                   --before + --watch + 10 seconds in all
+  --help           this text
+
+Prints last: elastic add-node converge_s=N kept=R errors=N hot-range split_s=n/a
+Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end).
+USAGE
+}
+
+die() { echo "elastic.sh: $*" >&2; exit 1; }
+number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
+records=30000; threads=16; before=40; watch=120
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
+    --threads) number "$1" "${2:-}"; threads="$2"; shift 2 ;;
+    --before) number "$1" "${2:-}"; before="$2"; shift 2 ;;
+    --watch) number "$1" "${2:-}"; watch="$2"; shift 2 ;;
+    --help|-h) usage; exit 0 ;;
+    *) echo "elastic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+(( before >= 30 )) || die "--before must be at least 30: kept compares with the 30 s before the new node"
+[[ -f "$workload_dir/workloada" ]] || die "no workload file $workload_dir/workloada"
+
+echo "elastic.sh: building..." >&2
+(cd "$root" && mvn -B -q -pl bench,node -am package -DskipTests) >&2 || die "the build failed"
+cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
+work="$root/bench/target/elastic-$$"
+mkdir -p "$work"
+
+# Everything this script starts, by PID.
+cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""
+stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
+  local pid="$1"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 "$2"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$ycsb_pid" 10
+  # Every node at once: a node stopped alone would first drain (move its replicas away), which only
+  # makes sense for a node leaving a cluster that goes on.
+  [[ -n "$extra_pid" ]] && kill -TERM "$extra_pid" 2>/dev/null || true
+  stop_pid "$cluster_pid" 90
+  stop_pid "$extra_pid" 90
+  for pid in $node_pids; do stop_pid "$pid" 30; done
+  for log in "$work"/data/node-*/node.log; do   # the nodes' logs stay, the data goes
+    [[ -f "$log" ]] && cp "$log" "$work/$(basename "$(dirname "$log")").log"
+  done
+  rm -rf "$work/data"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# shellcheck source=ports.sh
+source "$root/bench/ports.sh"
+base="$(free_base)"
+for p in 3 13; do port_free $((base + p)) || die "port $((base + p)) is taken; run again"; done
+echo "elastic.sh: starting 3 nodes (gRPC from $base, cluster from $((base + 10)))" >&2
+"$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) \
+  --ranges 24 --split-prefix user --split-alphabet 0123456789 --warmup 30s > "$work/local.out" 2> "$work/local.err" &
+cluster_pid=$!
+endpoints=""
+for _ in $(seq 1 400); do
+  node_pids="$(sed -n 's/^junction local: node [0-9]* pid \([0-9]*\) .*/\1/p' "$work/local.err" 2>/dev/null | tr '\n' ' ')"
+  if grep -qs '^ready: ' "$work/local.out"; then endpoints="$(sed -n 's/^ready: //p' "$work/local.out")"; break; fi
+  kill -0 "$cluster_pid" 2>/dev/null || break
+  sleep 1
+done
+[[ -n "$endpoints" ]] || { tail -20 "$work/local.err" >&2; die "the cluster did not get ready; see $work"; }
+
+ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
+  -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
+echo "elastic.sh: loading $records records" >&2
+java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -load "${ycsb_common[@]}" > "$work/load.log" 2>&1 \
+  || { tail -20 "$work/load.log" >&2; die "loading failed, see $work/load.log"; }
+
+run_s=$(( before + watch + 10 ))
+echo "elastic.sh: workload A for at most $run_s s; the 4th node starts after $before s" >&2
+java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -t "${ycsb_common[@]}" -s -p status.interval=1 \
+  -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
+ycsb_pid=$!
+ycsb_start=$(date +%s.%N)
+sleep "$before"
+kill -0 "$ycsb_pid" 2>/dev/null || die "YCSB stopped early; see $work/run.status"
+
+extra_start=$(date +%s.%N)
+mkdir -p "$work/data/node-3"
+JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) \
+  JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
+  "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
+extra_pid=$!
+echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
+converged="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints,127.0.0.1:$((base + 3))" 4 "$watch" \
+  2> "$work/watch.log" | tail -1)"
+tail -3 "$work/watch.log" >&2
+converge_s="${converged#converged_s=}"
+offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
+if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
+(( to > offset )) || to=$(( offset + 1 ))
+echo "elastic.sh: waiting for workload A to end (at $run_s s)" >&2
+wait "$ycsb_pid" || die "YCSB failed; see $work/run.log and $work/run.status"
+ycsb_pid=""
+kept_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$to")"
+kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$kept_line")"
+errors="$(awk -F', ' '/^\[[A-Z-]*-FAILED\], Operations,/ { n += $3 } END { print n + 0 }' "$work/run.log")"
+echo "elastic.sh: $kept_line (ops/s over the 30 s before the 4th node, and from its start to convergence)" >&2
+echo "elastic.sh: logs in $work" >&2
+echo "elastic add-node converge_s=$converge_s kept=$kept errors=$errors hot-range split_s=n/a"
