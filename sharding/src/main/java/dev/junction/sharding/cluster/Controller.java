@@ -51,9 +51,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * Distributed Data with write-majority, places every replica's shard on its node, and keeps waking the
  * replicas so that each runs where its chain says. A controller that starts on another node (the
  * singleton moved) reads the table back from a majority and carries on. It grants the replicas' read
- * leases ({@link LeaseTable}), takes lost nodes out of their chains ({@link ChainRepair}), and
- * moves replicas and heads between up nodes to even them out ({@link Planner} proposes, {@link MoveBook}
- * carries the moves out step by step).
+ * leases ({@link LeaseTable}), takes lost nodes out of their chains ({@link ChainRepair}) while it reaches
+ * a majority of the members, and moves replicas and heads between up nodes to even them out ({@link
+ * Planner} proposes, weighing each range by the nodes' load reports kept in a {@link LoadBook}; {@link
+ * MoveBook} carries the moves out step by step, also those asked for by hand and the drains).
  */
 public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
