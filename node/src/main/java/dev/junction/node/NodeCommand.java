@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
       "  JUNCTION_READ_LEASE (the replicas' read lease, e.g. 1s),",
       "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never),",
-      "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all)."
+      "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all),",
+      "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

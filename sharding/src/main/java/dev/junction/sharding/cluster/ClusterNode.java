@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+  /** The cluster role that carries a node's rack label ({@code junction.cluster.rack}). */
+  public static final String RACK_ROLE = "rack=";
 
   private final ActorSystem<Void> system;
   private final SsdStore store;
@@ -99,6 +101,13 @@ public final class ClusterNode implements AutoCloseable {
             .withFallback(ConfigFactory.parseResources("junction-cluster.conf"))
             .withFallback(ConfigFactory.defaultReference())
             .resolve();
+    String rack = full.getString("junction.cluster.rack").trim();
+    if (!rack.isEmpty()) {
+      // Announced as a cluster role, so that the controller, wherever it runs, knows every node's rack.
+      java.util.List<String> roles = new java.util.ArrayList<>(full.getStringList("pekko.cluster.roles"));
+      roles.add(RACK_ROLE + rack);
+      full = ConfigFactory.parseMap(java.util.Map.of("pekko.cluster.roles", roles)).withFallback(full);
+    }
     StoreSettings storeSettings = StoreSettings.fromConfig(full);
     if (!full.hasPath("pekko.cluster.distributed-data.durable.lmdb.dir")) {
       full =

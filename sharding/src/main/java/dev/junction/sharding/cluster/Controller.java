@@ -792,11 +792,25 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     long takers = Math.max(1, up.stream().filter(n -> !draining.contains(n)).count());
     long storage = Math.max(1, Math.round(bytes / takers));
     double bandwidth = Math.max(1e-9, ops / takers);
+    Map<String, String> racks = racks();
     List<NodeSpec> nodes = up.stream()
-        .map(n -> draining.contains(n) ? NodeSpec.up(n, storage, bandwidth).in(NodeSpec.State.DRAINING)
-            : NodeSpec.up(n, storage, bandwidth))
+        .map(n -> new NodeSpec(n, racks.getOrDefault(n, ""), storage, bandwidth,
+            draining.contains(n) ? NodeSpec.State.DRAINING : NodeSpec.State.UP))
         .toList();
     return planner.plan(table, nodes, stats, rf, moves.inFlight());
+  }
+
+  /** Every member's rack label, as it announces it ({@link ClusterNode#RACK_ROLE}); members without one are left out. */
+  private Map<String, String> racks() {
+    Map<String, String> racks = new HashMap<>();
+    for (org.apache.pekko.cluster.Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      for (String role : m.getRoles()) {
+        if (role.startsWith(ClusterNode.RACK_ROLE)) {
+          racks.put(m.address().toString(), role.substring(ClusterNode.RACK_ROLE.length()));
+        }
+      }
+    }
+    return racks;
   }
 
   private Behavior<Command> onNodeStats(NodeStats s) {

@@ -33,10 +33,15 @@ public final class TestCluster implements AutoCloseable {
    * serving. {@code extra} is HOCON layered over the defaults (e.g. split points, routing mode).
    */
   public static TestCluster start(int n, Path dir, String extra) {
+    return start(n, dir, i -> extra);
+  }
+
+  /** Like {@link #start(int, Path, String)}, with configuration of its own for each node (by index). */
+  public static TestCluster start(int n, Path dir, java.util.function.IntFunction<String> extra) {
     TestCluster cluster = new TestCluster(dir);
     try {
       for (int i = 0; i < n; i++) {
-        cluster.nodes.add(ClusterNode.start(config(dir, i, n, extra)));
+        cluster.nodes.add(ClusterNode.start(config(dir, i, n, extra.apply(i))));
       }
       for (ClusterNode node : cluster.nodes) {
         node.join(cluster.nodes.get(0).address());
