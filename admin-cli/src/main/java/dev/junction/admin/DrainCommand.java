@@ -2,8 +2,8 @@ package dev.junction.admin;
 
 import dev.junction.client.JunctionClient;
 import dev.junction.client.proto.DrainResponse;
-import java.time.Duration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,16 +26,7 @@ final class DrainCommand extends ClientCommand {
   @Option(names = "--cancel", description = "Stop draining the node.")
   boolean cancel;
 
-  @Option(names = "--no-wait", description = "Start the drain and return at once.")
-  boolean noWait;
-
-  @Option(names = "--max-wait", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "How long to wait for the node to be empty (default: ${DEFAULT-VALUE}).", defaultValue = "30m")
-  Duration maxWait;
-
-  @Option(names = "--every", paramLabel = "DURATION", converter = DurationConverter.class, hidden = true,
-      defaultValue = "1s")
-  Duration every;
+  @Mixin WaitOptions waiting;
 
   @Override
   int run(JunctionClient client, Codec codec) {
@@ -46,16 +37,16 @@ final class DrainCommand extends ClientCommand {
     }
     out().printf("draining node %s: %d replica(s) to move%n", r.getNode(), r.getReplicas());
     out().flush();
-    long deadline = System.nanoTime() + maxWait.toNanos();
+    long deadline = System.nanoTime() + waiting.maxWait.toNanos();
     int last = r.getReplicas();
-    while (!noWait && r.getReplicas() > 0) {
+    while (!waiting.noWait && r.getReplicas() > 0) {
       if (System.nanoTime() - deadline > 0) {
         out().printf("node %s still holds %d replica(s) after %s; the drain goes on (junctionctl plan shows it)%n",
-            r.getNode(), r.getReplicas(), maxWait);
+            r.getNode(), r.getReplicas(), waiting.maxWait);
         return JunctionCtl.EXIT_FAILED;
       }
       try {
-        Thread.sleep(every.toMillis()); // polling interval of a bounded wait
+        Thread.sleep(waiting.every.toMillis()); // polling interval of a bounded wait
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return JunctionCtl.EXIT_FAILED;

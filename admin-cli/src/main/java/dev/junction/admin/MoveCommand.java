@@ -2,10 +2,10 @@ package dev.junction.admin;
 
 import dev.junction.client.JunctionClient;
 import dev.junction.client.proto.Operator;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,31 +36,23 @@ final class MoveCommand extends ClientCommand {
       description = "The node to move it to: cluster address or gRPC endpoint host:port.")
   String to;
 
-  @Option(names = "--no-wait", description = "Start the move and return at once.")
-  boolean noWait;
-
-  @Option(names = "--max-wait", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "How long to wait for the move to end (default: ${DEFAULT-VALUE}).", defaultValue = "30m")
-  Duration maxWait;
-
-  @Option(names = "--every", paramLabel = "DURATION", converter = DurationConverter.class, hidden = true,
-      defaultValue = "1s")
-  Duration every;
+  @Mixin WaitOptions waiting;
 
   @Override
   int run(JunctionClient client, Codec codec) {
     Operator op = client.move(range, from, to);
     out().printf("%s: started (%s)%n", Operators.describe(op), op.getPhase());
     out().flush();
-    if (noWait) {
+    if (waiting.noWait) {
       return 0;
     }
     try {
-      Map<Long, Operator> end = Operators.follow(client, out(), Set.of(op.getId()), every, maxWait, false);
+      Map<Long, Operator> end =
+          Operators.follow(client, out(), Set.of(op.getId()), waiting.every, waiting.maxWait, false);
       Operator last = end.getOrDefault(op.getId(), op);
       if (!Operators.ended(last)) {
         out().printf("%s is still %s after %s; it goes on (junctionctl operators shows it)%n",
-            Operators.describe(last), last.getPhase(), maxWait);
+            Operators.describe(last), last.getPhase(), waiting.maxWait);
         return JunctionCtl.EXIT_FAILED;
       }
       return last.getPhase().equals("done") ? 0 : JunctionCtl.EXIT_FAILED;

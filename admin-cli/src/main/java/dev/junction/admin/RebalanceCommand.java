@@ -5,12 +5,12 @@ import dev.junction.client.JunctionException;
 import dev.junction.client.proto.Operator;
 import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.PlannedMove;
-import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code junctionctl rebalance [--apply]}: the plan, or the plan carried out now with a progress bar. */
@@ -28,16 +28,7 @@ final class RebalanceCommand extends ClientCommand {
   @Option(names = "--apply", description = "Start the planned moves now and wait for them.")
   boolean apply;
 
-  @Option(names = "--no-wait", description = "With --apply: start the moves and return at once.")
-  boolean noWait;
-
-  @Option(names = "--max-wait", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "How long to wait for the moves to end (default: ${DEFAULT-VALUE}).", defaultValue = "30m")
-  Duration maxWait;
-
-  @Option(names = "--every", paramLabel = "DURATION", converter = DurationConverter.class, hidden = true,
-      defaultValue = "1s")
-  Duration every;
+  @Mixin WaitOptions waiting;
 
   @Override
   int run(JunctionClient client, Codec codec) {
@@ -68,7 +59,7 @@ final class RebalanceCommand extends ClientCommand {
       return 0;
     }
     out().flush();
-    if (noWait) {
+    if (waiting.noWait) {
       return 0;
     }
     AtomicBoolean finished = new AtomicBoolean();
@@ -79,7 +70,7 @@ final class RebalanceCommand extends ClientCommand {
     }, "junctionctl-rebalance-cancel");
     Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
     try {
-      Map<Long, Operator> end = Operators.follow(client, out(), ids, every, maxWait, true);
+      Map<Long, Operator> end = Operators.follow(client, out(), ids, waiting.every, waiting.maxWait, true);
       finished.set(true);
       int notDone = 0;
       for (long id : ids) {

@@ -98,17 +98,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void plan(PlanRequest req, StreamObserver<PlanResponse> out) {
-    replicas.plan(system, STATUS_TIMEOUT).whenComplete((report, e) -> {
-      if (e != null) {
-        out.onError(Status.UNAVAILABLE
-            .withDescription("the controller did not answer (" + e.getMessage() + "): the cluster may be forming"
-                + " or its controller moving; try again")
-            .asRuntimeException());
-        return;
-      }
-      out.onNext(planResponse(report));
-      out.onCompleted();
-    });
+    fromController(replicas.plan(system, STATUS_TIMEOUT), out, AdminService::planResponse);
   }
 
   @Override
@@ -136,17 +126,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   @Override
   public void load(LoadRequest req, StreamObserver<LoadResponse> out) {
-    replicas.load(system, STATUS_TIMEOUT).whenComplete((view, e) -> {
-      if (e != null) {
-        out.onError(Status.UNAVAILABLE
-            .withDescription("the controller did not answer (" + e.getMessage() + "): the cluster may be forming"
-                + " or its controller moving; try again")
-            .asRuntimeException());
-        return;
-      }
-      out.onNext(loadResponse(view, tables.find().orElse(null), endpoints()));
-      out.onCompleted();
-    });
+    fromController(replicas.load(system, STATUS_TIMEOUT), out,
+        view -> loadResponse(view, tables.find().orElse(null), endpoints()));
   }
 
   /** Every member's gRPC endpoint by cluster address (members that announce one). */
@@ -206,11 +187,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   /** A node's cluster address for its address or its gRPC endpoint (as the members announce it). */
   private String addressOf(String node) {
-    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
-      for (String role : m.getRoles()) {
-        if (role.equals(GRPC_ROLE + node)) {
-          return m.address().toString();
-        }
+    for (java.util.Map.Entry<String, String> e : endpoints().entrySet()) {
+      if (e.getValue().equals(node)) {
+        return e.getKey();
       }
     }
     return node;
@@ -250,45 +229,52 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           .asRuntimeException());
       return;
     }
-    replicas.startMove(system, req.getRangeId(), addressOf(from), addressOf(to), STATUS_TIMEOUT)
-        .whenComplete((started, e) -> {
-          if (e != null) {
-            out.onError(controllerSilent(e));
-          } else if (!started.refused().isEmpty()) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription(started.refused()).asRuntimeException());
-          } else {
-            out.onNext(MoveResponse.newBuilder()
-                .setOperator(operator(started.operator().orElseThrow(), started.clockNanos())).build());
-            out.onCompleted();
-          }
-        });
+    fromController(replicas.startMove(system, req.getRangeId(), addressOf(from), addressOf(to), STATUS_TIMEOUT),
+        out, started -> MoveResponse.newBuilder()
+            .setOperator(operator(refusedOr(started, Status.FAILED_PRECONDITION), started.clockNanos())).build());
   }
 
   @Override
   public void cancelOperator(CancelOperatorRequest req, StreamObserver<CancelOperatorResponse> out) {
-    replicas.cancelMove(system, req.getId(), STATUS_TIMEOUT).whenComplete((cancelled, e) -> {
-      if (e != null) {
-        out.onError(controllerSilent(e));
-      } else if (!cancelled.refused().isEmpty()) {
-        out.onError(Status.NOT_FOUND.withDescription(cancelled.refused()).asRuntimeException());
-      } else {
-        out.onNext(CancelOperatorResponse.newBuilder()
-            .setOperator(operator(cancelled.operator().orElseThrow(), cancelled.clockNanos())).build());
-        out.onCompleted();
-      }
-    });
+    fromController(replicas.cancelMove(system, req.getId(), STATUS_TIMEOUT), out,
+        cancelled -> CancelOperatorResponse.newBuilder()
+            .setOperator(operator(refusedOr(cancelled, Status.NOT_FOUND), cancelled.clockNanos())).build());
   }
 
   @Override
   public void rebalance(RebalanceRequest req, StreamObserver<PlanResponse> out) {
-    replicas.applyPlan(system, STATUS_TIMEOUT).whenComplete((report, e) -> {
+    fromController(replicas.applyPlan(system, STATUS_TIMEOUT), out, AdminService::planResponse);
+  }
+
+  /**
+   * Answers {@code out} with what {@code answer} makes of the controller's reply; a refusal is thrown by
+   * {@code answer} as the status to answer with; UNAVAILABLE when the controller did not answer.
+   */
+  private static <T, R> void fromController(
+      java.util.concurrent.CompletionStage<T> ask, StreamObserver<R> out, java.util.function.Function<T, R> answer) {
+    ask.whenComplete((reply, e) -> {
       if (e != null) {
         out.onError(controllerSilent(e));
-      } else {
-        out.onNext(planResponse(report));
-        out.onCompleted();
+        return;
       }
+      R response;
+      try {
+        response = answer.apply(reply);
+      } catch (io.grpc.StatusRuntimeException refused) {
+        out.onError(refused);
+        return;
+      }
+      out.onNext(response);
+      out.onCompleted();
     });
+  }
+
+  /** The operator a move or cancel answered, or its refusal thrown with {@code status}. */
+  private static MoveBook.Operator refusedOr(Controller.MoveStarted reply, Status status) {
+    if (!reply.refused().isEmpty()) {
+      throw status.withDescription(reply.refused()).asRuntimeException();
+    }
+    return reply.operator().orElseThrow();
   }
 
   private static io.grpc.StatusRuntimeException controllerSilent(Throwable e) {

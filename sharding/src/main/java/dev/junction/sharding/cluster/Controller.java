@@ -17,6 +17,7 @@ import dev.junction.sharding.placement.Plan;
 import dev.junction.sharding.placement.Planner;
 import dev.junction.sharding.placement.RangeStats;
 import dev.junction.sharding.placement.ReplicaSize;
+import dev.junction.sharding.placement.Requests;
 import dev.junction.sharding.routing.LoadSnapshot;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
@@ -616,8 +617,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return; // with rebalancing off, only moves asked for (junctionctl move, rebalance --apply) run
     }
     long now = System.nanoTime();
-    List<String> up = new java.util.ArrayList<>(upNodes());
-    up.removeAll(lost);
+    List<String> up = upNodes(lost);
     for (MoveBook.Operator op : moves.operators()) {
       if (op.phase() == MoveBook.Phase.COPYING && op.move() instanceof Move.ReplicaMove m && !up.contains(m.to())) {
         moves.cancel(op.id());
@@ -681,57 +681,30 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     }
   }
 
-  private List<String> upNotLost() {
+  /** The up members, in address order, without {@code lost}. */
+  private List<String> upNodes(Set<String> lost) {
     List<String> up = new java.util.ArrayList<>(upNodes());
-    up.removeAll(lostNodes());
+    up.removeAll(lost);
     return up;
   }
 
   private Behavior<Command> onStartMove(StartMove r) {
     long now = System.nanoTime();
-    RangeConfig range = table == null ? null : table.range(r.rangeId()).orElse(null);
-    List<String> up = table == null ? List.of() : upNotLost();
-    String refused = "";
-    Move move = null;
+    String refused;
+    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
     if (table == null) {
       refused = "the cluster has no routing table yet";
-    } else if (range == null) {
-      refused = "there is no range " + r.rangeId() + " (ranges: "
-          + table.ranges().stream().map(RangeConfig::rangeId).toList() + ")";
-    } else if (r.from().equals(r.to())) {
-      refused = "the source and the target are the same node";
-    } else if (range.chain().stream().noneMatch(x -> x.node().equals(r.from()))) {
-      refused = "range " + r.rangeId() + " has no replica on " + r.from() + " (its chain: "
-          + range.chain().stream().map(Replica::node).toList() + ")";
-    } else if (!up.contains(r.to())) {
-      refused = "node " + r.to() + " is not an up member of the cluster (members up: " + up + ")";
-    } else if (range.chain().stream().anyMatch(x -> x.node().equals(r.to()))) {
-      if (range.head().node().equals(r.from())) {
-        move = new Move.HeadMove(r.rangeId(), r.from(), r.to(), "asked for");
-      } else {
-        refused = "node " + r.to() + " holds a replica of range " + r.rangeId() + " already; only the head ("
-            + range.head().node() + ") can move to it";
-      }
-    } else if (draining.contains(r.to())) {
-      refused = "node " + r.to() + " is being drained";
-    } else if (publishing) {
-      refused = "the controller is publishing a routing table; try again";
     } else {
-      move = new Move.ReplicaMove(r.rangeId(), r.from(), r.to(), "asked for");
-    }
-    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
-    if (move != null) {
-      MoveBook.Operator running = moves.operators().stream()
-          .filter(o -> o.rangeId() == r.rangeId()).findFirst().orElse(null);
-      if (running != null) {
-        refused = "range " + r.rangeId() + " has a move under way already (operator " + running.id() + ", "
-            + running.move() + ")";
-      } else {
-        op = moves.start(move, table, now);
+      Requests.Decision d = Requests.move(table, r.rangeId(), r.from(), r.to(), upNodes(lostNodes()), draining,
+          publishing, moves.operators());
+      refused = d.refused();
+      if (d.move().isPresent()) {
+        op = moves.start(d.move().get(), table, now);
         if (op.isEmpty()) {
           refused = "the move does not fit range " + r.rangeId() + "'s chain now";
         } else {
-          getContext().getLog().info("move {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(), move);
+          getContext().getLog().info("move {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(),
+              d.move().get());
         }
       }
     }
@@ -762,7 +735,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
           new java.util.TreeMap<>(), List.of(), now, List.copyOf(ended)));
       return this;
     }
-    PlanAndStarted p = startPlan(upNotLost(), now);
+    PlanAndStarted p = startPlan(upNodes(lostNodes()), now);
     a.replyTo().tell(new PlanReport(table.version(), settings.rebalance().enabled(), p.started(),
         p.plan().rejected(), p.plan().before(), p.plan().after(), p.plan().lowerBound(),
         new java.util.TreeMap<>(p.plan().utilization()), moves.operators(), now, List.copyOf(ended)));
@@ -842,10 +815,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
           new java.util.TreeMap<>(), List.of(), now, List.copyOf(ended)));
       return this;
     }
-    Set<String> lost = lostNodes();
-    List<String> up = new java.util.ArrayList<>(upNodes());
-    up.removeAll(lost);
-    Plan plan = plan(up);
+    Plan plan = plan(upNodes(lostNodes()));
     r.replyTo().tell(new PlanReport(table.version(), settings.rebalance().enabled(), plan.moves(), plan.rejected(),
         plan.before(), plan.after(), plan.lowerBound(), new java.util.TreeMap<>(plan.utilization()),
         moves.operators(), now, List.copyOf(ended)));
@@ -854,8 +824,6 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   private Behavior<Command> onDrain(Drain d) {
     String node = d.node();
-    List<String> up = new java.util.ArrayList<>(upNodes());
-    up.removeAll(lostNodes());
     String refused = "";
     if (table == null) {
       refused = "the cluster has no routing table yet";
@@ -863,28 +831,15 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       if (draining.remove(node)) {
         getContext().getLog().info("node {} is no longer drained", node);
       }
-    } else if (!up.contains(node)) {
-      refused = "node " + node + " is not an up member of the cluster (members up: " + up + ")";
-    } else if (!settings.rebalance().enabled()) {
-      refused = "rebalancing is off (junction.cluster.rebalance.interval = 0): nothing would move";
-    } else if (!draining.contains(node)) {
-      long left = up.stream().filter(n -> !n.equals(node) && !draining.contains(n)).count();
-      int needed = settings.replicationFactor();
-      if (left < needed) {
-        refused = "draining " + node + " would leave " + left + " node(s) to hold chains of " + needed
-            + " replicas; add a node first";
-      } else {
-        draining.add(node);
+    } else {
+      refused = Requests.drainRefusal(node, upNodes(lostNodes()), draining, settings.rebalance().enabled(),
+          settings.replicationFactor());
+      if (refused.isEmpty() && draining.add(node)) {
         plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos(); // plan at the next tick
         getContext().getLog().info("node {} is drained: its replicas move to other nodes", node);
       }
     }
-    int replicas = 0;
-    if (table != null) {
-      for (RangeConfig range : table.ranges()) {
-        replicas += (int) range.chain().stream().filter(r -> r.node().equals(node)).count();
-      }
-    }
+    int replicas = table == null ? 0 : table.replicasOn(node);
     d.replyTo().tell(new DrainState(node, refused, draining.contains(node), replicas));
     return this;
   }
@@ -898,8 +853,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     if (publishing) {
       return;
     }
-    List<String> live = new java.util.ArrayList<>(upNodes());
-    live.removeAll(lost);
+    List<String> live = upNodes(lost);
     int rf = Math.min(settings.replicationFactor(), live.size());
     for (ReplacementPlanner.Step step : copies.tick(table, live, lost, rf, System.nanoTime())) {
       RangeConfig range = step.range();

@@ -1,7 +1,5 @@
 package dev.junction.sharding.cluster;
 
-import dev.junction.chain.core.RangeConfig;
-import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.TableHolder;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -96,15 +94,7 @@ final class DrainOnLeave {
 
   /** Replicas this node's routing table places on it (the table this node has from the controller). */
   private int held() {
-    RoutingTable table = tables.find().orElse(null);
-    if (table == null) {
-      return 0;
-    }
-    int n = 0;
-    for (RangeConfig range : table.ranges()) {
-      n += (int) range.chain().stream().filter(r -> r.node().equals(self)).count();
-    }
-    return n;
+    return tables.find().map(t -> t.replicasOn(self)).orElse(0);
   }
 
   private boolean othersLeaving() {

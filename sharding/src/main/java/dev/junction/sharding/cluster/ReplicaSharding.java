@@ -173,11 +173,7 @@ public final class ReplicaSharding implements ChainDirectory {
 
   /** The controller's load statistics (see {@link Controller.LoadRequest}). */
   public CompletionStage<Controller.LoadView> load(ActorSystem<?> system, Duration timeout) {
-    ActorRef<Controller.Command> c = controller;
-    if (c == null) {
-      return CompletableFuture.failedFuture(new IllegalStateException("the controller is not known on this node yet"));
-    }
-    return AskPattern.ask(c, Controller.LoadRequest::new, timeout, system.scheduler());
+    return askController(system, Controller.LoadRequest::new, timeout);
   }
 
   /**
@@ -185,13 +181,7 @@ public final class ReplicaSharding implements ChainDirectory {
    * runs; fails when no controller is known yet or it does not answer within {@code timeout}.
    */
   public CompletionStage<Controller.PlanReport> plan(ActorSystem<?> system, Duration timeout) {
-    ActorRef<Controller.Command> c = controller;
-    if (c == null) {
-      return CompletableFuture.failedFuture(
-          new IllegalStateException("the controller is not known on this node yet"));
-    }
-    return AskPattern.ask(
-        c, Controller.PlanRequest::new, timeout, system.scheduler());
+    return askController(system, Controller.PlanRequest::new, timeout);
   }
 
   /** Starts a move (see {@link Controller.StartMove}) through the controller. */
@@ -210,6 +200,7 @@ public final class ReplicaSharding implements ChainDirectory {
     return askController(system, Controller.ApplyPlan::new, timeout);
   }
 
+  /** Asks the controller, wherever it runs; fails when none is known yet or it does not answer in time. */
   private <T> CompletionStage<T> askController(
       ActorSystem<?> system, org.apache.pekko.japi.function.Function<ActorRef<T>, Controller.Command> message,
       Duration timeout) {
@@ -222,11 +213,7 @@ public final class ReplicaSharding implements ChainDirectory {
 
   /** Drains {@code node}, or stops draining it (see {@link Controller.Drain}), through the controller. */
   public CompletionStage<Controller.DrainState> drain(ActorSystem<?> system, String node, boolean cancel, Duration timeout) {
-    ActorRef<Controller.Command> c = controller;
-    if (c == null) {
-      return CompletableFuture.failedFuture(new IllegalStateException("the controller is not known on this node yet"));
-    }
-    return AskPattern.ask(c, replyTo -> new Controller.Drain(node, cancel, replyTo), timeout, system.scheduler());
+    return askController(system, replyTo -> new Controller.Drain(node, cancel, replyTo), timeout);
   }
 
   @Override

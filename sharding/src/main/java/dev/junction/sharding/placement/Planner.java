@@ -490,21 +490,32 @@ public final class Planner {
       List<String> now = chains.get(id);
       Map<String, double[]> before = demand(id, now);
       Map<String, double[]> after = demand(id, next);
-      add(id, now, -1);
-      add(id, next, 1);
-      double score = 0;
       Set<String> touched = new HashSet<>(before.keySet());
       touched.addAll(after.keySet());
-      for (String n : touched) {
-        double[] b = before.getOrDefault(n, new double[2]);
-        double[] a = after.getOrDefault(n, new double[2]);
-        if (spec(n).accepting() && (b[0] != a[0] || b[1] != a[1])) {
-          score = Math.max(score, utilization(n));
+      return whatIf(id, next, () -> {
+        double score = 0;
+        for (String n : touched) {
+          double[] b = before.getOrDefault(n, new double[2]);
+          double[] a = after.getOrDefault(n, new double[2]);
+          if (spec(n).accepting() && (b[0] != a[0] || b[1] != a[1])) {
+            score = Math.max(score, utilization(n));
+          }
         }
+        return score;
+      });
+    }
+
+    /** {@code measure} of the usage as it would be with range {@code id}'s chain {@code next}. */
+    private double whatIf(long id, List<String> next, java.util.function.DoubleSupplier measure) {
+      List<String> now = chains.get(id);
+      add(id, now, -1);
+      add(id, next, 1);
+      try {
+        return measure.getAsDouble();
+      } finally {
+        add(id, next, -1);
+        add(id, now, 1);
       }
-      add(id, next, -1);
-      add(id, now, 1);
-      return score;
     }
 
     /** The operations of {@code node} as a fraction of its bandwidth. */
@@ -514,24 +525,12 @@ public final class Planner {
 
     /** {@link #opsFraction} of {@code node} if range {@code id}'s chain were {@code next}. */
     double opsAfter(long id, List<String> next, String node) {
-      List<String> now = chains.get(id);
-      add(id, now, -1);
-      add(id, next, 1);
-      double f = opsFraction(node);
-      add(id, next, -1);
-      add(id, now, 1);
-      return f;
+      return whatIf(id, next, () -> opsFraction(node));
     }
 
     /** The utilization of {@code node} if range {@code id}'s chain were {@code next}. */
     double after(long id, List<String> next, String node) {
-      List<String> now = chains.get(id);
-      add(id, now, -1);
-      add(id, next, 1);
-      double u = utilization(node);
-      add(id, next, -1);
-      add(id, now, 1);
-      return u;
+      return whatIf(id, next, () -> utilization(node));
     }
 
     /** The chain of {@code id} with {@code from} (null: nobody) removed and {@code to} joined at the tail. */

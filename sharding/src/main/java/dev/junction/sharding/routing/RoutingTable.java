@@ -183,6 +183,19 @@ public final class RoutingTable {
     return ranges.get(floorIndex(key, true));
   }
 
+  /** How many replicas the chains place on {@code node}. */
+  public int replicasOn(String node) {
+    int n = 0;
+    for (RangeConfig range : ranges) {
+      for (Replica r : range.chain()) {
+        if (r.node().equals(node)) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** The range with id {@code rangeId}, or empty if this table has none. */
   public Optional<RangeConfig> range(long rangeId) {
     Integer i = indexById.get(rangeId);

@@ -1,0 +1,55 @@
+package dev.junction.sharding.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.junction.sharding.routing.RoutingTable;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Moves and drains asked for by hand: what starts, and the reason when nothing does. */
+class RequestsTest {
+  private static final RoutingTable TABLE = PlannerTest.table("a,b,c", "b,c,d");
+  private static final List<String> UP = List.of("a", "b", "c", "d");
+
+  private static Requests.Decision move(long range, String from, String to, Set<String> draining, boolean publishing,
+      List<MoveBook.Operator> running) {
+    return Requests.move(TABLE, range, from, to, UP, draining, publishing, running);
+  }
+
+  @Test
+  void aReplicaMoveAHeadMoveAndEachRefusal() {
+    assertEquals(Optional.of(new Move.ReplicaMove(1, "c", "d", "asked for")),
+        move(1, "c", "d", Set.of(), false, List.of()).move());
+    assertEquals(Optional.of(new Move.HeadMove(1, "a", "b", "asked for")),
+        move(1, "a", "b", Set.of(), true, List.of()).move(), "a head move copies nothing: no wait for a publish");
+    assertEquals("there is no range 9 (ranges: [1, 2])", move(9, "a", "d", Set.of(), false, List.of()).refused());
+    assertEquals("the source and the target are the same node", move(1, "a", "a", Set.of(), false, List.of()).refused());
+    assertEquals("range 1 has no replica on d (its chain: [a, b, c])",
+        move(1, "d", "a", Set.of(), false, List.of()).refused());
+    assertEquals("node e is not an up member of the cluster (members up: [a, b, c, d])",
+        move(1, "a", "e", Set.of(), false, List.of()).refused());
+    assertEquals("node c holds a replica of range 1 already; only the head (a) can move to it",
+        move(1, "b", "c", Set.of(), false, List.of()).refused());
+    assertEquals("node d is being drained", move(1, "c", "d", Set.of("d"), false, List.of()).refused());
+    assertEquals("the controller is publishing a routing table; try again",
+        move(1, "c", "d", Set.of(), true, List.of()).refused());
+    MoveBook.Operator running = new MoveBook.Operator(3, new Move.HeadMove(1, "a", "c", "hot"), 2, 1,
+        MoveBook.Phase.PROMOTING, 0, false);
+    assertEquals("range 1 has a move under way already (operator 3, " + running.move() + ")",
+        move(1, "c", "d", Set.of(), false, List.of(running)).refused());
+  }
+
+  @Test
+  void aDrainNeedsAnUpMemberRebalancingAndEnoughNodesLeft() {
+    assertEquals("", Requests.drainRefusal("d", UP, Set.of(), true, 3));
+    assertEquals("", Requests.drainRefusal("d", UP, Set.of("d"), true, 3), "under way already");
+    assertEquals("draining c would leave 2 node(s) to hold chains of 3 replicas; add a node first",
+        Requests.drainRefusal("c", UP, Set.of("d"), true, 3));
+    assertEquals("rebalancing is off (junction.cluster.rebalance.interval = 0): nothing would move",
+        Requests.drainRefusal("d", UP, Set.of(), false, 3));
+    assertEquals("node e is not an up member of the cluster (members up: [a, b, c, d])",
+        Requests.drainRefusal("e", UP, Set.of(), true, 3));
+  }
+}
