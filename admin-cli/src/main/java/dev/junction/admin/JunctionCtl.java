@@ -48,6 +48,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       PlanCommand.class,
       RebalanceCommand.class,
       MoveCommand.class,
+      SplitCommand.class,
       OperatorsCommand.class,
       DrainCommand.class,
       CommandLine.HelpCommand.class

@@ -1,9 +1,6 @@
 package dev.junction.admin;
 
 import dev.junction.client.JunctionClient;
-import dev.junction.client.proto.Operator;
-import java.util.Map;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,25 +37,6 @@ final class MoveCommand extends ClientCommand {
 
   @Override
   int run(JunctionClient client, Codec codec) {
-    Operator op = client.move(range, from, to);
-    out().printf("%s: started (%s)%n", Operators.describe(op), op.getPhase());
-    out().flush();
-    if (waiting.noWait) {
-      return 0;
-    }
-    try {
-      Map<Long, Operator> end =
-          Operators.follow(client, out(), Set.of(op.getId()), waiting.every, waiting.maxWait, false);
-      Operator last = end.getOrDefault(op.getId(), op);
-      if (!Operators.ended(last)) {
-        out().printf("%s is still %s after %s; it goes on (junctionctl operators shows it)%n",
-            Operators.describe(last), last.getPhase(), waiting.maxWait);
-        return JunctionCtl.EXIT_FAILED;
-      }
-      return last.getPhase().equals("done") ? 0 : JunctionCtl.EXIT_FAILED;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return JunctionCtl.EXIT_FAILED;
-    }
+    return Operators.startedAndFollowed(client, out(), client.move(range, from, to), waiting);
   }
 }

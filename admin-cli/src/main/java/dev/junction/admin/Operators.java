@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Following operators (moves under way) through the Plan RPC, for move, rebalance and operators. */
+/** Following operators (moves and splits under way) through the Plan RPC, for move, split, rebalance and operators. */
 final class Operators {
   private Operators() {}
 
@@ -22,10 +22,38 @@ final class Operators {
     String what = switch (m.getKind()) {
       case "add" -> "add a replica on " + m.getToNode();
       case "remove" -> "remove the replica on " + m.getFromNode();
+      case "split" -> "split at '" + Codec.TEXT.label(m.getSplitKey().toByteArray()) + "'"
+          + (m.getLeftId() == 0 ? "" : " into " + Long.toUnsignedString(m.getLeftId()) + " and "
+              + Long.toUnsignedString(m.getRightId()));
       default -> m.getKind() + " " + m.getFromNode() + " → " + m.getToNode();
     };
-    return String.format("move %s of range %s: %s", Long.toUnsignedString(op.getId()),
-        Long.toUnsignedString(m.getRangeId()), what);
+    return String.format("%s %s of range %s: %s", m.getKind().equals("split") ? "split" : "move",
+        Long.toUnsignedString(op.getId()), Long.toUnsignedString(m.getRangeId()), what);
+  }
+
+  /**
+   * Prints that {@code op} started and, unless {@code waiting.noWait}, follows it until it ended; the exit
+   * code: 0 when it ended done (or was not waited for), else 1.
+   */
+  static int startedAndFollowed(JunctionClient client, PrintWriter out, Operator op, WaitOptions waiting) {
+    out.printf("%s: started (%s)%n", describe(op), op.getPhase());
+    out.flush();
+    if (waiting.noWait) {
+      return 0;
+    }
+    try {
+      Map<Long, Operator> end = follow(client, out, Set.of(op.getId()), waiting.every, waiting.maxWait, false);
+      Operator last = end.getOrDefault(op.getId(), op);
+      if (!ended(last)) {
+        out.printf("%s is still %s after %s; it goes on (junctionctl operators shows it)%n",
+            describe(last), last.getPhase(), waiting.maxWait);
+        return JunctionCtl.EXIT_FAILED;
+      }
+      return last.getPhase().equals("done") ? 0 : JunctionCtl.EXIT_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return JunctionCtl.EXIT_FAILED;
+    }
   }
 
   /** The operator {@code id} in {@code plan}: under way, else among the ended ones, else empty. */

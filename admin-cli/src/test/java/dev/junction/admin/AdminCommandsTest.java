@@ -107,6 +107,29 @@ class AdminCommandsTest {
   }
 
   @Test
+  void splitStartsTheSplitAndFollowsItUntilItIsDoneAndRefusalsSayWhy() {
+    String expected =
+        """
+        split 7 of range 1: split at 'c' into 10 and 11: started (reserving)
+          split 7 of range 1: split at 'c' into 10 and 11: reserving
+          split 7 of range 1: split at 'c' into 10 and 11: sealing
+          split 7 of range 1: split at 'c' into 10 and 11: done
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("split", "1", "--at", "c", "--every", "10ms"));
+    assertEquals(new Ctl.Result(0, "split 7 of range 1: split at 'g' into 10 and 11: started (reserving)\n", ""),
+        ctl.run("split", "1", "--no-wait"), "without --at the controller picks the middle");
+    assertEquals(new Ctl.Result(0, "split 7 of range 1: split at 'ab' into 10 and 11: started (reserving)\n", ""),
+        ctl.run("--hex", "split", "1", "--at", "6162", "--no-wait"));
+    assertEquals(new Ctl.Result(1, "", "junctionctl: FAILED_PRECONDITION: 'q' is not strictly inside range 1\n"),
+        ctl.run("split", "1", "--at", "q"));
+    assertEquals(new Ctl.Result(1, "", "junctionctl: FAILED_PRECONDITION: there is no range 9\n"),
+        ctl.run("split", "9"));
+    Ctl.Result empty = ctl.run("split", "1", "--at", "");
+    assertEquals(2, empty.exit());
+    assertEquals(true, empty.err().startsWith("junctionctl: --at: a split key is not empty"), empty.err());
+  }
+
+  @Test
   void rebalanceShowsThePlanAndWithApplyFollowsTheStartedMovesWithABar() {
     String plan =
         """

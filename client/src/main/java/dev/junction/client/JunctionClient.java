@@ -437,6 +437,17 @@ public final class JunctionClient implements AutoCloseable {
         (dev.junction.client.proto.MoveResponse r) -> r.getOperator()));
   }
 
+  /**
+   * Splits range {@code rangeId} at {@code at} (empty: near the middle of its bytes); returns the operator
+   * that carries it out (see the Admin service's Split).
+   */
+  public dev.junction.client.proto.Operator split(long rangeId, byte[] at) {
+    dev.junction.client.proto.SplitRequest request = dev.junction.client.proto.SplitRequest.newBuilder()
+        .setRangeId(rangeId).setAt(com.google.protobuf.ByteString.copyFrom(at)).build();
+    return await(unary((channel, dl, o) -> admin(channel, dl).split(request, o),
+        (dev.junction.client.proto.MoveResponse r) -> r.getOperator()));
+  }
+
   /** Cancels operator {@code id}; returns it, in phase cancelled. */
   public dev.junction.client.proto.Operator cancelOperator(long id) {
     dev.junction.client.proto.CancelOperatorRequest request =

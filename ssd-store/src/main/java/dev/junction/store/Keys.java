@@ -88,6 +88,14 @@ public final class Keys {
     return compare(key, from) >= 0 && (to.length == 0 || compare(key, to) < 0);
   }
 
+  /**
+   * True when the intervals {@code [aFrom, aTo)} and {@code [bFrom, bTo)} share a key (an empty end is
+   * open; both intervals are assumed non-empty).
+   */
+  public static boolean overlap(byte[] aFrom, byte[] aTo, byte[] bFrom, byte[] bTo) {
+    return (aTo.length == 0 || compare(bFrom, aTo) < 0) && (bTo.length == 0 || compare(aFrom, bTo) < 0);
+  }
+
   /** A short, log-friendly rendering: printable ASCII as is, other bytes as {@code \xNN}. */
   public static String printable(byte[] key) {
     StringBuilder sb = new StringBuilder();

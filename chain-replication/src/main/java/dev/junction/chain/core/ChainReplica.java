@@ -44,6 +44,12 @@ import java.util.function.Function;
  *   <li>Every message carries the epoch. A peer message of another epoch is dropped and answered with an
  *       {@link PeerMessage.EpochNotice}. A client write or read that knows a newer epoch than the
  *       replica's is refused with the replica's epoch.
+ *   <li><b>Splits</b> ({@link #onSplit}): the head sequences a {@link Mutation.Split} as the range's last
+ *       entry and refuses every write after it ({@code SEALED}); once it committed, every replica holds the
+ *       range's final state and the head reports it ({@link Output#splitDone}), repeating the report every
+ *       {@code resend-after-ticks} ticks, so that the controller publishes the two new ranges even if an
+ *       earlier report or controller was lost. The shell stores the new ranges' starting points with the
+ *       entry, so nothing is copied: the new ranges start from this node's data.
  *   <li><b>Reconfiguration</b> ({@link #onConfig}): a replica that gains a predecessor says {@link
  *       PeerMessage.Hello} with the last sequence number it holds, and the predecessor resends what follows
  *       (committed entries from the stored log, the rest from memory); a replica that becomes tail commits
@@ -111,6 +117,12 @@ public final class ChainReplica<R> {
    */
   private final TreeMap<Long, List<Output.Reply<R>>> refusals = new TreeMap<>();
   private final DedupTable dedup;
+
+  /** The split that ends this range, once accepted here (null: none), and its sequence number. */
+  private Mutation.Split split;
+  private long sealedAt;
+  /** The tick of the last report of a committed split. */
+  private long splitReportTick;
 
   /**
    * The read lease: reads are served only while the shell's clock is before {@code leaseUntil} (a time
@@ -196,6 +208,10 @@ public final class ChainReplica<R> {
     ChainReplica<R> r = new ChainReplica<>(slot, config, settings, appliedSeq, committedSeq, localRead);
     for (LogEntry e : storedLog) {
       if (e.seq() <= appliedSeq) {
+        if (e.mutation() instanceof Mutation.Split sp) {
+          r.split = sp;
+          r.sealedAt = e.seq();
+        }
         r.dedup.record(e.origin(), e.seq(), e.result());
         if (e.seq() > committedSeq) {
           r.log.put(e.seq(), e);
@@ -263,6 +279,16 @@ public final class ChainReplica<R> {
   /** Sequence numbers this replica holds but the tail has not acknowledged. */
   public List<Long> sentList() {
     return List.copyOf(log.keySet());
+  }
+
+  /** The split that ends this range, once this replica accepted it; empty otherwise. */
+  public Optional<Mutation.Split> split() {
+    return Optional.ofNullable(split);
+  }
+
+  /** The sequence number of the split that ends this range (0: none accepted here). */
+  public long sealedAt() {
+    return sealedAt;
   }
 
   /** True while a new head takes back what its successors hold and holds client writes. */
@@ -335,6 +361,11 @@ public final class ChainReplica<R> {
       }
       return;
     }
+    if (split != null) {
+      // The range ends with its split: the write belongs to one of the two new ranges.
+      out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.SEALED)));
+      return;
+    }
     Mutation mutation = resolve(op);
     if (leased && mutation instanceof Mutation.CasRejected rejected) {
       refuse(op.key(), rejected.observed(), replyTo, out);
@@ -348,6 +379,44 @@ public final class ChainReplica<R> {
     if (config.chain().size() == 1) {
       lastProgressTick = ticks;
     }
+  }
+
+  /**
+   * The controller asks the head to split the range at {@code at} into ranges {@code leftId} ({@code
+   * [start, at)}) and {@code rightId} ({@code [at, end)}), at the configuration {@code epoch} it knows.
+   * Done only by the head of that epoch, while it sequences (not while it takes back its successors'
+   * entries: the controller asks again), and only at a key strictly inside the range; otherwise, or when
+   * the range is already split another way, nothing happens. Asking again for the split already under
+   * way reports it again once it committed.
+   */
+  public Output<R> onSplit(long epoch, byte[] at, long leftId, long rightId) {
+    Output<R> out = new Output<>();
+    if (!isHead() || epoch != config.epoch() || probe != null) {
+      return out;
+    }
+    if (split != null) {
+      if (split.leftId() == leftId && split.rightId() == rightId && committed >= sealedAt) {
+        reportSplit(out);
+      }
+      return out;
+    }
+    if (!strictlyInside(at)) {
+      return out;
+    }
+    accept(new LogEntry(lastReceived + 1, new Mutation.Split(at, leftId, rightId), null), out);
+    if (config.chain().size() == 1) {
+      lastProgressTick = ticks;
+    }
+    return out;
+  }
+
+  private boolean strictlyInside(byte[] key) {
+    return key != null && config.contains(key) && dev.junction.store.Keys.compare(key, config.start()) > 0;
+  }
+
+  private void reportSplit(Output<R> out) {
+    out.splitDone = new Output.SplitDone(sealedAt, split);
+    splitReportTick = ticks;
   }
 
   /**
@@ -514,7 +583,12 @@ public final class ChainReplica<R> {
     lastAcceptTick = ticks;
     view.inFlight(e, localRead); // before the entry can reach the store
     log.put(e.seq(), e);
-    notDurable.put(ByteBuffer.wrap(e.mutation().key()), e);
+    if (e.mutation() instanceof Mutation.Split sp) {
+      split = sp;
+      sealedAt = e.seq();
+    } else {
+      notDurable.put(ByteBuffer.wrap(e.mutation().key()), e);
+    }
     dedup.record(e.origin(), e.seq(), e.result());
   }
 
@@ -622,8 +696,12 @@ public final class ChainReplica<R> {
       }
     }
     log.headMap(upTo, true).clear();
+    boolean splitCommits = split != null && committed < sealedAt && upTo >= sealedAt;
     committed = upTo;
     lastProgressTick = ticks;
+    if (splitCommits && isHead()) {
+      reportSplit(out);
+    }
     releaseLatestReads(upTo, out);
     while (!refusals.isEmpty() && refusals.firstKey() <= upTo) {
       out.replies.addAll(refusals.pollFirstEntry().getValue());
@@ -884,6 +962,9 @@ public final class ChainReplica<R> {
       return out;
     }
     int after = settings.resendAfterTicks();
+    if (split != null && committed >= sealedAt && isHead() && ticks - splitReportTick >= after) {
+      reportSplit(out); // until the controller published the new ranges (the shell then stops this one)
+    }
     if (config.predecessor(slot).isPresent()) {
       boolean unanswered = !welcomed && ticks - lastHelloTick >= after;
       boolean gap = !early.isEmpty() && ticks - lastAcceptTick >= after && ticks - lastHelloTick >= after;

@@ -28,6 +28,8 @@ public sealed interface ClientReply {
     /** The tail holds no read lease now (it lost touch with the controller, or just became tail). */
     NO_LEASE,
     /** The tail has not yet caught up with what its predecessor committed (it just joined or restarted). */
-    CATCHING_UP
+    CATCHING_UP,
+    /** The range was split: it takes no more writes, the new ranges do once the routing table names them. */
+    SEALED
   }
 }

@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
  * next. The reply handle is not stored.
  *
  * <p>Layout: format byte (1), sequence number, mutation kind, key, then per kind the value or the observed
- * value (present flag, bytes, sequence number), then the request id (present flag, client id, number).
+ * value (present flag, bytes, sequence number) or, for a split, the two new range ids, then the request id
+ * (present flag, client id, number).
  */
 public final class LogCodec {
   private static final byte FORMAT = 1;
@@ -21,6 +22,7 @@ public final class LogCodec {
   private static final byte REMOVE = 2;
   private static final byte CAS_APPLIED = 3;
   private static final byte CAS_REJECTED = 4;
+  private static final byte SPLIT = 5;
 
   private LogCodec() {}
 
@@ -50,6 +52,11 @@ public final class LogCodec {
       out.writeByte(CAS_APPLIED);
       writeBytes(out, ca.key());
       writeBytes(out, ca.value());
+    } else if (m instanceof Mutation.Split sp) {
+      out.writeByte(SPLIT);
+      writeBytes(out, sp.key());
+      out.writeLong(sp.leftId());
+      out.writeLong(sp.rightId());
     } else {
       Mutation.CasRejected cr = (Mutation.CasRejected) m;
       out.writeByte(CAS_REJECTED);
@@ -92,6 +99,7 @@ public final class LogCodec {
           case CAS_REJECTED ->
               new Mutation.CasRejected(
                   key, in.readBoolean() ? new Versioned(readBytes(in), in.readLong()) : null);
+          case SPLIT -> new Mutation.Split(key, in.readLong(), in.readLong());
           default -> throw new IllegalArgumentException("log entry of unknown kind " + kind);
         };
     RequestId origin = in.readBoolean() ? new RequestId(in.readUTF(), in.readLong()) : null;

@@ -26,4 +26,21 @@ public sealed interface Mutation {
    * @param observed the value the head saw, or null when the key was absent
    */
   record CasRejected(byte[] key, Versioned observed) implements Mutation {}
+
+  /**
+   * The range ends here and becomes two: {@code [start, key)} as range {@code leftId} and {@code [key,
+   * end)} as range {@code rightId}, each starting from the state as of this entry. Changes no data; once
+   * the head sequenced it, the range takes no more writes (it is <i>sealed</i>), so this is its last
+   * entry. {@code key} is the split point, strictly inside the range.
+   */
+  record Split(byte[] key, long leftId, long rightId) implements Mutation {
+    public Split {
+      if (key == null || key.length == 0) {
+        throw new IllegalArgumentException("a split point is a non-empty key");
+      }
+      if (leftId < 0 || rightId < 0 || leftId == rightId) {
+        throw new IllegalArgumentException("a split needs two distinct range ids, not " + leftId + " and " + rightId);
+      }
+    }
+  }
 }

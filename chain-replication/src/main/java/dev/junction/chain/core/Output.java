@@ -35,7 +35,14 @@ public final class Output<R> {
    */
   public record CatchUp(int toSlot, long fromSeq, long toSeq) {}
 
+  /**
+   * The split that ends the range committed at {@code seq}: every replica holds the range's final state.
+   * The shell tells the controller, which publishes the two new ranges.
+   */
+  public record SplitDone(long seq, Mutation.Split split) {}
+
   final List<LogEntry> persist = new ArrayList<>();
+  SplitDone splitDone;
   long persistCommitted;
   CatchUp catchUp;
   final List<Envelope<R>> messages = new ArrayList<>();
@@ -86,8 +93,14 @@ public final class Output<R> {
     return leaseWanted;
   }
 
+  /** The committed split to report to the controller, or null. */
+  public SplitDone splitDone() {
+    return splitDone;
+  }
+
   public boolean isEmpty() {
-    return persist.isEmpty()
+    return splitDone == null
+        && persist.isEmpty()
         && messages.isEmpty()
         && replies.isEmpty()
         && reads.isEmpty()

@@ -69,6 +69,8 @@ public final class ReadView {
   public record Page(List<KeyValue> entries, boolean more) {}
 
   private volatile Standing standing;
+  /** Set once a range that took over this one's keys started on this node: see {@link #retire}. */
+  private volatile boolean retired;
   private final ConcurrentHashMap<ByteBuffer, Dirty> dirty = new ConcurrentHashMap<>();
 
   ReadView(long epoch) {
@@ -88,6 +90,10 @@ public final class ReadView {
       return refused;
     }
     Versioned stored = store.apply(key).orElse(null);
+    if (retired) {
+      // Checked after the store read: a newer range's write that reached the store is seen here.
+      return new Refused(ClientReply.Reason.NOT_IN_CHAIN, s.epoch());
+    }
     Dirty d = dirty.get(ByteBuffer.wrap(key));
     if (d == null) {
       return new Value(stored);
@@ -117,8 +123,8 @@ public final class ReadView {
     return refused;
   }
 
-  private static Refused check(Standing s, long epoch, long now) {
-    if (!s.member()) {
+  private Refused check(Standing s, long epoch, long now) {
+    if (!s.member() || retired) {
       return new Refused(ClientReply.Reason.NOT_IN_CHAIN, s.epoch());
     }
     if (epoch > s.epoch()) {
@@ -142,6 +148,9 @@ public final class ReadView {
    * the caller then asks the store again after the last key it read.
    */
   public Page overlay(List<KeyValue> stored, boolean more, byte[] from, byte[] to, int limit) {
+    if (retired) {
+      return null; // a newer range holds these keys now (see retire): the caller asks again
+    }
     if (dirty.isEmpty()) {
       return new Page(stored, more);
     }
@@ -180,6 +189,22 @@ public final class ReadView {
       out.add(kv);
     }
     return new Page(out, more);
+  }
+
+  /**
+   * This replica's range was split or merged and a range that took over some of its keys started on this
+   * node, whose writes go to the same store: from now on this view answers no read (not even one that
+   * checked before and read the store after). Any thread; for good. Because every replica of the new
+   * range retires the old ones on its node before it starts, and a write of the new range commits only
+   * once every replica of its chain holds it, no old replica answers a read after such a write committed.
+   */
+  public void retire() {
+    retired = true;
+  }
+
+  /** Whether {@link #retire} was called. */
+  public boolean retired() {
+    return retired;
   }
 
   // ------------------------------------------------------------------------ updates (core thread)

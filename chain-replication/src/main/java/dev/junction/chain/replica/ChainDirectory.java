@@ -45,6 +45,12 @@ public interface ChainDirectory {
    */
   void reportBehind(ReplicaId replica, long epoch);
 
+  /**
+   * Tells the controller that the range of {@code replica} (its head, at {@code epoch}) ended with
+   * {@code split}, committed at {@code seq}: the controller publishes the two new ranges.
+   */
+  void reportSplit(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Split split);
+
   /** This node's bulk transport (state transfer between nodes). */
   dev.junction.chain.bulk.BulkTransport bulk();
 

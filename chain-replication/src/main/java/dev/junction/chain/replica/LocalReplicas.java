@@ -12,8 +12,12 @@ import org.apache.pekko.actor.typed.ActorRef;
  * through the replica's {@link ReadView} and store. Thread-safe.
  */
 public final class LocalReplicas {
-  /** One serving replica: its actor, its read view, its store. */
-  public record Handle(ReplicaId id, ActorRef<ReplicaActor.Command> ref, ReadView view, ReplicaStore store) {}
+  /**
+   * One serving replica: its actor, its read view, its store, and its range's interval {@code [start,
+   * end)} (an empty end is open; a range id's interval never changes).
+   */
+  public record Handle(
+      ReplicaId id, ActorRef<ReplicaActor.Command> ref, ReadView view, ReplicaStore store, byte[] start, byte[] end) {}
 
   private final ConcurrentHashMap<ReplicaId, Handle> serving = new ConcurrentHashMap<>();
 
@@ -33,6 +37,23 @@ public final class LocalReplicas {
   /** Forgets {@code h} unless a newer incarnation replaced it. */
   void unregister(Handle h) {
     serving.remove(h.id(), h);
+  }
+
+  /**
+   * Retires ({@link ReadView#retire}) the replicas of other ranges serving here whose interval overlaps
+   * {@code [start, end)}: a range that starts on this node with these keys (split or merged from them)
+   * takes over, and they must answer no read any more. Returns how many it retired.
+   */
+  int retireOverlapping(long rangeId, byte[] start, byte[] end) {
+    int n = 0;
+    for (Handle h : serving.values()) {
+      if (h.id().rangeId() != rangeId && dev.junction.store.Keys.overlap(h.start(), h.end(), start, end)
+          && !h.view().retired()) {
+        h.view().retire();
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The replicas serving here now (a copy). */

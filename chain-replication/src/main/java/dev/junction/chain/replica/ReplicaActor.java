@@ -59,7 +59,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, Split {}
 
   /** A client write for the head, from a router whose table has {@code epoch} for the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
@@ -103,6 +103,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** A state transfer failed (private). */
   record TransferFailed(String message) implements Command {}
+
+  /**
+   * From the controller, to the head of the range at {@code epoch}: split the range at {@code at} into
+   * ranges {@code leftId} and {@code rightId} (see {@link ChainReplica#onSplit}). Repeated until the head
+   * reports the split committed ({@link ChainDirectory#reportSplit}).
+   */
+  public record Split(long epoch, byte[] at, long leftId, long rightId) implements Command {}
 
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
@@ -229,6 +236,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(LeaseGranted.class, this::onLeaseGranted)
         .onMessage(Join.class, this::onJoin)
+        .onMessage(Split.class, this::onSplit)
         .onMessage(WhereIsBulk.class, this::onWhereIsBulk)
         .onMessage(BulkAt.class, this::onBulkAt)
         .onMessage(TransferDone.class, this::onTransferDone)
@@ -267,6 +275,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       return;
     }
     joining = Joining.NO;
+    int retired = directory.locals().retireOverlapping(id.rangeId(), config.start(), config.end());
+    if (retired > 0) {
+      getContext().getLog().info("replica {} takes over keys of {} replica(s) of an earlier range on this node; "
+          + "they serve no more reads", id, retired);
+    }
     List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
     long committed = store.committedSeq(log);
@@ -277,7 +290,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records)", id,
             config.epoch(), role(), applied, committed, log.size());
     carry(core.start());
-    handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store);
+    handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store, config.start(), config.end());
     directory.locals().register(handle);
   }
 
@@ -341,6 +354,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (!core.isMember()) {
       getContext().getLog().info("replica {} left the chain at epoch {}", id, c.config().epoch());
       return Behaviors.stopped();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSplit(Split s) {
+    if (core != null) {
+      carry(core.onSplit(s.epoch(), s.at(), s.leftId(), s.rightId()));
     }
     return this;
   }
@@ -451,9 +471,29 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onTick() {
     if (core != null) {
+      if (core.split().isPresent() && core.committed() >= core.sealedAt()
+          && directory.config(id.rangeId()).isEmpty()) {
+        return splitAndGone();
+      }
       carry(core.onTick());
     }
     return this;
+  }
+
+  /**
+   * The range was split (committed here) and the routing table no longer names it: the two new ranges
+   * serve its keys. Nothing is left to do; a restarted incarnation recovers sealed and serves nothing.
+   */
+  private Behavior<Command> splitAndGone() {
+    core.view().retire(); // a read that took this view before it is unlisted must not see the new ranges' writes
+    Reply gone = new Rejected(ClientReply.Reason.SEALED, core.config().epoch());
+    for (Responder r : core.abandon()) {
+      r.reply(gone);
+    }
+    dev.junction.chain.core.Mutation.Split s = core.split().get();
+    getContext().getLog().info("replica {} ends: its range was split at seq {} into ranges {} and {}", id,
+        core.sealedAt(), s.leftId(), s.rightId());
+    return Behaviors.stopped();
   }
 
   private Behavior<Command> onFlush() {
@@ -471,6 +511,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     carry(core.onPersisted(persistedUpTo.get()));
     long keepFrom = core.committed() - settings.retainedLog();
+    if (core.sealedAt() > 0) {
+      keepFrom = Math.min(keepFrom, core.sealedAt() - 1); // the split must stay: it says the range ended
+    }
     if (keepFrom - truncatedUpTo >= 1024) {
       truncatedUpTo = keepFrom;
       store.truncateLog(truncatedUpTo);
@@ -567,6 +610,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     for (Output.Read<Responder> read : out.reads()) {
       read.replyTo().reply(serve(read.op()));
+    }
+    if (out.splitDone() != null) {
+      directory.reportSplit(id, core.config().epoch(), out.splitDone().seq(), out.splitDone().split());
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
       directory

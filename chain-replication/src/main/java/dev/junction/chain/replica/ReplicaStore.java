@@ -22,6 +22,12 @@ import java.util.concurrent.CompletableFuture;
  * How one replica of one range uses the node's store: each output of the protocol core becomes one write
  * batch holding the entries' data changes, their log records and the range's applied sequence number, so
  * that data, log and metadata are always committed together. Reads are clamped to the range's interval.
+ *
+ * <p>A split ({@link Mutation.Split}) writes, with its entry, the metadata of the two ranges it creates:
+ * each holds the data of its interval as of the split's sequence number, which is where its own sequence
+ * numbers go on (so a key's sequence number still only grows). The metadata claims that point committed;
+ * the new ranges start only once the controller published them, which it does only after the split
+ * committed.
  */
 public final class ReplicaStore {
   private static final int LOG_READ_CHUNK = 4096;
@@ -135,6 +141,10 @@ public final class ReplicaStore {
         batch.put(ca.key(), ca.value(), e.seq());
       } else if (m instanceof Mutation.Remove rm) {
         batch.delete(rm.key());
+      } else if (m instanceof Mutation.Split sp) {
+        // The two new ranges start here from this node's data as of the split, with the same slot.
+        batch.putMeta(sp.leftId(), new RangeMeta(config.epoch(), e.seq(), config.start(), sp.key(), slot, e.seq()));
+        batch.putMeta(sp.rightId(), new RangeMeta(config.epoch(), e.seq(), sp.key(), config.end(), slot, e.seq()));
       }
       batch.appendLog(rangeId, e.seq(), LogCodec.encode(e));
     }

@@ -449,6 +449,113 @@ class ChainReplicaTest {
     assertEquals(4, sim.stores.get(2).size());
   }
 
+  // ----------------------------------------------------------------------------------------- splits
+
+  @Test
+  void aSplitIsTheRangesLastEntryAndIsReportedByTheHeadOnceCommitted() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "a", "1");
+    sim.put("w2", "m", "2"); // in flight when the split is asked for
+    sim.split(0, "k");
+    sim.put("late", "z", "3");
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.SEALED, 1), sim.onlyAnswer("late"),
+        "a write after the split belongs to a new range");
+    assertTrue(sim.splitReports.isEmpty(), "not committed yet");
+    sim.settle();
+    assertEquals(written(1), sim.onlyAnswer("w1"));
+    assertEquals(written(2), sim.onlyAnswer("w2"), "writes before the split commit as usual");
+    assertEquals(1, sim.splitReports.size(), "reported once, when it committed: " + sim.splitReports);
+    assertEquals(0, sim.splitReports.get(0).getKey(), "by the head");
+    Output.SplitDone done = sim.splitReports.get(0).getValue();
+    assertEquals(3, done.seq());
+    assertEquals("k", str(done.split().key()));
+    assertEquals(7, done.split().leftId());
+    assertEquals(8, done.split().rightId());
+    for (int s = 0; s < 3; s++) {
+      assertEquals(3, sim.replicas.get(s).committed(), "replica " + s + " holds the final state");
+      assertEquals(3, sim.replicas.get(s).sealedAt());
+      assertEquals(sim.stores.get(0), sim.stores.get(s));
+    }
+    sim.write("retry", 0, 1, new RequestId("c", "w2".hashCode()), new WriteOp.Put(b("m"), b("2")));
+    assertEquals(written(2), sim.onlyAnswer("retry"), "a retry of a write from before the split still gets its answer");
+    sim.split(0, "k");
+    assertEquals(2, sim.splitReports.size(), "asked again, it reports again");
+    for (int t = 0; t < sim.settings.resendAfterTicks(); t++) {
+      sim.tickAll();
+    }
+    assertEquals(3, sim.splitReports.size(), "and it repeats the report by itself every few ticks");
+  }
+
+  @Test
+  void aSplitIsRefusedOutsideTheRangeAtTheWrongEpochOrAwayFromTheHead() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.apply(0, sim.replicas.get(0).onSplit(1, new byte[0], 7, 8));
+    sim.apply(0, sim.replicas.get(0).onSplit(2, b("k"), 7, 8));
+    sim.split(1, "k");
+    sim.settle();
+    assertEquals(0, sim.replicas.get(0).sealedAt(), "nothing sequenced");
+    sim.put("w", "a", "1");
+    sim.settle();
+    assertEquals(written(1), sim.onlyAnswer("w"));
+    // A range [b, d): its start is no split point, a key outside it neither.
+    ChainReplica<String> r = ChainReplica.create(0,
+        new RangeConfig(3, b("b"), b("d"), 1, List.of(new Replica(0, "n"))), ChainSettings.DEFAULTS,
+        k -> Optional.empty());
+    r.start();
+    for (String at : List.of("b", "a", "d", "e")) {
+      r.onSplit(1, b(at), 7, 8);
+      assertEquals(0, r.sealedAt(), "at " + at);
+    }
+    r.onSplit(1, b("c"), 7, 8);
+    assertEquals(1, r.sealedAt());
+    assertTrue(r.onSplit(1, b("bb"), 9, 10).isEmpty(), "a second split another way is ignored");
+    assertEquals("c", str(r.split().orElseThrow().key()));
+  }
+
+  @Test
+  void aNewHeadAfterACrashKnowsTheRangeIsSealedAndReportsTheSplit() {
+    ChainSim sim = new ChainSim(0, 1, 2);
+    sim.put("w1", "a", "1");
+    sim.settle();
+    sim.split(0, "k");
+    sim.deliverAll(); // the split reaches the middle and the tail, which persist it
+    sim.persist(1);
+    sim.persist(2);
+    sim.crash(0);
+    sim.network.removeIf(m -> m.from() == 0);
+    sim.reconfigure(1, 2);
+    sim.write("after", 1, sim.config.epoch(), new RequestId("c", 9), new WriteOp.Put(b("b"), b("2")));
+    sim.settle();
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.SEALED, 2), sim.onlyAnswer("after"));
+    assertEquals(1, sim.splitReports.stream().filter(e -> e.getKey() == 1).count(), "the new head reports it");
+    assertEquals(2, sim.splitReports.get(0).getValue().seq());
+    // A restart recovers the seal from the stored log.
+    ChainReplica<String> restarted = sim.restart(2);
+    assertEquals(2, restarted.sealedAt());
+    sim.reconfigure(2, 1);
+    sim.settle();
+    sim.write("later", 2, sim.config.epoch(), new RequestId("c", 10), new WriteOp.Put(b("c"), b("3")));
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.SEALED, 3), sim.onlyAnswer("later"));
+  }
+
+  @Test
+  void aRetiredReadViewAnswersNoReadEvenOneThatCheckedBeforeTheStoreRead() {
+    ChainSim sim = new ChainSim(0, 1);
+    sim.put("w", "a", "1");
+    sim.settle();
+    sim.read("before", 1, "a");
+    assertEquals(value("1", 1), sim.onlyAnswer("before"));
+    ChainReplica<String> tail = sim.replicas.get(1);
+    ReadView.Outcome raced = tail.view().get(1, b("a"), sim.now, k -> {
+      tail.view().retire(); // a new range starts on this node between the check and the store read
+      return Optional.of(new Versioned(b("newer"), 2));
+    });
+    assertEquals(new ReadView.Refused(ClientReply.Reason.NOT_IN_CHAIN, 1), raced);
+    sim.read("after", 1, "a");
+    assertEquals(new ClientReply.Rejected(ClientReply.Reason.NOT_IN_CHAIN, 1), sim.onlyAnswer("after"));
+    assertNull(tail.view().overlay(List.of(), false, b(""), b(""), 10), "scans refuse too");
+  }
+
   @ParameterizedTest
   @ValueSource(longs = {31, 32, 33, 34, 35, 36})
   void headsPromotedAtRandomMomentsLoseNoWriteAndLeaveIdenticalReplicas(long seed) {

@@ -42,6 +42,8 @@ final class ChainSim {
   final List<Output.CatchUp> failedCatchUps = new ArrayList<>();
   final List<InFlight> network = new ArrayList<>();
   final Map<String, List<ClientReply>> answers = new LinkedHashMap<>();
+  /** Committed splits the replicas reported, with the slot that reported each. */
+  final List<Map.Entry<Integer, Output.SplitDone>> splitReports = new ArrayList<>();
   final List<String> log = new ArrayList<>();
   RangeConfig config;
   boolean autoFlush = true;
@@ -132,6 +134,9 @@ final class ChainSim {
     if (!out.persist().isEmpty()) {
       unpersisted.get(slot).add(out);
     }
+    if (out.splitDone() != null) {
+      splitReports.add(Map.entry(slot, out.splitDone()));
+    }
     Output.CatchUp catchUp = out.catchUp();
     if (catchUp != null) {
       TreeMap<Long, LogEntry> stored = storedLogs.get(slot);
@@ -176,6 +181,11 @@ final class ChainSim {
 
   void write(String label, int atSlot, long epoch, RequestId id, WriteOp op) {
     apply(atSlot, replicas.get(atSlot).onClientWrite(epoch, id, op, label, now));
+  }
+
+  /** The controller asks replica {@code atSlot} to split the range at {@code at} into ranges 7 and 8. */
+  void split(int atSlot, String at) {
+    apply(atSlot, replicas.get(atSlot).onSplit(config.epoch(), b(at), 7, 8));
   }
 
   void put(String label, String key, String value) {

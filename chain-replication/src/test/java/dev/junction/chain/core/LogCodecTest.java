@@ -19,7 +19,8 @@ class LogCodecTest {
             new LogEntry(2, new Mutation.Remove(b("k")), null),
             new LogEntry(3, new Mutation.CasApplied(b("k"), new byte[0]), new RequestId("c2", 1)),
             new LogEntry(4, new Mutation.CasRejected(b("k"), new Versioned(b("old"), 2)), null),
-            new LogEntry(5, new Mutation.CasRejected(b("k"), null), null));
+            new LogEntry(5, new Mutation.CasRejected(b("k"), null), null),
+            new LogEntry(6, new Mutation.Split(b("m"), 11, 12), null));
     for (LogEntry e : entries) {
       LogEntry back = LogCodec.decode(LogCodec.encode(e));
       assertEquals(e.seq(), back.seq());
@@ -29,6 +30,15 @@ class LogCodecTest {
       assertArrayEquals(e.mutation().key(), back.mutation().key());
       assertEquals(e.mutation().getClass(), back.mutation().getClass());
     }
+  }
+
+  @Test
+  void aSplitKeepsItsNewRangeIds() {
+    Mutation.Split back = (Mutation.Split) LogCodec.decode(
+        LogCodec.encode(new LogEntry(6, new Mutation.Split(b("m"), 11, 12), null))).mutation();
+    assertEquals(11, back.leftId());
+    assertEquals(12, back.rightId());
+    assertArrayEquals(b("m"), back.key());
   }
 
   @Test

@@ -74,4 +74,51 @@ class ReplicaStoreTest {
       rs.truncateLog(2);
     }
   }
+
+  @Test
+  void aSplitLeavesTwoRangesThatStartFromItsDataAndContinueItsSequence() throws Exception {
+    RangeConfig config = new RangeConfig(3, b("b"), b("m"), 4, List.of(new Replica(2, "n0")));
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      ReplicaStore rs = new ReplicaStore(store, 3, 2);
+      ChainReplica<String> core = ChainReplica.create(2, config, ChainSettings.DEFAULTS, rs::get);
+      core.start();
+      core.onClientWrite(4, new RequestId("c", 1), new WriteOp.Put(b("c"), b("1")), "w1", 0);
+      core.onClientWrite(4, new RequestId("c", 2), new WriteOp.Put(b("k"), b("2")), "w2", 0);
+      core.onSplit(4, b("f"), 11, 12);
+      Output<String> flushed = core.flush();
+      long last = rs.persist(config, flushed.persist(), flushed.persistCommitted()).get();
+      assertEquals(3, last, "the split is entry 3");
+      Output<String> done = core.onPersisted(last);
+      assertEquals(3, done.splitDone().seq(), "a chain of one commits the split at once and reports it");
+
+      // The two new ranges start from this node's data, at the split's sequence number, in the same slot.
+      ReplicaStore left = new ReplicaStore(store, 11, 2);
+      ReplicaStore right = new ReplicaStore(store, 12, 2);
+      for (ReplicaStore part : List.of(left, right)) {
+        assertEquals(3, part.appliedSeq());
+        assertEquals(3, part.committedSeq(part.storedLog()), "its start counts as committed");
+        assertTrue(part.storedLog().isEmpty());
+        assertTrue(part.foreignSlot().isEmpty(), "its data belongs to its own slot");
+      }
+      RangeConfig rightConfig = new RangeConfig(12, b("f"), b("m"), 5, List.of(new Replica(2, "n0")));
+      assertEquals(List.of("k"), right.scan(rightConfig, new ReadOp.Scan(new byte[0], new byte[0], 10)).entries()
+          .stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
+      ChainReplica<String> next = ChainReplica.recover(2, rightConfig, ChainSettings.DEFAULTS, right.appliedSeq(),
+          right.committedSeq(right.storedLog()), right.storedLog(), right::get);
+      next.start();
+      next.onClientWrite(5, new RequestId("c", 3), new WriteOp.Put(b("k"), b("3")), "w3", 0);
+      Output<String> put = next.flush();
+      assertEquals(4, put.persist().get(0).seq(), "its sequence goes on from the split's");
+
+      // The split range, restarted, is still sealed: it takes no write.
+      List<LogEntry> log = rs.storedLog();
+      ChainReplica<String> old = ChainReplica.recover(2, config, ChainSettings.DEFAULTS, rs.appliedSeq(),
+          rs.committedSeq(log), log, rs::get);
+      old.start();
+      assertEquals(3, old.sealedAt());
+      assertEquals(dev.junction.chain.core.ClientReply.Reason.SEALED,
+          ((dev.junction.chain.core.ClientReply.Rejected) old.onClientWrite(4, new RequestId("c", 4),
+              new WriteOp.Put(b("c"), b("4")), "w4", 0).replies().get(0).reply()).reason());
+    }
+  }
 }

@@ -181,7 +181,12 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
     if (n == 1) {
       b.addOperators(op);
     } else if (n == 2) {
-      b.addOperators(op.toBuilder().setPhase(op.getPhase().equals("promoting") ? "promoting" : "joining"));
+      String second = switch (op.getPhase()) {
+        case "promoting" -> "promoting";
+        case "reserving" -> "sealing";
+        default -> "joining";
+      };
+      b.addOperators(op.toBuilder().setPhase(second));
     } else {
       b.addEnded(op.toBuilder().setPhase("done"));
     }
@@ -198,6 +203,32 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
     Operator op = Operator.newBuilder().setId(5).setPhase("copying")
         .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(1).setFromNode(request.getFromNode())
             .setToNode(request.getToNode()).setReason("asked for"))
+        .build();
+    plansSinceStart.set(0);
+    started = op;
+    answer(MoveResponse.newBuilder().setOperator(op).build(), out);
+  }
+
+  /**
+   * Range 1 splits at the key asked for (at "m" when none is given) into ranges 10 and 11, as operator 7;
+   * a key outside [, "m") or another range is refused.
+   */
+  @Override
+  public void split(dev.junction.client.proto.SplitRequest request, StreamObserver<MoveResponse> out) {
+    if (request.getRangeId() != 1) {
+      answerFailure(Status.FAILED_PRECONDITION.withDescription("there is no range " + request.getRangeId()), out);
+      return;
+    }
+    com.google.protobuf.ByteString at = request.getAt().isEmpty()
+        ? com.google.protobuf.ByteString.copyFromUtf8("g") : request.getAt();
+    if (at.toStringUtf8().compareTo("m") >= 0) {
+      answerFailure(Status.FAILED_PRECONDITION.withDescription("'" + at.toStringUtf8()
+          + "' is not strictly inside range 1"), out);
+      return;
+    }
+    Operator op = Operator.newBuilder().setId(7).setPhase("reserving")
+        .setMove(PlannedMove.newBuilder().setKind("split").setRangeId(1).setSplitKey(at).setLeftId(10).setRightId(11)
+            .setReason("asked for"))
         .build();
     plansSinceStart.set(0);
     started = op;

@@ -235,6 +235,13 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   @Override
+  public void split(dev.junction.client.proto.SplitRequest req, StreamObserver<MoveResponse> out) {
+    fromController(replicas.startSplit(system, req.getRangeId(), req.getAt().toByteArray(), STATUS_TIMEOUT),
+        out, started -> MoveResponse.newBuilder()
+            .setOperator(operator(refusedOr(started, Status.FAILED_PRECONDITION), started.clockNanos())).build());
+  }
+
+  @Override
   public void cancelOperator(CancelOperatorRequest req, StreamObserver<CancelOperatorResponse> out) {
     fromController(replicas.cancelMove(system, req.getId(), STATUS_TIMEOUT), out,
         cancelled -> CancelOperatorResponse.newBuilder()
@@ -294,6 +301,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       b.setKind("add").setToNode(a.to());
     } else if (m instanceof Move.RemoveReplica r) {
       b.setKind("remove").setFromNode(r.from());
+    } else if (m instanceof Move.SplitRange sp) {
+      b.setKind("split").setSplitKey(com.google.protobuf.ByteString.copyFrom(sp.at()))
+          .setLeftId(sp.leftId()).setRightId(sp.rightId());
     }
     return b.build();
   }

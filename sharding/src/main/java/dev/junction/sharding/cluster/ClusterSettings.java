@@ -3,6 +3,7 @@ package dev.junction.sharding.cluster;
 import com.typesafe.config.Config;
 import dev.junction.sharding.placement.PlacementSettings;
 import dev.junction.sharding.placement.RangeStats;
+import dev.junction.sharding.placement.SplitPolicy;
 import dev.junction.sharding.routing.RoutingTable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,10 +52,12 @@ public record ClusterSettings(
   /**
    * The controller's rebalancing: how often it plans ({@code interval}; zero: never), the planner's
    * knobs, how long a move's copy and each of its other steps may take, and what a range weighs at least
-   * ({@code floor}: below it, sizes and rates do not move replicas; idle ranges spread by count).
+   * ({@code floor}: below it, sizes and rates do not move replicas; idle ranges spread by count), and when
+   * a range splits by itself ({@code split}; only while rebalancing is on).
    */
   public record Rebalance(
-      Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout, RangeStats floor) {
+      Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout, RangeStats floor,
+      SplitPolicy split) {
     public Rebalance {
       if (interval.isNegative() || copyTimeout.isNegative() || copyTimeout.isZero()
           || stepTimeout.isNegative() || stepTimeout.isZero()) {
@@ -142,7 +145,9 @@ public record ClusterSettings(
             c.getDuration("rebalance.step-timeout"),
             new RangeStats(0, c.getBytes("rebalance.range-floor.bytes"),
                 c.getDouble("rebalance.range-floor.reads-per-second"),
-                c.getDouble("rebalance.range-floor.writes-per-second"))),
+                c.getDouble("rebalance.range-floor.writes-per-second")),
+            new SplitPolicy(c.getBytes("split.max-bytes"), c.getDouble("split.max-requests-per-second"),
+                c.getDuration("split.hot-for"), c.getInt("split.max-concurrent"), c.getInt("split.max-ranges"))),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),
         c.getDuration("leave.drain-timeout"));

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
+import dev.junction.sharding.placement.KeySamples;
 import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Move;
 import dev.junction.sharding.placement.MoveBook;
@@ -18,6 +19,7 @@ import dev.junction.sharding.placement.Planner;
 import dev.junction.sharding.placement.RangeStats;
 import dev.junction.sharding.placement.ReplicaSize;
 import dev.junction.sharding.placement.Requests;
+import dev.junction.sharding.placement.SplitScheduler;
 import dev.junction.sharding.routing.LoadSnapshot;
 import dev.junction.sharding.routing.ChainRepair;
 import dev.junction.sharding.routing.LeaseTable;
@@ -61,7 +63,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
       permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, StartMove,
-          CancelMove, ApplyPlan, Loaded, MembersChanged, ReachabilityChanged,
+          CancelMove, ApplyPlan, StartSplit, SplitDone, Loaded, MembersChanged, ReachabilityChanged,
           Published, Placed, Tick, RepairTick {}
 
   /**
@@ -122,6 +124,20 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   public record MoveStarted(String refused, java.util.Optional<MoveBook.Operator> operator, long clockNanos)
       implements JunctionSerializable {}
 
+  /**
+   * Starts splitting range {@code rangeId} at {@code at} (empty: at the key near the middle of its bytes,
+   * as last measured). Answered with the operator, or why it did not start (nothing changed then).
+   */
+  public record StartSplit(long rangeId, byte[] at, ActorRef<MoveStarted> replyTo)
+      implements Command, JunctionSerializable {}
+
+  /**
+   * From the head of range {@code rangeId} at {@code epoch}: its split at {@code at} into {@code leftId}
+   * and {@code rightId} committed at {@code seq}. Repeated until the routing table names the two ranges.
+   */
+  public record SplitDone(long rangeId, long epoch, long seq, byte[] at, long leftId, long rightId)
+      implements Command, JunctionSerializable {}
+
   /** Cancels operator {@code id} (its range keeps the chain it has now). */
   public record CancelMove(long id, ActorRef<MoveStarted> replyTo) implements Command, JunctionSerializable {}
 
@@ -147,14 +163,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   /**
    * A node's load report ({@link LoadReporter}): what its gateway counted over the last {@code windowNanos},
-   * per range and per node served, and the sizes of the replicas it measured this time.
+   * per range and per node served, the sizes of the replicas it measured this time, and request keys it
+   * sampled per range (where a busy range would split).
    */
   public record NodeStats(
       String node,
       long windowNanos,
       java.util.TreeMap<Long, LoadSnapshot.Counts> byRange,
       java.util.TreeMap<String, LoadSnapshot.Counts> byNode,
-      List<ReplicaSize> sizes)
+      List<ReplicaSize> sizes,
+      java.util.TreeMap<Long, List<byte[]>> keySamples)
       implements Command, JunctionSerializable {}
 
   /** Asks for the load statistics ({@link LoadView} answers). */
@@ -230,6 +248,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   static final int ENDED_KEPT = 32;
   /** The nodes' load reports, as moving averages (kept by this controller only: one that takes over starts afresh). */
   private final LoadBook load;
+  /** The request keys the gateways sampled, and the splits the statistics call for. */
+  private final KeySamples samples = new KeySamples(KEY_SAMPLES_KEPT);
+  private final SplitScheduler splits;
+  static final int KEY_SAMPLES_KEPT = 512;
 
 
   private Controller(
@@ -252,6 +274,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     this.moves = new MoveBook(settings.rebalance().copyTimeout(), settings.rebalance().stepTimeout());
     this.plannedAt = System.nanoTime();
     this.load = new LoadBook(settings.stats().halfLife(), settings.stats().expireAfter());
+    this.splits = new SplitScheduler(settings.rebalance().split());
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(
@@ -297,6 +320,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(StartMove.class, this::onStartMove)
         .onMessage(CancelMove.class, this::onCancelMove)
         .onMessage(ApplyPlan.class, this::onApplyPlan)
+        .onMessage(StartSplit.class, this::onStartSplit)
+        .onMessage(SplitDone.class, this::onSplitDone)
         .build();
   }
 
@@ -626,11 +651,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     }
     MoveBook.Step step = moves.step(table, (range, slot) -> leases.released(range, slot, now), now);
     for (MoveBook.Operator op : step.ended()) {
-      getContext().getLog().info("move {} of range {} ended {}: {}", op.id(), op.rangeId(), op.phase(), op.move());
+      getContext().getLog().info("operator {} of range {} ended {}: {}", op.id(), op.rangeId(), op.phase(), op.move());
       remember(op);
     }
     leaving = step.leaving();
     revoke(ChainRepair.lostReplicas(table, lost));
+    for (MoveBook.Seal seal : step.seals()) {
+      Move.SplitRange sp = seal.split();
+      replicas.replica(seal.range().replicaId(seal.range().head().slot()))
+          .tell(new ReplicaActor.Split(seal.range().epoch(), sp.at(), sp.leftId(), sp.rightId()));
+    }
     for (MoveBook.Copy c : step.copies()) {
       if (c.place()) {
         getContext().getLog().info("range {}: copying it to {} as slot {} for a move", c.range().rangeId(), c.node(), c.slot());
@@ -648,9 +678,18 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return;
     }
     plannedAt = now;
+    startSplits(now);
     // A plan with moves (started or held back by the per-node limit) is followed by another at the next
     // tick, so that a new node fills as fast as the limits allow; an empty one waits for the interval.
     unfinished = !startPlan(up, now).plan().moves().isEmpty();
+  }
+
+  /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
+  private void startSplits(long now) {
+    for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), samples.medians(table), moves.operators(), now)) {
+      moves.start(s, table, now).ifPresent(op -> getContext().getLog().info(
+          "split {} of range {} starts: {}", op.id(), op.rangeId(), op.move()));
+    }
   }
 
   /** Plans with the {@code up} nodes and starts the moves that may start; returns the plan and those moves. */
@@ -709,6 +748,52 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       }
     }
     r.replyTo().tell(new MoveStarted(refused, op, now));
+    return this;
+  }
+
+  private Behavior<Command> onStartSplit(StartSplit r) {
+    long now = System.nanoTime();
+    String refused;
+    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
+    if (table == null) {
+      refused = "the cluster has no routing table yet";
+    } else {
+      byte[] middle = load.ranges(table, now).stream().filter(l -> l.rangeId() == r.rangeId()).findFirst()
+          .map(LoadBook.RangeLoad::middleKey).orElse(new byte[0]);
+      Requests.Decision d = Requests.split(table, r.rangeId(), r.at(), middle, moves.operators());
+      refused = d.refused();
+      if (d.move().isPresent()) {
+        op = moves.start(d.move().get(), table, now);
+        if (op.isEmpty()) {
+          refused = "range " + r.rangeId() + " cannot be split there now";
+        } else {
+          getContext().getLog().info("split {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(),
+              op.get().move());
+        }
+      }
+    }
+    r.replyTo().tell(new MoveStarted(refused, op, now));
+    return this;
+  }
+
+  /**
+   * A head reports its range's split committed: the two new ranges are published (whether or not this
+   * controller asked for it: a controller that took over learns of its predecessor's splits this way). A
+   * report for a range the table no longer holds, or while another table is being published, is dropped:
+   * the head repeats it.
+   */
+  private Behavior<Command> onSplitDone(SplitDone d) {
+    if (table == null || publishing || table.range(d.rangeId()).isEmpty()) {
+      return this;
+    }
+    try {
+      RoutingTable next = table.withSplit(d.rangeId(), d.at(), d.leftId(), d.rightId());
+      getContext().getLog().info("range {} split at '{}' (seq {}) into ranges {} and {}", d.rangeId(),
+          dev.junction.store.Keys.printable(d.at()), d.seq(), d.leftId(), d.rightId());
+      publish(next);
+    } catch (IllegalArgumentException e) {
+      getContext().getLog().error("range {} reports a split the table cannot take: {}", d.rangeId(), e.getMessage());
+    }
     return this;
   }
 
@@ -789,6 +874,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private Behavior<Command> onNodeStats(NodeStats s) {
     load.report(s.node(), Duration.ofNanos(s.windowNanos()), new LoadSnapshot(s.byRange(), s.byNode()), s.sizes(),
         System.nanoTime());
+    samples.report(s.keySamples());
     return this;
   }
 

@@ -64,7 +64,7 @@ final class LoadReporter {
         ActorRef<Controller.Command> c = controller.get();
         if (c != null) {
           c.tell(new Controller.NodeStats(selfNode, window, new TreeMap<>(counted.byRange()),
-              new TreeMap<>(counted.byNode()), sizes));
+              new TreeMap<>(counted.byNode()), sizes, counters.takeSamples()));
         }
         return Behaviors.same();
       });

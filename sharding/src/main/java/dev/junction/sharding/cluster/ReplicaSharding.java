@@ -242,6 +242,20 @@ public final class ReplicaSharding implements ChainDirectory {
   }
 
   @Override
+  public void reportSplit(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Split split) {
+    ActorRef<Controller.Command> c = controller;
+    if (c != null) {
+      c.tell(new Controller.SplitDone(replica.rangeId(), epoch, seq, split.key(), split.leftId(), split.rightId()));
+    }
+  }
+
+  /** Starts a split (see {@link Controller.StartSplit}) through the controller. */
+  public CompletionStage<Controller.MoveStarted> startSplit(
+      ActorSystem<?> system, long rangeId, byte[] at, Duration timeout) {
+    return askController(system, replyTo -> new Controller.StartSplit(rangeId, at, replyTo), timeout);
+  }
+
+  @Override
   public BulkTransport bulk() {
     return bulk;
   }

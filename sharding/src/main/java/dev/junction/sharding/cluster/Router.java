@@ -190,6 +190,7 @@ public final class Router {
     return withRetry(timeout, key, (range, deadline, answer) -> {
       Replica head = range.head();
       counters.recordLatestRead(range.rangeId(), head.node(), key.length);
+      counters.sampleKey(range.rangeId(), key);
       readAt(range, head, new ReadOp.Get(key, true), answer, deadline);
     });
   }
@@ -238,6 +239,7 @@ public final class Router {
     return withRetry(timeout, op.key(), (range, deadline, answer) -> {
       Replica head = range.head();
       counters.recordWrite(range.rangeId(), head.node(), op.key().length + valueSize(op));
+      counters.sampleKey(range.rangeId(), op.key());
       ReplicaId replica = range.replicaId(head.slot());
       LocalReplicas.Handle h = head.node().equals(selfNode) ? locals.get(replica) : null;
       if (h != null) {
@@ -263,6 +265,7 @@ public final class Router {
       // No replica here, or a write in flight, or it cannot serve now: the tail decides.
       Replica tail = range.tail();
       counters.recordRead(range.rangeId(), tail.node(), key.length);
+      counters.sampleKey(range.rangeId(), key);
       readAt(range, tail, new ReadOp.Get(key), answer, deadline);
     });
   }
@@ -289,6 +292,7 @@ public final class Router {
         if (h != null && h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get)
             instanceof ReadView.Value v) {
           counters.recordRead(range.rangeId(), r.node(), key.length + (v.value() == null ? 0 : v.value().value().length));
+          counters.sampleKey(range.rangeId(), key);
           return v;
         }
         return null;

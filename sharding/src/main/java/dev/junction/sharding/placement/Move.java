@@ -43,4 +43,51 @@ public sealed interface Move {
       return java.util.List.of(to);
     }
   }
+
+  /**
+   * Split the range at {@code at} (strictly inside it) into ranges {@code leftId} ({@code [start, at)})
+   * and {@code rightId} ({@code [at, end)}), both on the range's chain; nothing is copied. Ids of 0 are
+   * handed out when the operator starts ({@link MoveBook#start}).
+   */
+  record SplitRange(long rangeId, byte[] at, long leftId, long rightId, String reason) implements Move {
+    public SplitRange {
+      if (at == null || at.length == 0) {
+        throw new IllegalArgumentException("a split point is a non-empty key");
+      }
+      at = at.clone();
+    }
+
+    /** A split with its new range ids. */
+    public SplitRange withIds(long left, long right) {
+      return new SplitRange(rangeId, at, left, right, reason);
+    }
+
+    /** A split occupies no node's move budget: nothing is copied. */
+    @Override
+    public java.util.List<String> nodes() {
+      return java.util.List.of();
+    }
+
+    @Override
+    public byte[] at() {
+      return at.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SplitRange s && rangeId == s.rangeId && java.util.Arrays.equals(at, s.at)
+          && leftId == s.leftId && rightId == s.rightId && reason.equals(s.reason);
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(rangeId) * 31 + java.util.Arrays.hashCode(at);
+    }
+
+    @Override
+    public String toString() {
+      return "SplitRange[range " + rangeId + " at '" + dev.junction.store.Keys.printable(at) + "' into " + leftId
+          + " and " + rightId + ": " + reason + "]";
+    }
+  }
 }

@@ -26,7 +26,10 @@ import java.util.function.BiPredicate;
  * it at the tail) → {@code RELEASING} (the old replica gets no more read leases; once its lease ran out)
  * → {@code REMOVING} (the table drops it) → {@code DONE}. A {@link Move.HeadMove} goes {@code PROMOTING}
  * (the table reorders the chain, nothing is copied) → {@code DONE}. A {@link Move.RemoveReplica} starts at
- * {@code RELEASING}. A copy whose range's chain changed
+ * {@code RELEASING}. A {@link Move.SplitRange} goes {@code RESERVING} (the table hands out its two new
+ * range ids: until a table that did is published, no replica learns them) → {@code SEALING} (the head is
+ * asked, every step, to sequence the split; once it committed, the head reports it and the controller
+ * publishes the two ranges) → {@code DONE} when the table holds them. A copy whose range's chain changed
  * meanwhile is {@code CANCELLED} (the planner proposes again from the new chain); a phase that outlives
  * its timeout is {@code EXPIRED}. One operator per range at a time.
  */
@@ -38,6 +41,8 @@ public final class MoveBook {
     RELEASING,
     REMOVING,
     PROMOTING,
+    RESERVING,
+    SEALING,
     DONE,
     CANCELLED,
     EXPIRED;
@@ -72,7 +77,11 @@ public final class MoveBook {
    * present (every change the operators want, in one table), withhold leases from {@code leaving}
    * replicas; {@code ended} lists the operators that ended in this step.
    */
-  public record Step(List<Copy> copies, Optional<RoutingTable> table, Set<ReplicaId> leaving, List<Operator> ended) {}
+  public record Step(
+      List<Copy> copies, Optional<RoutingTable> table, Set<ReplicaId> leaving, List<Operator> ended, List<Seal> seals) {}
+
+  /** A head to ask to split its range ({@code range} as the table has it now). */
+  public record Seal(RangeConfig range, Move.SplitRange split) {}
 
   private final Duration copyTimeout;
   private final Duration stepTimeout;
@@ -120,11 +129,29 @@ public final class MoveBook {
         return Optional.empty();
       }
       op = new Operator(nextId++, move, from, range.epoch(), Phase.RELEASING, now, false);
+    } else if (move instanceof Move.SplitRange m) {
+      byte[] at = m.at();
+      if (!range.contains(at) || dev.junction.store.Keys.compare(at, range.start()) <= 0) {
+        return Optional.empty();
+      }
+      long first = nextRangeId(table);
+      op = new Operator(nextId++, m.withIds(first, first + 1), -1, range.epoch(), Phase.RESERVING, now, false);
     } else {
       return Optional.empty();
     }
     byRange.put(move.rangeId(), op);
     return Optional.of(op);
+  }
+
+  /** The lowest range id neither the table nor a split under way handed out. */
+  private long nextRangeId(RoutingTable table) {
+    long last = table.lastRangeId();
+    for (Operator op : byRange.values()) {
+      if (op.move() instanceof Move.SplitRange s) {
+        last = Math.max(last, s.rightId());
+      }
+    }
+    return last + 1;
   }
 
   /** The new replica {@code slot} on {@code node} copied range {@code rangeId}: true when an operator waited for it. */
@@ -162,11 +189,17 @@ public final class MoveBook {
     List<Copy> copies = new ArrayList<>();
     Set<ReplicaId> leaving = new HashSet<>();
     List<Operator> ended = new ArrayList<>();
+    List<Seal> seals = new ArrayList<>();
     RoutingTable next = table;
     boolean changed = false;
     for (Operator op : List.copyOf(byRange.values())) {
       RangeConfig range = table.range(op.rangeId()).orElse(null);
-      Operator after = range == null ? op.to(Phase.CANCELLED, now) : advance(op, range, released, now);
+      Operator after;
+      if (op.move() instanceof Move.SplitRange s) {
+        after = advanceSplit(op, s, table, now);
+      } else {
+        after = range == null ? op.to(Phase.CANCELLED, now) : advance(op, range, released, now);
+      }
       long timeout = after.phase() == Phase.COPYING ? copyTimeout.toNanos() : stepTimeout.toNanos();
       if (!after.phase().ended() && now - after.phaseSince() > timeout) {
         after = after.to(Phase.EXPIRED, now);
@@ -191,6 +224,14 @@ public final class MoveBook {
           chain.removeIf(r -> r.slot() == from);
           wanted = range.withChain(chain);
         }
+        case RESERVING -> {
+          long wantedLast = ((Move.SplitRange) after.move()).rightId();
+          if (next.lastRangeId() < wantedLast) {
+            next = next.reserveIds((int) (wantedLast - next.lastRangeId()));
+            changed = true;
+          }
+        }
+        case SEALING -> seals.add(new Seal(range, (Move.SplitRange) after.move()));
         case PROMOTING -> {
           List<Replica> chain = new ArrayList<>(range.chain());
           int promoted = after.slot();
@@ -206,7 +247,22 @@ public final class MoveBook {
         changed = true;
       }
     }
-    return new Step(copies, changed ? Optional.of(next) : Optional.empty(), leaving, ended);
+    return new Step(copies, changed ? Optional.of(next) : Optional.empty(), leaving, ended, seals);
+  }
+
+  /**
+   * A split's next phase: sealing once the table handed out its ids, done once the table holds the two
+   * new ranges, cancelled when the range is gone otherwise.
+   */
+  private static Operator advanceSplit(Operator op, Move.SplitRange s, RoutingTable table, long now) {
+    if (table.range(op.rangeId()).isEmpty()) {
+      boolean split = table.range(s.leftId()).isPresent() && table.range(s.rightId()).isPresent();
+      return op.to(split ? Phase.DONE : Phase.CANCELLED, now);
+    }
+    if (op.phase() == Phase.RESERVING && table.lastRangeId() >= s.rightId()) {
+      return op.to(Phase.SEALING, now);
+    }
+    return op;
   }
 
   /** The node whose replica a replica move or a removal takes out of the chain. */

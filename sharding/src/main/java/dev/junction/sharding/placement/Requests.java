@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What an operator asks of placement by hand (junctionctl move and drain), decided from the routing
+ * What an operator asks of placement by hand (junctionctl move, split and drain), decided from the routing
  * table and the nodes' standing: the move to start, or why nothing changes. Pure; the controller feeds it
  * and carries the answer out.
  */
@@ -94,6 +94,38 @@ public final class Requests {
           + " replicas; add a node first";
     }
     return "";
+  }
+
+  /**
+   * Splitting range {@code rangeId} at {@code at}, or, when {@code at} is empty, at {@code middle} (the key
+   * near the middle of its bytes, as its tail last measured it; empty when not measured yet). The key must
+   * be strictly inside the range (not its start), and no operator may run on the range.
+   */
+  public static Decision split(RoutingTable table, long rangeId, byte[] at, byte[] middle,
+      Collection<MoveBook.Operator> running) {
+    RangeConfig range = table.range(rangeId).orElse(null);
+    if (range == null) {
+      return Decision.refuse("there is no range " + rangeId + " (ranges: "
+          + table.ranges().stream().map(RangeConfig::rangeId).toList() + ")");
+    }
+    byte[] point = at.length > 0 ? at : middle;
+    if (point.length == 0) {
+      return Decision.refuse("range " + rangeId + " has not been measured yet, so its middle is unknown; name the "
+          + "split key (--at), or try again in a little while");
+    }
+    if (!range.contains(point) || dev.junction.store.Keys.compare(point, range.start()) == 0) {
+      return Decision.refuse("'" + dev.junction.store.Keys.printable(point) + "' is not strictly inside range "
+          + rangeId + " [" + dev.junction.store.Keys.printable(range.start()) + ", "
+          + (range.end().length == 0 ? "+inf" : dev.junction.store.Keys.printable(range.end()))
+          + "): a range splits at a key after its start and before its end");
+    }
+    for (MoveBook.Operator op : running) {
+      if (op.rangeId() == rangeId) {
+        return Decision.refuse("range " + rangeId + " has an operator under way already (operator " + op.id() + ", "
+            + op.move() + ")");
+      }
+    }
+    return Decision.start(new Move.SplitRange(rangeId, point, 0, 0, at.length > 0 ? "asked for" : "asked for, at its middle"));
   }
 
   private static boolean holds(RangeConfig range, String node) {

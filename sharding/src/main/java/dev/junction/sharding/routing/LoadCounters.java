@@ -1,7 +1,10 @@
 package dev.junction.sharding.routing;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -15,10 +18,20 @@ import java.util.function.Function;
  * exactly one snapshot, none is lost or counted twice; under concurrent recording, the fields of one
  * request (say its read and its bytes) may land in two consecutive snapshots. Snapshots are sorted, so
  * their output order is deterministic.
+ *
+ * <p>It also samples request keys per range ({@link #sampleKey}): about one request in {@link
+ * #SAMPLE_EVERY}, kept in a reservoir of {@link #SAMPLES_PER_RANGE} per range and window, so that a busy
+ * range can be split where half of its requests fall on each side.
  */
 public final class LoadCounters {
+  /** About one request in this many offers its key to its range's reservoir. */
+  public static final int SAMPLE_EVERY = 8;
+  /** Keys kept per range and window (a uniform sample of those offered). */
+  public static final int SAMPLES_PER_RANGE = 64;
+
   private final Map<Long, Cell> byRange = new ConcurrentHashMap<>();
   private final Map<String, Cell> byNode = new ConcurrentHashMap<>();
+  private final Map<Long, Reservoir> samples = new ConcurrentHashMap<>();
 
   /** Counts a single-key read of {@code rangeId} served by {@code node} that returned {@code bytes}. */
   public void recordRead(long rangeId, String node, int bytes) {
@@ -41,6 +54,57 @@ public final class LoadCounters {
   /** Counts a scan of one part of {@code rangeId} served by {@code node} that returned {@code bytes}. */
   public void recordScan(long rangeId, String node, int bytes) {
     record(rangeId, node, bytes, Kind.SCAN);
+  }
+
+  /** Offers the key of a single-key request to {@code rangeId} to its sample (see the class comment). */
+  public void sampleKey(long rangeId, byte[] key) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    if (random.nextInt(SAMPLE_EVERY) == 0) {
+      samples.computeIfAbsent(rangeId, id -> new Reservoir()).offer(key, random);
+    }
+  }
+
+  /** The keys sampled per range since the last call (each range's list in no particular order), and a new window. */
+  public TreeMap<Long, List<byte[]>> takeSamples() {
+    TreeMap<Long, List<byte[]>> out = new TreeMap<>();
+    for (Long range : List.copyOf(samples.keySet())) {
+      Reservoir r = samples.remove(range);
+      if (r != null) {
+        List<byte[]> keys = r.keys();
+        if (!keys.isEmpty()) {
+          out.put(range, keys);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Reservoir sampling (Vitter's algorithm R) of one range's keys in one window. */
+  private static final class Reservoir {
+    private final byte[][] kept = new byte[SAMPLES_PER_RANGE][];
+    private long seen;
+
+    synchronized void offer(byte[] key, ThreadLocalRandom random) {
+      seen++;
+      if (seen <= kept.length) {
+        kept[(int) seen - 1] = key;
+      } else {
+        long j = random.nextLong(seen);
+        if (j < kept.length) {
+          kept[(int) j] = key;
+        }
+      }
+    }
+
+    synchronized List<byte[]> keys() {
+      List<byte[]> out = new ArrayList<>();
+      for (byte[] k : kept) {
+        if (k != null) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
   }
 
   /** The counts so far, without resetting them. */

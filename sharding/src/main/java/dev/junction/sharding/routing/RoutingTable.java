@@ -28,14 +28,19 @@ import java.util.Set;
  *       versions in order ({@link TableHolder}).
  * </ul>
  *
+ * <p>The table also records the highest range id ever handed out ({@link #lastRangeId}), so that a range
+ * id names one range for good: a split takes its new ids from there ({@link #reserveIds}) before any
+ * replica learns them, and a controller that takes over goes on from the published table.
+ *
  * <p>Lookups are binary searches over the sorted starts: O(log n) for n ranges.
  */
 public final class RoutingTable {
   private final long version;
   private final List<RangeConfig> ranges;
   private final Map<Long, Integer> indexById;
+  private final long lastRangeId;
 
-  private RoutingTable(long version, List<RangeConfig> ranges) {
+  private RoutingTable(long version, List<RangeConfig> ranges, long lastRangeId) {
     if (version < 1) {
       throw new IllegalArgumentException("a routing table version must be positive, not " + version);
     }
@@ -43,6 +48,11 @@ public final class RoutingTable {
     this.version = version;
     this.ranges = List.copyOf(ranges);
     this.indexById = indexById(this.ranges);
+    long highest = lastRangeId;
+    for (RangeConfig r : this.ranges) {
+      highest = Math.max(highest, r.rangeId());
+    }
+    this.lastRangeId = highest;
   }
 
   /**
@@ -53,7 +63,15 @@ public final class RoutingTable {
    * @throws IllegalArgumentException if the version is not positive or the ranges are not a valid layout
    */
   public static RoutingTable of(long version, List<RangeConfig> ranges) {
-    return new RoutingTable(version, ranges);
+    return new RoutingTable(version, ranges, 0);
+  }
+
+  /**
+   * The same, recording {@code lastRangeId} as the highest range id handed out (raised to the highest id
+   * in {@code ranges} if lower).
+   */
+  public static RoutingTable of(long version, List<RangeConfig> ranges, long lastRangeId) {
+    return new RoutingTable(version, ranges, lastRangeId);
   }
 
   /**
@@ -84,7 +102,7 @@ public final class RoutingTable {
       byte[] end = i == splitPoints.size() ? Keys.unbounded() : splitPoints.get(i);
       ranges.add(new RangeConfig(i + 1, start, end, 1, roundRobinChain(i, nodes, rf)));
     }
-    return new RoutingTable(1, ranges);
+    return new RoutingTable(1, ranges, 0);
   }
 
   /**
@@ -165,6 +183,11 @@ public final class RoutingTable {
     return ranges;
   }
 
+  /** The highest range id ever handed out: at least every id in the table; new ranges take higher ones. */
+  public long lastRangeId() {
+    return lastRangeId;
+  }
+
   /** The number of ranges, at least 1. */
   public int size() {
     return ranges.size();
@@ -240,7 +263,51 @@ public final class RoutingTable {
     }
     List<RangeConfig> next = new ArrayList<>(ranges);
     next.set(indexById.get(updated.rangeId()), updated);
-    return new RoutingTable(version + 1, next);
+    return new RoutingTable(version + 1, next, lastRangeId);
+  }
+
+  /**
+   * The same ranges at version + 1 with {@code n} more range ids handed out: ids {@code lastRangeId() + 1
+   * … lastRangeId() + n} of this table belong to whoever asked, once the new table is published.
+   *
+   * @param n at least 1
+   */
+  public RoutingTable reserveIds(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("reserve at least one range id, not " + n);
+    }
+    return new RoutingTable(version + 1, ranges, lastRangeId + n);
+  }
+
+  /**
+   * The table at version + 1 with range {@code rangeId} split at {@code at}: {@code [start, at)} becomes
+   * range {@code leftId} and {@code [at, end)} range {@code rightId}, both with the parent's chain at the
+   * parent's epoch + 1 (the replicas on each node start from the parent's data there).
+   *
+   * @throws IllegalArgumentException if the range is unknown, {@code at} is not strictly inside it, or an
+   *     id is in use or not handed out yet ({@link #reserveIds})
+   */
+  public RoutingTable withSplit(long rangeId, byte[] at, long leftId, long rightId) {
+    RangeConfig parent = range(rangeId).orElseThrow(() -> new IllegalArgumentException(
+        "table version " + version + " has no range " + rangeId));
+    if (at == null || !parent.contains(at) || Keys.compare(at, parent.start()) <= 0) {
+      throw new IllegalArgumentException("range " + rangeId + " cannot be split at '"
+          + (at == null ? "null" : Keys.printable(at)) + "': the key must be strictly inside " + parent);
+    }
+    for (long id : new long[] {leftId, rightId}) {
+      if (indexById.containsKey(id) || id > lastRangeId || id < 1) {
+        throw new IllegalArgumentException("range id " + id + " is in use or was not handed out (last handed out: "
+            + lastRangeId + ")");
+      }
+    }
+    if (leftId == rightId) {
+      throw new IllegalArgumentException("a split needs two distinct ids, not " + leftId + " twice");
+    }
+    int i = indexById.get(rangeId);
+    List<RangeConfig> next = new ArrayList<>(ranges);
+    next.set(i, new RangeConfig(rightId, at, parent.end(), parent.epoch() + 1, parent.chain()));
+    next.add(i, new RangeConfig(leftId, parent.start(), at, parent.epoch() + 1, parent.chain()));
+    return new RoutingTable(version + 1, next, lastRangeId);
   }
 
   /**
@@ -252,7 +319,7 @@ public final class RoutingTable {
    * @throws IllegalArgumentException if the layout is invalid or an epoch does not move forward
    */
   public RoutingTable withRanges(List<RangeConfig> newRanges) {
-    RoutingTable next = new RoutingTable(version + 1, newRanges);
+    RoutingTable next = new RoutingTable(version + 1, newRanges, lastRangeId);
     Layout.checkEpochsMoveForward(ranges, next.ranges);
     return next;
   }
@@ -265,10 +332,11 @@ public final class RoutingTable {
     return version > other.version;
   }
 
-  /** Equal when the versions and all ranges (ids, intervals, epochs, chains) are equal. */
+  /** Equal when the versions, all ranges (ids, intervals, epochs, chains) and the last ids handed out are equal. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof RoutingTable t && version == t.version && ranges.equals(t.ranges);
+    return o instanceof RoutingTable t && version == t.version && ranges.equals(t.ranges)
+        && lastRangeId == t.lastRangeId;
   }
 
   /** Consistent with {@link #equals}. */

@@ -93,7 +93,8 @@ class MessageSerializationTest {
             new ReplicaActor.ClientWrite(3, id, new WriteOp.CasSeq(b("k"), 12, b("v")), remote),
             new ReplicaActor.ClientRead(3, new ReadOp.Scan(b("a"), b(""), 10), remote),
             new ReplicaActor.Peer(new PeerMessage.Forward(3, 0, List.of(entry,
-                new LogEntry(10, new Mutation.Set(b("k"), b("v")), null)))),
+                new LogEntry(10, new Mutation.Set(b("k"), b("v")), null),
+                new LogEntry(11, new Mutation.Split(b("m"), 11, 12), null)))),
             new ReplicaActor.Peer(new PeerMessage.Forward(3, 0, List.of())),
             new ReplicaActor.Peer(new PeerMessage.Ack(3, 4, 9)),
             new ReplicaActor.Peer(new PeerMessage.Durable(3, 0, 9)),
@@ -137,7 +138,13 @@ class MessageSerializationTest {
                 new java.util.TreeMap<>(java.util.Map.of(7L, new LoadSnapshot.Counts(10, 2, 1, 200, 11_000, 4))),
                 new java.util.TreeMap<>(java.util.Map.of("pekko://junction@127.0.0.1:1",
                     new LoadSnapshot.Counts(10, 2, 1, 200, 11_000))),
-                List.of(new ReplicaSize(7, 4, 100, 110_000, b("m"), 99))),
+                List.of(new ReplicaSize(7, 4, 100, 110_000, b("m"), 99)),
+                new java.util.TreeMap<>(java.util.Map.of(7L, List.of(b("k1"), b("k2"))))),
+            new Controller.StartSplit(7, b("m"), moveProbe.getRef()),
+            new Controller.SplitDone(7, 3, 120, b("m"), 11, 12),
+            new Controller.MoveStarted("", java.util.Optional.of(new MoveBook.Operator(4,
+                new Move.SplitRange(7, b("m"), 11, 12, "asked for"), -1, 6, MoveBook.Phase.SEALING, 123L, false)), 456L),
+            new ReplicaActor.Split(3, b("m"), 11, 12),
             new Controller.LoadRequest(loadProbe.getRef()),
             new Controller.LoadView(12, 10_000,
                 List.of(new LoadBook.RangeLoad(7, 5.5, 1, 0.5, 100, 5500, 2.5, true, 100, 110_000, b("m"), 99)),
@@ -160,7 +167,7 @@ class MessageSerializationTest {
             new RouterActor.RouteWrite(id, new WriteOp.Put(b("k"), b("v")), 1000, probe.getRef()),
             new RouterActor.RouteGet(b("k"), 1000, probe.getRef()),
             new RouterActor.RouteScan(b("a"), b("b"), 5, 1000, probe.getRef()),
-            new PublishedTable(2, List.of(new RangeConfig(1, b(""), b(""), 1, config.chain())))));
+            new PublishedTable(2, List.of(new RangeConfig(1, b(""), b(""), 1, config.chain())), 3)));
   }
 
   @AfterAll

@@ -119,4 +119,48 @@ class MoveBookTest {
     assertTrue(book.cancel(id));
     assertEquals(1, book.inFlight().size());
   }
+
+  @Test
+  void aSplitReservesItsIdsThenAsksTheHeadUntilTheTableHoldsBothParts() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a"); // [, 0x80) and [0x80, )
+    MoveBook.Operator first = book.start(new Move.SplitRange(1, new byte[] {0x40}, 0, 0, "t"), table, 0).orElseThrow();
+    MoveBook.Operator second = book.start(new Move.SplitRange(2, new byte[] {(byte) 0xc0}, 0, 0, "t"), table, 0)
+        .orElseThrow();
+    assertEquals(MoveBook.Phase.RESERVING, first.phase());
+    assertEquals(List.of(3L, 4L), ids(first));
+    assertEquals(List.of(5L, 6L), ids(second), "ids reserved by a split under way are not handed out again");
+    assertTrue(book.start(new Move.ReplicaMove(1, "a", "d", "t"), table, 0).isEmpty(), "one operator per range");
+
+    MoveBook.Step reserve = book.step(table, (r, slot) -> true, S);
+    RoutingTable reserved = reserve.table().orElseThrow();
+    assertEquals(6, reserved.lastRangeId(), "one table hands out every id the splits need");
+    assertTrue(reserve.seals().isEmpty(), "no head learns an id before a table handed it out");
+
+    MoveBook.Step seal = book.step(reserved, (r, slot) -> true, 2 * S);
+    assertEquals(List.of(1L, 2L), seal.seals().stream().map(x -> x.range().rangeId()).toList());
+    assertTrue(seal.table().isEmpty());
+    assertEquals(List.of(1L, 2L), book.step(reserved, (r, slot) -> true, 3 * S).seals().stream()
+        .map(x -> x.range().rangeId()).toList(), "asked again every step until it reports");
+
+    RoutingTable split = reserved.withSplit(1, new byte[] {0x40}, 3, 4); // the head reported, the controller published
+    MoveBook.Step done = book.step(split, (r, slot) -> true, 4 * S);
+    assertEquals(List.of(MoveBook.Phase.DONE), done.ended().stream().map(MoveBook.Operator::phase).toList());
+    assertEquals(List.of(2L), done.seals().stream().map(x -> x.range().rangeId()).toList());
+    assertEquals(MoveBook.Phase.EXPIRED, book.step(split, (r, slot) -> true, 40 * S).ended().get(0).phase(),
+        "a head that never seals: the operator expires (a late report is still published)");
+    assertTrue(book.operators().isEmpty());
+  }
+
+  @Test
+  void aSplitAtTheRangesStartOrOutsideItDoesNotStart() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a");
+    assertTrue(book.start(new Move.SplitRange(2, new byte[] {(byte) 0x80}, 0, 0, "t"), table, 0).isEmpty());
+    assertTrue(book.start(new Move.SplitRange(1, new byte[] {(byte) 0x90}, 0, 0, "t"), table, 0).isEmpty());
+    assertTrue(book.operators().isEmpty());
+  }
+
+  private static List<Long> ids(MoveBook.Operator op) {
+    Move.SplitRange s = (Move.SplitRange) op.move();
+    return List.of(s.leftId(), s.rightId());
+  }
 }

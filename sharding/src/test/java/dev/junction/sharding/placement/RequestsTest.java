@@ -52,4 +52,22 @@ class RequestsTest {
     assertEquals("node e is not an up member of the cluster (members up: [a, b, c, d])",
         Requests.drainRefusal("e", UP, Set.of(), true, 3));
   }
+
+  @Test
+  void aSplitAtAKeyOrAtTheMeasuredMiddleAndEachRefusal() {
+    byte[] none = new byte[0];
+    assertEquals(Optional.of(new Move.SplitRange(1, new byte[] {0x10}, 0, 0, "asked for")),
+        Requests.split(TABLE, 1, new byte[] {0x10}, none, List.of()).move());
+    assertEquals(Optional.of(new Move.SplitRange(1, new byte[] {0x20}, 0, 0, "asked for, at its middle")),
+        Requests.split(TABLE, 1, none, new byte[] {0x20}, List.of()).move());
+    assertEquals("there is no range 9 (ranges: [1, 2])", Requests.split(TABLE, 9, new byte[] {1}, none, List.of()).refused());
+    assertEquals("range 2 has not been measured yet, so its middle is unknown; name the split key (--at), or try again"
+        + " in a little while", Requests.split(TABLE, 2, none, none, List.of()).refused());
+    assertEquals("'\\x80' is not strictly inside range 2 [\\x80, +inf): a range splits at a key after its start and"
+        + " before its end", Requests.split(TABLE, 2, new byte[] {(byte) 0x80}, none, List.of()).refused());
+    MoveBook.Operator running = new MoveBook.Operator(4, new Move.HeadMove(1, "a", "b", "t"), 1, 1,
+        MoveBook.Phase.PROMOTING, 0, false);
+    assertEquals("range 1 has an operator under way already (operator 4, " + running.move() + ")",
+        Requests.split(TABLE, 1, new byte[] {0x10}, none, List.of(running)).refused());
+  }
 }

@@ -160,4 +160,24 @@ class LoadCountersTest {
     }
     return windows;
   }
+
+  @Test
+  void keysAreSampledPerRangeAndWindowAtMostSamplesPerRange() {
+    LoadCounters c = new LoadCounters();
+    java.util.Set<String> offered = new java.util.HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      String key = "k" + i;
+      offered.add(key);
+      c.sampleKey(1, key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    c.sampleKey(2, new byte[] {1});
+    TreeMap<Long, List<byte[]>> taken = c.takeSamples();
+    // About one in SAMPLE_EVERY of 10,000 keys is offered: far more than the reservoir keeps.
+    assertEquals(LoadCounters.SAMPLES_PER_RANGE, taken.get(1L).size());
+    for (byte[] k : taken.get(1L)) {
+      org.junit.jupiter.api.Assertions.assertTrue(offered.contains(new String(k, java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(taken.getOrDefault(2L, List.of()).size() <= 1);
+    assertEquals(Map.of(), c.takeSamples(), "a new window starts empty");
+  }
 }

@@ -307,4 +307,38 @@ class RoutingTableTest {
     out[k.length] = (byte) b;
     return out;
   }
+
+  @Test
+  void aSplitReplacesARangeByTwoOnItsChainWithIdsHandedOutBefore() {
+    RoutingTable t = QUARTERS; // ids 1..4, cut at 0x40, 0x80, 0xC0
+    assertEquals(4, t.lastRangeId());
+    RoutingTable reserved = t.reserveIds(2);
+    assertEquals(6, reserved.lastRangeId());
+    assertEquals(t.version() + 1, reserved.version());
+    assertEquals(t.ranges(), reserved.ranges());
+    assertNotEquals(t.withRanges(t.ranges()), reserved, "the ids handed out are part of the table");
+
+    String notHandedOut = assertThrows(IllegalArgumentException.class,
+        () -> t.withSplit(2, key(0x50), 5, 6)).getMessage();
+    assertEquals("range id 5 is in use or was not handed out (last handed out: 4)", notHandedOut);
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> reserved.withSplit(2, key(0x40), 5, 6))
+        .getMessage().startsWith("range 2 cannot be split at '@': the key must be strictly inside"), "not at its start");
+    assertThrows(IllegalArgumentException.class, () -> reserved.withSplit(2, key(0x80), 5, 6), "not at its end");
+    assertThrows(IllegalArgumentException.class, () -> reserved.withSplit(2, key(0x50), 3, 6), "an id in use");
+    assertThrows(IllegalArgumentException.class, () -> reserved.withSplit(9, key(0x50), 5, 6), "an unknown range");
+
+    RoutingTable split = reserved.withSplit(2, key(0x50), 5, 6);
+    RangeConfig parent = t.range(2).orElseThrow();
+    assertEquals(List.of(1L, 5L, 6L, 3L, 4L), split.ranges().stream().map(RangeConfig::rangeId).toList());
+    RangeConfig left = split.range(5).orElseThrow();
+    RangeConfig right = split.range(6).orElseThrow();
+    assertEquals(new RangeConfig(5, key(0x40), key(0x50), parent.epoch() + 1, parent.chain()), left);
+    assertEquals(new RangeConfig(6, key(0x50), key(0x80), parent.epoch() + 1, parent.chain()), right);
+    assertEquals(5, idOf(split, key(0x4f)));
+    assertEquals(6, idOf(split, key(0x50)));
+    assertEquals(6, split.lastRangeId());
+    assertEquals(6, split.withRange(left.withChain(List.of(new Replica(0, "n1")))).lastRangeId(), "kept by changes");
+    assertEquals(9, RoutingTable.of(3, t.ranges(), 9).lastRangeId());
+    assertEquals(4, RoutingTable.of(3, t.ranges(), 1).lastRangeId(), "never below an id in use");
+  }
 }

@@ -1,0 +1,96 @@
+package dev.junction.sharding.placement;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.store.Keys;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Proposes splits from the load statistics (it only proposes: the controller starts them as operators).
+ * Pure, on a caller-supplied clock (nanoseconds).
+ *
+ * <ul>
+ *   <li>By size: a range whose tail measured more than {@link SplitPolicy#maxBytes} splits at the key near
+ *       the middle of its bytes.
+ *   <li>By load: a range above {@link SplitPolicy#maxRequestsPerSecond} for {@link SplitPolicy#hotFor}
+ *       splits at the median key of the requests the gateways sampled, so each part takes about half of
+ *       its requests (a single hot key cannot be split: then nothing is proposed).
+ * </ul>
+ *
+ * A range with an operator under way is left alone, at most {@link SplitPolicy#maxConcurrent} splits run
+ * at once (those under way count), and none is proposed once the table holds {@link SplitPolicy#maxRanges}
+ * ranges.
+ */
+public final class SplitScheduler {
+  private final SplitPolicy policy;
+  /** Since when each range has been above the load threshold. */
+  private final Map<Long, Long> hotSince = new HashMap<>();
+
+  public SplitScheduler(SplitPolicy policy) {
+    this.policy = policy;
+  }
+
+  /**
+   * The splits to start now, on {@code table} with the ranges' {@code loads}, the median sampled request
+   * key of each range ({@code medians}; a range without samples is absent), and the operators under way.
+   */
+  public List<Move.SplitRange> propose(RoutingTable table, Collection<LoadBook.RangeLoad> loads,
+      Map<Long, byte[]> medians, Collection<MoveBook.Operator> running, long now) {
+    Map<Long, LoadBook.RangeLoad> byRange = new HashMap<>();
+    loads.forEach(l -> byRange.put(l.rangeId(), l));
+    hotSince.keySet().removeIf(id -> table.range(id).isEmpty());
+    long underWay = running.stream().filter(op -> op.move() instanceof Move.SplitRange).count();
+    List<Move.SplitRange> out = new ArrayList<>();
+    int ranges = table.size();
+    for (RangeConfig range : table.ranges()) {
+      LoadBook.RangeLoad load = byRange.get(range.rangeId());
+      if (load == null) {
+        continue;
+      }
+      Move.SplitRange split = byLoad(range, load, medians.get(range.rangeId()), now);
+      if (split == null) {
+        split = bySize(range, load);
+      }
+      boolean busy = running.stream().anyMatch(op -> op.rangeId() == range.rangeId());
+      if (split != null && !busy && underWay + out.size() < policy.maxConcurrent() && ranges < policy.maxRanges()) {
+        out.add(split);
+        ranges++;
+        hotSince.remove(range.rangeId());
+      }
+    }
+    return out;
+  }
+
+  private Move.SplitRange byLoad(RangeConfig range, LoadBook.RangeLoad load, byte[] median, long now) {
+    double rate = load.requestsPerSecond();
+    if (policy.maxRequestsPerSecond() <= 0 || rate <= policy.maxRequestsPerSecond()) {
+      hotSince.remove(range.rangeId());
+      return null;
+    }
+    long since = hotSince.computeIfAbsent(range.rangeId(), id -> now);
+    if (now - since < policy.hotFor().toNanos() || !strictlyInside(range, median)) {
+      return null;
+    }
+    return new Move.SplitRange(range.rangeId(), median, 0, 0, String.format(
+        "%.0f requests/s for %ds, above split.max-requests-per-second (%.0f): split at the median requested key",
+        rate, (now - since) / 1_000_000_000L, policy.maxRequestsPerSecond()));
+  }
+
+  private Move.SplitRange bySize(RangeConfig range, LoadBook.RangeLoad load) {
+    if (policy.maxBytes() <= 0 || !load.sized() || load.bytes() <= policy.maxBytes()
+        || !strictlyInside(range, load.middleKey())) {
+      return null;
+    }
+    return new Move.SplitRange(range.rangeId(), load.middleKey(), 0, 0, String.format(
+        "holds %d MiB, above split.max-bytes (%d MiB): split at the middle of its bytes",
+        load.bytes() >> 20, policy.maxBytes() >> 20));
+  }
+
+  private static boolean strictlyInside(RangeConfig range, byte[] key) {
+    return key != null && key.length > 0 && range.contains(key) && Keys.compare(key, range.start()) > 0;
+  }
+}

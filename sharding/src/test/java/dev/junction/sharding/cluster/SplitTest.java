@@ -1,0 +1,203 @@
+package dev.junction.sharding.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.store.KeyValue;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Splits on a live cluster of three nodes: a range becomes two on the same chain while a client keeps
+ * writing into it through another node's gateway. Nothing is copied, every write the client was told
+ * succeeded is there afterwards on the two new ranges (read through every gateway, and scanned across
+ * the new boundary), both new ranges take writes, a new range splits again, and a request the controller
+ * cannot carry out is refused with the reason, changing nothing.
+ */
+class SplitTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  @TempDir Path dir;
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aRangeSplitsUnderWritesWithoutLosingOneAndItsPartsSplitAgain() throws Exception {
+    String extra = "junction.cluster.split-points = [\"m\"]\n"
+        + "junction.cluster.rebalance.interval = 0s\n"
+        + "junction.cluster.stats.interval = 500ms\n"
+        + "junction.cluster.stats.size-interval = 1s\n";
+    try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 100; i++) {
+        put(cluster, 0, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
+      }
+      RangeConfig parent = cluster.table().range(1).orElseThrow();
+
+      assertEquals("there is no range 99 (ranges: [1, 2])", split(cluster, 99, "f").refused());
+      assertEquals("'q' is not strictly inside range 1 [, m): a range splits at a key after its start and before"
+          + " its end", split(cluster, 1, "q").refused());
+      assertEquals(cluster.table(), cluster.node(1).tables().current(), "refusals change nothing");
+
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Throwable> failures = new ArrayList<>();
+      Thread writer = new Thread(() -> {
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
+          try {
+            put(cluster, 1, written, seq, (char) ('a' + i % 13) + "+" + i, "w" + i);
+          } catch (Throwable e) {
+            synchronized (failures) {
+              failures.add(e);
+            }
+            return;
+          }
+        }
+      });
+      writer.start();
+      Controller.MoveStarted started;
+      try {
+        waitForWrites(cluster, written, 150);
+        started = split(cluster, 1, "f");
+        assertEquals("", started.refused());
+        Move.SplitRange asked = (Move.SplitRange) started.operator().orElseThrow().move();
+        assertEquals(3, asked.leftId(), "new ids come after every id handed out");
+        assertEquals(4, asked.rightId());
+        assertEquals(MoveBook.Phase.RESERVING, started.operator().get().phase());
+        assertTrue(split(cluster, 1, "g").refused().startsWith("range 1 has an operator under way already"),
+            "one operator per range");
+        cluster.await(Duration.ofSeconds(30), "range 1 split into 3 and 4", () ->
+            cluster.table().range(1).isEmpty() && cluster.table().range(3).isPresent());
+        int before = writtenCount(written);
+        waitForWrites(cluster, written, before + 100); // the writer goes on into the new ranges
+      } finally {
+        stop.set(true);
+        writer.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      synchronized (failures) {
+        assertTrue(failures.isEmpty(), "every write during the split succeeded: " + failures);
+      }
+      RoutingTable t = cluster.table();
+      RangeConfig left = t.range(3).orElseThrow();
+      RangeConfig right = t.range(4).orElseThrow();
+      assertEquals("", new String(left.start(), StandardCharsets.UTF_8));
+      assertEquals("f", new String(left.end(), StandardCharsets.UTF_8));
+      assertEquals("f", new String(right.start(), StandardCharsets.UTF_8));
+      assertEquals("m", new String(right.end(), StandardCharsets.UTF_8));
+      assertEquals(parent.chain(), left.chain(), "same chain, nothing copied");
+      assertEquals(parent.chain(), right.chain());
+      assertEquals(parent.epoch() + 1, left.epoch());
+      assertEquals(4, t.lastRangeId());
+      cluster.await(Duration.ofSeconds(10), "the split operator done", () -> ended(cluster, started).isPresent());
+      assertEquals(MoveBook.Phase.DONE, ended(cluster, started).get().phase());
+      cluster.awaitServing(Duration.ofSeconds(30));
+
+      checkEverything(cluster, written);
+      for (String k : List.of("b-new", "h-new", "x-new")) { // both new ranges and the untouched one take writes
+        put(cluster, 2, written, seq, k, "after");
+      }
+
+      // A new range splits again, at the key near its middle as measured by its tail.
+      cluster.await(Duration.ofSeconds(30), "range 4 measured", () -> {
+        Controller.MoveStarted s = split(cluster, 4, "");
+        if (s.refused().contains("not been measured")) {
+          return false;
+        }
+        assertEquals("", s.refused());
+        assertEquals(5, ((Move.SplitRange) s.operator().orElseThrow().move()).leftId());
+        return true;
+      });
+      cluster.await(Duration.ofSeconds(30), "range 4 split into 5 and 6", () ->
+          cluster.table().range(4).isEmpty() && cluster.table().range(6).isPresent());
+      byte[] middle = cluster.table().range(6).orElseThrow().start();
+      assertTrue(new String(middle, StandardCharsets.UTF_8).compareTo("f") > 0
+          && new String(middle, StandardCharsets.UTF_8).compareTo("m") < 0, "a key inside [f, m)");
+      cluster.awaitServing(Duration.ofSeconds(30));
+      checkEverything(cluster, written);
+      assertEquals(List.of(3L, 5L, 6L, 2L), cluster.table().ranges().stream().map(RangeConfig::rangeId).toList());
+    }
+  }
+
+  /** Every written key reads back with its value through every gateway, and one scan returns them all. */
+  private static void checkEverything(TestCluster cluster, Map<String, String> written) throws Exception {
+    synchronized (written) {
+      for (Map.Entry<String, String> e : written.entrySet()) {
+        for (int via = 0; via < cluster.size(); via++) {
+          Router.Result r = cluster.router(via).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+          assertInstanceOf(Router.Found.class, r, e.getKey() + " via node " + via);
+          assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+        }
+      }
+      Router.Result scan = cluster.router(1).scan(new byte[0], new byte[0], 100_000, T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+      Map<String, String> scanned = new TreeMap<>();
+      for (KeyValue kv : ((Router.Scanned) scan).entries()) {
+        scanned.put(new String(kv.key(), StandardCharsets.UTF_8), new String(kv.value(), StandardCharsets.UTF_8));
+      }
+      assertEquals(written, scanned, "a scan across the new boundaries");
+    }
+  }
+
+  private static Controller.MoveStarted split(TestCluster cluster, long range, String at) {
+    try {
+      return cluster.node(2).replicas().startSplit(cluster.node(2).system(), range, b(at), T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("the controller did not answer", e);
+    }
+  }
+
+  private static java.util.Optional<MoveBook.Operator> ended(TestCluster cluster, Controller.MoveStarted started) {
+    try {
+      Controller.PlanReport plan = cluster.node(0).replicas().plan(cluster.node(0).system(), T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+      long id = started.operator().orElseThrow().id();
+      return plan.ended().stream().filter(op -> op.id() == id).findFirst();
+    } catch (Exception e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  private static int writtenCount(Map<String, String> written) {
+    synchronized (written) {
+      return written.size();
+    }
+  }
+
+  private static void waitForWrites(TestCluster cluster, Map<String, String> written, int atLeast) {
+    cluster.await(Duration.ofSeconds(30), atLeast + " keys written", () -> writtenCount(written) >= atLeast);
+  }
+
+  private static void put(TestCluster cluster, int via, Map<String, String> written, long[] seq, String key,
+      String value) throws Exception {
+    long id;
+    synchronized (written) {
+      id = ++seq[0];
+    }
+    Router.Result r = cluster.router(via)
+        .write(new RequestId("split", id), new WriteOp.Put(b(key), b(value)), T)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertInstanceOf(Router.Written.class, r, key + ": " + r);
+    synchronized (written) {
+      written.put(key, value);
+    }
+  }
+}
