@@ -19,29 +19,43 @@ the time includes their lag). Reports:
   kept        the clients' throughput from the start until convergence (or the end of the run), over
               their throughput in the 30 s before the start
   errors      operations YCSB reports failed during the run
-Hot range: splits are not built yet, so the hot-range scenario is reported as split_s=n/a.
+Hot range (after the add-node run, on the same cluster, or alone with --only hot): writes --hot-keys
+records of 1 KB under "user55" (all in one of the 24 ranges), then runs 16 clients for --hot-seconds,
+half reads and half updates of those records chosen by a scrambled zipfian (dev.junction.bench.elastic.
+HotRange), while polling the routing table. Reports:
+  split_s        seconds from the start of that load until the records span two or more ranges whose
+                 heads are on different nodes (none: not within --hot-seconds)
+  p99_before_ms  the clients' p99 from second 2 until the split; p99_after_ms from 5 s after it to the end
 
   --records N      records loaded (default 30000)
   --threads N      YCSB client threads (default 16)
   --before N       seconds of workload A before the 4th node starts (default 40)
   --watch N        seconds to wait for convergence after it started (default 120); workload A runs
                    --before + --watch + 10 seconds in all
+  --hot-keys N     records of the hot range (default 10000)
+  --hot-seconds N  how long the hot load runs (default 60)
+  --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
   --help           this text
 
-Prints last: elastic add-node converge_s=N kept=R errors=N hot-range split_s=n/a
+Prints last: elastic add-node converge_s=N kept=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
+(a scenario not run prints n/a)
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end).
 USAGE
 }
 
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
-records=30000; threads=16; before=40; watch=120
+records=30000; threads=16; before=40; watch=120; hot_keys=10000; hot_seconds=60; only=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
     --threads) number "$1" "${2:-}"; threads="$2"; shift 2 ;;
     --before) number "$1" "${2:-}"; before="$2"; shift 2 ;;
     --watch) number "$1" "${2:-}"; watch="$2"; shift 2 ;;
+    --hot-keys) number "$1" "${2:-}"; hot_keys="$2"; shift 2 ;;
+    --hot-seconds) number "$1" "${2:-}"; hot_seconds="$2"; shift 2 ;;
+    --only) only="${2:-}"; shift 2
+      [[ "$only" == add || "$only" == hot ]] || { echo "elastic.sh: --only is add or hot" >&2; exit 2; } ;;
     --help|-h) usage; exit 0 ;;
     *) echo "elastic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -98,41 +112,58 @@ for _ in $(seq 1 400); do
 done
 [[ -n "$endpoints" ]] || { tail -20 "$work/local.err" >&2; die "the cluster did not get ready; see $work"; }
 
-ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
-  -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
-echo "elastic.sh: loading $records records" >&2
-java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -load "${ycsb_common[@]}" > "$work/load.log" 2>&1 \
-  || { tail -20 "$work/load.log" >&2; die "loading failed, see $work/load.log"; }
+converge_s=n/a; kept=n/a; errors=n/a
+if [[ "$only" != hot ]]; then
+  ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
+    -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
+  echo "elastic.sh: loading $records records" >&2
+  java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -load "${ycsb_common[@]}" > "$work/load.log" 2>&1 \
+    || { tail -20 "$work/load.log" >&2; die "loading failed, see $work/load.log"; }
 
-run_s=$(( before + watch + 10 ))
-echo "elastic.sh: workload A for at most $run_s s; the 4th node starts after $before s" >&2
-java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -t "${ycsb_common[@]}" -s -p status.interval=1 \
-  -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
-ycsb_pid=$!
-ycsb_start=$(date +%s.%N)
-sleep "$before"
-kill -0 "$ycsb_pid" 2>/dev/null || die "YCSB stopped early; see $work/run.status"
+  run_s=$(( before + watch + 10 ))
+  echo "elastic.sh: workload A for at most $run_s s; the 4th node starts after $before s" >&2
+  java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -t "${ycsb_common[@]}" -s -p status.interval=1 \
+    -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
+  ycsb_pid=$!
+  ycsb_start=$(date +%s.%N)
+  sleep "$before"
+  kill -0 "$ycsb_pid" 2>/dev/null || die "YCSB stopped early; see $work/run.status"
 
-extra_start=$(date +%s.%N)
-mkdir -p "$work/data/node-3"
-JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) \
-  JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
-  "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
-extra_pid=$!
-echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
-converged="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints,127.0.0.1:$((base + 3))" 4 "$watch" \
-  2> "$work/watch.log" | tail -1)"
-tail -3 "$work/watch.log" >&2
-converge_s="${converged#converged_s=}"
-offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
-if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
-(( to > offset )) || to=$(( offset + 1 ))
-echo "elastic.sh: waiting for workload A to end (at $run_s s)" >&2
-wait "$ycsb_pid" || die "YCSB failed; see $work/run.log and $work/run.status"
-ycsb_pid=""
-kept_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$to")"
-kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$kept_line")"
-errors="$(awk -F', ' '/^\[[A-Z-]*-FAILED\], Operations,/ { n += $3 } END { print n + 0 }' "$work/run.log")"
-echo "elastic.sh: $kept_line (ops/s over the 30 s before the 4th node, and from its start to convergence)" >&2
+  extra_start=$(date +%s.%N)
+  mkdir -p "$work/data/node-3"
+  JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) \
+    JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
+    "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
+  extra_pid=$!
+  echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
+  converged="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints,127.0.0.1:$((base + 3))" 4 "$watch" \
+    2> "$work/watch.log" | tail -1)"
+  tail -3 "$work/watch.log" >&2
+  converge_s="${converged#converged_s=}"
+  offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
+  if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
+  (( to > offset )) || to=$(( offset + 1 ))
+  echo "elastic.sh: waiting for workload A to end (at $run_s s)" >&2
+  wait "$ycsb_pid" || die "YCSB failed; see $work/run.log and $work/run.status"
+  ycsb_pid=""
+  kept_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$to")"
+  kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$kept_line")"
+  errors="$(awk -F', ' '/^\[[A-Z-]*-FAILED\], Operations,/ { n += $3 } END { print n + 0 }' "$work/run.log")"
+  echo "elastic.sh: $kept_line (ops/s over the 30 s before the 4th node, and from its start to convergence)" >&2
+fi
+
+split_s=n/a; p99_before=n/a; p99_after=n/a
+if [[ "$only" != add ]]; then
+  hot_endpoints="$endpoints"
+  [[ -n "$extra_pid" ]] && hot_endpoints="$endpoints,127.0.0.1:$((base + 3))"
+  echo "elastic.sh: hot range: $hot_keys records under user55, 16 clients for $hot_seconds s" >&2
+  hot_line="$(java -Xms256m -Xmx1g -cp "$cp" dev.junction.bench.elastic.HotRange "$hot_endpoints" user55 \
+    "$hot_keys" "$hot_seconds" 16 2> "$work/hot.log" | tail -1)" || die "the hot-range run failed; see $work/hot.log"
+  grep -E 'split|written' "$work/hot.log" >&2 || true
+  echo "elastic.sh: hot range: $hot_line" >&2
+  split_s="$(sed -n 's/.*split_s=\([^ ]*\).*/\1/p' <<< "$hot_line")"
+  p99_before="$(sed -n 's/.*p99_before_ms=\([^ ]*\).*/\1/p' <<< "$hot_line")"
+  p99_after="$(sed -n 's/.*p99_after_ms=\([^ ]*\).*/\1/p' <<< "$hot_line")"
+fi
 echo "elastic.sh: logs in $work" >&2
-echo "elastic add-node converge_s=$converge_s kept=$kept errors=$errors hot-range split_s=n/a"
+echo "elastic add-node converge_s=$converge_s kept=$kept errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"

@@ -24,6 +24,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
       "  JUNCTION_READ_LEASE (the replicas' read lease, e.g. 1s),",
       "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never),",
+      "  JUNCTION_SPLIT_MAX_BYTES, JUNCTION_SPLIT_MAX_RPS, JUNCTION_SPLIT_HOT_FOR (a range larger, or busier",
+      "    for longer, splits by itself while rebalancing is on; 0 turns a rule off),",
       "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all),",
       "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks)."
     })

@@ -240,6 +240,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** Nodes being drained (kept by this controller only: one that takes over starts with none). */
   private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
+  /** The operators and drains as last published ({@link #workSignature}). */
+  private List<String> publishedWork = List.of();
+  /** The highest range id a table confirmed by a majority handed out: only those go to a head. */
+  private long confirmedLastRangeId;
   private long plannedAt;
   /** The last plan had moves: plan again at the next tick rather than after the interval. */
   private boolean unfinished;
@@ -337,18 +341,48 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private Behavior<Command> onLoaded(Loaded l) {
     loading = false;
     if (l.response() instanceof Replicator.GetSuccess<LWWRegister<PublishedTable>> ok) {
-      RoutingTable loaded = ok.get(TableKeeper.KEY).getValue().toTable();
+      PublishedTable published = ok.get(TableKeeper.KEY).getValue();
+      RoutingTable loaded = published.toTable();
       table = loaded;
+      confirmedLastRangeId = loaded.lastRangeId();
       getContext().getLog().info("controller took over routing table version {}", loaded.version());
+      resume(published);
       // An earlier controller may have published newer versions that reached only a minority (so the
       // majority read missed them): republish past any version it can have reached, so that no later
       // table of this controller shares a version with one of those and every gateway converges.
-      publish(RoutingTable.of(loaded.version() + TAKEOVER_VERSION_SKIP, loaded.ranges()));
+      publish(RoutingTable.of(loaded.version() + TAKEOVER_VERSION_SKIP, loaded.ranges(), loaded.lastRangeId()));
     } else if (l.response() instanceof Replicator.NotFound<LWWRegister<PublishedTable>>) {
       createIfEnoughNodes();
     }
     // On a failure (no majority reachable yet) the next tick tries again.
     return this;
+  }
+
+  /**
+   * Takes over the operators and drains an earlier controller published with the table: each operator
+   * goes on from the phase it had (the table shows how far it really got), drains of nodes that are no
+   * longer up members are dropped.
+   */
+  private void resume(PublishedTable published) {
+    long now = System.nanoTime();
+    moves.restore(published.operators(), now);
+    List<String> up = upNodes();
+    for (String node : published.draining()) {
+      if (up.contains(node)) {
+        draining.add(node);
+      }
+    }
+    if (!published.operators().isEmpty() || !draining.isEmpty()) {
+      getContext().getLog().info("controller resumes operators {} and drains of {}", published.operators().stream()
+          .map(op -> op.id() + " (" + op.phase() + ": " + op.move() + ")").toList(), draining);
+    }
+  }
+
+  /** The operators' ids and phases and the nodes drained: what a publication records of the controller's work. */
+  private List<String> workSignature() {
+    List<String> sig = new java.util.ArrayList<>(moves.signature());
+    draining.stream().sorted().forEach(n -> sig.add("drain:" + n));
+    return sig;
   }
 
   /**
@@ -549,7 +583,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private void publish(RoutingTable next) {
     publishing = true;
     inFlight = next;
-    PublishedTable value = PublishedTable.of(next);
+    List<String> drained = draining.stream().sorted().toList();
+    PublishedTable value = PublishedTable.of(next, moves.operators(), drained);
+    publishedWork = workSignature();
     LWWRegister.Clock<PublishedTable> byVersion = (now, t) -> t.version();
     replicator.askUpdate(
         replyTo ->
@@ -574,6 +610,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     Object response = p.response();
     if (response instanceof Replicator.UpdateSuccess<?>) {
       table = p.table();
+      confirmedLastRangeId = Math.max(confirmedLastRangeId, table.lastRangeId());
       getContext().getLog().info("controller published routing table version {}: {}", table.version(), table);
       place();
     } else if (response instanceof Replicator.UpdateTimeout<?> || response instanceof Replicator.StoreFailure<?>) {
@@ -611,6 +648,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     }
     placedVersion = Math.max(placedVersion, p.version());
     wakeAll();
+    if (!moves.operators().isEmpty()) {
+      rebalance(lostNodes()); // operators go on from the table just placed, not a tick later
+    }
     return this;
   }
 
@@ -638,7 +678,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    * nodes are the repair's and the replacement's.
    */
   private void rebalance(Set<String> lost) {
-    if (publishing || (!settings.rebalance().enabled() && moves.operators().isEmpty())) {
+    if (publishing) {
+      return;
+    }
+    if (!settings.rebalance().enabled() && moves.operators().isEmpty()) {
+      if (!workSignature().equals(publishedWork)) {
+        publish(table.next()); // the last operator ended: a controller that takes over must not resume it
+      }
       return; // with rebalancing off, only moves asked for (junctionctl move, rebalance --apply) run
     }
     long now = System.nanoTime();
@@ -658,6 +704,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     revoke(ChainRepair.lostReplicas(table, lost));
     for (MoveBook.Seal seal : step.seals()) {
       Move.SplitRange sp = seal.split();
+      if (sp.rightId() > confirmedLastRangeId) {
+        continue; // the ids are handed out only once a majority holds the table that did
+      }
       replicas.replica(seal.range().replicaId(seal.range().head().slot()))
           .tell(new ReplicaActor.Split(seal.range().epoch(), sp.at(), sp.leftId(), sp.rightId()));
     }
@@ -674,11 +723,18 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       publish(step.table().get());
       return;
     }
-    if (!settings.rebalance().enabled() || (now - plannedAt < settings.rebalance().interval().toNanos() && !unfinished)) {
+    if (!workSignature().equals(publishedWork)) {
+      publish(table.next()); // operators started, moved on or ended: a controller that takes over resumes them
+      return;
+    }
+    if (!settings.rebalance().enabled()) {
+      return;
+    }
+    startSplits(now); // every tick: a busy range should not wait for the next plan
+    if (now - plannedAt < settings.rebalance().interval().toNanos() && !unfinished) {
       return;
     }
     plannedAt = now;
-    startSplits(now);
     // A plan with moves (started or held back by the per-node limit) is followed by another at the next
     // tick, so that a new node fills as fast as the limits allow; an empty one waits for the interval.
     unfinished = !startPlan(up, now).plan().moves().isEmpty();
@@ -686,7 +742,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
   private void startSplits(long now) {
-    for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), samples.medians(table), moves.operators(), now)) {
+    for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentRequestsPerSecond(table, now),
+        samples.medians(table), moves.operators(), now)) {
       moves.start(s, table, now).ifPresent(op -> getContext().getLog().info(
           "split {} of range {} starts: {}", op.id(), op.rangeId(), op.move()));
     }

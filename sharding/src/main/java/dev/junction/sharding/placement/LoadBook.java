@@ -118,6 +118,8 @@ public final class LoadBook {
   private static final class Gateway {
     final Map<Long, Rates> ranges = new HashMap<>();
     final Map<String, Rates> nodes = new HashMap<>();
+    /** Requests per second of each range in the last window alone (no averaging). */
+    Map<Long, Double> lastWindow = Map.of();
     long lastReport;
   }
 
@@ -155,6 +157,9 @@ public final class LoadBook {
     }
     g.lastReport = now;
     fold(g.ranges, counted.byRange(), seconds, alpha);
+    Map<Long, Double> last = new HashMap<>();
+    counted.byRange().forEach((id, c) -> last.put(id, c.requests() / seconds));
+    g.lastWindow = last;
     fold(g.nodes, counted.byNode(), seconds, alpha);
     for (ReplicaSize s : measured) {
       sizes.put(s.rangeId(), new Sized(s, now));
@@ -192,6 +197,21 @@ public final class LoadBook {
           s == null ? 0 : s.size().keys(), s == null ? 0 : s.size().bytes(),
           s == null ? new byte[0] : s.size().middleKey(), s == null ? 0 : s.size().appliedSeq()));
     }
+    return out;
+  }
+
+  /**
+   * Each range's requests per second over the gateways' last windows alone: the recent rate, which follows
+   * a change of load within one report rather than the half-life (what the load-based split watches).
+   * Ranges no gateway counted in its last window are absent.
+   */
+  public Map<Long, Double> recentRequestsPerSecond(RoutingTable table, long now) {
+    expire(table, now);
+    Map<Long, Double> out = new HashMap<>();
+    for (Gateway g : gateways.values()) {
+      g.lastWindow.forEach((id, rate) -> out.merge(id, rate, Double::sum));
+    }
+    out.keySet().removeIf(id -> table.range(id).isEmpty());
     return out;
   }
 

@@ -154,6 +154,25 @@ public final class MoveBook {
     return last + 1;
   }
 
+  /**
+   * Takes over {@code operators} that an earlier controller published with the routing table, each in the
+   * phase it had then (the next {@link #step} moves each on from what the table shows now), its phase
+   * clock starting {@code now}. Operator ids go on after theirs.
+   */
+  public void restore(List<Operator> operators, long now) {
+    for (Operator op : operators) {
+      if (!op.phase().ended() && !byRange.containsKey(op.rangeId())) {
+        byRange.put(op.rangeId(), op.to(op.phase(), now));
+      }
+      nextId = Math.max(nextId, op.id() + 1);
+    }
+  }
+
+  /** What a publication of the operators records: each one's id and phase (a change is worth publishing). */
+  public List<String> signature() {
+    return byRange.values().stream().map(op -> op.id() + ":" + op.phase()).toList();
+  }
+
   /** The new replica {@code slot} on {@code node} copied range {@code rangeId}: true when an operator waited for it. */
   public boolean ready(long rangeId, int slot, String node) {
     Operator op = byRange.get(rangeId);

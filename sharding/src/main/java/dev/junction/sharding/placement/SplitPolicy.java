@@ -16,8 +16,8 @@ import java.time.Duration;
  */
 public record SplitPolicy(
     long maxBytes, double maxRequestsPerSecond, Duration hotFor, int maxConcurrent, int maxRanges) {
-  /** 256 MiB; 1,000 requests per second for 10 s; 2 at a time; at most 4,096 ranges. */
-  public static final SplitPolicy DEFAULTS = new SplitPolicy(256L << 20, 1000, Duration.ofSeconds(10), 2, 4096);
+  /** 256 MiB; 1,000 requests per second for 5 s; 2 at a time; at most 4,096 ranges. */
+  public static final SplitPolicy DEFAULTS = new SplitPolicy(256L << 20, 1000, Duration.ofSeconds(5), 2, 4096);
 
   public SplitPolicy {
     if (maxBytes < 0 || !(maxRequestsPerSecond >= 0) || hotFor.isNegative() || maxConcurrent < 1 || maxRanges < 1) {

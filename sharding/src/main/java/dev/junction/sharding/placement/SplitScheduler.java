@@ -16,9 +16,10 @@ import java.util.Map;
  * <ul>
  *   <li>By size: a range whose tail measured more than {@link SplitPolicy#maxBytes} splits at the key near
  *       the middle of its bytes.
- *   <li>By load: a range above {@link SplitPolicy#maxRequestsPerSecond} for {@link SplitPolicy#hotFor}
- *       splits at the median key of the requests the gateways sampled, so each part takes about half of
- *       its requests (a single hot key cannot be split: then nothing is proposed).
+ *   <li>By load: a range whose recent rate (the gateways' last windows, not the slow moving averages)
+ *       stays above {@link SplitPolicy#maxRequestsPerSecond} for {@link SplitPolicy#hotFor} splits at the
+ *       median key of the requests the gateways sampled, so each part takes about half of its requests (a
+ *       single hot key cannot be split: then nothing is proposed).
  * </ul>
  *
  * A range with an operator under way is left alone, at most {@link SplitPolicy#maxConcurrent} splits run
@@ -35,11 +36,12 @@ public final class SplitScheduler {
   }
 
   /**
-   * The splits to start now, on {@code table} with the ranges' {@code loads}, the median sampled request
-   * key of each range ({@code medians}; a range without samples is absent), and the operators under way.
+   * The splits to start now, on {@code table} with the ranges' {@code loads} (sizes), their recent
+   * request rates ({@code recent}; absent: idle), the median sampled request key of each range ({@code
+   * medians}; a range without samples is absent), and the operators under way.
    */
   public List<Move.SplitRange> propose(RoutingTable table, Collection<LoadBook.RangeLoad> loads,
-      Map<Long, byte[]> medians, Collection<MoveBook.Operator> running, long now) {
+      Map<Long, Double> recent, Map<Long, byte[]> medians, Collection<MoveBook.Operator> running, long now) {
     Map<Long, LoadBook.RangeLoad> byRange = new HashMap<>();
     loads.forEach(l -> byRange.put(l.rangeId(), l));
     hotSince.keySet().removeIf(id -> table.range(id).isEmpty());
@@ -51,7 +53,7 @@ public final class SplitScheduler {
       if (load == null) {
         continue;
       }
-      Move.SplitRange split = byLoad(range, load, medians.get(range.rangeId()), now);
+      Move.SplitRange split = byLoad(range, recent.getOrDefault(range.rangeId(), 0.0), medians.get(range.rangeId()), now);
       if (split == null) {
         split = bySize(range, load);
       }
@@ -65,8 +67,7 @@ public final class SplitScheduler {
     return out;
   }
 
-  private Move.SplitRange byLoad(RangeConfig range, LoadBook.RangeLoad load, byte[] median, long now) {
-    double rate = load.requestsPerSecond();
+  private Move.SplitRange byLoad(RangeConfig range, double rate, byte[] median, long now) {
     if (policy.maxRequestsPerSecond() <= 0 || rate <= policy.maxRequestsPerSecond()) {
       hotSince.remove(range.rangeId());
       return null;

@@ -266,6 +266,11 @@ public final class RoutingTable {
     return new RoutingTable(version + 1, next, lastRangeId);
   }
 
+  /** The same table at version + 1 (for a publication that changes only what travels with the table). */
+  public RoutingTable next() {
+    return new RoutingTable(version + 1, ranges, lastRangeId);
+  }
+
   /**
    * The same ranges at version + 1 with {@code n} more range ids handed out: ids {@code lastRangeId() + 1
    * … lastRangeId() + n} of this table belong to whoever asked, once the new table is published.
@@ -281,8 +286,10 @@ public final class RoutingTable {
 
   /**
    * The table at version + 1 with range {@code rangeId} split at {@code at}: {@code [start, at)} becomes
-   * range {@code leftId} and {@code [at, end)} range {@code rightId}, both with the parent's chain at the
-   * parent's epoch + 1 (the replicas on each node start from the parent's data there).
+   * range {@code leftId} and {@code [at, end)} range {@code rightId}, both at the parent's epoch + 1 on the
+   * parent's replicas (each starts from the parent's data on its node): the left part with the parent's
+   * chain, the right part with it rotated by one (head second, the parent's head last), so that the two
+   * parts' writes enter at different nodes at once, which is what splitting a busy range is for.
    *
    * @throws IllegalArgumentException if the range is unknown, {@code at} is not strictly inside it, or an
    *     id is in use or not handed out yet ({@link #reserveIds})
@@ -305,7 +312,9 @@ public final class RoutingTable {
     }
     int i = indexById.get(rangeId);
     List<RangeConfig> next = new ArrayList<>(ranges);
-    next.set(i, new RangeConfig(rightId, at, parent.end(), parent.epoch() + 1, parent.chain()));
+    List<Replica> rotated = new ArrayList<>(parent.chain());
+    java.util.Collections.rotate(rotated, -1);
+    next.set(i, new RangeConfig(rightId, at, parent.end(), parent.epoch() + 1, rotated));
     next.add(i, new RangeConfig(leftId, parent.start(), at, parent.epoch() + 1, parent.chain()));
     return new RoutingTable(version + 1, next, lastRangeId);
   }

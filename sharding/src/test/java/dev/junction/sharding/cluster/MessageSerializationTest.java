@@ -167,7 +167,12 @@ class MessageSerializationTest {
             new RouterActor.RouteWrite(id, new WriteOp.Put(b("k"), b("v")), 1000, probe.getRef()),
             new RouterActor.RouteGet(b("k"), 1000, probe.getRef()),
             new RouterActor.RouteScan(b("a"), b("b"), 5, 1000, probe.getRef()),
-            new PublishedTable(2, List.of(new RangeConfig(1, b(""), b(""), 1, config.chain())), 3)));
+            new PublishedTable(2, List.of(new RangeConfig(1, b(""), b(""), 1, config.chain())), 3,
+                List.of(new MoveBook.Operator(3, new Move.ReplicaMove(1, "a", "b", "hot"), 71, 6,
+                    MoveBook.Phase.COPYING, 123L, true),
+                    new MoveBook.Operator(4, new Move.SplitRange(1, b("m"), 2, 3, "big"), -1, 6,
+                    MoveBook.Phase.SEALING, 123L, false)),
+                List.of("pekko://junction@127.0.0.1:3"))));
   }
 
   @AfterAll

@@ -24,12 +24,12 @@ class SplitSchedulerTest {
   void aLargeRangeSplitsAtTheMiddleOfItsBytes() {
     SplitScheduler s = new SplitScheduler(POLICY);
     List<Move.SplitRange> out = s.propose(TABLE, List.of(load(1, 10, 200 << 20, new byte[] {0x20}),
-        load(2, 10, 50 << 20, new byte[] {0x60})), Map.of(), List.of(), 0);
+        load(2, 10, 50 << 20, new byte[] {0x60})), Map.of(), Map.of(), List.of(), 0);
     assertEquals(1, out.size());
     assertEquals(1, out.get(0).rangeId());
     assertArrayEquals(new byte[] {0x20}, out.get(0).at());
     assertEquals("holds 200 MiB, above split.max-bytes (100 MiB): split at the middle of its bytes", out.get(0).reason());
-    assertTrue(s.propose(TABLE, List.of(load(1, 10, 200 << 20, new byte[0])), Map.of(), List.of(), 0).isEmpty(),
+    assertTrue(s.propose(TABLE, List.of(load(1, 10, 200 << 20, new byte[0])), Map.of(), Map.of(), List.of(), 0).isEmpty(),
         "no middle measured: nothing");
   }
 
@@ -37,18 +37,19 @@ class SplitSchedulerTest {
   void aBusyRangeSplitsAtItsMedianRequestedKeyOnlyAfterStayingBusy() {
     SplitScheduler s = new SplitScheduler(POLICY);
     Map<Long, byte[]> medians = Map.of(2L, new byte[] {0x70});
-    List<LoadBook.RangeLoad> hot = List.of(load(2, 1500, 0, new byte[0]));
-    assertTrue(s.propose(TABLE, hot, medians, List.of(), 0).isEmpty(), "busy since now");
-    assertTrue(s.propose(TABLE, hot, medians, List.of(), 9 * S).isEmpty(), "not for 10 s yet");
-    assertTrue(s.propose(TABLE, List.of(load(2, 900, 0, new byte[0])), medians, List.of(), 10 * S).isEmpty(),
+    List<LoadBook.RangeLoad> loads = List.of(load(2, 10, 0, new byte[0]));
+    Map<Long, Double> hot = Map.of(2L, 1500.0);
+    assertTrue(s.propose(TABLE, loads, hot, medians, List.of(), 0).isEmpty(), "busy since now");
+    assertTrue(s.propose(TABLE, loads, hot, medians, List.of(), 9 * S).isEmpty(), "not for 10 s yet");
+    assertTrue(s.propose(TABLE, loads, Map.of(2L, 900.0), medians, List.of(), 10 * S).isEmpty(),
         "it cooled down: the clock starts again");
-    assertTrue(s.propose(TABLE, hot, medians, List.of(), 11 * S).isEmpty());
-    List<Move.SplitRange> out = s.propose(TABLE, hot, medians, List.of(), 21 * S);
+    assertTrue(s.propose(TABLE, loads, hot, medians, List.of(), 11 * S).isEmpty());
+    List<Move.SplitRange> out = s.propose(TABLE, loads, hot, medians, List.of(), 21 * S);
     assertEquals(1, out.size());
     assertArrayEquals(new byte[] {0x70}, out.get(0).at());
     assertEquals("1500 requests/s for 10s, above split.max-requests-per-second (1000): split at the median requested key",
         out.get(0).reason());
-    assertTrue(s.propose(TABLE, hot, Map.of(2L, new byte[] {0x55}), List.of(), 40 * S).isEmpty(),
+    assertTrue(s.propose(TABLE, loads, hot, Map.of(2L, new byte[] {0x55}), List.of(), 40 * S).isEmpty(),
         "a median at the range's start (one hot key there) cannot split it");
   }
 
@@ -57,16 +58,16 @@ class SplitSchedulerTest {
     SplitScheduler s = new SplitScheduler(POLICY);
     List<LoadBook.RangeLoad> large = List.of(load(1, 0, 200 << 20, new byte[] {0x20}),
         load(2, 0, 200 << 20, new byte[] {0x60}), load(3, 0, 200 << 20, new byte[] {(byte) 0xc0}));
-    assertEquals(List.of(1L, 2L), s.propose(TABLE, large, Map.of(), List.of(), 0).stream()
+    assertEquals(List.of(1L, 2L), s.propose(TABLE, large, Map.of(), Map.of(), List.of(), 0).stream()
         .map(Move.SplitRange::rangeId).toList(), "two at a time");
     MoveBook.Operator splitting = new MoveBook.Operator(1, new Move.SplitRange(1, new byte[] {0x20}, 4, 5, "t"), -1, 1,
         MoveBook.Phase.SEALING, 0, false);
     MoveBook.Operator moving = new MoveBook.Operator(2, new Move.HeadMove(2, "b", "c", "t"), 1, 1,
         MoveBook.Phase.PROMOTING, 0, false);
-    assertEquals(List.of(3L), s.propose(TABLE, large, Map.of(), List.of(splitting, moving), 0).stream()
+    assertEquals(List.of(3L), s.propose(TABLE, large, Map.of(), Map.of(), List.of(splitting, moving), 0).stream()
         .map(Move.SplitRange::rangeId).toList(), "one under way counts; a range with an operator waits");
     SplitScheduler capped = new SplitScheduler(new SplitPolicy(100 << 20, 1000, Duration.ofSeconds(10), 2, 3));
-    assertTrue(capped.propose(TABLE, large, Map.of(), List.of(), 0).isEmpty(), "the table holds max-ranges already");
+    assertTrue(capped.propose(TABLE, large, Map.of(), Map.of(), List.of(), 0).isEmpty(), "the table holds max-ranges already");
   }
 
   @Test

@@ -333,7 +333,9 @@ class RoutingTableTest {
     RangeConfig left = split.range(5).orElseThrow();
     RangeConfig right = split.range(6).orElseThrow();
     assertEquals(new RangeConfig(5, key(0x40), key(0x50), parent.epoch() + 1, parent.chain()), left);
-    assertEquals(new RangeConfig(6, key(0x50), key(0x80), parent.epoch() + 1, parent.chain()), right);
+    List<Replica> rotated = List.of(parent.chain().get(1), parent.chain().get(2), parent.chain().get(0));
+    assertEquals(new RangeConfig(6, key(0x50), key(0x80), parent.epoch() + 1, rotated), right,
+        "the right part's head is the parent's second replica: the parts' writes enter at different nodes");
     assertEquals(5, idOf(split, key(0x4f)));
     assertEquals(6, idOf(split, key(0x50)));
     assertEquals(6, split.lastRangeId());
