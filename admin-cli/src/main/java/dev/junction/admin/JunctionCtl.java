@@ -49,6 +49,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       RebalanceCommand.class,
       MoveCommand.class,
       SplitCommand.class,
+      MergeCommand.class,
       OperatorsCommand.class,
       DrainCommand.class,
       CommandLine.HelpCommand.class

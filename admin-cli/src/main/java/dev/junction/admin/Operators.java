@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** Following operators (moves and splits under way) through the Plan RPC, for move, split, rebalance and operators. */
+/** Following operators (moves, splits, merges) through the Plan RPC, for move, split, merge, rebalance and operators. */
 final class Operators {
   private Operators() {}
 
@@ -25,9 +25,12 @@ final class Operators {
       case "split" -> "split at '" + Codec.TEXT.label(m.getSplitKey().toByteArray()) + "'"
           + (m.getLeftId() == 0 ? "" : " into " + Long.toUnsignedString(m.getLeftId()) + " and "
               + Long.toUnsignedString(m.getRightId()));
+      case "merge" -> "merge with " + Long.toUnsignedString(m.getMergeWith())
+          + (m.getMergedId() == 0 ? "" : " into " + Long.toUnsignedString(m.getMergedId()));
       default -> m.getKind() + " " + m.getFromNode() + " → " + m.getToNode();
     };
-    return String.format("%s %s of range %s: %s", m.getKind().equals("split") ? "split" : "move",
+    return String.format("%s %s of range %s: %s",
+        m.getKind().equals("split") || m.getKind().equals("merge") ? m.getKind() : "move",
         Long.toUnsignedString(op.getId()), Long.toUnsignedString(m.getRangeId()), what);
   }
 

@@ -130,6 +130,20 @@ class AdminCommandsTest {
   }
 
   @Test
+  void mergeStartsTheMergeAndFollowsItUntilItIsDone() {
+    String expected =
+        """
+        merge 8 of range 1: merge with 2 into 12: started (reserving)
+          merge 8 of range 1: merge with 2 into 12: reserving
+          merge 8 of range 1: merge with 2 into 12: merging
+          merge 8 of range 1: merge with 2 into 12: done
+        """;
+    assertEquals(new Ctl.Result(0, expected, ""), ctl.run("merge", "1", "--every", "10ms"));
+    assertEquals(new Ctl.Result(1, "", "junctionctl: FAILED_PRECONDITION: range 9 is the last range: it has no range"
+        + " after it to merge with\n"), ctl.run("merge", "9"));
+  }
+
+  @Test
   void rebalanceShowsThePlanAndWithApplyFollowsTheStartedMovesWithABar() {
     String plan =
         """

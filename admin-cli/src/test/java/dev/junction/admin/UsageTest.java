@@ -33,7 +33,7 @@ class UsageTest {
 
   @Test
   void usageErrorsExitWith2() {
-    assertUsageError(ctl.run(), "Missing subcommand (one of put, get, delete, scan, cas, ranges, replicas, status, load, plan, rebalance, move, split, operators, drain)");
+    assertUsageError(ctl.run(), "Missing subcommand (one of put, get, delete, scan, cas, ranges, replicas, status, load, plan, rebalance, move, split, merge, operators, drain)");
     assertUsageError(ctl.run("frobnicate"), "Unmatched argument at index 2: 'frobnicate'");
     assertUsageError(ctl.run("get"), "Missing required parameter: 'KEY'");
     assertUsageError(ctl.run("put", "k"), "Missing required parameter: 'VALUE'");

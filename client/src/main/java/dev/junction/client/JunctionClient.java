@@ -448,6 +448,14 @@ public final class JunctionClient implements AutoCloseable {
         (dev.junction.client.proto.MoveResponse r) -> r.getOperator()));
   }
 
+  /** Merges range {@code rangeId} with the range after it; returns the operator (see the Admin service's Merge). */
+  public dev.junction.client.proto.Operator merge(long rangeId) {
+    dev.junction.client.proto.MergeRequest request =
+        dev.junction.client.proto.MergeRequest.newBuilder().setRangeId(rangeId).build();
+    return await(unary((channel, dl, o) -> admin(channel, dl).merge(request, o),
+        (dev.junction.client.proto.MoveResponse r) -> r.getOperator()));
+  }
+
   /** Cancels operator {@code id}; returns it, in phase cancelled. */
   public dev.junction.client.proto.Operator cancelOperator(long id) {
     dev.junction.client.proto.CancelOperatorRequest request =

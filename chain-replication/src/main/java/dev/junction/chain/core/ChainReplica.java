@@ -44,12 +44,12 @@ import java.util.function.Function;
  *   <li>Every message carries the epoch. A peer message of another epoch is dropped and answered with an
  *       {@link PeerMessage.EpochNotice}. A client write or read that knows a newer epoch than the
  *       replica's is refused with the replica's epoch.
- *   <li><b>Splits</b> ({@link #onSplit}): the head sequences a {@link Mutation.Split} as the range's last
- *       entry and refuses every write after it ({@code SEALED}); once it committed, every replica holds the
- *       range's final state and the head reports it ({@link Output#splitDone}), repeating the report every
- *       {@code resend-after-ticks} ticks, so that the controller publishes the two new ranges even if an
- *       earlier report or controller was lost. The shell stores the new ranges' starting points with the
- *       entry, so nothing is copied: the new ranges start from this node's data.
+ *   <li><b>Splits and merges</b> ({@link #onEnd}): the head sequences a {@link Mutation.Ending} (a split,
+ *       or either half of a merge) as the range's last entry and refuses every write after it ({@code
+ *       SEALED}); once it committed, every replica holds the range's final state and the head reports it
+ *       ({@link Output#ended}), repeating the report every {@code resend-after-ticks} ticks, so that the
+ *       controller goes on even if an earlier report or controller was lost. The shell stores the new
+ *       ranges' starting points with the entry, so nothing is copied: they start from this node's data.
  *   <li><b>Reconfiguration</b> ({@link #onConfig}): a replica that gains a predecessor says {@link
  *       PeerMessage.Hello} with the last sequence number it holds, and the predecessor resends what follows
  *       (committed entries from the stored log, the rest from memory); a replica that becomes tail commits
@@ -118,11 +118,11 @@ public final class ChainReplica<R> {
   private final TreeMap<Long, List<Output.Reply<R>>> refusals = new TreeMap<>();
   private final DedupTable dedup;
 
-  /** The split that ends this range, once accepted here (null: none), and its sequence number. */
-  private Mutation.Split split;
+  /** The entry that ends this range, once accepted here (null: none), and its sequence number. */
+  private Mutation.Ending ending;
   private long sealedAt;
-  /** The tick of the last report of a committed split. */
-  private long splitReportTick;
+  /** The tick of the last report of a committed ending. */
+  private long endReportTick;
 
   /**
    * The read lease: reads are served only while the shell's clock is before {@code leaseUntil} (a time
@@ -198,6 +198,24 @@ public final class ChainReplica<R> {
       long committedSeq,
       List<LogEntry> storedLog,
       Function<byte[], Optional<Versioned>> localRead) {
+    return recover(slot, config, settings, appliedSeq, committedSeq, storedLog, List.of(), localRead);
+  }
+
+  /**
+   * The same for a range that took over the keys of earlier ranges (a split or merge): {@code inherited}
+   * holds their stored log entries up to their endings, whose request ids and answers this replica
+   * remembers (before its own), so that a client retrying a write the earlier range applied gets that
+   * answer instead of applying it again.
+   */
+  public static <R> ChainReplica<R> recover(
+      int slot,
+      RangeConfig config,
+      ChainSettings settings,
+      long appliedSeq,
+      long committedSeq,
+      List<LogEntry> storedLog,
+      List<LogEntry> inherited,
+      Function<byte[], Optional<Versioned>> localRead) {
     if (config.indexOf(slot) < 0) {
       throw new IllegalArgumentException("slot " + slot + " is not in " + config);
     }
@@ -206,10 +224,15 @@ public final class ChainReplica<R> {
           "committed " + committedSeq + " is not between 0 and the applied sequence " + appliedSeq);
     }
     ChainReplica<R> r = new ChainReplica<>(slot, config, settings, appliedSeq, committedSeq, localRead);
+    for (LogEntry e : inherited) {
+      if (e.seq() <= appliedSeq) {
+        r.dedup.record(e.origin(), e.seq(), e.result());
+      }
+    }
     for (LogEntry e : storedLog) {
       if (e.seq() <= appliedSeq) {
-        if (e.mutation() instanceof Mutation.Split sp) {
-          r.split = sp;
+        if (e.mutation() instanceof Mutation.Ending end) {
+          r.ending = end;
           r.sealedAt = e.seq();
         }
         r.dedup.record(e.origin(), e.seq(), e.result());
@@ -281,12 +304,12 @@ public final class ChainReplica<R> {
     return List.copyOf(log.keySet());
   }
 
-  /** The split that ends this range, once this replica accepted it; empty otherwise. */
-  public Optional<Mutation.Split> split() {
-    return Optional.ofNullable(split);
+  /** The entry that ends this range (a split or half of a merge), once this replica accepted it. */
+  public Optional<Mutation.Ending> ending() {
+    return Optional.ofNullable(ending);
   }
 
-  /** The sequence number of the split that ends this range (0: none accepted here). */
+  /** The sequence number of the entry that ends this range (0: none accepted here). */
   public long sealedAt() {
     return sealedAt;
   }
@@ -361,8 +384,8 @@ public final class ChainReplica<R> {
       }
       return;
     }
-    if (split != null) {
-      // The range ends with its split: the write belongs to one of the two new ranges.
+    if (ending != null) {
+      // The range has ended: the write belongs to a range that takes over its keys.
       out.replies.add(new Output.Reply<>(replyTo, rejected(ClientReply.Reason.SEALED)));
       return;
     }
@@ -382,28 +405,28 @@ public final class ChainReplica<R> {
   }
 
   /**
-   * The controller asks the head to split the range at {@code at} into ranges {@code leftId} ({@code
-   * [start, at)}) and {@code rightId} ({@code [at, end)}), at the configuration {@code epoch} it knows.
-   * Done only by the head of that epoch, while it sequences (not while it takes back its successors'
-   * entries: the controller asks again), and only at a key strictly inside the range; otherwise, or when
-   * the range is already split another way, nothing happens. Asking again for the split already under
-   * way reports it again once it committed.
+   * The controller asks the head to end the range with {@code end}, at the configuration {@code epoch} it
+   * knows: a {@link Mutation.Split} at a key strictly inside the range, a {@link Mutation.Seal} (the left
+   * half of a merge) or a {@link Mutation.MergeInto} (the right half). Done only by the head of that
+   * epoch, while it sequences (not while it takes back its successors' entries: the controller asks
+   * again); otherwise, or when the range already ended another way, nothing happens. Asking again for
+   * the ending already under way reports it again once it committed.
    */
-  public Output<R> onSplit(long epoch, byte[] at, long leftId, long rightId) {
+  public Output<R> onEnd(long epoch, Mutation.Ending end) {
     Output<R> out = new Output<>();
     if (!isHead() || epoch != config.epoch() || probe != null) {
       return out;
     }
-    if (split != null) {
-      if (split.leftId() == leftId && split.rightId() == rightId && committed >= sealedAt) {
-        reportSplit(out);
+    if (ending != null) {
+      if (ending.sameAs(end) && committed >= sealedAt) {
+        reportEnded(out);
       }
       return out;
     }
-    if (!strictlyInside(at)) {
+    if (end instanceof Mutation.Split sp && !strictlyInside(sp.key())) {
       return out;
     }
-    accept(new LogEntry(lastReceived + 1, new Mutation.Split(at, leftId, rightId), null), out);
+    accept(new LogEntry(lastReceived + 1, end, null), out);
     if (config.chain().size() == 1) {
       lastProgressTick = ticks;
     }
@@ -414,9 +437,9 @@ public final class ChainReplica<R> {
     return key != null && config.contains(key) && dev.junction.store.Keys.compare(key, config.start()) > 0;
   }
 
-  private void reportSplit(Output<R> out) {
-    out.splitDone = new Output.SplitDone(sealedAt, split);
-    splitReportTick = ticks;
+  private void reportEnded(Output<R> out) {
+    out.ended = new Output.Ended(sealedAt, ending);
+    endReportTick = ticks;
   }
 
   /**
@@ -583,8 +606,8 @@ public final class ChainReplica<R> {
     lastAcceptTick = ticks;
     view.inFlight(e, localRead); // before the entry can reach the store
     log.put(e.seq(), e);
-    if (e.mutation() instanceof Mutation.Split sp) {
-      split = sp;
+    if (e.mutation() instanceof Mutation.Ending end) {
+      ending = end;
       sealedAt = e.seq();
     } else {
       notDurable.put(ByteBuffer.wrap(e.mutation().key()), e);
@@ -696,11 +719,11 @@ public final class ChainReplica<R> {
       }
     }
     log.headMap(upTo, true).clear();
-    boolean splitCommits = split != null && committed < sealedAt && upTo >= sealedAt;
+    boolean endCommits = ending != null && committed < sealedAt && upTo >= sealedAt;
     committed = upTo;
     lastProgressTick = ticks;
-    if (splitCommits && isHead()) {
-      reportSplit(out);
+    if (endCommits && isHead()) {
+      reportEnded(out);
     }
     releaseLatestReads(upTo, out);
     while (!refusals.isEmpty() && refusals.firstKey() <= upTo) {
@@ -962,8 +985,8 @@ public final class ChainReplica<R> {
       return out;
     }
     int after = settings.resendAfterTicks();
-    if (split != null && committed >= sealedAt && isHead() && ticks - splitReportTick >= after) {
-      reportSplit(out); // until the controller published the new ranges (the shell then stops this one)
+    if (ending != null && committed >= sealedAt && isHead() && ticks - endReportTick >= after) {
+      reportEnded(out); // until the controller published what takes over (the shell then stops this one)
     }
     if (config.predecessor(slot).isPresent()) {
       boolean unanswered = !welcomed && ticks - lastHelloTick >= after;

@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
  * next. The reply handle is not stored.
  *
  * <p>Layout: format byte (1), sequence number, mutation kind, key, then per kind the value or the observed
- * value (present flag, bytes, sequence number) or, for a split, the two new range ids, then the request id
+ * value (present flag, bytes, sequence number) or, for a range's ending, the new range ids (a split's two, a
+ * seal's one; a merge's one, the left range's sequence number, start and chain), then the request id
  * (present flag, client id, number).
  */
 public final class LogCodec {
@@ -23,6 +24,8 @@ public final class LogCodec {
   private static final byte CAS_APPLIED = 3;
   private static final byte CAS_REJECTED = 4;
   private static final byte SPLIT = 5;
+  private static final byte SEAL = 6;
+  private static final byte MERGE_INTO = 7;
 
   private LogCodec() {}
 
@@ -57,6 +60,21 @@ public final class LogCodec {
       writeBytes(out, sp.key());
       out.writeLong(sp.leftId());
       out.writeLong(sp.rightId());
+    } else if (m instanceof Mutation.Seal seal) {
+      out.writeByte(SEAL);
+      writeBytes(out, seal.key());
+      out.writeLong(seal.intoId());
+    } else if (m instanceof Mutation.MergeInto mi) {
+      out.writeByte(MERGE_INTO);
+      writeBytes(out, mi.key());
+      out.writeLong(mi.intoId());
+      out.writeLong(mi.leftSeq());
+      writeBytes(out, mi.leftStart());
+      out.writeInt(mi.leftChain().size());
+      for (Replica r : mi.leftChain()) {
+        out.writeInt(r.slot());
+        out.writeUTF(r.node());
+      }
     } else {
       Mutation.CasRejected cr = (Mutation.CasRejected) m;
       out.writeByte(CAS_REJECTED);
@@ -100,6 +118,21 @@ public final class LogCodec {
               new Mutation.CasRejected(
                   key, in.readBoolean() ? new Versioned(readBytes(in), in.readLong()) : null);
           case SPLIT -> new Mutation.Split(key, in.readLong(), in.readLong());
+          case SEAL -> new Mutation.Seal(key, in.readLong());
+          case MERGE_INTO -> {
+            long into = in.readLong();
+            long leftSeq = in.readLong();
+            byte[] leftStart = readBytes(in);
+            int n = in.readInt();
+            if (n < 0 || n > 1024) {
+              throw new IOException("implausible chain length " + n);
+            }
+            java.util.List<Replica> chain = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+              chain.add(new Replica(in.readInt(), in.readUTF()));
+            }
+            yield new Mutation.MergeInto(key, into, leftSeq, leftStart, chain);
+          }
           default -> throw new IllegalArgumentException("log entry of unknown kind " + kind);
         };
     RequestId origin = in.readBoolean() ? new RequestId(in.readUTF(), in.readLong()) : null;

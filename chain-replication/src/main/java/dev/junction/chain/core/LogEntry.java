@@ -19,9 +19,9 @@ public record LogEntry(long seq, Mutation mutation, RequestId origin) {
     return new WriteResult.Written(seq);
   }
 
-  /** Whether the entry changes the key's value (a rejected compare-and-set and a split do not). */
+  /** Whether the entry changes the key's value (a rejected compare-and-set and a range's ending do not). */
   public boolean changesData() {
-    return !(mutation instanceof Mutation.CasRejected) && !(mutation instanceof Mutation.Split);
+    return !(mutation instanceof Mutation.CasRejected) && !(mutation instanceof Mutation.Ending);
   }
 
   /**

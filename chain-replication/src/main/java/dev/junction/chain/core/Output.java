@@ -36,13 +36,13 @@ public final class Output<R> {
   public record CatchUp(int toSlot, long fromSeq, long toSeq) {}
 
   /**
-   * The split that ends the range committed at {@code seq}: every replica holds the range's final state.
-   * The shell tells the controller, which publishes the two new ranges.
+   * The entry that ends the range (a split or half of a merge) committed at {@code seq}: every replica
+   * holds the range's final state. The shell tells the controller, which goes on with the split or merge.
    */
-  public record SplitDone(long seq, Mutation.Split split) {}
+  public record Ended(long seq, Mutation.Ending ending) {}
 
   final List<LogEntry> persist = new ArrayList<>();
-  SplitDone splitDone;
+  Ended ended;
   long persistCommitted;
   CatchUp catchUp;
   final List<Envelope<R>> messages = new ArrayList<>();
@@ -93,13 +93,13 @@ public final class Output<R> {
     return leaseWanted;
   }
 
-  /** The committed split to report to the controller, or null. */
-  public SplitDone splitDone() {
-    return splitDone;
+  /** The committed ending to report to the controller, or null. */
+  public Ended ended() {
+    return ended;
   }
 
   public boolean isEmpty() {
-    return splitDone == null
+    return ended == null
         && persist.isEmpty()
         && messages.isEmpty()
         && replies.isEmpty()

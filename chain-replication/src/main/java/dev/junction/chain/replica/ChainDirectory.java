@@ -47,9 +47,9 @@ public interface ChainDirectory {
 
   /**
    * Tells the controller that the range of {@code replica} (its head, at {@code epoch}) ended with
-   * {@code split}, committed at {@code seq}: the controller publishes the two new ranges.
+   * {@code ending} (a split or half of a merge), committed at {@code seq}: the controller goes on with it.
    */
-  void reportSplit(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Split split);
+  void reportEnded(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Ending ending);
 
   /** This node's bulk transport (state transfer between nodes). */
   dev.junction.chain.bulk.BulkTransport bulk();

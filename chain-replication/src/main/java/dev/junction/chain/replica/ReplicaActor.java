@@ -59,7 +59,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, Split {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, End {}
 
   /** A client write for the head, from a router whose table has {@code epoch} for the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
@@ -105,11 +105,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   record TransferFailed(String message) implements Command {}
 
   /**
-   * From the controller, to the head of the range at {@code epoch}: split the range at {@code at} into
-   * ranges {@code leftId} and {@code rightId} (see {@link ChainReplica#onSplit}). Repeated until the head
-   * reports the split committed ({@link ChainDirectory#reportSplit}).
+   * From the controller, to the head of the range at {@code epoch}: end the range with {@code ending} (a
+   * split, or half of a merge; see {@link ChainReplica#onEnd}). Repeated until the head reports it
+   * committed ({@link ChainDirectory#reportEnded}).
    */
-  public record Split(long epoch, byte[] at, long leftId, long rightId) implements Command {}
+  public record End(long epoch, dev.junction.chain.core.Mutation.Ending ending) implements Command {}
 
   /** Asks where the replica stands. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
@@ -236,7 +236,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(LeaseGranted.class, this::onLeaseGranted)
         .onMessage(Join.class, this::onJoin)
-        .onMessage(Split.class, this::onSplit)
+        .onMessage(End.class, this::onEnd)
         .onMessage(WhereIsBulk.class, this::onWhereIsBulk)
         .onMessage(BulkAt.class, this::onBulkAt)
         .onMessage(TransferDone.class, this::onTransferDone)
@@ -283,12 +283,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
     long committed = store.committedSeq(log);
-    core = ChainReplica.recover(id.slot(), config, settings, applied, committed, log, store::get);
+    List<LogEntry> inherited = store.predecessorsLog(config);
+    core = ChainReplica.recover(id.slot(), config, settings, applied, committed, log, inherited, store::get);
     persistedUpTo.set(applied);
     getContext()
         .getLog()
-        .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records)", id,
-            config.epoch(), role(), applied, committed, log.size());
+        .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records, {} from earlier ranges)",
+            id, config.epoch(), role(), applied, committed, log.size(), inherited.size());
     carry(core.start());
     handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store, config.start(), config.end());
     directory.locals().register(handle);
@@ -358,9 +359,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onSplit(Split s) {
+  private Behavior<Command> onEnd(End e) {
     if (core != null) {
-      carry(core.onSplit(s.epoch(), s.at(), s.leftId(), s.rightId()));
+      carry(core.onEnd(e.epoch(), e.ending()));
     }
     return this;
   }
@@ -471,9 +472,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onTick() {
     if (core != null) {
-      if (core.split().isPresent() && core.committed() >= core.sealedAt()
+      if (core.ending().isPresent() && core.committed() >= core.sealedAt()
           && directory.config(id.rangeId()).isEmpty()) {
-        return splitAndGone();
+        return endedAndGone();
       }
       carry(core.onTick());
     }
@@ -481,18 +482,18 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * The range was split (committed here) and the routing table no longer names it: the two new ranges
-   * serve its keys. Nothing is left to do; a restarted incarnation recovers sealed and serves nothing.
+   * The range ended (split or merged, committed here) and the routing table no longer names it: the new
+   * ranges serve its keys. Nothing is left to do; a restarted incarnation recovers sealed and serves
+   * nothing.
    */
-  private Behavior<Command> splitAndGone() {
+  private Behavior<Command> endedAndGone() {
     core.view().retire(); // a read that took this view before it is unlisted must not see the new ranges' writes
     Reply gone = new Rejected(ClientReply.Reason.SEALED, core.config().epoch());
     for (Responder r : core.abandon()) {
       r.reply(gone);
     }
-    dev.junction.chain.core.Mutation.Split s = core.split().get();
-    getContext().getLog().info("replica {} ends: its range was split at seq {} into ranges {} and {}", id,
-        core.sealedAt(), s.leftId(), s.rightId());
+    getContext().getLog().info("replica {} ends: its range ended at seq {} with {}", id, core.sealedAt(),
+        describe(core.ending().get()));
     return Behaviors.stopped();
   }
 
@@ -611,8 +612,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     for (Output.Read<Responder> read : out.reads()) {
       read.replyTo().reply(serve(read.op()));
     }
-    if (out.splitDone() != null) {
-      directory.reportSplit(id, core.config().epoch(), out.splitDone().seq(), out.splitDone().split());
+    if (out.ended() != null) {
+      directory.reportEnded(id, core.config().epoch(), out.ended().seq(), out.ended().ending());
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
       directory
@@ -635,6 +636,18 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         self.tell(Persisted.INSTANCE); // one message for every commit of a group
       }
     });
+  }
+
+  /** A range's ending for the log. */
+  public static String describe(dev.junction.chain.core.Mutation.Ending e) {
+    if (e instanceof dev.junction.chain.core.Mutation.Split s) {
+      return "a split at '" + dev.junction.store.Keys.printable(s.key()) + "' into ranges " + s.leftId() + " and "
+          + s.rightId();
+    }
+    if (e instanceof dev.junction.chain.core.Mutation.Seal s) {
+      return "a seal, to be merged with the next range into range " + s.intoId();
+    }
+    return "a merge with the range before it into range " + ((dev.junction.chain.core.Mutation.MergeInto) e).intoId();
   }
 
   private static Throwable unwrap(Throwable error) {

@@ -25,9 +25,10 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>A split ({@link Mutation.Split}) writes, with its entry, the metadata of the two ranges it creates:
  * each holds the data of its interval as of the split's sequence number, which is where its own sequence
- * numbers go on (so a key's sequence number still only grows). The metadata claims that point committed;
- * the new ranges start only once the controller published them, which it does only after the split
- * committed.
+ * numbers go on (so a key's sequence number still only grows). The right half of a merge ({@link
+ * Mutation.MergeInto}) writes the merged range's metadata the same way, going on after both halves' last
+ * sequence numbers. The metadata claims that point committed; the new ranges start only once the
+ * controller published them, which it does only after the entry committed.
  */
 public final class ReplicaStore {
   private static final int LOG_READ_CHUNK = 4096;
@@ -116,6 +117,38 @@ public final class ReplicaStore {
   }
 
   /**
+   * The stored log entries of the earlier ranges whose keys this range took over (a split or merge that
+   * named this range), each up to its ending, oldest range first: for the new range's deduplication of
+   * retried writes (see {@link dev.junction.chain.core.ChainReplica#recover}). Empty for a range that
+   * took over no other (most).
+   */
+  public List<LogEntry> predecessorsLog(RangeConfig config) {
+    List<LogEntry> out = new ArrayList<>();
+    for (java.util.Map.Entry<Long, RangeMeta> e : store.allMeta().entrySet()) {
+      long other = e.getKey();
+      RangeMeta meta = e.getValue();
+      if (other == rangeId || !Keys.overlap(meta.start(), meta.end(), config.start(), config.end())) {
+        continue;
+      }
+      List<LogEntry> log = new ReplicaStore(store, other, meta.slot()).storedLog();
+      for (int i = log.size() - 1; i >= 0; i--) {
+        if (log.get(i).mutation() instanceof Mutation.Ending end && names(end, rangeId)) {
+          out.addAll(log.subList(0, i + 1));
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean names(Mutation.Ending end, long id) {
+    if (end instanceof Mutation.Split s) {
+      return s.leftId() == id || s.rightId() == id;
+    }
+    return end instanceof Mutation.Seal seal ? seal.intoId() == id : ((Mutation.MergeInto) end).intoId() == id;
+  }
+
+  /**
    * Up to {@code max} log records from {@code fromSeq} on, in sequence order (the first may be later than
    * {@code fromSeq} when the log was truncated past it).
    */
@@ -145,6 +178,8 @@ public final class ReplicaStore {
         // The two new ranges start here from this node's data as of the split, with the same slot.
         batch.putMeta(sp.leftId(), new RangeMeta(config.epoch(), e.seq(), config.start(), sp.key(), slot, e.seq()));
         batch.putMeta(sp.rightId(), new RangeMeta(config.epoch(), e.seq(), sp.key(), config.end(), slot, e.seq()));
+      } else if (m instanceof Mutation.MergeInto mi) {
+        mergedMeta(config, mi, e.seq()).ifPresent(meta -> batch.putMeta(mi.intoId(), meta));
       }
       batch.appendLog(rangeId, e.seq(), LogCodec.encode(e));
     }
@@ -152,6 +187,23 @@ public final class ReplicaStore {
     batch.putMeta(rangeId,
         new RangeMeta(config.epoch(), last, config.start(), config.end(), slot, Math.min(committed, last)));
     return store.submit(batch).thenApply(r -> last);
+  }
+
+  /**
+   * The merged range's start on this node: the left range's slot here (the merged range takes the left
+   * range's chain), its interval from the left range's start to this range's end, and sequence numbers
+   * going on after both ranges' last ones. Empty when the left range has no replica on this node (it
+   * then gets one by a copy).
+   */
+  private Optional<RangeMeta> mergedMeta(RangeConfig config, Mutation.MergeInto mi, long seq) {
+    int i = config.indexOf(slot);
+    if (i < 0) {
+      return Optional.empty();
+    }
+    String node = config.chain().get(i).node();
+    long start = Math.max(seq, mi.leftSeq());
+    return mi.leftChain().stream().filter(r -> r.node().equals(node)).findFirst()
+        .map(left -> new RangeMeta(config.epoch(), start, mi.leftStart(), config.end(), left.slot(), start));
   }
 
   /** Forgets the log records up to {@code seq} (committed: the chain no longer needs to resend them). */

@@ -466,11 +466,12 @@ class ChainReplicaTest {
     assertEquals(written(2), sim.onlyAnswer("w2"), "writes before the split commit as usual");
     assertEquals(1, sim.splitReports.size(), "reported once, when it committed: " + sim.splitReports);
     assertEquals(0, sim.splitReports.get(0).getKey(), "by the head");
-    Output.SplitDone done = sim.splitReports.get(0).getValue();
+    Output.Ended done = sim.splitReports.get(0).getValue();
     assertEquals(3, done.seq());
-    assertEquals("k", str(done.split().key()));
-    assertEquals(7, done.split().leftId());
-    assertEquals(8, done.split().rightId());
+    Mutation.Split split = (Mutation.Split) done.ending();
+    assertEquals("k", str(split.key()));
+    assertEquals(7, split.leftId());
+    assertEquals(8, split.rightId());
     for (int s = 0; s < 3; s++) {
       assertEquals(3, sim.replicas.get(s).committed(), "replica " + s + " holds the final state");
       assertEquals(3, sim.replicas.get(s).sealedAt());
@@ -489,8 +490,7 @@ class ChainReplicaTest {
   @Test
   void aSplitIsRefusedOutsideTheRangeAtTheWrongEpochOrAwayFromTheHead() {
     ChainSim sim = new ChainSim(0, 1, 2);
-    sim.apply(0, sim.replicas.get(0).onSplit(1, new byte[0], 7, 8));
-    sim.apply(0, sim.replicas.get(0).onSplit(2, b("k"), 7, 8));
+    sim.apply(0, sim.replicas.get(0).onEnd(2, new Mutation.Split(b("k"), 7, 8)));
     sim.split(1, "k");
     sim.settle();
     assertEquals(0, sim.replicas.get(0).sealedAt(), "nothing sequenced");
@@ -503,13 +503,14 @@ class ChainReplicaTest {
         k -> Optional.empty());
     r.start();
     for (String at : List.of("b", "a", "d", "e")) {
-      r.onSplit(1, b(at), 7, 8);
+      r.onEnd(1, new Mutation.Split(b(at), 7, 8));
       assertEquals(0, r.sealedAt(), "at " + at);
     }
-    r.onSplit(1, b("c"), 7, 8);
+    r.onEnd(1, new Mutation.Split(b("c"), 7, 8));
     assertEquals(1, r.sealedAt());
-    assertTrue(r.onSplit(1, b("bb"), 9, 10).isEmpty(), "a second split another way is ignored");
-    assertEquals("c", str(r.split().orElseThrow().key()));
+    assertTrue(r.onEnd(1, new Mutation.Split(b("bb"), 9, 10)).isEmpty(), "a second split another way is ignored");
+    assertTrue(r.onEnd(1, new Mutation.Seal(b("d"), 9)).isEmpty(), "and so is a seal");
+    assertEquals("c", str(r.ending().orElseThrow().key()));
   }
 
   @Test

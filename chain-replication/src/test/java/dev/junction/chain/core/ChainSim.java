@@ -43,7 +43,7 @@ final class ChainSim {
   final List<InFlight> network = new ArrayList<>();
   final Map<String, List<ClientReply>> answers = new LinkedHashMap<>();
   /** Committed splits the replicas reported, with the slot that reported each. */
-  final List<Map.Entry<Integer, Output.SplitDone>> splitReports = new ArrayList<>();
+  final List<Map.Entry<Integer, Output.Ended>> splitReports = new ArrayList<>();
   final List<String> log = new ArrayList<>();
   RangeConfig config;
   boolean autoFlush = true;
@@ -134,8 +134,8 @@ final class ChainSim {
     if (!out.persist().isEmpty()) {
       unpersisted.get(slot).add(out);
     }
-    if (out.splitDone() != null) {
-      splitReports.add(Map.entry(slot, out.splitDone()));
+    if (out.ended() != null) {
+      splitReports.add(Map.entry(slot, out.ended()));
     }
     Output.CatchUp catchUp = out.catchUp();
     if (catchUp != null) {
@@ -185,7 +185,7 @@ final class ChainSim {
 
   /** The controller asks replica {@code atSlot} to split the range at {@code at} into ranges 7 and 8. */
   void split(int atSlot, String at) {
-    apply(atSlot, replicas.get(atSlot).onSplit(config.epoch(), b(at), 7, 8));
+    apply(atSlot, replicas.get(atSlot).onEnd(config.epoch(), new Mutation.Split(b(at), 7, 8)));
   }
 
   void put(String label, String key, String value) {

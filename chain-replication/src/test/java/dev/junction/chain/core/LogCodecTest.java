@@ -20,7 +20,10 @@ class LogCodecTest {
             new LogEntry(3, new Mutation.CasApplied(b("k"), new byte[0]), new RequestId("c2", 1)),
             new LogEntry(4, new Mutation.CasRejected(b("k"), new Versioned(b("old"), 2)), null),
             new LogEntry(5, new Mutation.CasRejected(b("k"), null), null),
-            new LogEntry(6, new Mutation.Split(b("m"), 11, 12), null));
+            new LogEntry(6, new Mutation.Split(b("m"), 11, 12), null),
+            new LogEntry(7, new Mutation.Seal(b("m"), 13), null),
+            new LogEntry(8, new Mutation.MergeInto(b("m"), 13, 6, b("a"), List.of(new Replica(2, "n1"), new Replica(0, "n2"))),
+                null));
     for (LogEntry e : entries) {
       LogEntry back = LogCodec.decode(LogCodec.encode(e));
       assertEquals(e.seq(), back.seq());
@@ -39,6 +42,19 @@ class LogCodecTest {
     assertEquals(11, back.leftId());
     assertEquals(12, back.rightId());
     assertArrayEquals(b("m"), back.key());
+  }
+
+  @Test
+  void aMergeKeepsTheLeftRangesSequenceStartAndChain() {
+    Mutation.MergeInto back = (Mutation.MergeInto) LogCodec.decode(LogCodec.encode(new LogEntry(8,
+        new Mutation.MergeInto(b("m"), 13, 6, b("a"), List.of(new Replica(2, "n1"), new Replica(0, "n2"))), null)))
+        .mutation();
+    assertEquals(13, back.intoId());
+    assertEquals(6, back.leftSeq());
+    assertArrayEquals(b("a"), back.leftStart());
+    assertEquals(List.of(new Replica(2, "n1"), new Replica(0, "n2")), back.leftChain());
+    assertEquals(13, ((Mutation.Seal) LogCodec.decode(LogCodec.encode(new LogEntry(7, new Mutation.Seal(b("m"), 13),
+        null))).mutation()).intoId());
   }
 
   @Test

@@ -84,12 +84,12 @@ class ReplicaStoreTest {
       core.start();
       core.onClientWrite(4, new RequestId("c", 1), new WriteOp.Put(b("c"), b("1")), "w1", 0);
       core.onClientWrite(4, new RequestId("c", 2), new WriteOp.Put(b("k"), b("2")), "w2", 0);
-      core.onSplit(4, b("f"), 11, 12);
+      core.onEnd(4, new dev.junction.chain.core.Mutation.Split(b("f"), 11, 12));
       Output<String> flushed = core.flush();
       long last = rs.persist(config, flushed.persist(), flushed.persistCommitted()).get();
       assertEquals(3, last, "the split is entry 3");
       Output<String> done = core.onPersisted(last);
-      assertEquals(3, done.splitDone().seq(), "a chain of one commits the split at once and reports it");
+      assertEquals(3, done.ended().seq(), "a chain of one commits the split at once and reports it");
 
       // The two new ranges start from this node's data, at the split's sequence number, in the same slot.
       ReplicaStore left = new ReplicaStore(store, 11, 2);
@@ -103,12 +103,17 @@ class ReplicaStoreTest {
       RangeConfig rightConfig = new RangeConfig(12, b("f"), b("m"), 5, List.of(new Replica(2, "n0")));
       assertEquals(List.of("k"), right.scan(rightConfig, new ReadOp.Scan(new byte[0], new byte[0], 10)).entries()
           .stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
+      List<LogEntry> inherited = right.predecessorsLog(rightConfig);
+      assertEquals(List.of(1L, 2L, 3L), inherited.stream().map(LogEntry::seq).toList(), "the split range's log");
       ChainReplica<String> next = ChainReplica.recover(2, rightConfig, ChainSettings.DEFAULTS, right.appliedSeq(),
-          right.committedSeq(right.storedLog()), right.storedLog(), right::get);
+          right.committedSeq(right.storedLog()), right.storedLog(), inherited, right::get);
       next.start();
+      Output<String> retried = next.onClientWrite(5, new RequestId("c", 2), new WriteOp.Put(b("k"), b("2")), "again", 0);
+      assertEquals(new dev.junction.chain.core.ClientReply.Done(new dev.junction.chain.core.WriteResult.Written(2)),
+          retried.replies().get(0).reply(), "a retry of a write the split range applied gets its answer, not a new entry");
       next.onClientWrite(5, new RequestId("c", 3), new WriteOp.Put(b("k"), b("3")), "w3", 0);
       Output<String> put = next.flush();
-      assertEquals(4, put.persist().get(0).seq(), "its sequence goes on from the split's");
+      assertEquals(List.of(4L), put.persist().stream().map(LogEntry::seq).toList(), "its sequence goes on from the split's");
 
       // The split range, restarted, is still sealed: it takes no write.
       List<LogEntry> log = rs.storedLog();
@@ -119,6 +124,47 @@ class ReplicaStoreTest {
       assertEquals(dev.junction.chain.core.ClientReply.Reason.SEALED,
           ((dev.junction.chain.core.ClientReply.Rejected) old.onClientWrite(4, new RequestId("c", 4),
               new WriteOp.Put(b("c"), b("4")), "w4", 0).replies().get(0).reply()).reason());
+    }
+  }
+
+  @Test
+  void aMergeLeavesOneRangeOverBothThatStartsAfterBothSequences() throws Exception {
+    RangeConfig left = new RangeConfig(3, b("b"), b("f"), 2, List.of(new Replica(2, "n0")));
+    RangeConfig right = new RangeConfig(4, b("f"), b("m"), 7, List.of(new Replica(5, "n0")));
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      ReplicaStore ls = new ReplicaStore(store, 3, 2);
+      ReplicaStore rs = new ReplicaStore(store, 4, 5);
+      ChainReplica<String> l = ChainReplica.create(2, left, ChainSettings.DEFAULTS, ls::get);
+      ChainReplica<String> r = ChainReplica.create(5, right, ChainSettings.DEFAULTS, rs::get);
+      l.start();
+      r.start();
+      for (int i = 1; i <= 3; i++) {
+        r.onClientWrite(7, new RequestId("c", i), new WriteOp.Put(b("g" + i), b("r" + i)), "r" + i, 0);
+      }
+      l.onClientWrite(2, new RequestId("c", 9), new WriteOp.Put(b("c"), b("l")), "l", 0);
+      l.onEnd(2, new dev.junction.chain.core.Mutation.Seal(b("f"), 20));
+      Output<String> lf = l.flush();
+      l.onPersisted(ls.persist(left, lf.persist(), lf.persistCommitted()).get());
+      assertEquals(2, l.sealedAt(), "the left half is sealed at its seq 2");
+      r.onEnd(7, new dev.junction.chain.core.Mutation.MergeInto(b("f"), 20, 2, b("b"), left.chain()));
+      Output<String> rf = r.flush();
+      Output<String> done = r.onPersisted(rs.persist(right, rf.persist(), rf.persistCommitted()).get());
+      assertEquals(4, done.ended().seq());
+
+      ReplicaStore merged = new ReplicaStore(store, 20, 2);
+      assertEquals(4, merged.appliedSeq(), "after both halves' last sequence numbers");
+      assertEquals(List.of(1L, 2L, 1L, 2L, 3L, 4L), merged.predecessorsLog(
+          new RangeConfig(20, b("b"), b("m"), 8, List.of(new Replica(2, "n0")))).stream().map(LogEntry::seq).toList(),
+          "both halves' logs");
+      assertTrue(merged.foreignSlot().isEmpty(), "in the left range's slot on this node");
+      RangeConfig mergedConfig = new RangeConfig(20, b("b"), b("m"), 8, List.of(new Replica(2, "n0")));
+      assertEquals(List.of("c", "g1", "g2", "g3"), merged.scan(mergedConfig, new ReadOp.Scan(new byte[0], new byte[0], 10))
+          .entries().stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
+      ChainReplica<String> m = ChainReplica.recover(2, mergedConfig, ChainSettings.DEFAULTS, merged.appliedSeq(),
+          merged.committedSeq(merged.storedLog()), merged.storedLog(), merged::get);
+      m.start();
+      m.onClientWrite(8, new RequestId("c", 10), new WriteOp.Put(b("c"), b("m")), "m", 0);
+      assertEquals(5, m.flush().persist().get(0).seq());
     }
   }
 }

@@ -183,7 +183,7 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
     } else if (n == 2) {
       String second = switch (op.getPhase()) {
         case "promoting" -> "promoting";
-        case "reserving" -> "sealing";
+        case "reserving" -> op.getMove().getKind().equals("merge") ? "merging" : "sealing";
         default -> "joining";
       };
       b.addOperators(op.toBuilder().setPhase(second));
@@ -228,6 +228,23 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
     }
     Operator op = Operator.newBuilder().setId(7).setPhase("reserving")
         .setMove(PlannedMove.newBuilder().setKind("split").setRangeId(1).setSplitKey(at).setLeftId(10).setRightId(11)
+            .setReason("asked for"))
+        .build();
+    plansSinceStart.set(0);
+    started = op;
+    answer(MoveResponse.newBuilder().setOperator(op).build(), out);
+  }
+
+  /** Range 1 merges with range 2 into range 12, as operator 8; any other range is refused. */
+  @Override
+  public void merge(dev.junction.client.proto.MergeRequest request, StreamObserver<MoveResponse> out) {
+    if (request.getRangeId() != 1) {
+      answerFailure(Status.FAILED_PRECONDITION.withDescription("range " + request.getRangeId()
+          + " is the last range: it has no range after it to merge with"), out);
+      return;
+    }
+    Operator op = Operator.newBuilder().setId(8).setPhase("reserving")
+        .setMove(PlannedMove.newBuilder().setKind("merge").setRangeId(1).setMergeWith(2).setMergedId(12)
             .setReason("asked for"))
         .build();
     plansSinceStart.set(0);

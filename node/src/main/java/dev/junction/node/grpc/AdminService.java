@@ -230,15 +230,19 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       return;
     }
     fromController(replicas.startMove(system, req.getRangeId(), addressOf(from), addressOf(to), STATUS_TIMEOUT),
-        out, started -> MoveResponse.newBuilder()
-            .setOperator(operator(refusedOr(started, Status.FAILED_PRECONDITION), started.clockNanos())).build());
+        out, AdminService::started);
   }
 
   @Override
   public void split(dev.junction.client.proto.SplitRequest req, StreamObserver<MoveResponse> out) {
     fromController(replicas.startSplit(system, req.getRangeId(), req.getAt().toByteArray(), STATUS_TIMEOUT),
-        out, started -> MoveResponse.newBuilder()
-            .setOperator(operator(refusedOr(started, Status.FAILED_PRECONDITION), started.clockNanos())).build());
+        out, AdminService::started);
+  }
+
+  @Override
+  public void merge(dev.junction.client.proto.MergeRequest req, StreamObserver<MoveResponse> out) {
+    fromController(replicas.startMerge(system, req.getRangeId(), STATUS_TIMEOUT),
+        out, AdminService::started);
   }
 
   @Override
@@ -276,6 +280,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     });
   }
 
+  /** The answer to a move, split or merge the controller started; its refusal as FAILED_PRECONDITION. */
+  private static MoveResponse started(Controller.MoveStarted started) {
+    return MoveResponse.newBuilder()
+        .setOperator(operator(refusedOr(started, Status.FAILED_PRECONDITION), started.clockNanos())).build();
+  }
+
   /** The operator a move or cancel answered, or its refusal thrown with {@code status}. */
   private static MoveBook.Operator refusedOr(Controller.MoveStarted reply, Status status) {
     if (!reply.refused().isEmpty()) {
@@ -304,6 +314,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     } else if (m instanceof Move.SplitRange sp) {
       b.setKind("split").setSplitKey(com.google.protobuf.ByteString.copyFrom(sp.at()))
           .setLeftId(sp.leftId()).setRightId(sp.rightId());
+    } else if (m instanceof Move.MergeRanges merge) {
+      b.setKind("merge").setMergeWith(merge.rightId()).setMergedId(merge.mergedId());
     }
     return b.build();
   }

@@ -146,7 +146,7 @@ public record ClusterSettings(
             new RangeStats(0, c.getBytes("rebalance.range-floor.bytes"),
                 c.getDouble("rebalance.range-floor.reads-per-second"),
                 c.getDouble("rebalance.range-floor.writes-per-second")),
-            new SplitPolicy(c.getBytes("split.max-bytes"), c.getDouble("split.max-requests-per-second"),
+            new SplitPolicy(c.getBytes("split.max-bytes"), c.getDouble("split.max-head-requests-per-second"),
                 c.getDuration("split.hot-for"), c.getInt("split.max-concurrent"), c.getInt("split.max-ranges"))),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),

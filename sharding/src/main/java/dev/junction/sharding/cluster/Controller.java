@@ -63,7 +63,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** What the controller receives (local to its node). */
   public sealed interface Command
       permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, StartMove,
-          CancelMove, ApplyPlan, StartSplit, SplitDone, Loaded, MembersChanged, ReachabilityChanged,
+          CancelMove, ApplyPlan, StartSplit, StartMerge, RangeEnded, Loaded, MembersChanged, ReachabilityChanged,
           Published, Placed, Tick, RepairTick {}
 
   /**
@@ -132,10 +132,16 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       implements Command, JunctionSerializable {}
 
   /**
-   * From the head of range {@code rangeId} at {@code epoch}: its split at {@code at} into {@code leftId}
-   * and {@code rightId} committed at {@code seq}. Repeated until the routing table names the two ranges.
+   * Starts merging range {@code rangeId} with the range after it. Answered with the operator, or why it
+   * did not start (nothing changed then).
    */
-  public record SplitDone(long rangeId, long epoch, long seq, byte[] at, long leftId, long rightId)
+  public record StartMerge(long rangeId, ActorRef<MoveStarted> replyTo) implements Command, JunctionSerializable {}
+
+  /**
+   * From the head of range {@code rangeId} at {@code epoch}: the range ended with {@code ending} (a split,
+   * or half of a merge), committed at {@code seq}. Repeated until the routing table no longer names it.
+   */
+  public record RangeEnded(long rangeId, long epoch, long seq, dev.junction.chain.core.Mutation.Ending ending)
       implements Command, JunctionSerializable {}
 
   /** Cancels operator {@code id} (its range keeps the chain it has now). */
@@ -325,7 +331,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(CancelMove.class, this::onCancelMove)
         .onMessage(ApplyPlan.class, this::onApplyPlan)
         .onMessage(StartSplit.class, this::onStartSplit)
-        .onMessage(SplitDone.class, this::onSplitDone)
+        .onMessage(StartMerge.class, this::onStartMerge)
+        .onMessage(RangeEnded.class, this::onRangeEnded)
         .build();
   }
 
@@ -703,12 +710,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     leaving = step.leaving();
     revoke(ChainRepair.lostReplicas(table, lost));
     for (MoveBook.Seal seal : step.seals()) {
-      Move.SplitRange sp = seal.split();
-      if (sp.rightId() > confirmedLastRangeId) {
+      if (seal.newId() > confirmedLastRangeId) {
         continue; // the ids are handed out only once a majority holds the table that did
       }
       replicas.replica(seal.range().replicaId(seal.range().head().slot()))
-          .tell(new ReplicaActor.Split(seal.range().epoch(), sp.at(), sp.leftId(), sp.rightId()));
+          .tell(new ReplicaActor.End(seal.range().epoch(), seal.ending()));
     }
     for (MoveBook.Copy c : step.copies()) {
       if (c.place()) {
@@ -742,7 +748,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
   private void startSplits(long now) {
-    for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentRequestsPerSecond(table, now),
+    for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentHeadRequestsPerSecond(table, now),
         samples.medians(table), moves.operators(), now)) {
       moves.start(s, table, now).ifPresent(op -> getContext().getLog().info(
           "split {} of range {} starts: {}", op.id(), op.rangeId(), op.move()));
@@ -785,72 +791,92 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   private Behavior<Command> onStartMove(StartMove r) {
-    long now = System.nanoTime();
-    String refused;
-    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
-    if (table == null) {
-      refused = "the cluster has no routing table yet";
-    } else {
-      Requests.Decision d = Requests.move(table, r.rangeId(), r.from(), r.to(), upNodes(lostNodes()), draining,
-          publishing, moves.operators());
-      refused = d.refused();
-      if (d.move().isPresent()) {
-        op = moves.start(d.move().get(), table, now);
-        if (op.isEmpty()) {
-          refused = "the move does not fit range " + r.rangeId() + "'s chain now";
-        } else {
-          getContext().getLog().info("move {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(),
-              d.move().get());
-        }
-      }
-    }
-    r.replyTo().tell(new MoveStarted(refused, op, now));
-    return this;
-  }
-
-  private Behavior<Command> onStartSplit(StartSplit r) {
-    long now = System.nanoTime();
-    String refused;
-    java.util.Optional<MoveBook.Operator> op = java.util.Optional.empty();
-    if (table == null) {
-      refused = "the cluster has no routing table yet";
-    } else {
-      byte[] middle = load.ranges(table, now).stream().filter(l -> l.rangeId() == r.rangeId()).findFirst()
-          .map(LoadBook.RangeLoad::middleKey).orElse(new byte[0]);
-      Requests.Decision d = Requests.split(table, r.rangeId(), r.at(), middle, moves.operators());
-      refused = d.refused();
-      if (d.move().isPresent()) {
-        op = moves.start(d.move().get(), table, now);
-        if (op.isEmpty()) {
-          refused = "range " + r.rangeId() + " cannot be split there now";
-        } else {
-          getContext().getLog().info("split {} of range {} starts, asked for: {}", op.get().id(), r.rangeId(),
-              op.get().move());
-        }
-      }
-    }
-    r.replyTo().tell(new MoveStarted(refused, op, now));
+    r.replyTo().tell(startAsked("move", r.rangeId(), "the move does not fit range " + r.rangeId() + "'s chain now",
+        () -> Requests.move(table, r.rangeId(), r.from(), r.to(), upNodes(lostNodes()), draining, publishing,
+            moves.operators())));
     return this;
   }
 
   /**
-   * A head reports its range's split committed: the two new ranges are published (whether or not this
-   * controller asked for it: a controller that took over learns of its predecessor's splits this way). A
-   * report for a range the table no longer holds, or while another table is being published, is dropped:
-   * the head repeats it.
+   * Starts an operator asked for by hand, as {@code decide} (called only when there is a table) decides;
+   * {@code cannot} is the refusal when the operator book does not take it after all.
    */
-  private Behavior<Command> onSplitDone(SplitDone d) {
+  private MoveStarted startAsked(String what, long rangeId, String cannot,
+      java.util.function.Supplier<Requests.Decision> decide) {
+    long now = System.nanoTime();
+    if (table == null) {
+      return new MoveStarted("the cluster has no routing table yet", java.util.Optional.empty(), now);
+    }
+    Requests.Decision d = decide.get();
+    if (d.move().isEmpty()) {
+      return new MoveStarted(d.refused(), java.util.Optional.empty(), now);
+    }
+    java.util.Optional<MoveBook.Operator> op = moves.start(d.move().get(), table, now);
+    if (op.isEmpty()) {
+      return new MoveStarted(cannot, op, now);
+    }
+    getContext().getLog().info("{} {} of range {} starts, asked for: {}", what, op.get().id(), rangeId, op.get().move());
+    return new MoveStarted("", op, now);
+  }
+
+  private Behavior<Command> onStartSplit(StartSplit r) {
+    r.replyTo().tell(startAsked("split", r.rangeId(), "range " + r.rangeId() + " cannot be split there now", () -> {
+      byte[] middle = load.ranges(table, System.nanoTime()).stream().filter(l -> l.rangeId() == r.rangeId())
+          .findFirst().map(LoadBook.RangeLoad::middleKey).orElse(new byte[0]);
+      return Requests.split(table, r.rangeId(), r.at(), middle, moves.operators());
+    }));
+    return this;
+  }
+
+  /**
+   * A head reports its range ended (committed). A split: the two new ranges are published (whether or not
+   * this controller asked for it: a controller that took over learns of its predecessor's splits this
+   * way). The left half of a merge: the merge goes on with the right range. The right half: the merged
+   * range is published. A report for a range the table no longer holds, or while another table is being
+   * published, is dropped: the head repeats it.
+   */
+  private Behavior<Command> onRangeEnded(RangeEnded d) {
     if (table == null || publishing || table.range(d.rangeId()).isEmpty()) {
       return this;
     }
+    long now = System.nanoTime();
     try {
-      RoutingTable next = table.withSplit(d.rangeId(), d.at(), d.leftId(), d.rightId());
-      getContext().getLog().info("range {} split at '{}' (seq {}) into ranges {} and {}", d.rangeId(),
-          dev.junction.store.Keys.printable(d.at()), d.seq(), d.leftId(), d.rightId());
-      publish(next);
+      if (d.ending() instanceof dev.junction.chain.core.Mutation.Split sp) {
+        RoutingTable next = table.withSplit(d.rangeId(), sp.key(), sp.leftId(), sp.rightId());
+        getContext().getLog().info("range {} split at '{}' (seq {}) into ranges {} and {}", d.rangeId(),
+            dev.junction.store.Keys.printable(sp.key()), d.seq(), sp.leftId(), sp.rightId());
+        publish(next);
+      } else if (d.ending() instanceof dev.junction.chain.core.Mutation.Seal seal) {
+        if (moves.leftSealed(table, d.rangeId(), seal.intoId(), d.seq(), now)) {
+          getContext().getLog().info("range {} sealed at seq {} to be merged into range {}", d.rangeId(), d.seq(),
+              seal.intoId());
+          rebalance(lostNodes()); // ask the right range at once
+        } else {
+          getContext().getLog().error("range {} was sealed for a merge into range {} that the table cannot take",
+              d.rangeId(), seal.intoId());
+        }
+      } else {
+        dev.junction.chain.core.Mutation.MergeInto mi = (dev.junction.chain.core.Mutation.MergeInto) d.ending();
+        int i = table.ranges().indexOf(table.range(d.rangeId()).get());
+        RangeConfig left = i > 0 ? table.ranges().get(i - 1) : null;
+        if (left == null || !java.util.Arrays.equals(left.start(), mi.leftStart())) {
+          throw new IllegalArgumentException("no range before it starts at '"
+              + dev.junction.store.Keys.printable(mi.leftStart()) + "'");
+        }
+        RoutingTable next = table.withMerge(left.rangeId(), d.rangeId(), mi.intoId());
+        getContext().getLog().info("ranges {} and {} merged (seq {} and {}) into range {}", left.rangeId(),
+            d.rangeId(), mi.leftSeq(), d.seq(), mi.intoId());
+        publish(next);
+      }
     } catch (IllegalArgumentException e) {
-      getContext().getLog().error("range {} reports a split the table cannot take: {}", d.rangeId(), e.getMessage());
+      getContext().getLog().error("range {} reports an ending the table cannot take: {}", d.rangeId(), e.getMessage());
     }
+    return this;
+  }
+
+  private Behavior<Command> onStartMerge(StartMerge r) {
+    r.replyTo().tell(startAsked("merge", r.rangeId(), "range " + r.rangeId() + " and the next cannot be merged now",
+        () -> Requests.merge(table, r.rangeId(), moves.operators())));
     return this;
   }
 

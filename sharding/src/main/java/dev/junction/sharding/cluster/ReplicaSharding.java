@@ -242,10 +242,10 @@ public final class ReplicaSharding implements ChainDirectory {
   }
 
   @Override
-  public void reportSplit(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Split split) {
+  public void reportEnded(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Ending ending) {
     ActorRef<Controller.Command> c = controller;
     if (c != null) {
-      c.tell(new Controller.SplitDone(replica.rangeId(), epoch, seq, split.key(), split.leftId(), split.rightId()));
+      c.tell(new Controller.RangeEnded(replica.rangeId(), epoch, seq, ending));
     }
   }
 
@@ -253,6 +253,11 @@ public final class ReplicaSharding implements ChainDirectory {
   public CompletionStage<Controller.MoveStarted> startSplit(
       ActorSystem<?> system, long rangeId, byte[] at, Duration timeout) {
     return askController(system, replyTo -> new Controller.StartSplit(rangeId, at, replyTo), timeout);
+  }
+
+  /** Starts a merge of range {@code rangeId} with the next one (see {@link Controller.StartMerge}). */
+  public CompletionStage<Controller.MoveStarted> startMerge(ActorSystem<?> system, long rangeId, Duration timeout) {
+    return askController(system, replyTo -> new Controller.StartMerge(rangeId, replyTo), timeout);
   }
 
   @Override

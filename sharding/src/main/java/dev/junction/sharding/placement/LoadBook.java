@@ -118,7 +118,7 @@ public final class LoadBook {
   private static final class Gateway {
     final Map<Long, Rates> ranges = new HashMap<>();
     final Map<String, Rates> nodes = new HashMap<>();
-    /** Requests per second of each range in the last window alone (no averaging). */
+    /** Head requests (writes and latest-reads) per second of each range in the last window alone. */
     Map<Long, Double> lastWindow = Map.of();
     long lastReport;
   }
@@ -158,7 +158,7 @@ public final class LoadBook {
     g.lastReport = now;
     fold(g.ranges, counted.byRange(), seconds, alpha);
     Map<Long, Double> last = new HashMap<>();
-    counted.byRange().forEach((id, c) -> last.put(id, c.requests() / seconds));
+    counted.byRange().forEach((id, c) -> last.put(id, (c.writes() + c.latestReads()) / seconds));
     g.lastWindow = last;
     fold(g.nodes, counted.byNode(), seconds, alpha);
     for (ReplicaSize s : measured) {
@@ -201,11 +201,11 @@ public final class LoadBook {
   }
 
   /**
-   * Each range's requests per second over the gateways' last windows alone: the recent rate, which follows
-   * a change of load within one report rather than the half-life (what the load-based split watches).
-   * Ranges no gateway counted in its last window are absent.
+   * Each range's head requests (writes and latest-reads) per second over the gateways' last windows
+   * alone: the recent rate, which follows a change of load within one report rather than the half-life
+   * (what the load-based split watches). Ranges no gateway counted in its last window are absent.
    */
-  public Map<Long, Double> recentRequestsPerSecond(RoutingTable table, long now) {
+  public Map<Long, Double> recentHeadRequestsPerSecond(RoutingTable table, long now) {
     expire(table, now);
     Map<Long, Double> out = new HashMap<>();
     for (Gateway g : gateways.values()) {

@@ -90,4 +90,31 @@ public sealed interface Move {
           + " and " + rightId + ": " + reason + "]";
     }
   }
+
+  /**
+   * Merge the range with the range after it ({@code rightId}) into range {@code mergedId}: {@code [start,
+   * right's end)} on the left range's chain (both chains must use the same nodes); nothing is copied. The
+   * left range is sealed first; {@code leftSeq} is its last sequence number once it is (0 before). A
+   * merged id of 0 is handed out when the operator starts ({@link MoveBook#start}).
+   */
+  record MergeRanges(long rangeId, long rightId, long mergedId, long leftSeq, String reason) implements Move {
+    /** A merge occupies no node's move budget: nothing is copied. */
+    @Override
+    public java.util.List<String> nodes() {
+      return java.util.List.of();
+    }
+
+    MergeRanges withMergedId(long id) {
+      return new MergeRanges(rangeId, rightId, id, leftSeq, reason);
+    }
+
+    MergeRanges withLeftSeq(long seq) {
+      return new MergeRanges(rangeId, rightId, mergedId, seq, reason);
+    }
+  }
+
+  /** Whether {@code m} involves range {@code rangeId} (its own range, or the right range of a merge). */
+  static boolean involves(Move m, long rangeId) {
+    return m.rangeId() == rangeId || m instanceof MergeRanges merge && merge.rightId() == rangeId;
+  }
 }

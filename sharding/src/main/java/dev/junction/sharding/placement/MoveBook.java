@@ -29,7 +29,11 @@ import java.util.function.BiPredicate;
  * {@code RELEASING}. A {@link Move.SplitRange} goes {@code RESERVING} (the table hands out its two new
  * range ids: until a table that did is published, no replica learns them) → {@code SEALING} (the head is
  * asked, every step, to sequence the split; once it committed, the head reports it and the controller
- * publishes the two ranges) → {@code DONE} when the table holds them. A copy whose range's chain changed
+ * publishes the two ranges) → {@code DONE} when the table holds them. A {@link Move.MergeRanges} goes
+ * {@code RESERVING} (its merged range id) → {@code SEALING} (the left range's head is asked to seal it;
+ * its report says at which sequence number) → {@code MERGING} (the right range's head is asked to end it
+ * into the merged range, which starts after both; once that committed the controller publishes the
+ * merged range) → {@code DONE}. A merge occupies both of its ranges. A copy whose range's chain changed
  * meanwhile is {@code CANCELLED} (the planner proposes again from the new chain); a phase that outlives
  * its timeout is {@code EXPIRED}. One operator per range at a time.
  */
@@ -43,6 +47,7 @@ public final class MoveBook {
     PROMOTING,
     RESERVING,
     SEALING,
+    MERGING,
     DONE,
     CANCELLED,
     EXPIRED;
@@ -80,8 +85,11 @@ public final class MoveBook {
   public record Step(
       List<Copy> copies, Optional<RoutingTable> table, Set<ReplicaId> leaving, List<Operator> ended, List<Seal> seals) {}
 
-  /** A head to ask to split its range ({@code range} as the table has it now). */
-  public record Seal(RangeConfig range, Move.SplitRange split) {}
+  /**
+   * A head to ask to end its range ({@code range} as the table has it now) with {@code ending}; {@code
+   * newId} is the highest range id the ending hands to a replica (it must be confirmed handed out first).
+   */
+  public record Seal(RangeConfig range, dev.junction.chain.core.Mutation.Ending ending, long newId) {}
 
   private final Duration copyTimeout;
   private final Duration stepTimeout;
@@ -108,7 +116,7 @@ public final class MoveBook {
    */
   public Optional<Operator> start(Move move, RoutingTable table, long now) {
     RangeConfig range = table.range(move.rangeId()).orElse(null);
-    if (range == null || byRange.containsKey(move.rangeId())) {
+    if (range == null || busy(move.rangeId())) {
       return Optional.empty();
     }
     Operator op;
@@ -136,6 +144,12 @@ public final class MoveBook {
       }
       long first = nextRangeId(table);
       op = new Operator(nextId++, m.withIds(first, first + 1), -1, range.epoch(), Phase.RESERVING, now, false);
+    } else if (move instanceof Move.MergeRanges m) {
+      RangeConfig right = table.range(m.rightId()).orElse(null);
+      if (right == null || busy(m.rightId()) || !adjacent(range, right) || !sameNodes(range, right)) {
+        return Optional.empty();
+      }
+      op = new Operator(nextId++, m.withMergedId(nextRangeId(table)), -1, range.epoch(), Phase.RESERVING, now, false);
     } else {
       return Optional.empty();
     }
@@ -143,15 +157,65 @@ public final class MoveBook {
     return Optional.of(op);
   }
 
-  /** The lowest range id neither the table nor a split under way handed out. */
+  /** The lowest range id neither the table nor a split or merge under way handed out. */
   private long nextRangeId(RoutingTable table) {
     long last = table.lastRangeId();
     for (Operator op : byRange.values()) {
-      if (op.move() instanceof Move.SplitRange s) {
-        last = Math.max(last, s.rightId());
-      }
+      last = Math.max(last, newId(op.move()));
     }
     return last + 1;
+  }
+
+  /** The highest range id a split or merge hands out (0 for other moves). */
+  private static long newId(Move m) {
+    if (m instanceof Move.SplitRange s) {
+      return s.rightId();
+    }
+    return m instanceof Move.MergeRanges merge ? merge.mergedId() : 0;
+  }
+
+  /** Whether an operator under way involves range {@code rangeId} (a merge involves two). */
+  public boolean busy(long rangeId) {
+    return byRange.values().stream().anyMatch(op -> Move.involves(op.move(), rangeId));
+  }
+
+  /** Whether {@code right} starts where {@code left} ends. */
+  public static boolean adjacent(RangeConfig left, RangeConfig right) {
+    return left.end().length > 0 && java.util.Arrays.equals(left.end(), right.start());
+  }
+
+  /** Whether two chains use the same nodes (in any order): only then can their ranges merge without a copy. */
+  public static boolean sameNodes(RangeConfig a, RangeConfig b) {
+    return new HashSet<>(a.chain().stream().map(Replica::node).toList())
+        .equals(new HashSet<>(b.chain().stream().map(Replica::node).toList()));
+  }
+
+  /**
+   * The left range of merge into {@code intoId} reported itself sealed at {@code seq}: the merge goes on
+   * with the right range. When no operator waited for it (it expired, or a controller took over without
+   * it), one is started in that phase, so a sealed range is never left without its merge. False when the
+   * table does not allow that merge any more.
+   */
+  public boolean leftSealed(RoutingTable table, long leftId, long intoId, long seq, long now) {
+    Operator op = byRange.get(leftId);
+    if (op != null && op.move() instanceof Move.MergeRanges m && m.mergedId() == intoId) {
+      if (op.phase() == Phase.SEALING || op.phase() == Phase.RESERVING) {
+        byRange.put(leftId, new Operator(op.id(), m.withLeftSeq(seq), -1, op.startEpoch(), Phase.MERGING, now, false));
+      }
+      return true;
+    }
+    RangeConfig left = table.range(leftId).orElse(null);
+    int i = left == null ? -1 : table.ranges().indexOf(left);
+    if (op != null || i < 0 || i + 1 >= table.size() || table.range(intoId).isPresent() || intoId > table.lastRangeId()) {
+      return false;
+    }
+    RangeConfig right = table.ranges().get(i + 1);
+    if (busy(right.rangeId())) {
+      return false;
+    }
+    byRange.put(leftId, new Operator(nextId++, new Move.MergeRanges(leftId, right.rangeId(), intoId, seq,
+        "its left range was sealed for it"), -1, left.epoch(), Phase.MERGING, now, false));
+    return true;
   }
 
   /**
@@ -216,6 +280,8 @@ public final class MoveBook {
       Operator after;
       if (op.move() instanceof Move.SplitRange s) {
         after = advanceSplit(op, s, table, now);
+      } else if (op.move() instanceof Move.MergeRanges m) {
+        after = advanceMerge(op, m, table, now);
       } else {
         after = range == null ? op.to(Phase.CANCELLED, now) : advance(op, range, released, now);
       }
@@ -244,13 +310,27 @@ public final class MoveBook {
           wanted = range.withChain(chain);
         }
         case RESERVING -> {
-          long wantedLast = ((Move.SplitRange) after.move()).rightId();
+          long wantedLast = newId(after.move());
           if (next.lastRangeId() < wantedLast) {
             next = next.reserveIds((int) (wantedLast - next.lastRangeId()));
             changed = true;
           }
         }
-        case SEALING -> seals.add(new Seal(range, (Move.SplitRange) after.move()));
+        case SEALING -> {
+          if (after.move() instanceof Move.SplitRange sp) {
+            seals.add(new Seal(range, new dev.junction.chain.core.Mutation.Split(sp.at(), sp.leftId(), sp.rightId()),
+                sp.rightId()));
+          } else {
+            Move.MergeRanges m = (Move.MergeRanges) after.move();
+            seals.add(new Seal(range, new dev.junction.chain.core.Mutation.Seal(range.end(), m.mergedId()), m.mergedId()));
+          }
+        }
+        case MERGING -> {
+          Move.MergeRanges m = (Move.MergeRanges) after.move();
+          RangeConfig right = table.range(m.rightId()).orElseThrow();
+          seals.add(new Seal(right, new dev.junction.chain.core.Mutation.MergeInto(right.start(), m.mergedId(),
+              m.leftSeq(), range.start(), range.chain()), m.mergedId()));
+        }
         case PROMOTING -> {
           List<Replica> chain = new ArrayList<>(range.chain());
           int promoted = after.slot();
@@ -273,6 +353,29 @@ public final class MoveBook {
    * A split's next phase: sealing once the table handed out its ids, done once the table holds the two
    * new ranges, cancelled when the range is gone otherwise.
    */
+  /**
+   * A merge's next phase: sealing once the table handed out its id, done once the table holds the merged
+   * range, cancelled when either range is gone otherwise or they no longer share their nodes before the
+   * left one is sealed (once it is, only the merge can take its keys over: it goes on).
+   */
+  private static Operator advanceMerge(Operator op, Move.MergeRanges m, RoutingTable table, long now) {
+    if (table.range(m.mergedId()).isPresent()) {
+      return op.to(Phase.DONE, now);
+    }
+    RangeConfig left = table.range(m.rangeId()).orElse(null);
+    RangeConfig right = table.range(m.rightId()).orElse(null);
+    if (left == null || right == null) {
+      return op.to(Phase.CANCELLED, now);
+    }
+    if (op.phase() == Phase.RESERVING) {
+      if (!sameNodes(left, right)) {
+        return op.to(Phase.CANCELLED, now);
+      }
+      return table.lastRangeId() >= m.mergedId() ? op.to(Phase.SEALING, now) : op;
+    }
+    return op;
+  }
+
   private static Operator advanceSplit(Operator op, Move.SplitRange s, RoutingTable table, long now) {
     if (table.range(op.rangeId()).isEmpty()) {
       boolean split = table.range(s.leftId()).isPresent() && table.range(s.rightId()).isPresent();

@@ -57,7 +57,7 @@ public final class Planner {
       RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats, int replicationFactor, List<Move> inFlight) {
     Work w = new Work(table, nodes, stats);
     for (Move m : inFlight) {
-      if (w.chains.containsKey(m.rangeId()) && !(m instanceof Move.SplitRange)) {
+      if (w.chains.containsKey(m.rangeId()) && !(m instanceof Move.SplitRange) && !(m instanceof Move.MergeRanges)) {
         w.apply(m);
         w.occupy(m);
       }

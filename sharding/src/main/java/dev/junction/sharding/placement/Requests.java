@@ -64,7 +64,7 @@ public final class Requests {
       move = new Move.ReplicaMove(rangeId, from, to, "asked for");
     }
     for (MoveBook.Operator op : running) {
-      if (op.rangeId() == rangeId) {
+      if (Move.involves(op.move(), rangeId)) {
         return Decision.refuse("range " + rangeId + " has a move under way already (operator " + op.id() + ", "
             + op.move() + ")");
       }
@@ -119,13 +119,50 @@ public final class Requests {
           + (range.end().length == 0 ? "+inf" : dev.junction.store.Keys.printable(range.end()))
           + "): a range splits at a key after its start and before its end");
     }
-    for (MoveBook.Operator op : running) {
-      if (op.rangeId() == rangeId) {
-        return Decision.refuse("range " + rangeId + " has an operator under way already (operator " + op.id() + ", "
-            + op.move() + ")");
-      }
+    String busy = busy(running, rangeId);
+    if (!busy.isEmpty()) {
+      return Decision.refuse(busy);
     }
     return Decision.start(new Move.SplitRange(rangeId, point, 0, 0, at.length > 0 ? "asked for" : "asked for, at its middle"));
+  }
+
+  /**
+   * Merging range {@code rangeId} with the range after it: both chains must use the same nodes (a merge
+   * copies nothing), and no operator may run on either.
+   */
+  public static Decision merge(RoutingTable table, long rangeId, Collection<MoveBook.Operator> running) {
+    RangeConfig left = table.range(rangeId).orElse(null);
+    if (left == null) {
+      return Decision.refuse("there is no range " + rangeId + " (ranges: "
+          + table.ranges().stream().map(RangeConfig::rangeId).toList() + ")");
+    }
+    int i = table.ranges().indexOf(left);
+    if (i + 1 >= table.size()) {
+      return Decision.refuse("range " + rangeId + " is the last range: it has no range after it to merge with");
+    }
+    RangeConfig right = table.ranges().get(i + 1);
+    if (!MoveBook.sameNodes(left, right)) {
+      return Decision.refuse("ranges " + rangeId + " and " + right.rangeId() + " are not on the same nodes ("
+          + left.chain().stream().map(Replica::node).sorted().toList() + " and "
+          + right.chain().stream().map(Replica::node).sorted().toList()
+          + "); move replicas first (junctionctl move), a merge copies nothing");
+    }
+    for (long id : new long[] {rangeId, right.rangeId()}) {
+      String busy = busy(running, id);
+      if (!busy.isEmpty()) {
+        return Decision.refuse(busy);
+      }
+    }
+    return Decision.start(new Move.MergeRanges(rangeId, right.rangeId(), 0, 0, "asked for"));
+  }
+
+  private static String busy(Collection<MoveBook.Operator> running, long rangeId) {
+    for (MoveBook.Operator op : running) {
+      if (Move.involves(op.move(), rangeId)) {
+        return "range " + rangeId + " has an operator under way already (operator " + op.id() + ", " + op.move() + ")";
+      }
+    }
+    return "";
   }
 
   private static boolean holds(RangeConfig range, String node) {

@@ -7,21 +7,22 @@ import java.time.Duration;
  *
  * @param maxBytes a range whose tail measured more bytes (keys and values) splits at the key near the
  *     middle of its bytes; 0: never by size
- * @param maxRequestsPerSecond a range that served more requests per second (reads, writes and scans, as
- *     the gateways' moving averages say) for {@code hotFor} splits at the median key of the requests
- *     sampled meanwhile; 0: never by load
- * @param hotFor how long a range must stay above {@code maxRequestsPerSecond}
+ * @param maxHeadRequestsPerSecond a range whose head served more writes and latest-reads per second (the
+ *     gateways' last windows, not the moving averages) for {@code hotFor} splits at the median key of the
+ *     requests sampled meanwhile; 0: never by load. Plain reads do not count: every replica serves them,
+ *     a split would not spread them
+ * @param hotFor how long a range must stay above {@code maxHeadRequestsPerSecond}
  * @param maxConcurrent most splits under way at once
  * @param maxRanges no split by itself once the table holds this many ranges
  */
 public record SplitPolicy(
-    long maxBytes, double maxRequestsPerSecond, Duration hotFor, int maxConcurrent, int maxRanges) {
-  /** 256 MiB; 1,000 requests per second for 5 s; 2 at a time; at most 4,096 ranges. */
-  public static final SplitPolicy DEFAULTS = new SplitPolicy(256L << 20, 1000, Duration.ofSeconds(5), 2, 4096);
+    long maxBytes, double maxHeadRequestsPerSecond, Duration hotFor, int maxConcurrent, int maxRanges) {
+  /** 256 MiB; 500 head requests per second for 5 s; 2 at a time; at most 4,096 ranges. */
+  public static final SplitPolicy DEFAULTS = new SplitPolicy(256L << 20, 500, Duration.ofSeconds(5), 2, 4096);
 
   public SplitPolicy {
-    if (maxBytes < 0 || !(maxRequestsPerSecond >= 0) || hotFor.isNegative() || maxConcurrent < 1 || maxRanges < 1) {
-      throw new IllegalArgumentException("junction.cluster.split: max-bytes and max-requests-per-second must not be "
+    if (maxBytes < 0 || !(maxHeadRequestsPerSecond >= 0) || hotFor.isNegative() || maxConcurrent < 1 || maxRanges < 1) {
+      throw new IllegalArgumentException("junction.cluster.split: max-bytes and max-head-requests-per-second must not be "
           + "negative (0: off), hot-for not negative, max-concurrent and max-ranges at least 1");
     }
   }

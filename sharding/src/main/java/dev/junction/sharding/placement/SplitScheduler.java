@@ -16,8 +16,8 @@ import java.util.Map;
  * <ul>
  *   <li>By size: a range whose tail measured more than {@link SplitPolicy#maxBytes} splits at the key near
  *       the middle of its bytes.
- *   <li>By load: a range whose recent rate (the gateways' last windows, not the slow moving averages)
- *       stays above {@link SplitPolicy#maxRequestsPerSecond} for {@link SplitPolicy#hotFor} splits at the
+ *   <li>By load: a range whose head's recent rate (writes and latest-reads in the gateways' last windows,
+ *       not the slow moving averages) stays above {@link SplitPolicy#maxHeadRequestsPerSecond} for {@link SplitPolicy#hotFor} splits at the
  *       median key of the requests the gateways sampled, so each part takes about half of its requests (a
  *       single hot key cannot be split: then nothing is proposed).
  * </ul>
@@ -57,7 +57,7 @@ public final class SplitScheduler {
       if (split == null) {
         split = bySize(range, load);
       }
-      boolean busy = running.stream().anyMatch(op -> op.rangeId() == range.rangeId());
+      boolean busy = running.stream().anyMatch(op -> Move.involves(op.move(), range.rangeId()));
       if (split != null && !busy && underWay + out.size() < policy.maxConcurrent() && ranges < policy.maxRanges()) {
         out.add(split);
         ranges++;
@@ -68,7 +68,7 @@ public final class SplitScheduler {
   }
 
   private Move.SplitRange byLoad(RangeConfig range, double rate, byte[] median, long now) {
-    if (policy.maxRequestsPerSecond() <= 0 || rate <= policy.maxRequestsPerSecond()) {
+    if (policy.maxHeadRequestsPerSecond() <= 0 || rate <= policy.maxHeadRequestsPerSecond()) {
       hotSince.remove(range.rangeId());
       return null;
     }
@@ -77,8 +77,8 @@ public final class SplitScheduler {
       return null;
     }
     return new Move.SplitRange(range.rangeId(), median, 0, 0, String.format(
-        "%.0f requests/s for %ds, above split.max-requests-per-second (%.0f): split at the median requested key",
-        rate, (now - since) / 1_000_000_000L, policy.maxRequestsPerSecond()));
+        "%.0f head requests/s for %ds, above split.max-head-requests-per-second (%.0f): split at the median requested key",
+        rate, (now - since) / 1_000_000_000L, policy.maxHeadRequestsPerSecond()));
   }
 
   private Move.SplitRange bySize(RangeConfig range, LoadBook.RangeLoad load) {

@@ -320,6 +320,40 @@ public final class RoutingTable {
   }
 
   /**
+   * The table at version + 1 with range {@code leftId} and the range after it, {@code rightId}, merged into
+   * range {@code mergedId}: from the left range's start to the right range's end, at the higher of their
+   * epochs + 1, with the left range's chain less the nodes the right range does not use (their replicas
+   * there start from both ranges' data on the node; a node that held only one gets a copy later).
+   *
+   * @throws IllegalArgumentException if a range is unknown, they are not adjacent, no node holds both, or
+   *     the merged id is in use or not handed out yet ({@link #reserveIds})
+   */
+  public RoutingTable withMerge(long leftId, long rightId, long mergedId) {
+    RangeConfig left = range(leftId).orElseThrow(() -> new IllegalArgumentException(
+        "table version " + version + " has no range " + leftId));
+    RangeConfig right = range(rightId).orElseThrow(() -> new IllegalArgumentException(
+        "table version " + version + " has no range " + rightId));
+    int i = indexById.get(leftId);
+    if (i + 1 >= ranges.size() || ranges.get(i + 1).rangeId() != rightId) {
+      throw new IllegalArgumentException("range " + rightId + " does not follow range " + leftId);
+    }
+    if (indexById.containsKey(mergedId) || mergedId > lastRangeId || mergedId < 1) {
+      throw new IllegalArgumentException("range id " + mergedId + " is in use or was not handed out (last handed out: "
+          + lastRangeId + ")");
+    }
+    Set<String> rightNodes = new HashSet<>();
+    right.chain().forEach(r -> rightNodes.add(r.node()));
+    List<Replica> chain = left.chain().stream().filter(r -> rightNodes.contains(r.node())).toList();
+    if (chain.isEmpty()) {
+      throw new IllegalArgumentException("ranges " + leftId + " and " + rightId + " share no node");
+    }
+    List<RangeConfig> next = new ArrayList<>(ranges);
+    next.remove(i + 1);
+    next.set(i, new RangeConfig(mergedId, left.start(), right.end(), Math.max(left.epoch(), right.epoch()) + 1, chain));
+    return new RoutingTable(version + 1, next, lastRangeId);
+  }
+
+  /**
    * A table with a whole new layout (after splits, merges or moves), at version + 1. Besides the layout
    * rules of the class comment, a range id that stays must not go back in epoch, and if its configuration
    * changed its epoch must be higher: a {@code (rangeId, epoch)} pair always names one configuration.

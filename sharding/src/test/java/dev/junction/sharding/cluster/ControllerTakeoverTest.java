@@ -65,20 +65,8 @@ class ControllerTakeoverTest {
       }
       AtomicBoolean stop = new AtomicBoolean();
       List<Throwable> failures = new ArrayList<>();
-      Thread writer = new Thread(() -> {
-        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
-          try {
-            put(cluster, written, seq, prefixes.get(i % 2) + "+" + i, "w" + i);
-          } catch (Throwable e) {
-            synchronized (failures) {
-              failures.add(e);
-            }
-            return;
-          }
-        }
-      });
-      writer.start();
+      Thread writer = TestCluster.writer(stop, failures,
+          i -> put(cluster, written, seq, prefixes.get(i % 2) + "+" + i, "w" + i));
       long opId;
       try {
         long before = cluster.node(1).tables().current().version();

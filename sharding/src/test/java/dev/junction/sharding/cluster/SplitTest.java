@@ -27,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Splits on a live cluster of three nodes: a range becomes two on its replicas while a client keeps
  * writing into it through another node's gateway. Nothing is copied, every write the client was told
  * succeeded is there afterwards on the two new ranges (read through every gateway, and scanned across
- * the new boundary), both new ranges take writes, a new range splits again, and a request the controller
- * cannot carry out is refused with the reason, changing nothing.
+ * the new boundary), both new ranges take writes, a new range splits again, two ranges merge back into
+ * one under writes, and a request the controller cannot carry out is refused with the reason, changing
+ * nothing.
  */
 class SplitTest {
   private static final Duration T = Duration.ofSeconds(10);
@@ -59,20 +60,7 @@ class SplitTest {
 
       AtomicBoolean stop = new AtomicBoolean();
       List<Throwable> failures = new ArrayList<>();
-      Thread writer = new Thread(() -> {
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
-          try {
-            put(cluster, 1, written, seq, (char) ('a' + i % 13) + "+" + i, "w" + i);
-          } catch (Throwable e) {
-            synchronized (failures) {
-              failures.add(e);
-            }
-            return;
-          }
-        }
-      });
-      writer.start();
+      Thread writer = TestCluster.writer(stop, failures, i -> put(cluster, 1, written, seq, (char) ('a' + i % 13) + "+" + i, "w" + i));
       Controller.MoveStarted started;
       try {
         waitForWrites(cluster, written, 150);
@@ -134,6 +122,41 @@ class SplitTest {
       cluster.awaitServing(Duration.ofSeconds(30));
       checkEverything(cluster, written);
       assertEquals(List.of(3L, 5L, 6L, 2L), cluster.table().ranges().stream().map(RangeConfig::rangeId).toList());
+
+      // Ranges 5 and 6 merge back into one (range 7) while the client writes into both.
+      assertEquals("range 2 is the last range: it has no range after it to merge with", merge(cluster, 2).refused());
+      AtomicBoolean stopAgain = new AtomicBoolean();
+      Thread second = TestCluster.writer(stopAgain, failures, i -> put(cluster, 0, written, seq, (char) ('f' + i % 7) + "*" + i, "m" + i));
+      try {
+        waitForWrites(cluster, written, writtenCount(written) + 50);
+        Controller.MoveStarted merging = merge(cluster, 5);
+        assertEquals("", merging.refused());
+        assertEquals(7, ((Move.MergeRanges) merging.operator().orElseThrow().move()).mergedId());
+        cluster.await(Duration.ofSeconds(30), "ranges 5 and 6 merged into 7", () ->
+            cluster.table().range(7).isPresent() && cluster.table().range(5).isEmpty());
+        waitForWrites(cluster, written, writtenCount(written) + 50);
+      } finally {
+        stopAgain.set(true);
+        second.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      synchronized (failures) {
+        assertTrue(failures.isEmpty(), "every write during the merge succeeded: " + failures);
+      }
+      RangeConfig merged = cluster.table().range(7).orElseThrow();
+      assertEquals("f", new String(merged.start(), StandardCharsets.UTF_8));
+      assertEquals("m", new String(merged.end(), StandardCharsets.UTF_8));
+      assertEquals(List.of(3L, 7L, 2L), cluster.table().ranges().stream().map(RangeConfig::rangeId).toList());
+      cluster.awaitServing(Duration.ofSeconds(30));
+      checkEverything(cluster, written);
+    }
+  }
+
+  private static Controller.MoveStarted merge(TestCluster cluster, long range) {
+    try {
+      return cluster.node(1).replicas().startMerge(cluster.node(1).system(), range, T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("the controller did not answer", e);
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -155,6 +156,33 @@ public final class TestCluster implements AutoCloseable {
         throw new AssertionError("interrupted", e);
       }
     }
+  }
+
+  /** One write of a client, by its number. */
+  public interface Write {
+    void write(int i) throws Exception;
+  }
+
+  /**
+   * A started client thread that writes until {@code stop} (at most 5,000 writes and 60 s), and records
+   * the first failure in {@code failures} and stops there.
+   */
+  public static Thread writer(AtomicBoolean stop, List<Throwable> failures, Write write) {
+    Thread t = new Thread(() -> {
+      long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
+        try {
+          write.write(i);
+        } catch (Throwable e) {
+          synchronized (failures) {
+            failures.add(e);
+          }
+          return;
+        }
+      }
+    });
+    t.start();
+    return t;
   }
 
   /** What each node knows, for failure messages. */

@@ -138,4 +138,19 @@ class LoadBookTest {
     LoadBook book = new LoadBook(Duration.ofSeconds(1), Duration.ofSeconds(1));
     assertThrows(IllegalArgumentException.class, () -> book.report("a", Duration.ZERO, LoadSnapshot.EMPTY, List.of(), 0));
   }
+
+  @Test
+  void theRecentHeadRateIsTheLastWindowsWritesSummedOverGatewaysWithoutAveraging() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a");
+    LoadBook book = new LoadBook(Duration.ofSeconds(10), Duration.ofSeconds(30));
+    book.report("a", W, counts(1, "a", 500, 300), List.of(), 0);
+    book.report("b", W, counts(1, "a", 0, 100, 2, "b", 80, 0), List.of(), 0);
+    Map<Long, Double> recent = book.recentHeadRequestsPerSecond(table, 0);
+    assertEquals(200, recent.get(1L), EPS, "(300 + 100) writes over 2 s, at once; reads do not count");
+    assertEquals(0, recent.get(2L), EPS);
+    book.report("a", W, counts(), List.of(), 2 * S);
+    assertEquals(50, book.recentHeadRequestsPerSecond(table, 2 * S).get(1L), EPS, "gateway a's newest window is idle");
+    assertTrue(book.recentHeadRequestsPerSecond(PlannerTest.table("a,b,c"), 2 * S).keySet().stream()
+        .allMatch(id -> id == 1L), "ranges not in the table are left out");
+  }
 }

@@ -163,4 +163,44 @@ class MoveBookTest {
     Move.SplitRange s = (Move.SplitRange) op.move();
     return List.of(s.leftId(), s.rightId());
   }
+
+  @Test
+  void aMergeReservesItsIdSealsTheLeftRangeThenEndsTheRightOneIntoIt() {
+    RoutingTable table = PlannerTest.table("a,b,c", "c,a,b", "b,c,d"); // cut at 0x55, 0xaa
+    assertTrue(book.start(new Move.MergeRanges(2, 3, 0, 0, "t"), table, 0).isEmpty(), "2 and 3 do not share nodes");
+    MoveBook.Operator op = book.start(new Move.MergeRanges(1, 2, 0, 0, "t"), table, 0).orElseThrow();
+    assertEquals(4, ((Move.MergeRanges) op.move()).mergedId());
+    assertTrue(book.busy(2), "a merge occupies its right range too");
+    assertTrue(book.start(new Move.HeadMove(2, "c", "a", "t"), table, 0).isEmpty());
+
+    RoutingTable reserved = book.step(table, (r, s) -> true, S).table().orElseThrow();
+    assertEquals(4, reserved.lastRangeId());
+    MoveBook.Step seal = book.step(reserved, (r, s) -> true, 2 * S);
+    assertEquals(1, seal.seals().size());
+    assertEquals(1, seal.seals().get(0).range().rangeId(), "the left range is sealed first");
+    assertEquals(new dev.junction.chain.core.Mutation.Seal(new byte[] {0x55}, 4).intoId(),
+        ((dev.junction.chain.core.Mutation.Seal) seal.seals().get(0).ending()).intoId());
+
+    assertTrue(book.leftSealed(reserved, 1, 4, 17, 3 * S));
+    MoveBook.Step merge = book.step(reserved, (r, s) -> true, 4 * S);
+    assertEquals(2, merge.seals().get(0).range().rangeId(), "then the right one is asked to end into the merged range");
+    dev.junction.chain.core.Mutation.MergeInto into = (dev.junction.chain.core.Mutation.MergeInto) merge.seals().get(0).ending();
+    assertEquals(17, into.leftSeq());
+    assertEquals(reserved.range(1).orElseThrow().chain(), into.leftChain());
+
+    MoveBook.Step done = book.step(reserved.withMerge(1, 2, 4), (r, s) -> true, 5 * S);
+    assertEquals(MoveBook.Phase.DONE, done.ended().get(0).phase());
+    assertTrue(!book.busy(2) && book.operators().isEmpty());
+  }
+
+  @Test
+  void aRangeSealedForAMergeNoOperatorRemembersGetsOneThatFinishesIt() {
+    RoutingTable table = PlannerTest.table("a,b,c", "c,a,b").reserveIds(1); // id 3 handed out
+    assertTrue(book.leftSealed(table, 1, 3, 9, 0), "a controller that lost the operator starts it again");
+    MoveBook.Operator op = book.operators().get(0);
+    assertEquals(MoveBook.Phase.MERGING, op.phase());
+    assertEquals(new Move.MergeRanges(1, 2, 3, 9, "its left range was sealed for it"), op.move());
+    assertEquals(false, new MoveBook(Duration.ofSeconds(1), Duration.ofSeconds(1)).leftSealed(table, 1, 4, 9, 0),
+        "not for an id the table did not hand out");
+  }
 }

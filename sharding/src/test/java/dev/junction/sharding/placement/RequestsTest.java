@@ -70,4 +70,19 @@ class RequestsTest {
     assertEquals("range 1 has an operator under way already (operator 4, " + running.move() + ")",
         Requests.split(TABLE, 1, new byte[] {0x10}, none, List.of(running)).refused());
   }
+
+  @Test
+  void aMergeWithTheNextRangeAndEachRefusal() {
+    RoutingTable table = PlannerTest.table("a,b,c", "c,a,b", "b,c,d");
+    assertEquals(Optional.of(new Move.MergeRanges(1, 2, 0, 0, "asked for")), Requests.merge(table, 1, List.of()).move());
+    assertEquals("there is no range 9 (ranges: [1, 2, 3])", Requests.merge(table, 9, List.of()).refused());
+    assertEquals("range 3 is the last range: it has no range after it to merge with",
+        Requests.merge(table, 3, List.of()).refused());
+    assertEquals("ranges 2 and 3 are not on the same nodes ([a, b, c] and [b, c, d]); move replicas first"
+        + " (junctionctl move), a merge copies nothing", Requests.merge(table, 2, List.of()).refused());
+    MoveBook.Operator onRight = new MoveBook.Operator(4, new Move.HeadMove(2, "c", "a", "t"), 1, 1,
+        MoveBook.Phase.PROMOTING, 0, false);
+    assertEquals("range 2 has an operator under way already (operator 4, " + onRight.move() + ")",
+        Requests.merge(table, 1, List.of(onRight)).refused());
+  }
 }

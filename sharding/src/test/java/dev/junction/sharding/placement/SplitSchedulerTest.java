@@ -47,7 +47,7 @@ class SplitSchedulerTest {
     List<Move.SplitRange> out = s.propose(TABLE, loads, hot, medians, List.of(), 21 * S);
     assertEquals(1, out.size());
     assertArrayEquals(new byte[] {0x70}, out.get(0).at());
-    assertEquals("1500 requests/s for 10s, above split.max-requests-per-second (1000): split at the median requested key",
+    assertEquals("1500 head requests/s for 10s, above split.max-head-requests-per-second (1000): split at the median requested key",
         out.get(0).reason());
     assertTrue(s.propose(TABLE, loads, hot, Map.of(2L, new byte[] {0x55}), List.of(), 40 * S).isEmpty(),
         "a median at the range's start (one hot key there) cannot split it");

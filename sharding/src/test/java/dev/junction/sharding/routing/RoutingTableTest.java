@@ -343,4 +343,25 @@ class RoutingTableTest {
     assertEquals(9, RoutingTable.of(3, t.ranges(), 9).lastRangeId());
     assertEquals(4, RoutingTable.of(3, t.ranges(), 1).lastRangeId(), "never below an id in use");
   }
+
+  @Test
+  void aMergeReplacesTwoAdjacentRangesByOneOnTheLeftChainLessNodesTheRightDoesNotUse() {
+    RoutingTable t = QUARTERS.reserveIds(1); // ids 1..4 on n1..n3, id 5 handed out
+    RangeConfig left = t.range(2).orElseThrow();
+    RangeConfig right = t.range(3).orElseThrow();
+    RoutingTable merged = t.withMerge(2, 3, 5);
+    assertEquals(List.of(1L, 5L, 4L), merged.ranges().stream().map(RangeConfig::rangeId).toList());
+    assertEquals(new RangeConfig(5, key(0x40), key(0xC0), Math.max(left.epoch(), right.epoch()) + 1, left.chain()),
+        merged.range(5).orElseThrow());
+    assertEquals(5, idOf(merged, key(0x80)));
+    assertEquals("range 4 does not follow range 2",
+        assertThrows(IllegalArgumentException.class, () -> t.withMerge(2, 4, 5)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> t.withMerge(4, 1, 5), "the last range has nothing after it");
+    assertThrows(IllegalArgumentException.class, () -> QUARTERS.withMerge(2, 3, 5), "id 5 not handed out");
+    assertThrows(IllegalArgumentException.class, () -> t.withMerge(2, 3, 1), "id 1 in use");
+    RoutingTable shorter = t.withRange(right.withChain(List.of(right.chain().get(0), right.chain().get(1))));
+    List<String> nodes = shorter.withMerge(2, 3, 5).range(5).orElseThrow().chain().stream().map(Replica::node).toList();
+    assertEquals(left.chain().stream().map(Replica::node).filter(n -> !n.equals(right.chain().get(2).node())).toList(),
+        nodes, "a node only the left range used holds only half of the data: it is left out");
+  }
 }
