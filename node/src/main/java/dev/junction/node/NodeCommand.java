@@ -27,7 +27,9 @@ import picocli.CommandLine.Option;
       "  JUNCTION_SPLIT_MAX_BYTES, JUNCTION_SPLIT_MAX_RPS, JUNCTION_SPLIT_HOT_FOR (a range larger, or busier",
       "    for longer, splits by itself while rebalancing is on; 0 turns a rule off),",
       "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all),",
-      "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks)."
+      "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks),",
+      "  JUNCTION_CAPACITY_STORAGE, JUNCTION_CAPACITY_RPS (what this node offers, e.g. 500GiB and 20000; when",
+      "    every node says them the planner fills nodes by them, else by equal shares)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

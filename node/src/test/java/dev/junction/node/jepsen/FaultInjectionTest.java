@@ -3,6 +3,8 @@ package dev.junction.node.jepsen;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.junction.client.JunctionClient;
+import dev.junction.client.proto.Operator;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.RoutingTableResponse;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,12 @@ class FaultInjectionTest {
      * The head SIGTERMed with rebalancing on: it gives its replicas to the other nodes, then leaves; the
      * range never waits for it.
      */
-    TERM_HEAD(true);
+    TERM_HEAD(true),
+    /**
+     * The range split by hand between the clients' keys, then its two parts merged back: no fault, but
+     * two changes of the table under the clients, each sealing a range while writes are in flight.
+     */
+    SPLIT_MERGE(true);
 
     final boolean fast;
 
@@ -199,6 +206,23 @@ class FaultInjectionTest {
                   List<List<Integer>> chains = chainsIn(cluster, other);
                   return chains != null && chains.stream().noneMatch(c -> c.contains(head));
                 });
+          }
+          case SPLIT_MERGE -> {
+            try (JunctionClient admin =
+                JunctionClient.builder().endpoints(cluster.endpoint(1)).deadline(Duration.ofSeconds(5)).build()) {
+              // Between the clients' first and second key: their keys, and the probe's, span both parts.
+              Operator split = admin.split(range.getRangeId(), keys.get(1).getBytes(StandardCharsets.UTF_8));
+              long left = split.getMove().getLeftId();
+              cluster.await(RECOVERY, "range " + range.getRangeId() + " split into " + left + " and "
+                  + split.getMove().getRightId(), () -> !chainIn(cluster, 1, left).isEmpty());
+              long splitAt = System.nanoTime();
+              System.out.printf("fault %s: split after %d ms%n", fault, (splitAt - faultAt) / 1_000_000);
+              cluster.await(RECOVERY, "both parts take writes", () -> load.writesAfter(splitAt) >= 40);
+              Operator merge = admin.merge(left);
+              long merged = merge.getMove().getMergedId();
+              cluster.await(RECOVERY, "the parts merged into " + merged, () -> !chainIn(cluster, 1, merged).isEmpty());
+              System.out.printf("fault %s: merged %d ms after the split%n", fault, (System.nanoTime() - splitAt) / 1_000_000);
+            }
           }
           case KILL_CONTROLLER_NODE -> {
             cluster.kill(0);

@@ -41,6 +41,10 @@ public final class ClusterNode implements AutoCloseable {
   /** The cluster role that carries a node's rack label ({@code junction.cluster.rack}). */
   public static final String RACK_ROLE = "rack=";
 
+  /** The cluster roles that carry a node's capacities ({@code junction.cluster.capacity}), when set. */
+  public static final String CAPACITY_STORAGE_ROLE = "capacity-storage-bytes=";
+  public static final String CAPACITY_OPS_ROLE = "capacity-requests-per-second=";
+
   private final ActorSystem<Void> system;
   private final SsdStore store;
   private final TableHolder tables;
@@ -101,13 +105,26 @@ public final class ClusterNode implements AutoCloseable {
             .withFallback(ConfigFactory.parseResources("junction-cluster.conf"))
             .withFallback(ConfigFactory.defaultReference())
             .resolve();
+    // Announced as cluster roles, so that the controller, wherever it runs, knows every node's rack and
+    // capacities.
+    java.util.List<String> roles = new java.util.ArrayList<>(full.getStringList("pekko.cluster.roles"));
     String rack = full.getString("junction.cluster.rack").trim();
     if (!rack.isEmpty()) {
-      // Announced as a cluster role, so that the controller, wherever it runs, knows every node's rack.
-      java.util.List<String> roles = new java.util.ArrayList<>(full.getStringList("pekko.cluster.roles"));
       roles.add(RACK_ROLE + rack);
-      full = ConfigFactory.parseMap(java.util.Map.of("pekko.cluster.roles", roles)).withFallback(full);
     }
+    long storage = full.getBytes("junction.cluster.capacity.storage");
+    long rate = full.getLong("junction.cluster.capacity.requests-per-second");
+    if (storage < 0 || rate < 0) {
+      throw new IllegalArgumentException("junction.cluster.capacity: storage and requests-per-second must not be "
+          + "negative (0: not announced)");
+    }
+    if (storage > 0) {
+      roles.add(CAPACITY_STORAGE_ROLE + storage);
+    }
+    if (rate > 0) {
+      roles.add(CAPACITY_OPS_ROLE + rate);
+    }
+    full = ConfigFactory.parseMap(java.util.Map.of("pekko.cluster.roles", roles)).withFallback(full);
     StoreSettings storeSettings = StoreSettings.fromConfig(full);
     if (!full.hasPath("pekko.cluster.distributed-data.durable.lmdb.dir")) {
       full =

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
 import dev.junction.chain.serialization.JunctionSerializable;
+import dev.junction.sharding.placement.Capacities;
 import dev.junction.sharding.placement.KeySamples;
 import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.placement.Move;
@@ -930,28 +931,36 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       // Every replica applies every write, the reads spread over the chain, the head does more per write.
       ops += s.writesPerSecond() * (replicas + headWeight) + s.readsPerSecond();
     }
-    long takers = Math.max(1, up.stream().filter(n -> !draining.contains(n)).count());
-    long storage = Math.max(1, Math.round(bytes / takers));
-    double bandwidth = Math.max(1e-9, ops / takers);
-    Map<String, String> racks = racks();
-    List<NodeSpec> nodes = up.stream()
-        .map(n -> new NodeSpec(n, racks.getOrDefault(n, ""), storage, bandwidth,
-            draining.contains(n) ? NodeSpec.State.DRAINING : NodeSpec.State.UP))
-        .toList();
+    Map<String, Long> storage = new HashMap<>();
+    roles(ClusterNode.CAPACITY_STORAGE_ROLE).forEach((n, v) -> storage.put(n, parseOr(v, 0L)));
+    Map<String, Double> rates = new HashMap<>();
+    roles(ClusterNode.CAPACITY_OPS_ROLE).forEach((n, v) -> rates.put(n, (double) parseOr(v, 0L)));
+    List<NodeSpec> nodes = Capacities.nodes(up, draining, roles(ClusterNode.RACK_ROLE), storage, rates, bytes, ops);
     return planner.plan(table, nodes, stats, rf, moves.inFlight());
   }
 
-  /** Every member's rack label, as it announces it ({@link ClusterNode#RACK_ROLE}); members without one are left out. */
-  private Map<String, String> racks() {
-    Map<String, String> racks = new HashMap<>();
+  /**
+   * What every member announces in a cluster role {@code prefix + value} (its rack, its capacities: see
+   * {@link ClusterNode}), by member; members without one are left out.
+   */
+  private Map<String, String> roles(String prefix) {
+    Map<String, String> values = new HashMap<>();
     for (org.apache.pekko.cluster.Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
       for (String role : m.getRoles()) {
-        if (role.startsWith(ClusterNode.RACK_ROLE)) {
-          racks.put(m.address().toString(), role.substring(ClusterNode.RACK_ROLE.length()));
+        if (role.startsWith(prefix)) {
+          values.put(m.address().toString(), role.substring(prefix.length()));
         }
       }
     }
-    return racks;
+    return values;
+  }
+
+  private static long parseOr(String text, long otherwise) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
   }
 
   private Behavior<Command> onNodeStats(NodeStats s) {

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Rack labels: four nodes, two of them in one rack. The first table spreads chains round-robin, so some
  * chains hold two replicas in that rack; the planner's rack checker moves one of them to the rack the
- * chain does not use, and every chain ends on three racks with its data intact.
+ * chain does not use, and every chain ends on three racks with its data intact. The nodes also announce
+ * their capacities ({@code junction.cluster.capacity}), which reach the planner the same way.
  */
 class RackTest {
   private static final Duration T = Duration.ofSeconds(10);
@@ -37,7 +38,9 @@ class RackTest {
     String[] racks = {"r1", "r1", "r2", "r3"};
     try (TestCluster cluster = TestCluster.start(4, dir, i -> "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
         + "junction.cluster.rebalance.interval = 1s\n"
-        + "junction.cluster.rack = \"" + racks[i] + "\"\n")) {
+        + "junction.cluster.rack = \"" + racks[i] + "\"\n"
+        + "junction.cluster.capacity.storage = 64GiB\n"
+        + "junction.cluster.capacity.requests-per-second = 100000\n")) {
       Map<String, String> rackOf = new HashMap<>();
       for (int i = 0; i < 4; i++) {
         rackOf.put(cluster.node(i).address().toString(), racks[i]);
@@ -59,6 +62,12 @@ class RackTest {
         assertInstanceOf(Router.Found.class, r);
         assertEquals("v" + i, new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
       }
+      // Every node announced its capacities, so the planner's utilizations are absolute: a sliver of 64 GiB
+      // and 100,000 requests/s (with equal shares their mean would be 1).
+      Controller.PlanReport plan = cluster.node(2).replicas().plan(cluster.node(2).system(), T)
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+      assertEquals(4, plan.utilization().size());
+      assertTrue(plan.utilization().values().stream().allMatch(u -> u > 0 && u < 0.05), plan.utilization().toString());
     }
   }
 
