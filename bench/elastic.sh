@@ -32,7 +32,8 @@ HotRange), while polling the routing table. Reports:
   --before N       seconds of workload A before the 4th node starts (default 40)
   --watch N        seconds to wait for convergence after it started (default 120); workload A runs
                    --before + --watch + 10 seconds in all
-  --hot-keys N     records of the hot range (default 10000)
+  --hot-keys N     records of the hot range (default 2000: written in a few seconds, before the
+                   range could count as hot by the writing alone)
   --hot-seconds N  how long the hot load runs (default 60)
   --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
   --help           this text
@@ -45,7 +46,7 @@ USAGE
 
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
-records=30000; threads=16; before=40; watch=120; hot_keys=10000; hot_seconds=60; only=""
+records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;

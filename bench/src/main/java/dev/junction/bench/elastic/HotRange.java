@@ -120,13 +120,21 @@ public final class HotRange {
     int split = splitAt < 0 ? seconds : (int) Math.ceil(splitAt);
     Window before = window(perSecond, 2, split);
     Window after = splitAt < 0 ? null : window(perSecond, split + 5, seconds);
-    return String.format("split_s=%s p99_before_ms=%.1f p99_after_ms=%s ops_before=%.0f ops_after=%s errors=%d",
-        splitAt < 0 ? "none" : String.format("%.1f", splitAt), before.p99Ms(),
-        after == null ? "n/a" : String.format("%.1f", after.p99Ms()), before.opsPerSecond(),
-        after == null ? "n/a" : String.format("%.0f", after.opsPerSecond()), errors.get());
+    return String.format("split_s=%s p99_before_ms=%s p99_after_ms=%s ops_before=%s ops_after=%s errors=%d",
+        splitAt < 0 ? "none" : String.format("%.1f", splitAt), before.p99(), after == null ? "n/a" : after.p99(),
+        before.ops(), after == null ? "n/a" : after.ops(), errors.get());
   }
 
-  private record Window(double p99Ms, double opsPerSecond) {}
+  /** A window's p99 and throughput; n/a when it holds no second (the split came too early or too late). */
+  private record Window(double p99Ms, double opsPerSecond, boolean empty) {
+    String p99() {
+      return empty ? "n/a" : String.format("%.1f", p99Ms);
+    }
+
+    String ops() {
+      return empty ? "n/a" : String.format("%.0f", opsPerSecond);
+    }
+  }
 
   private static Window window(Histogram[] perSecond, int from, int to) {
     Histogram all = new Histogram(60_000_000L, 2);
@@ -135,7 +143,8 @@ public final class HotRange {
       all.add(perSecond[s]);
       n++;
     }
-    return new Window(all.getValueAtPercentile(99) / 1000.0, n == 0 ? 0 : all.getTotalCount() / (double) n);
+    return new Window(all.getValueAtPercentile(99) / 1000.0, n == 0 ? 0 : all.getTotalCount() / (double) n,
+        all.getTotalCount() == 0);
   }
 
   /** True when {@code [from, to)} spans two or more ranges whose heads are on different nodes. */

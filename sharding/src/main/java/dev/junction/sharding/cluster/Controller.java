@@ -742,9 +742,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return;
     }
     plannedAt = now;
-    // A plan with moves (started or held back by the per-node limit) is followed by another at the next
-    // tick, so that a new node fills as fast as the limits allow; an empty one waits for the interval.
-    unfinished = !startPlan(up, now).plan().moves().isEmpty();
+    // A plan with moves (started or held back by the per-node limit), or moves still under way, is followed
+    // by another at the next tick, so that a new node fills as fast as the limits allow (a plan made while
+    // its moves run has nothing to add: they fill the per-node limit); an idle one waits for the interval.
+    unfinished = !startPlan(up, now).plan().moves().isEmpty() || !moves.operators().isEmpty();
   }
 
   /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
