@@ -56,7 +56,12 @@ class FaultInjectionTest {
      * The range split by hand between the clients' keys, then its two parts merged back: no fault, but
      * two changes of the table under the clients, each sealing a range while writes are in flight.
      */
-    SPLIT_MERGE(true);
+    SPLIT_MERGE(true),
+    /**
+     * Chains of two: one replica of the range moves to a node it does not use, and the controller's node
+     * is SIGKILLed once the move's operator was published; the controller that takes over finishes it.
+     */
+    KILL_CONTROLLER_MID_MOVE(false);
 
     final boolean fast;
 
@@ -106,6 +111,8 @@ class FaultInjectionTest {
       case RESTART_HEAD ->
           Map.of("JUNCTION_RANGES", "4", "JUNCTION_REPLACE_AFTER", "30s", "JUNCTION_REBALANCE_INTERVAL", "0s");
       case TERM_HEAD -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "2s");
+      case KILL_CONTROLLER_MID_MOVE ->
+          Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "0s", "JUNCTION_REPLICATION_FACTOR", "2");
       default -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "0s");
     };
     try (NodeCluster cluster = NodeCluster.start(dir, NODES, env, Duration.ofSeconds(180), network)) {
@@ -224,6 +231,29 @@ class FaultInjectionTest {
               System.out.printf("fault %s: merged %d ms after the split%n", fault, (System.nanoTime() - splitAt) / 1_000_000);
             }
           }
+          case KILL_CONTROLLER_MID_MOVE -> {
+            // Chains of two on four nodes: the range avoids node 0 (the controller's) and one more node.
+            int target = 1;
+            while (target == 0 || chain.contains(target)) {
+              target++;
+            }
+            int to = target;
+            long version = cluster.table(1).getVersion();
+            try (JunctionClient admin =
+                JunctionClient.builder().endpoints(cluster.endpoint(1)).deadline(Duration.ofSeconds(5)).build()) {
+              admin.move(range.getRangeId(), cluster.endpoint(head), cluster.endpoint(to));
+            }
+            // The operator travels with the next table; once node 1 holds it, the controller's node dies.
+            cluster.await(Duration.ofSeconds(10), "the move's operator published",
+                () -> tableVersion(cluster, 1) > version);
+            cluster.kill(0);
+            cluster.await(Duration.ofSeconds(120), "the next controller finished the move to node " + to, () -> {
+              List<Integer> now = chainIn(cluster, 1, range.getRangeId());
+              return now.contains(to) && !now.contains(head) && now.size() == 2;
+            });
+            System.out.printf("fault %s: move to node %d done %d ms after the kill%n", fault, to,
+                (System.nanoTime() - faultAt) / 1_000_000);
+          }
           case KILL_CONTROLLER_NODE -> {
             cluster.kill(0);
             // The controller moves once the cluster removed node 0 (the Split Brain Resolver downs it);
@@ -254,6 +284,15 @@ class FaultInjectionTest {
           fault, run.history().size(), run.unknown(), result.linearizable());
       assertTrue(result.linearizable(), fault + ": not linearizable: " + result.failures()
           + "\nhistory: " + run.history());
+    }
+  }
+
+  /** Node {@code i}'s routing table version; 0 while it does not answer. */
+  private static long tableVersion(NodeCluster cluster, int i) {
+    try {
+      return cluster.table(i).getVersion();
+    } catch (RuntimeException e) {
+      return 0;
     }
   }
 
@@ -379,7 +418,7 @@ class FaultInjectionTest {
   /** A range with a full chain none of whose replicas is on node {@code avoid}. */
   private static RangeInfo rangeAvoiding(RoutingTableResponse table, NodeCluster cluster, int avoid) {
     for (RangeInfo r : table.getRangesList()) {
-      if (r.getChainCount() == 3
+      if (r.getChainCount() >= 2
           && r.getChainList().stream().noneMatch(x -> cluster.indexOf(x.getNode()) == avoid)) {
         return r;
       }

@@ -63,7 +63,8 @@ final class NodeCluster implements AutoCloseable {
       for (int i = 0; i < size; i++) {
         c.startNode(i);
       }
-      c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(3, size)));
+      int rf = Integer.parseInt(env.getOrDefault("JUNCTION_REPLICATION_FACTOR", "3"));
+      c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(rf, size)));
       return c;
     } catch (Exception | AssertionError e) {
       c.close();
