@@ -80,7 +80,10 @@ class LoadStatsTest {
         assertEquals(expectedBytes, n.bytes(), n.toString()); // range 2 was measured empty or not yet
         served += n.readsPerSecond();
       }
-      assertEquals(first.readsPerSecond(), served, 1e-6, "every counted read was served by some node");
+      // Within 1%: a read counted while a report's snapshot is taken lands in one window for its range
+      // and in the next for its node (LoadCounters says so), and the moving averages weigh the two
+      // windows differently (seen once: 160.97 against 160.93 reads/s).
+      assertEquals(first.readsPerSecond(), served, 0.01 * first.readsPerSecond(), "every counted read was served by some node");
     }
   }
 
