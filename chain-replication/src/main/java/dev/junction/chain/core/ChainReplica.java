@@ -180,7 +180,7 @@ public final class ChainReplica<R> {
   /** A new replica with an empty range. Call {@link #start} and carry out its output. */
   public static <R> ChainReplica<R> create(
       int slot, RangeConfig config, ChainSettings settings, Function<byte[], Optional<Versioned>> localRead) {
-    return recover(slot, config, settings, 0, 0, List.of(), localRead);
+    return recover(slot, config, settings, 0, 0, List.of(), List.of(), localRead);
   }
 
   /**
@@ -189,23 +189,11 @@ public final class ChainReplica<R> {
    * entries the store kept in its replication log. Entries after {@code committedSeq} may not be committed:
    * they are the sent list again, and their keys are dirty until they commit. Call {@link #start} and carry
    * out its output.
-   */
-  public static <R> ChainReplica<R> recover(
-      int slot,
-      RangeConfig config,
-      ChainSettings settings,
-      long appliedSeq,
-      long committedSeq,
-      List<LogEntry> storedLog,
-      Function<byte[], Optional<Versioned>> localRead) {
-    return recover(slot, config, settings, appliedSeq, committedSeq, storedLog, List.of(), localRead);
-  }
-
-  /**
-   * The same for a range that took over the keys of earlier ranges (a split or merge): {@code inherited}
-   * holds their stored log entries up to their endings, whose request ids and answers this replica
-   * remembers (before its own), so that a client retrying a write the earlier range applied gets that
-   * answer instead of applying it again.
+   *
+   * <p>A range that took over the keys of earlier ranges (a split or merge) passes in {@code inherited}
+   * their stored log entries up to their endings (empty for most ranges): this replica remembers their
+   * request ids and answers (before its own), so that a client retrying a write an earlier range applied
+   * gets that answer instead of applying it again.
    */
   public static <R> ChainReplica<R> recover(
       int slot,
@@ -307,6 +295,11 @@ public final class ChainReplica<R> {
   /** The entry that ends this range (a split or half of a merge), once this replica accepted it. */
   public Optional<Mutation.Ending> ending() {
     return Optional.ofNullable(ending);
+  }
+
+  /** Whether the entry that ends this range is committed: every replica holds the range's final state. */
+  public boolean endCommitted() {
+    return ending != null && committed >= sealedAt;
   }
 
   /** The sequence number of the entry that ends this range (0: none accepted here). */
@@ -418,7 +411,7 @@ public final class ChainReplica<R> {
       return out;
     }
     if (ending != null) {
-      if (ending.sameAs(end) && committed >= sealedAt) {
+      if (ending.sameAs(end) && endCommitted()) {
         reportEnded(out);
       }
       return out;
@@ -985,7 +978,7 @@ public final class ChainReplica<R> {
       return out;
     }
     int after = settings.resendAfterTicks();
-    if (ending != null && committed >= sealedAt && isHead() && ticks - endReportTick >= after) {
+    if (endCommitted() && isHead() && ticks - endReportTick >= after) {
       reportEnded(out); // until the controller published what takes over (the shell then stops this one)
     }
     if (config.predecessor(slot).isPresent()) {

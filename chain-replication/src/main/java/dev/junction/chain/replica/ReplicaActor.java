@@ -472,8 +472,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onTick() {
     if (core != null) {
-      if (core.ending().isPresent() && core.committed() >= core.sealedAt()
-          && directory.config(id.rangeId()).isEmpty()) {
+      if (core.endCommitted() && directory.config(id.rangeId()).isEmpty()) {
         return endedAndGone();
       }
       carry(core.onTick());

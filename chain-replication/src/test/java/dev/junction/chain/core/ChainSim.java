@@ -360,7 +360,7 @@ final class ChainSim {
     Meta meta = metas.get(slot);
     List<LogEntry> stored = List.copyOf(storedLogs.get(slot).values());
     ChainReplica<String> r =
-        ChainReplica.recover(slot, config, settings, meta.applied(), meta.committed(), stored, reader(slot));
+        ChainReplica.recover(slot, config, settings, meta.applied(), meta.committed(), stored, List.of(), reader(slot));
     addReplica(slot, r);
     apply(slot, r.start());
     return r;

@@ -50,7 +50,7 @@ class NewTailStaleReadTest {
   private static ChainReplica<String> join(ChainSim sim) {
     RangeConfig next = sim.config.withChain(List.of(
         new Replica(0, "node0"), new Replica(1, "node1"), new Replica(2, "node2"), new Replica(7, "node7")));
-    ChainReplica<String> joiner = ChainReplica.recover(7, next, sim.settings, 3, 3, List.of(), sim.reader(7));
+    ChainReplica<String> joiner = ChainReplica.recover(7, next, sim.settings, 3, 3, List.of(), List.of(), sim.reader(7));
     sim.addReplica(7, joiner);
     sim.reconfigure(0, 1, 2, 7);
     return joiner;

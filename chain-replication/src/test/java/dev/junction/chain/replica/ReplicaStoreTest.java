@@ -63,7 +63,7 @@ class ReplicaStoreTest {
       assertEquals(List.of(1L, 2L, 3L), log.stream().map(LogEntry::seq).toList());
       assertEquals(2, rs.committedSeq(log));
       ChainReplica<String> recovered =
-          ChainReplica.recover(0, config, ChainSettings.DEFAULTS, rs.appliedSeq(), rs.committedSeq(log), log, rs::get);
+          ChainReplica.recover(0, config, ChainSettings.DEFAULTS, rs.appliedSeq(), rs.committedSeq(log), log, List.of(), rs::get);
       recovered.start();
       assertEquals(3, recovered.lastReceived());
       assertEquals(3, recovered.committed(), "alone in its chain: what is durable here is committed");
@@ -118,7 +118,7 @@ class ReplicaStoreTest {
       // The split range, restarted, is still sealed: it takes no write.
       List<LogEntry> log = rs.storedLog();
       ChainReplica<String> old = ChainReplica.recover(2, config, ChainSettings.DEFAULTS, rs.appliedSeq(),
-          rs.committedSeq(log), log, rs::get);
+          rs.committedSeq(log), log, List.of(), rs::get);
       old.start();
       assertEquals(3, old.sealedAt());
       assertEquals(dev.junction.chain.core.ClientReply.Reason.SEALED,
@@ -161,7 +161,7 @@ class ReplicaStoreTest {
       assertEquals(List.of("c", "g1", "g2", "g3"), merged.scan(mergedConfig, new ReadOp.Scan(new byte[0], new byte[0], 10))
           .entries().stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
       ChainReplica<String> m = ChainReplica.recover(2, mergedConfig, ChainSettings.DEFAULTS, merged.appliedSeq(),
-          merged.committedSeq(merged.storedLog()), merged.storedLog(), merged::get);
+          merged.committedSeq(merged.storedLog()), merged.storedLog(), List.of(), merged::get);
       m.start();
       m.onClientWrite(8, new RequestId("c", 10), new WriteOp.Put(b("c"), b("m")), "m", 0);
       assertEquals(5, m.flush().persist().get(0).seq());

@@ -204,9 +204,7 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
         .setMove(PlannedMove.newBuilder().setKind("replica").setRangeId(1).setFromNode(request.getFromNode())
             .setToNode(request.getToNode()).setReason("asked for"))
         .build();
-    plansSinceStart.set(0);
-    started = op;
-    answer(MoveResponse.newBuilder().setOperator(op).build(), out);
+    start(op, out);
   }
 
   /**
@@ -230,9 +228,7 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
         .setMove(PlannedMove.newBuilder().setKind("split").setRangeId(1).setSplitKey(at).setLeftId(10).setRightId(11)
             .setReason("asked for"))
         .build();
-    plansSinceStart.set(0);
-    started = op;
-    answer(MoveResponse.newBuilder().setOperator(op).build(), out);
+    start(op, out);
   }
 
   /** Range 1 merges with range 2 into range 12, as operator 8; any other range is refused. */
@@ -247,6 +243,11 @@ public final class FakeAdmin extends AdminGrpc.AdminImplBase {
         .setMove(PlannedMove.newBuilder().setKind("merge").setRangeId(1).setMergeWith(2).setMergedId(12)
             .setReason("asked for"))
         .build();
+    start(op, out);
+  }
+
+  /** Answers {@code op} as started: the next Plan calls show it going through its phases. */
+  private void start(Operator op, StreamObserver<MoveResponse> out) {
     plansSinceStart.set(0);
     started = op;
     answer(MoveResponse.newBuilder().setOperator(op).build(), out);

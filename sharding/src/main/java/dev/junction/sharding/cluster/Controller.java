@@ -859,8 +859,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         }
       } else {
         dev.junction.chain.core.Mutation.MergeInto mi = (dev.junction.chain.core.Mutation.MergeInto) d.ending();
-        int i = table.ranges().indexOf(table.range(d.rangeId()).get());
-        RangeConfig left = i > 0 ? table.ranges().get(i - 1) : null;
+        RangeConfig left = table.before(d.rangeId()).orElse(null);
         if (left == null || !java.util.Arrays.equals(left.start(), mi.leftStart())) {
           throw new IllegalArgumentException("no range before it starts at '"
               + dev.junction.store.Keys.printable(mi.leftStart()) + "'");

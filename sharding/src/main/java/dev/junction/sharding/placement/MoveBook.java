@@ -205,12 +205,9 @@ public final class MoveBook {
       return true;
     }
     RangeConfig left = table.range(leftId).orElse(null);
-    int i = left == null ? -1 : table.ranges().indexOf(left);
-    if (op != null || i < 0 || i + 1 >= table.size() || table.range(intoId).isPresent() || intoId > table.lastRangeId()) {
-      return false;
-    }
-    RangeConfig right = table.ranges().get(i + 1);
-    if (busy(right.rangeId())) {
+    RangeConfig right = table.after(leftId).orElse(null);
+    if (op != null || left == null || right == null || table.range(intoId).isPresent() || intoId > table.lastRangeId()
+        || busy(right.rangeId())) {
       return false;
     }
     byRange.put(leftId, new Operator(nextId++, new Move.MergeRanges(leftId, right.rangeId(), intoId, seq,

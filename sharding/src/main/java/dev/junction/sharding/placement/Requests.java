@@ -136,11 +136,10 @@ public final class Requests {
       return Decision.refuse("there is no range " + rangeId + " (ranges: "
           + table.ranges().stream().map(RangeConfig::rangeId).toList() + ")");
     }
-    int i = table.ranges().indexOf(left);
-    if (i + 1 >= table.size()) {
+    RangeConfig right = table.after(rangeId).orElse(null);
+    if (right == null) {
       return Decision.refuse("range " + rangeId + " is the last range: it has no range after it to merge with");
     }
-    RangeConfig right = table.ranges().get(i + 1);
     if (!MoveBook.sameNodes(left, right)) {
       return Decision.refuse("ranges " + rangeId + " and " + right.rangeId() + " are not on the same nodes ("
           + left.chain().stream().map(Replica::node).sorted().toList() + " and "

@@ -219,6 +219,18 @@ public final class RoutingTable {
     return n;
   }
 
+  /** The range right after range {@code rangeId} in key order (empty: none, or no such range). */
+  public Optional<RangeConfig> after(long rangeId) {
+    Integer i = indexById.get(rangeId);
+    return i == null || i + 1 >= ranges.size() ? Optional.empty() : Optional.of(ranges.get(i + 1));
+  }
+
+  /** The range right before range {@code rangeId} in key order (empty: none, or no such range). */
+  public Optional<RangeConfig> before(long rangeId) {
+    Integer i = indexById.get(rangeId);
+    return i == null || i == 0 ? Optional.empty() : Optional.of(ranges.get(i - 1));
+  }
+
   /** The range with id {@code rangeId}, or empty if this table has none. */
   public Optional<RangeConfig> range(long rangeId) {
     Integer i = indexById.get(rangeId);
@@ -333,10 +345,10 @@ public final class RoutingTable {
         "table version " + version + " has no range " + leftId));
     RangeConfig right = range(rightId).orElseThrow(() -> new IllegalArgumentException(
         "table version " + version + " has no range " + rightId));
-    int i = indexById.get(leftId);
-    if (i + 1 >= ranges.size() || ranges.get(i + 1).rangeId() != rightId) {
+    if (after(leftId).map(r -> r.rangeId() != rightId).orElse(true)) {
       throw new IllegalArgumentException("range " + rightId + " does not follow range " + leftId);
     }
+    int i = indexById.get(leftId);
     if (indexById.containsKey(mergedId) || mergedId > lastRangeId || mergedId < 1) {
       throw new IllegalArgumentException("range id " + mergedId + " is in use or was not handed out (last handed out: "
           + lastRangeId + ")");

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
-import dev.junction.chain.core.RequestId;
-import dev.junction.chain.core.WriteOp;
 import dev.junction.sharding.placement.MoveBook;
 import dev.junction.sharding.routing.RoutingTable;
 import java.nio.charset.StandardCharsets;
@@ -139,16 +137,6 @@ class ControllerTakeoverTest {
 
   private static void put(TestCluster cluster, Map<String, String> written, long[] seq, String key, String value)
       throws Exception {
-    long id;
-    synchronized (written) {
-      id = ++seq[0];
-    }
-    Router.Result r = cluster.router(2)
-        .write(new RequestId("takeover", id), new WriteOp.Put(b(key), b(value)), T)
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    assertInstanceOf(Router.Written.class, r, key + ": " + r);
-    synchronized (written) {
-      written.put(key, value);
-    }
+    cluster.put(2, "takeover", written, seq, key, value);
   }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.chain.core.RangeConfig;
-import dev.junction.chain.core.RequestId;
-import dev.junction.chain.core.WriteOp;
 import dev.junction.sharding.placement.Move;
 import dev.junction.sharding.placement.MoveBook;
 import dev.junction.sharding.routing.RoutingTable;
@@ -212,16 +210,6 @@ class SplitTest {
 
   private static void put(TestCluster cluster, int via, Map<String, String> written, long[] seq, String key,
       String value) throws Exception {
-    long id;
-    synchronized (written) {
-      id = ++seq[0];
-    }
-    Router.Result r = cluster.router(via)
-        .write(new RequestId("split", id), new WriteOp.Put(b(key), b(value)), T)
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
-    assertInstanceOf(Router.Written.class, r, key + ": " + r);
-    synchronized (written) {
-      written.put(key, value);
-    }
+    cluster.put(via, "split", written, seq, key, value);
   }
 }

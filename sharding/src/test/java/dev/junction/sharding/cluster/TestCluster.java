@@ -185,6 +185,28 @@ public final class TestCluster implements AutoCloseable {
     return t;
   }
 
+  /**
+   * Writes {@code key} = {@code value} through node {@code via}'s gateway as client {@code client} (request
+   * ids from {@code seq}, shared under {@code written}'s lock), asserts it was written, and records it in
+   * {@code written}.
+   */
+  public void put(int via, String client, java.util.Map<String, String> written, long[] seq, String key, String value)
+      throws Exception {
+    long id;
+    synchronized (written) {
+      id = ++seq[0];
+    }
+    Router.Result r = router(via)
+        .write(new dev.junction.chain.core.RequestId(client, id),
+            new dev.junction.chain.core.WriteOp.Put(key.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                value.getBytes(java.nio.charset.StandardCharsets.UTF_8)), Duration.ofSeconds(10))
+        .toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assertions.assertInstanceOf(Router.Written.class, r, key + ": " + r);
+    synchronized (written) {
+      written.put(key, value);
+    }
+  }
+
   /** What each node knows, for failure messages. */
   public String dump() {
     StringBuilder sb = new StringBuilder("cluster under " + dir + ":\n");
