@@ -18,8 +18,8 @@ import java.util.Map;
  *       the middle of its bytes.
  *   <li>By load: a range whose head's recent rate (writes and latest-reads in the gateways' last windows,
  *       not the slow moving averages) stays above {@link SplitPolicy#maxHeadRequestsPerSecond} for {@link SplitPolicy#hotFor} splits at the
- *       median key of the requests the gateways sampled, so each part takes about half of its requests (a
- *       single hot key cannot be split: then nothing is proposed).
+ *       key that cuts the requests the gateways sampled in two ({@link KeySamples#splitKeys}), so each part
+ *       takes about half of them (a single hot key cannot be split: then nothing is proposed).
  * </ul>
  *
  * A range with an operator under way is left alone, at most {@link SplitPolicy#maxConcurrent} splits run
@@ -37,11 +37,12 @@ public final class SplitScheduler {
 
   /**
    * The splits to start now, on {@code table} with the ranges' {@code loads} (sizes), their recent
-   * request rates ({@code recent}; absent: idle), the median sampled request key of each range ({@code
-   * medians}; a range without samples is absent), and the operators under way.
+   * request rates ({@code recent}; absent: idle), where each range's sampled requests would be cut in two
+   * ({@code cuts}, {@link KeySamples#splitKeys}; a range without such a key is absent), and the operators
+   * under way.
    */
   public List<Move.SplitRange> propose(RoutingTable table, Collection<LoadBook.RangeLoad> loads,
-      Map<Long, Double> recent, Map<Long, byte[]> medians, Collection<MoveBook.Operator> running, long now) {
+      Map<Long, Double> recent, Map<Long, byte[]> cuts, Collection<MoveBook.Operator> running, long now) {
     Map<Long, LoadBook.RangeLoad> byRange = new HashMap<>();
     loads.forEach(l -> byRange.put(l.rangeId(), l));
     hotSince.keySet().removeIf(id -> table.range(id).isEmpty());
@@ -53,7 +54,7 @@ public final class SplitScheduler {
       if (load == null) {
         continue;
       }
-      Move.SplitRange split = byLoad(range, recent.getOrDefault(range.rangeId(), 0.0), medians.get(range.rangeId()), now);
+      Move.SplitRange split = byLoad(range, recent.getOrDefault(range.rangeId(), 0.0), cuts.get(range.rangeId()), now);
       if (split == null) {
         split = bySize(range, load);
       }
@@ -67,17 +68,17 @@ public final class SplitScheduler {
     return out;
   }
 
-  private Move.SplitRange byLoad(RangeConfig range, double rate, byte[] median, long now) {
+  private Move.SplitRange byLoad(RangeConfig range, double rate, byte[] cut, long now) {
     if (policy.maxHeadRequestsPerSecond() <= 0 || rate <= policy.maxHeadRequestsPerSecond()) {
       hotSince.remove(range.rangeId());
       return null;
     }
     long since = hotSince.computeIfAbsent(range.rangeId(), id -> now);
-    if (now - since < policy.hotFor().toNanos() || !strictlyInside(range, median)) {
+    if (now - since < policy.hotFor().toNanos() || !strictlyInside(range, cut)) {
       return null;
     }
-    return new Move.SplitRange(range.rangeId(), median, 0, 0, String.format(
-        "%.0f head requests/s for %ds, above split.max-head-requests-per-second (%.0f): split at the median requested key",
+    return new Move.SplitRange(range.rangeId(), cut, 0, 0, String.format(
+        "%.0f head requests/s for %ds, above split.max-head-requests-per-second (%.0f): split where its sampled requests divide in two",
         rate, (now - since) / 1_000_000_000L, policy.maxHeadRequestsPerSecond()));
   }
 

@@ -2,6 +2,8 @@ package dev.junction.sharding.placement;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.sharding.routing.RoutingTable;
@@ -47,7 +49,7 @@ class SplitSchedulerTest {
     List<Move.SplitRange> out = s.propose(TABLE, loads, hot, medians, List.of(), 21 * S);
     assertEquals(1, out.size());
     assertArrayEquals(new byte[] {0x70}, out.get(0).at());
-    assertEquals("1500 head requests/s for 10s, above split.max-head-requests-per-second (1000): split at the median requested key",
+    assertEquals("1500 head requests/s for 10s, above split.max-head-requests-per-second (1000): split where its sampled requests divide in two",
         out.get(0).reason());
     assertTrue(s.propose(TABLE, loads, hot, Map.of(2L, new byte[] {0x55}), List.of(), 40 * S).isEmpty(),
         "a median at the range's start (one hot key there) cannot split it");
@@ -71,14 +73,34 @@ class SplitSchedulerTest {
   }
 
   @Test
-  void theMedianOfTheNewestSamplesOfEachRange() {
+  void theNewestSamplesOfEachRangeAreCutAtTheirMedian() {
     KeySamples samples = new KeySamples(3);
     samples.report(Map.of(1L, List.of(new byte[] {1}, new byte[] {9}), 2L, List.of(new byte[] {(byte) 0x90})));
     samples.report(Map.of(1L, List.of(new byte[] {5}, new byte[] {7})));
-    Map<Long, byte[]> medians = samples.medians(TABLE);
-    assertArrayEquals(new byte[] {7}, medians.get(1L), "of 9, 5, 7 (1 is the oldest of four, forgotten)");
-    assertArrayEquals(new byte[] {(byte) 0x90}, medians.get(2L));
-    assertEquals(Map.of(), samples.medians(PlannerTest.table("a,b,c").reserveIds(5).withSplit(1, new byte[] {1}, 4, 5)),
+    Map<Long, byte[]> cuts = samples.splitKeys(TABLE);
+    assertArrayEquals(new byte[] {7}, cuts.get(1L), "of 9, 5, 7 (1 is the oldest of four, forgotten)");
+    assertFalse(cuts.containsKey(2L), "one key: no cut spreads its requests");
+    assertEquals(Map.of(), samples.splitKeys(PlannerTest.table("a,b,c").reserveIds(5).withSplit(1, new byte[] {1}, 4, 5)),
         "ranges no longer in the table are forgotten");
+  }
+
+  @Test
+  void aCutGivesEachPartAtLeastAQuarterOfTheSamples() {
+    assertArrayEquals(new byte[] {2}, cut(1, 1, 2, 2, 2, 3), "before the median key's first sample: 2 | 4");
+    assertArrayEquals(new byte[] {2}, cut(1, 1, 1, 1, 2, 3), "the lowest key is the median: after it, 4 | 2");
+    assertArrayEquals(new byte[] {4}, cut(1, 2, 3, 4, 4, 4, 4, 5), "3 | 5");
+    assertNull(cut(1, 1, 1, 1, 1, 1, 1, 2), "one key takes 7 of 8: a split would not relieve its head");
+    assertNull(cut(3, 3, 3), "one key");
+  }
+
+  private static byte[] cut(int... keys) {
+    KeySamples samples = new KeySamples(64);
+    List<byte[]> list = new java.util.ArrayList<>();
+    for (int k : keys) {
+      list.add(new byte[] {(byte) k});
+    }
+    java.util.Collections.shuffle(list, new java.util.Random(keys.length));
+    samples.report(Map.of(1L, list));
+    return samples.splitKeys(TABLE).get(1L);
   }
 }
