@@ -256,9 +256,16 @@ public final class MoveBook {
     return List.copyOf(byRange.values());
   }
 
-  /** The moves under way (for the planner, which counts them as done). */
+  /**
+   * The moves under way (for the planner, which counts them as done and as work of the nodes they name). A
+   * replica move whose new replica joined the chain is left with the old one's removal, which waits for its
+   * read lease: from then on it names only the node it leaves, so the node it filled may take the next
+   * copy meanwhile (a new node fills about twice as fast).
+   */
   public List<Move> inFlight() {
-    return byRange.values().stream().map(Operator::move).toList();
+    return byRange.values().stream().map(op -> op.move() instanceof Move.ReplicaMove m
+        && (op.phase() == Phase.RELEASING || op.phase() == Phase.REMOVING)
+        ? new Move.RemoveReplica(m.rangeId(), m.from(), m.reason()) : op.move()).toList();
   }
 
   /**

@@ -28,6 +28,7 @@ class MoveBookTest {
     MoveBook.Operator op = book.start(new Move.ReplicaMove(1, "a", "d", "test"), table, 0).orElseThrow();
     assertEquals(MoveBook.Phase.COPYING, op.phase());
     assertEquals(65, op.slot(), "a slot never used in the range: 64 + epoch");
+    assertEquals(List.of(new Move.ReplicaMove(1, "a", "d", "test")), book.inFlight());
 
     MoveBook.Step s1 = book.step(table, (r, slot) -> true, S);
     assertEquals(List.of(new MoveBook.Copy(table.range(1).orElseThrow(), 65, "d", true)), s1.copies());
@@ -46,6 +47,8 @@ class MoveBookTest {
     assertEquals(Set.of(new ReplicaId(1, 0)), wait.leaving(), "the old replica gets no more read leases");
     assertTrue(wait.table().isEmpty(), "not removed while its lease may run");
     assertEquals(MoveBook.Phase.RELEASING, book.operators().get(0).phase());
+    assertEquals(List.of(new Move.RemoveReplica(1, "a", "test")), book.inFlight(),
+        "joined: only the old replica's removal is left, the new node's part is done");
 
     MoveBook.Step remove = book.step(table, (r, slot) -> r == 1 && slot == 0, 5 * S);
     table = remove.table().orElseThrow();
