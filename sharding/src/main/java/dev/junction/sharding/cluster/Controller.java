@@ -419,6 +419,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       getContext().getLog().info("node {} is no longer drained: it {}", address,
           e instanceof ClusterEvent.MemberUp ? "is up again" : "left the cluster");
     }
+    if (e instanceof ClusterEvent.MemberUp) {
+      // A new node (or one back) should get its share now, not after the rest of an idle interval.
+      plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos();
+    }
     if (table == null && !loading) {
       createIfEnoughNodes();
     }
