@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.junction.client.JunctionClient;
+import dev.junction.client.proto.DrainResponse;
 import dev.junction.client.proto.Operator;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.RoutingTableResponse;
@@ -61,7 +62,18 @@ class FaultInjectionTest {
      * Chains of two: one replica of the range moves to a node it does not use, and the controller's node
      * is SIGKILLed once the move's operator was published; the controller that takes over finishes it.
      */
-    KILL_CONTROLLER_MID_MOVE(false);
+    KILL_CONTROLLER_MID_MOVE(false),
+    /**
+     * No command: the clients' load alone (the split threshold lowered to {@value #HOT_RPS} writes and
+     * latest-reads a second for {@value #HOT_FOR_S} s) makes the controller split the range where their
+     * requests divide, and the parts are headed on different nodes.
+     */
+    LOAD_SPLIT(true),
+    /**
+     * The clients use keys of every range. A fifth node starts and takes its share of the replicas
+     * without any command; then it is drained ({@code junctionctl drain}) and ends with no replica.
+     */
+    ADD_THEN_DRAIN(true);
 
     final boolean fast;
 
@@ -71,6 +83,8 @@ class FaultInjectionTest {
   }
 
   private static final int NODES = 4;
+  private static final int HOT_RPS = 20;
+  private static final int HOT_FOR_S = 8;
   private static final int CLIENTS = 6;
   private static final Duration CLIENT_DEADLINE = Duration.ofSeconds(2);
   private static final Duration RECOVERY = Duration.ofSeconds(60);
@@ -113,16 +127,29 @@ class FaultInjectionTest {
       case TERM_HEAD -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "2s");
       case KILL_CONTROLLER_MID_MOVE ->
           Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "0s", "JUNCTION_REPLICATION_FACTOR", "2");
+      // Splits by load only while rebalancing is on; the planner may move replicas meanwhile too.
+      case LOAD_SPLIT -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "2s",
+          "JUNCTION_SPLIT_MAX_RPS", Integer.toString(HOT_RPS), "JUNCTION_SPLIT_HOT_FOR", HOT_FOR_S + "s");
+      case ADD_THEN_DRAIN -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "2s");
       default -> Map.of("JUNCTION_RANGES", "4", "JUNCTION_REBALANCE_INTERVAL", "0s");
     };
-    try (NodeCluster cluster = NodeCluster.start(dir, NODES, env, Duration.ofSeconds(180), network)) {
+    // ADD_THEN_DRAIN: a fifth node, started later.
+    int size = fault == Fault.ADD_THEN_DRAIN ? NODES + 1 : NODES;
+    try (NodeCluster cluster = NodeCluster.start(dir, size, NODES, env, Duration.ofSeconds(180), network)) {
       RoutingTableResponse table = cluster.table(0);
       RangeInfo range = rangeAvoiding(table, cluster, 0);
       List<Integer> chain = new ArrayList<>();
       for (var r : range.getChainList()) {
         chain.add(cluster.indexOf(r.getNode()));
       }
-      List<String> keys = keysIn(range, 3);
+      List<String> keys = new ArrayList<>();
+      if (fault == Fault.ADD_THEN_DRAIN) {
+        for (RangeInfo r : table.getRangesList()) {
+          keys.addAll(keysIn(r, 2)); // any replica that moves holds some of them
+        }
+      } else {
+        keys.addAll(keysIn(range, 3));
+      }
       Workload load = new Workload(cluster.endpoints(), keys, CLIENTS, CLIENT_DEADLINE);
       AtomicBoolean stop = new AtomicBoolean();
       CompletableFuture<Workload.Run> running = CompletableFuture.supplyAsync(() -> {
@@ -254,6 +281,35 @@ class FaultInjectionTest {
             System.out.printf("fault %s: move to node %d done %d ms after the kill%n", fault, to,
                 (System.nanoTime() - faultAt) / 1_000_000);
           }
+          case LOAD_SPLIT -> {
+            cluster.await(Duration.ofSeconds(90), "the clients' keys span ranges headed on different nodes",
+                () -> headsOf(cluster, 1, keys).size() >= 2);
+            System.out.printf("fault %s: split by load, parts headed on nodes %s, %d ms after the clients began%n",
+                fault, headsOf(cluster, 1, keys), (System.nanoTime() - begin) / 1_000_000);
+          }
+          case ADD_THEN_DRAIN -> {
+            int added = NODES;
+            int replicas = table.getRangesCount() * chain.size();
+            int share = replicas / size;
+            cluster.startNode(added);
+            cluster.await(Duration.ofSeconds(120), "node " + added + " holds its share of the " + replicas
+                + " replicas (" + share + ") and every chain is full",
+                () -> cluster.replicasOn(added) >= share && cluster.ready(chain.size()));
+            long joined = System.nanoTime();
+            System.out.printf("fault %s: node %d holds %d replicas %d ms after it started%n", fault, added,
+                cluster.replicasOn(added), (joined - faultAt) / 1_000_000);
+            cluster.await(RECOVERY, "writes go on after node " + added + " took its share",
+                () -> load.writesAfter(joined) >= 20);
+            try (JunctionClient admin =
+                JunctionClient.builder().endpoints(cluster.endpoint(1)).deadline(Duration.ofSeconds(5)).build()) {
+              DrainResponse drain = admin.drain(cluster.endpoint(added), false);
+              assertTrue(drain.getDraining(), "node " + added + " is draining: " + drain);
+            }
+            cluster.await(Duration.ofSeconds(120), "the drained node " + added + " holds no replica and every chain is full",
+                () -> cluster.replicasOn(added) == 0 && cluster.ready(chain.size()));
+            System.out.printf("fault %s: node %d drained %d ms after it held its share%n", fault, added,
+                (System.nanoTime() - joined) / 1_000_000);
+          }
           case KILL_CONTROLLER_NODE -> {
             cluster.kill(0);
             // The controller moves once the cluster removed node 0 (the Split Brain Resolver downs it);
@@ -294,6 +350,27 @@ class FaultInjectionTest {
     } catch (RuntimeException e) {
       return 0;
     }
+  }
+
+  /** The nodes that head the ranges holding {@code keys} in node {@code i}'s table; empty while it does not answer. */
+  private static Set<Integer> headsOf(NodeCluster cluster, int i, List<String> keys) {
+    Set<Integer> heads = new java.util.TreeSet<>();
+    try {
+      for (String key : keys) {
+        com.google.protobuf.ByteString k = com.google.protobuf.ByteString.copyFromUtf8(key);
+        for (RangeInfo r : cluster.table(i).getRangesList()) {
+          boolean afterStart = com.google.protobuf.ByteString.unsignedLexicographicalComparator().compare(k, r.getStart()) >= 0;
+          boolean beforeEnd = r.getEnd().isEmpty()
+              || com.google.protobuf.ByteString.unsignedLexicographicalComparator().compare(k, r.getEnd()) < 0;
+          if (afterStart && beforeEnd && r.getChainCount() > 0) {
+            heads.add(cluster.indexOf(r.getChain(0).getNode()));
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      return Set.of(); // does not answer just now
+    }
+    return heads;
   }
 
   /** Every range's chain in node {@code i}'s table; null while it does not answer. */

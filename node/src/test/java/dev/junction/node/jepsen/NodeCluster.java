@@ -32,6 +32,8 @@ final class NodeCluster implements AutoCloseable {
   private final int grpcBase;
   private final int clusterBase;
   private final Map<String, String> extraEnv;
+  /** Nodes that must be up before the first routing table is made: those started with the cluster. */
+  private final int minNodes;
   private final Process[] processes;
   private final List<Long> everyPid = new ArrayList<>();
   /** Nodes stopped by SIGTERM on purpose: their exit is expected. */
@@ -39,8 +41,10 @@ final class NodeCluster implements AutoCloseable {
   private final TestNetwork network;
 
   private NodeCluster(
-      Path dir, int size, int grpcBase, int clusterBase, Map<String, String> extraEnv, TestNetwork network) {
+      Path dir, int size, int minNodes, int grpcBase, int clusterBase, Map<String, String> extraEnv,
+      TestNetwork network) {
     this.network = network;
+    this.minNodes = minNodes;
     this.dir = dir;
     this.size = size;
     this.grpcBase = grpcBase;
@@ -57,14 +61,25 @@ final class NodeCluster implements AutoCloseable {
   /** The same on {@code network} (which the cluster closes when it closes). */
   static NodeCluster start(Path dir, int size, Map<String, String> env, Duration timeout, TestNetwork network)
       throws Exception {
+    return start(dir, size, size, env, timeout, network);
+  }
+
+  /**
+   * Ports and seeds for {@code size} nodes, of which only the first {@code running} start now (and make
+   * the first table); the others may be started later with {@link #startNode}, as nodes added to the
+   * cluster. Until then {@link #endpoints} leaves them out.
+   */
+  static NodeCluster start(Path dir, int size, int running, Map<String, String> env, Duration timeout,
+      TestNetwork network) throws Exception {
     Random random = new Random();
-    NodeCluster c = new NodeCluster(dir, size, TestPorts.freeLoopbackPorts(size, random), TestPorts.freeLoopbackPorts(size, random), env, network);
+    NodeCluster c = new NodeCluster(dir, size, running, TestPorts.freeLoopbackPorts(size, random),
+        TestPorts.freeLoopbackPorts(size, random), env, network);
     try {
-      for (int i = 0; i < size; i++) {
+      for (int i = 0; i < running; i++) {
         c.startNode(i);
       }
       int rf = Integer.parseInt(env.getOrDefault("JUNCTION_REPLICATION_FACTOR", "3"));
-      c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(rf, size)));
+      c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(rf, running)));
       return c;
     } catch (Exception | AssertionError e) {
       c.close();
@@ -84,9 +99,10 @@ final class NodeCluster implements AutoCloseable {
     return network;
   }
 
+  /** The gRPC endpoints of the nodes started so far (alive or not). */
   List<String> endpoints() {
     List<String> out = new ArrayList<>();
-    for (int i = 0; i < size; i++) {
+    for (int i = 0; i < size && processes[i] != null; i++) {
       out.add(endpoint(i));
     }
     return out;
@@ -122,7 +138,7 @@ final class NodeCluster implements AutoCloseable {
     NodeProcess node = new NodeProcess(
         command,
         List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m"),
-        network.host(i), grpcBase + i, clusterBase + i, data, String.join(",", seeds), size, log(i));
+        network.host(i), grpcBase + i, clusterBase + i, data, String.join(",", seeds), minNodes, log(i));
     ProcessBuilder pb = node.builder(extraEnv);
     processes[i] = pb.start();
     everyPid.add(processes[i].pid());
