@@ -425,8 +425,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     RangeConfig config = joinConfig;
     InetSocketAddress peer = new InetSocketAddress(at.host(), at.port());
     getContext().getLog().info("replica {} copies range {} from {}", id, id.rangeId(), peer);
+    // The copy blocks a thread until the range is in (network and store writes): Pekko's pool for blocking
+    // work, not the common pool (one thread on two cores, shared with every other async task of the JVM).
+    java.util.concurrent.Executor blocking =
+        getContext().getSystem().dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
     getContext().pipeToSelf(
-        CompletableFuture.supplyAsync(() -> StateTransfer.copy(store, directory.bulk(), peer, config)),
+        CompletableFuture.supplyAsync(() -> StateTransfer.copy(store, directory.bulk(), peer, config), blocking),
         (seq, error) -> error == null ? new TransferDone(seq) : new TransferFailed(String.valueOf(unwrap(error))));
     return this;
   }
