@@ -84,7 +84,7 @@ public final class Keys {
   }
 
   /** True when {@code key} lies in {@code [from, to)} (empty bounds are open). */
-  static boolean inInterval(byte[] key, byte[] from, byte[] to) {
+  public static boolean inInterval(byte[] key, byte[] from, byte[] to) {
     return compare(key, from) >= 0 && (to.length == 0 || compare(key, to) < 0);
   }
 

@@ -8,6 +8,7 @@ import dev.junction.client.proto.DrainResponse;
 import dev.junction.client.proto.Operator;
 import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.RoutingTableResponse;
+import dev.junction.store.Keys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -356,13 +357,11 @@ class FaultInjectionTest {
   private static Set<Integer> headsOf(NodeCluster cluster, int i, List<String> keys) {
     Set<Integer> heads = new java.util.TreeSet<>();
     try {
+      List<RangeInfo> ranges = cluster.table(i).getRangesList();
       for (String key : keys) {
-        com.google.protobuf.ByteString k = com.google.protobuf.ByteString.copyFromUtf8(key);
-        for (RangeInfo r : cluster.table(i).getRangesList()) {
-          boolean afterStart = com.google.protobuf.ByteString.unsignedLexicographicalComparator().compare(k, r.getStart()) >= 0;
-          boolean beforeEnd = r.getEnd().isEmpty()
-              || com.google.protobuf.ByteString.unsignedLexicographicalComparator().compare(k, r.getEnd()) < 0;
-          if (afterStart && beforeEnd && r.getChainCount() > 0) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        for (RangeInfo r : ranges) {
+          if (Keys.inInterval(k, r.getStart().toByteArray(), r.getEnd().toByteArray()) && r.getChainCount() > 0) {
             heads.add(cluster.indexOf(r.getChain(0).getNode()));
           }
         }

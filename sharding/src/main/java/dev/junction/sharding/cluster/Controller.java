@@ -420,8 +420,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
           e instanceof ClusterEvent.MemberUp ? "is up again" : "left the cluster");
     }
     if (e instanceof ClusterEvent.MemberUp) {
-      // A new node (or one back) should get its share now, not after the rest of an idle interval.
-      plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos();
+      planAtNextTick(); // a new node (or one back) should get its share now, not after an idle interval
     }
     if (table == null && !loading) {
       createIfEnoughNodes();
@@ -752,6 +751,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     unfinished = !startPlan(up, now).plan().moves().isEmpty() || !moves.operators().isEmpty();
   }
 
+  /** Makes the next tick plan, however recently the last plan was made. */
+  private void planAtNextTick() {
+    plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos();
+  }
+
   /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
   private void startSplits(long now) {
     for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentHeadRequestsPerSecond(table, now),
@@ -1017,7 +1021,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       refused = Requests.drainRefusal(node, upNodes(lostNodes()), draining, settings.rebalance().enabled(),
           settings.replicationFactor());
       if (refused.isEmpty() && draining.add(node)) {
-        plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos(); // plan at the next tick
+        planAtNextTick();
         getContext().getLog().info("node {} is drained: its replicas move to other nodes", node);
       }
     }
