@@ -13,11 +13,13 @@ Usage: bench/elastic.sh [options]
 Add a node: starts 3 nodes (bin/junction local, 24 ranges after the prefix "user"), loads YCSB records
 (1 KB), runs YCSB workload A with status every second, starts a 4th node (bin/junction node) after
 --before seconds, and watches the controller's load statistics until every node serves within ±15% of
-the mean (two polls 2 s apart in a row; the statistics are moving averages with a 10 s half-life, so
-the time includes their lag). Reports:
-  converge_s  seconds from the 4th node's start until the load is even (none: not within --watch)
-  kept        the clients' throughput from the start until convergence (or the end of the run), over
-              their throughput in the 30 s before the start
+the mean (two polls 2 s apart in a row; the requests each node served in the gateways' last 2-s
+windows, not the moving averages, whose 10 s half-life would add its lag). Reports:
+  converge_s   seconds from the 4th node's start until the load is even (none: not within --watch)
+  kept         the clients' throughput from the start until convergence (or the end of the run), over
+               their throughput in the 30 s before the start
+  kept_moving  the same from the first poll at which the new node held a replica (its JVM's start and
+               joining left out: the throughput during the moves)
   errors      operations YCSB reports failed during the run
 Hot range (after the add-node run, on the same cluster, or alone with --only hot): writes --hot-keys
 records of 1 KB under "user55" (all in one of the 24 ranges), then runs 16 clients for --hot-seconds,
@@ -38,7 +40,7 @@ HotRange), while polling the routing table. Reports:
   --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
   --help           this text
 
-Prints last: elastic add-node converge_s=N kept=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
+Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
 (a scenario not run prints n/a)
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end).
 USAGE
@@ -113,7 +115,7 @@ for _ in $(seq 1 400); do
 done
 [[ -n "$endpoints" ]] || { tail -20 "$work/local.err" >&2; die "the cluster did not get ready; see $work"; }
 
-converge_s=n/a; kept=n/a; errors=n/a
+converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a
 if [[ "$only" != hot ]]; then
   ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
@@ -140,7 +142,8 @@ if [[ "$only" != hot ]]; then
   converged="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints,127.0.0.1:$((base + 3))" 4 "$watch" \
     2> "$work/watch.log" | tail -1)"
   tail -3 "$work/watch.log" >&2
-  converge_s="${converged#converged_s=}"
+  converge_s="$(sed -n 's/.*converged_s=\([^ ]*\).*/\1/p' <<< "$converged")"
+  moving_s="$(sed -n 's/.*moving_s=\([^ ]*\).*/\1/p' <<< "$converged")"
   offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
   if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
   (( to > offset )) || to=$(( offset + 1 ))
@@ -149,6 +152,13 @@ if [[ "$only" != hot ]]; then
   ycsb_pid=""
   kept_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$to")"
   kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$kept_line")"
+  if [[ "$moving_s" != none && -n "$moving_s" ]] && (( offset + moving_s < to )); then
+    # During the moves alone: from the new node's first replica, against the same 30 s before it started.
+    moving_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$to" \
+      "$(( offset + moving_s ))")"
+    kept_moving="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$moving_line")"
+    echo "elastic.sh: during the moves (from ${moving_s} s after its start): $moving_line" >&2
+  fi
   errors="$(awk -F', ' '/^\[[A-Z-]*-FAILED\], Operations,/ { n += $3 } END { print n + 0 }' "$work/run.log")"
   echo "elastic.sh: $kept_line (ops/s over the 30 s before the 4th node, and from its start to convergence)" >&2
 fi
@@ -167,4 +177,4 @@ if [[ "$only" != add ]]; then
   p99_after="$(sed -n 's/.*p99_after_ms=\([^ ]*\).*/\1/p' <<< "$hot_line")"
 fi
 echo "elastic.sh: logs in $work" >&2
-echo "elastic add-node converge_s=$converge_s kept=$kept errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
+echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"

@@ -21,13 +21,15 @@ import java.util.regex.Pattern;
  * <pre>
  * ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS
  *     polls the controller's load statistics every 2 s; prints one line per poll to stderr (seconds since
- *     the start, replicas and requests per second per node, the spread) and last, on stdout,
+ *     the start, replicas and requests per second per node in the gateways' last windows, not the moving
+ *     averages, whose half-life would add its lag; the spread) and last, on stdout,
  *     converged_s=N (the first poll from which NODES nodes served within ±15% of their mean for two polls
- *     in a row) or converged_s=none
- * ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND
+ *     in a row) or converged_s=none, then moving_s=N (the first poll at which NODES nodes held a replica:
+ *     the new node's first copy had begun) or moving_s=none
+ * ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND [DURING_FROM_SECOND]
  *     from YCSB's status lines (status.interval=1: "12 sec: 3456 operations; 290.1 current ops/sec; ..."):
- *     the mean throughput over [FROM, TO) divided by the mean over the 30 s before FROM; prints
- *     kept=R before=OPS during=OPS
+ *     the mean throughput over [DURING_FROM, TO) (DURING_FROM defaults to FROM) divided by the mean over
+ *     the 30 s before FROM; prints kept=R before=OPS during=OPS
  * </pre>
  */
 public final class ElasticWatch {
@@ -39,17 +41,18 @@ public final class ElasticWatch {
   public static void main(String[] args) throws Exception {
     if (args.length == 4 && args[0].equals("watch")) {
       System.out.println(watch(args[1], Integer.parseInt(args[2]), Duration.ofSeconds(Long.parseLong(args[3]))));
-    } else if (args.length == 4 && args[0].equals("kept")) {
+    } else if ((args.length == 4 || args.length == 5) && args[0].equals("kept")) {
       List<double[]> status = status(Files.readAllLines(Path.of(args[1]), StandardCharsets.UTF_8));
       double from = Double.parseDouble(args[2]);
       double to = Double.parseDouble(args[3]);
+      double duringFrom = args.length == 5 ? Double.parseDouble(args[4]) : from;
       double before = mean(status, from - 30, from);
-      double during = mean(status, from, to);
+      double during = mean(status, duringFrom, to);
       System.out.printf(Locale.ROOT, "kept=%.2f before=%.0f during=%.0f%n",
           before > 0 ? during / before : 0, before, during);
     } else {
       System.err.println("usage: ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS"
-          + " | ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND");
+          + " | ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND [DURING_FROM_SECOND]");
       System.exit(2);
     }
   }
@@ -58,6 +61,7 @@ public final class ElasticWatch {
     long start = System.nanoTime();
     int evenPolls = 0;
     double firstEven = -1;
+    double moving = -1;
     try (JunctionClient client = JunctionClient.builder().endpoints(endpoints.split(","))
         .deadline(Duration.ofSeconds(5)).build()) {
       while (System.nanoTime() - start < timeout.toNanos()) {
@@ -65,9 +69,12 @@ public final class ElasticWatch {
         try {
           LoadResponse load = client.load();
           List<Double> served = new ArrayList<>();
+          if (moving < 0 && load.getNodesList().stream().filter(n -> n.getReplicas() > 0).count() >= nodes) {
+            moving = t;
+          }
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "t=%.0f", t));
           for (NodeLoad n : load.getNodesList()) {
-            double requests = n.getReadsPerSecond() + n.getWritesPerSecond() + n.getScansPerSecond();
+            double requests = n.getRecentRequestsPerSecond();
             served.add(requests);
             line.append(String.format(Locale.ROOT, "  %s: %d replicas (%d heads), %.0f req/s",
                 n.getGrpcEndpoint().isEmpty() ? n.getNode() : n.getGrpcEndpoint(), n.getReplicas(), n.getHeads(),
@@ -81,7 +88,7 @@ public final class ElasticWatch {
               firstEven = t;
             }
             if (evenPolls >= 2) {
-              return String.format(Locale.ROOT, "converged_s=%.0f", firstEven);
+              return String.format(Locale.ROOT, "converged_s=%.0f moving_s=%.0f", firstEven, moving);
             }
           } else {
             evenPolls = 0;
@@ -92,7 +99,7 @@ public final class ElasticWatch {
         Thread.sleep(2000); // the statistics' reporting interval
       }
     }
-    return "converged_s=none";
+    return moving < 0 ? "converged_s=none moving_s=none" : String.format(Locale.ROOT, "converged_s=none moving_s=%.0f", moving);
   }
 
   /** The largest distance of a value from the mean, as a fraction of the mean (0 for all zero). */

@@ -180,7 +180,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           .setScansPerSecond(n.scansPerSecond())
           .setReplicas(n.replicas())
           .setHeads(n.heads())
-          .setBytes(n.bytes()));
+          .setBytes(n.bytes())
+          .setRecentRequestsPerSecond(n.recentRequestsPerSecond()));
     }
     return b.build();
   }

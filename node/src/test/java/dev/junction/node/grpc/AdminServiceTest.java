@@ -57,7 +57,7 @@ class AdminServiceTest {
     Controller.LoadView view = new Controller.LoadView(4, 10_000,
         List.of(new LoadBook.RangeLoad(1, 10, 2, 0.5, 20, 1100, 4, true, 40, 4400, m, 41),
             new LoadBook.RangeLoad(9, 0, 0, 0, 0, 0, 0, false, 0, 0, new byte[0], 0)),
-        List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 10, 2, 0.5, 2, 1, 4400)));
+        List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 10, 2, 0.5, 2, 1, 4400, 11.5)));
     RoutingTable table = RoutingTable.initial(List.of(m), List.of("pekko://junction@127.0.0.1:1"), 1);
     LoadResponse r = AdminService.loadResponse(view, table, Map.of("pekko://junction@127.0.0.1:1", "127.0.0.1:7000"));
     assertEquals(4, r.getTableVersion());
@@ -78,5 +78,6 @@ class AdminServiceTest {
     assertEquals("127.0.0.1:7000", r.getNodes(0).getGrpcEndpoint());
     assertEquals(2, r.getNodes(0).getReplicas());
     assertEquals(4400, r.getNodes(0).getBytes());
+    assertEquals(11.5, r.getNodes(0).getRecentRequestsPerSecond(), 1e-9);
   }
 }

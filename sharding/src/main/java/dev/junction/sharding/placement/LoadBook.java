@@ -71,7 +71,9 @@ public final class LoadBook {
   /**
    * One node's load: the requests per second it served (as the gateways counted them, by the node they
    * sent to), the replicas and heads the table gives it, and the bytes those replicas hold (each replica
-   * counted with its range's newest measured size).
+   * counted with its range's newest measured size). {@code recentRequestsPerSecond} is what it served in
+   * the gateways' last windows alone (reads, writes and scans): it follows a change within one report,
+   * where the moving averages take about two half-lives.
    */
   public record NodeLoad(
       String node,
@@ -80,7 +82,8 @@ public final class LoadBook {
       double scansPerSecond,
       int replicas,
       int heads,
-      long bytes) {}
+      long bytes,
+      double recentRequestsPerSecond) {}
 
   /** Rates per second, each an exponentially weighted moving average. */
   private static final class Rates {
@@ -120,6 +123,8 @@ public final class LoadBook {
     final Map<String, Rates> nodes = new HashMap<>();
     /** Head requests (writes and latest-reads) per second of each range in the last window alone. */
     Map<Long, Double> lastWindow = Map.of();
+    /** Requests per second each node served in the last window alone. */
+    Map<String, Double> lastNodes = Map.of();
     long lastReport;
   }
 
@@ -160,6 +165,9 @@ public final class LoadBook {
     Map<Long, Double> last = new HashMap<>();
     counted.byRange().forEach((id, c) -> last.put(id, (c.writes() + c.latestReads()) / seconds));
     g.lastWindow = last;
+    Map<String, Double> lastNodes = new HashMap<>();
+    counted.byNode().forEach((node, c) -> lastNodes.put(node, (c.reads() + c.writes() + c.scans()) / seconds));
+    g.lastNodes = lastNodes;
     fold(g.nodes, counted.byNode(), seconds, alpha);
     for (ReplicaSize s : measured) {
       sizes.put(s.rangeId(), new Sized(s, now));
@@ -221,8 +229,10 @@ public final class LoadBook {
     Map<Long, RangeLoad> byId = new HashMap<>();
     ranges.forEach(r -> byId.put(r.rangeId(), r));
     Map<String, Rates> served = new TreeMap<>();
+    Map<String, Double> recent = new HashMap<>();
     for (Gateway g : gateways.values()) {
       g.nodes.forEach((node, r) -> r.addTo(served.computeIfAbsent(node, x -> new Rates())));
+      g.lastNodes.forEach((node, rate) -> recent.merge(node, rate, Double::sum));
     }
     Map<String, int[]> counts = new TreeMap<>();
     Map<String, Long> bytes = new HashMap<>();
@@ -244,7 +254,7 @@ public final class LoadBook {
       int[] c = counts.getOrDefault(e.getKey(), new int[2]);
       Rates r = e.getValue();
       out.put(e.getKey(), new NodeLoad(e.getKey(), r.reads, r.writes, r.scans, c[0], c[1],
-          bytes.getOrDefault(e.getKey(), 0L)));
+          bytes.getOrDefault(e.getKey(), 0L), recent.getOrDefault(e.getKey(), 0.0)));
     }
     return new ArrayList<>(out.values());
   }

@@ -153,4 +153,23 @@ class LoadBookTest {
     assertTrue(book.recentHeadRequestsPerSecond(PlannerTest.table("a,b,c"), 2 * S).keySet().stream()
         .allMatch(id -> id == 1L), "ranges not in the table are left out");
   }
+
+  @Test
+  void aNodesRecentRateIsWhatTheGatewaysLastWindowsSentItWithoutAveraging() {
+    RoutingTable table = PlannerTest.table("a,b,c", "b,c,a");
+    LoadBook book = new LoadBook(Duration.ofSeconds(10), Duration.ofSeconds(30));
+    book.report("a", W, counts(1, "a", 500, 300, 2, "b", 40, 0), List.of(), 0);
+    book.report("b", W, counts(1, "a", 0, 100), List.of(), 0);
+    List<LoadBook.NodeLoad> nodes = book.nodes(table, 0);
+    assertEquals(450, nodes.get(0).recentRequestsPerSecond(), EPS, "(500 + 300 + 100) over 2 s, at once");
+    assertEquals(20, nodes.get(1).recentRequestsPerSecond(), EPS);
+    assertEquals(0, nodes.get(2).recentRequestsPerSecond(), EPS, "c served nothing");
+    assertTrue(nodes.get(0).readsPerSecond() < 250, "the averages only began to move: " + nodes.get(0));
+    // Gateway a's next window sends everything to c: a keeps only what b's last window sent it.
+    book.report("a", W, counts(1, "c", 60, 0), List.of(), 2 * S);
+    nodes = book.nodes(table, 2 * S);
+    assertEquals(50, nodes.get(0).recentRequestsPerSecond(), EPS);
+    assertEquals(0, nodes.get(1).recentRequestsPerSecond(), EPS);
+    assertEquals(30, nodes.get(2).recentRequestsPerSecond(), EPS);
+  }
 }
