@@ -73,7 +73,7 @@ work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
 
 # Everything this script starts, by PID.
-cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""
+cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""
 stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -82,6 +82,7 @@ stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   kill -KILL "$pid" 2>/dev/null || true
 }
 cleanup() {
+  stop_pid "$watch_pid" 5
   stop_pid "$ycsb_pid" 10
   # Every node at once: a node stopped alone would first drain (move its replicas away), which only
   # makes sense for a node leaving a cluster that goes on.
@@ -129,7 +130,13 @@ if [[ "$only" != hot ]]; then
     -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
   ycsb_pid=$!
   ycsb_start=$(date +%s.%N)
-  sleep "$before"
+  # The watcher starts now, so that its JVM's start is not part of what it measures; it counts from the
+  # moment the 4th node is due.
+  due_ms="$(awk -v a="$ycsb_start" -v b="$before" 'BEGIN { printf "%.0f", (a + b) * 1000 }')"
+  java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints" 4 "$watch" "$due_ms" \
+    > "$work/watch.out" 2> "$work/watch.log" &
+  watch_pid=$!
+  sleep "$(awk -v d="$due_ms" -v n="$(date +%s%3N)" 'BEGIN { s = (d - n) / 1000; printf "%.3f", (s > 0 ? s : 0) }')"
   kill -0 "$ycsb_pid" 2>/dev/null || die "YCSB stopped early; see $work/run.status"
 
   extra_start=$(date +%s.%N)
@@ -139,8 +146,9 @@ if [[ "$only" != hot ]]; then
     "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
   extra_pid=$!
   echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
-  converged="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints,127.0.0.1:$((base + 3))" 4 "$watch" \
-    2> "$work/watch.log" | tail -1)"
+  wait "$watch_pid" || die "the watcher failed; see $work/watch.log"
+  watch_pid=""
+  converged="$(tail -1 "$work/watch.out")"
   tail -3 "$work/watch.log" >&2
   converge_s="$(sed -n 's/.*converged_s=\([^ ]*\).*/\1/p' <<< "$converged")"
   moving_s="$(sed -n 's/.*moving_s=\([^ ]*\).*/\1/p' <<< "$converged")"

@@ -19,12 +19,13 @@ import java.util.regex.Pattern;
  * The measuring half of {@code bench/elastic.sh}.
  *
  * <pre>
- * ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS
- *     polls the controller's load statistics every 2 s; prints one line per poll to stderr (seconds since
- *     the start, replicas and requests per second per node in the gateways' last windows, not the moving
+ * ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS [ORIGIN_EPOCH_MILLIS]
+ *     polls the controller's load statistics every 2 s until TIMEOUT after the origin (default: now; a
+ *     later one lets the watcher start, and pay its own JVM's start, before what it measures); prints one
+ *     line per poll to stderr (seconds since the origin, replicas and requests per second per node in the gateways' last windows, not the moving
  *     averages, whose half-life would add its lag; the spread) and last, on stdout,
  *     converged_s=N (the first poll from which NODES nodes served within ±15% of their mean for two polls
- *     in a row) or converged_s=none, then moving_s=N (the first poll at which NODES nodes held a replica:
+ *     in a row, from the origin on) or converged_s=none, then moving_s=N (the first poll at which NODES nodes held a replica:
  *     the new node's first copy had begun) or moving_s=none
  * ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND [DURING_FROM_SECOND]
  *     from YCSB's status lines (status.interval=1: "12 sec: 3456 operations; 290.1 current ops/sec; ..."):
@@ -39,8 +40,10 @@ public final class ElasticWatch {
   private ElasticWatch() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length == 4 && args[0].equals("watch")) {
-      System.out.println(watch(args[1], Integer.parseInt(args[2]), Duration.ofSeconds(Long.parseLong(args[3]))));
+    if ((args.length == 4 || args.length == 5) && args[0].equals("watch")) {
+      long origin = args.length == 5 ? Long.parseLong(args[4]) : System.currentTimeMillis();
+      System.out.println(
+          watch(args[1], Integer.parseInt(args[2]), Duration.ofSeconds(Long.parseLong(args[3])), origin));
     } else if ((args.length == 4 || args.length == 5) && args[0].equals("kept")) {
       List<double[]> status = status(Files.readAllLines(Path.of(args[1]), StandardCharsets.UTF_8));
       double from = Double.parseDouble(args[2]);
@@ -51,25 +54,25 @@ public final class ElasticWatch {
       System.out.printf(Locale.ROOT, "kept=%.2f before=%.0f during=%.0f%n",
           before > 0 ? during / before : 0, before, during);
     } else {
-      System.err.println("usage: ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS"
+      System.err.println("usage: ElasticWatch watch ENDPOINTS NODES TIMEOUT_SECONDS [ORIGIN_EPOCH_MILLIS]"
           + " | ElasticWatch kept YCSB_STATUS_LOG FROM_SECOND TO_SECOND [DURING_FROM_SECOND]");
       System.exit(2);
     }
   }
 
-  private static String watch(String endpoints, int nodes, Duration timeout) throws InterruptedException, IOException {
-    long start = System.nanoTime();
+  private static String watch(String endpoints, int nodes, Duration timeout, long originMillis)
+      throws InterruptedException, IOException {
     int evenPolls = 0;
     double firstEven = -1;
     double moving = -1;
     try (JunctionClient client = JunctionClient.builder().endpoints(endpoints.split(","))
         .deadline(Duration.ofSeconds(5)).build()) {
-      while (System.nanoTime() - start < timeout.toNanos()) {
-        double t = (System.nanoTime() - start) / 1e9;
+      while (System.currentTimeMillis() - originMillis < timeout.toMillis()) {
+        double t = (System.currentTimeMillis() - originMillis) / 1e3;
         try {
           LoadResponse load = client.load();
           List<Double> served = new ArrayList<>();
-          if (moving < 0 && load.getNodesList().stream().filter(n -> n.getReplicas() > 0).count() >= nodes) {
+          if (t >= 0 && moving < 0 && load.getNodesList().stream().filter(n -> n.getReplicas() > 0).count() >= nodes) {
             moving = t;
           }
           StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "t=%.0f", t));
@@ -83,7 +86,7 @@ public final class ElasticWatch {
           double spread = served.size() == nodes ? spread(served) : Double.NaN;
           line.append(String.format(Locale.ROOT, "  spread=%.2f", spread));
           System.err.println(line);
-          if (spread <= TOLERANCE) {
+          if (t >= 0 && spread <= TOLERANCE) {
             if (evenPolls++ == 0) {
               firstEven = t;
             }

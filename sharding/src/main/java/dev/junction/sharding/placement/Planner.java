@@ -68,7 +68,8 @@ public final class Planner {
     List<Move> moves = new ArrayList<>();
     List<Plan.Rejected> rejected = new ArrayList<>();
     check(w, replicationFactor, moves, rejected);
-    balance(w, moves, rejected);
+    boolean copying = inFlight.stream().anyMatch(Planner::copies);
+    balance(w, moves, rejected, copying);
     SortedMap<String, Double> utilization = new TreeMap<>();
     for (String n : w.upNodes()) {
       utilization.put(n, w.utilization(n));
@@ -167,12 +168,19 @@ public final class Planner {
 
   // ------------------------------------------------------------------------------------- balancer
 
-  private void balance(Work w, List<Move> moves, List<Plan.Rejected> rejectedOut) {
+  /** Whether {@code m} copies a replica (so the chains it touches are not yet what they will be). */
+  private static boolean copies(Move m) {
+    return m instanceof Move.ReplicaMove || m instanceof Move.AddReplica;
+  }
+
+  private void balance(Work w, List<Move> moves, List<Plan.Rejected> rejectedOut, boolean copying) {
     List<Plan.Rejected> rejected = new ArrayList<>();
     try {
       balanceRounds(w, moves, rejected);
       balanceHeads(w, moves, rejected);
-      balanceHeadRequests(w, moves);
+      if (!copying && moves.stream().noneMatch(Planner::copies)) {
+        balanceHeadRequests(w, moves);
+      }
     } finally {
       rejectedOut.addAll(rejected);
     }
@@ -242,7 +250,10 @@ public final class Planner {
    * requests by the margin (gaining half the margin), or into a node below it (any gain, staying at or
    * below the mean), is made only when it leaves every node it touches as it was against the bands the
    * other passes act on (operations and utilization within the mean ± the margin): so no pass undoes
-   * another's work, and the next plan has nothing to take back.
+   * another's work, and the next plan has nothing to take back. A node relieved of a head must not become
+   * one above the mean by the margin itself, and the pass waits until no replica is being copied (in
+   * flight or in this plan): while a new node fills, the chains it joins change from plan to plan, and
+   * heads balanced among the chains of the moment were seen to be handed on and back within seconds.
    */
   private void balanceHeadRequests(Work w, List<Move> moves) {
     while (moves.size() < settings.maxMoves()) {
@@ -277,7 +288,8 @@ public final class Planner {
             continue;
           }
           double gain = srcNow - Math.max(srcNow - x, toNow + x);
-          boolean worth = (hot && gain >= minGain) || (cold && gain > 1e-9 && toNow + x <= mean + 1e-9);
+          boolean worth = (hot && gain >= minGain && toNow + x <= mean * (1 + settings.margin()) + 1e-9)
+              || (cold && gain > 1e-9 && toNow + x <= mean + 1e-9);
           if (!worth || gain <= bestGain + 1e-12) {
             continue;
           }
