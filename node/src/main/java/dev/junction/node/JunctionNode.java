@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.junction.node.grpc.AdminService;
 import dev.junction.node.grpc.KvService;
+import dev.junction.node.management.ManagementServer;
 import dev.junction.sharding.cluster.ClusterNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,11 +22,13 @@ public final class JunctionNode implements AutoCloseable {
   private final NodeSettings settings;
   private final ClusterNode cluster;
   private final GrpcServer grpc;
+  private final ManagementServer management;
 
-  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc) {
+  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, ManagementServer management) {
     this.settings = settings;
     this.cluster = cluster;
     this.grpc = grpc;
+    this.management = management;
   }
 
   /**
@@ -41,10 +44,12 @@ public final class JunctionNode implements AutoCloseable {
     // port is free (or pick one, for port 0) before joining, bind it after.
     int port = settings.grpcPort() == 0 ? freePort(settings.host()) : settings.grpcPort();
     InetSocketAddress bind = new InetSocketAddress(settings.host(), port);
-    checkPortFree(bind);
+    checkPortFree(bind, "gRPC");
+    int managementPort = settings.managementPort() == 0 ? freePort(settings.host()) : settings.managementPort();
+    checkPortFree(new InetSocketAddress(settings.host(), managementPort), "management");
     ClusterNode cluster =
-        ClusterNode.start(
-            settings.clusterConfig(port).withFallback(config).withFallback(full.withOnlyPath("junction")));
+        ClusterNode.start(settings.clusterConfig(port, managementPort).withFallback(config)
+            .withFallback(full.withOnlyPath("junction")));
     GrpcServer server;
     try {
       server = GrpcServer.start(bind, settings.grpcTransportThreads(),
@@ -58,9 +63,18 @@ public final class JunctionNode implements AutoCloseable {
       cluster.close();
       throw new UncheckedIOException("cannot serve gRPC on " + bind + ": " + e.getMessage(), e);
     }
-    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), data in {}", cluster.address(),
-        settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(), settings.dataDir());
-    return new JunctionNode(settings, cluster, server);
+    ManagementServer management;
+    try {
+      management = ManagementServer.start(cluster, settings.host(), managementPort);
+    } catch (RuntimeException e) {
+      server.close();
+      cluster.close();
+      throw e;
+    }
+    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), management on http://{}:{}, data in {}",
+        cluster.address(), settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(),
+        settings.host(), management.port(), settings.dataDir());
+    return new JunctionNode(settings, cluster, server, management);
   }
 
   private static int freePort(String host) {
@@ -71,17 +85,22 @@ public final class JunctionNode implements AutoCloseable {
     }
   }
 
-  private static void checkPortFree(InetSocketAddress bind) {
+  private static void checkPortFree(InetSocketAddress bind, String what) {
     try (java.net.ServerSocket s = new java.net.ServerSocket()) {
       s.setReuseAddress(true);
       s.bind(bind);
     } catch (IOException e) {
-      throw new UncheckedIOException("gRPC port " + bind + " is not free: " + e.getMessage(), e);
+      throw new UncheckedIOException(what + " port " + bind + " is not free: " + e.getMessage(), e);
     }
   }
 
   public int grpcPort() {
     return grpc.port();
+  }
+
+  /** The port of the management endpoint ({@code /alive}, {@code /ready}). */
+  public int managementPort() {
+    return management.port();
   }
 
   public ClusterNode cluster() {
@@ -100,6 +119,7 @@ public final class JunctionNode implements AutoCloseable {
   public void close() {
     cluster.drainBeforeLeaving();
     grpc.close();
+    management.close();
     cluster.close();
     log.info("node stopped");
   }

@@ -18,15 +18,17 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code junction local}: a cluster of node processes on 127.0.0.1 (separate processes, so that one can be
- * killed), with data under one folder. Prints {@code ready: HOST:PORT,...} once every range has a full
- * chain that answers, and stops every node on Ctrl-C or SIGTERM.
+ * killed), with data under one folder. Prints {@code ready: HOST:PORT,...} once every node's {@code /ready}
+ * says so and every range has a full chain, then {@code management: http://HOST:PORT,...} (the nodes'
+ * management endpoints, in the same order), and stops every node on Ctrl-C or SIGTERM.
  */
 @Command(
     name = "local",
     mixinStandardHelpOptions = true,
     description = {
       "Start a local cluster of node processes on 127.0.0.1 and wait until it serves.",
-      "Prints 'ready: HOST:PORT,...' (the gRPC endpoints) when every range has a full chain;",
+      "Prints 'ready: HOST:PORT,...' (the gRPC endpoints) when every node's /ready says so and every",
+      "range has a full chain, then 'management: http://HOST:PORT,...' (the nodes' /alive, /ready);",
       "Ctrl-C or SIGTERM stops all nodes. Started again on the same --data, the data is still there.",
       "Each node logs to DATA/node-N/node.log."
     })
@@ -42,6 +44,10 @@ final class LocalCommand implements Callable<Integer> {
 
   @Option(names = "--cluster-port", defaultValue = "25520", description = "First cluster port. Default: ${DEFAULT-VALUE}")
   int clusterPort;
+
+  @Option(names = "--management-port", defaultValue = "7626",
+      description = "First management (HTTP: /alive, /ready) port. Default: ${DEFAULT-VALUE}")
+  int managementPort;
 
   @Option(names = "--routing", defaultValue = "switch", description = "switch or server-driven. Default: ${DEFAULT-VALUE}")
   String routing;
@@ -82,12 +88,14 @@ final class LocalCommand implements Callable<Integer> {
       stopAll();
       stopped.countDown();
     }, "junction-local-shutdown"));
+    List<String> management = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
       children.add(startNode(i));
       endpoints.add("127.0.0.1:" + (port + i));
+      management.add("http://127.0.0.1:" + (managementPort + i));
     }
     System.err.println("junction local: " + nodes + " nodes starting, data in " + data.toAbsolutePath());
-    if (!awaitReady(endpoints)) {
+    if (!awaitReady(management, endpoints)) {
       System.err.println("junction local: the cluster did not become ready within " + timeout
           + "; see the logs in " + data.toAbsolutePath() + "/node-*/node.log");
       stopAll();
@@ -98,6 +106,7 @@ final class LocalCommand implements Callable<Integer> {
       return 1;
     }
     System.out.println("ready: " + String.join(",", endpoints));
+    System.out.println("management: " + String.join(",", management));
     System.out.flush();
     stopped.await();
     return 0;
@@ -118,8 +127,11 @@ final class LocalCommand implements Callable<Integer> {
       problem = "--ranges must be 1 to 4096";
     } else if (warmup.isNegative() || warmup.compareTo(Duration.ofMinutes(30)) > 0) {
       problem = "--warmup must be 0 to 30m, not " + warmup;
-    } else if (port < 1 || port + nodes > 65535 || clusterPort < 1 || clusterPort + nodes > 65535) {
-      problem = "--port and --cluster-port must leave room for " + nodes + " ports below 65536";
+    } else if (port < 1 || port + nodes > 65535 || clusterPort < 1 || clusterPort + nodes > 65535
+        || managementPort < 1 || managementPort + nodes > 65535) {
+      problem = "--port, --cluster-port and --management-port must leave room for " + nodes + " ports below 65536";
+    } else if (overlap(port, managementPort) || overlap(port, clusterPort) || overlap(clusterPort, managementPort)) {
+      problem = "--port, --cluster-port and --management-port must leave " + nodes + " ports to each";
     }
     if (problem != null) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), problem);
@@ -132,7 +144,8 @@ final class LocalCommand implements Callable<Integer> {
     NodeProcess node = new NodeProcess(
         List.of(ProcessHandle.current().info().command().orElse("java")),
         ManagementFactory.getRuntimeMXBean().getInputArguments(),
-        "127.0.0.1", port + i, clusterPort + i, dir, "127.0.0.1:" + clusterPort, nodes, dir.resolve("node.log"));
+        "127.0.0.1", port + i, managementPort + i, clusterPort + i, dir, "127.0.0.1:" + clusterPort, nodes,
+        dir.resolve("node.log"));
     ProcessBuilder pb = node.builder(Map.of(
         "JUNCTION_ROUTING", routing,
         "JUNCTION_DURABILITY", durability,
@@ -141,11 +154,16 @@ final class LocalCommand implements Callable<Integer> {
         "JUNCTION_SPLIT_ALPHABET", splitAlphabet));
     Process p = pb.start();
     System.err.println("junction local: node " + i + " pid " + p.pid() + " gRPC 127.0.0.1:" + (port + i)
-        + " cluster 127.0.0.1:" + (clusterPort + i));
+        + " cluster 127.0.0.1:" + (clusterPort + i) + " management http://127.0.0.1:" + (managementPort + i));
     return p;
   }
 
-  private boolean awaitReady(List<String> endpoints) throws InterruptedException {
+  /** Whether the port ranges of {@code nodes} ports from {@code a} and from {@code b} overlap. */
+  private boolean overlap(int a, int b) {
+    return a < b + nodes && b < a + nodes;
+  }
+
+  private boolean awaitReady(List<String> management, List<String> endpoints) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     int rf = Math.min(3, nodes);
     while (System.nanoTime() < deadline) {
@@ -162,7 +180,7 @@ final class LocalCommand implements Callable<Integer> {
           return false;
         }
       }
-      if (Readiness.ready(endpoints, rf)) {
+      if (Readiness.ready(management, endpoints, rf)) {
         return true;
       }
       Thread.sleep(250); // polling interval of a deadline wait

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
       "nodes (at most JUNCTION_DRAIN_TIMEOUT, 60s by default; not when too few nodes would be left or",
       "rebalancing is off), then leaves the cluster gracefully.",
       "Configuration: --config FILE (HOCON) over the defaults; environment variables override both:",
-      "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
+      "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_MANAGEMENT_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
       "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
       "  JUNCTION_MIN_NODES, JUNCTION_REPLICATION_FACTOR, JUNCTION_DURABILITY (fsync|replicated),",
       "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT,",
@@ -49,6 +49,7 @@ final class NodeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "junction-node-shutdown"));
     System.out.println(
         "node " + node.cluster().address() + " serving gRPC on " + node.settings().host() + ":" + node.grpcPort()
+            + ", management on http://" + node.settings().host() + ":" + node.managementPort()
             + ", data in " + node.settings().dataDir().toAbsolutePath());
     System.out.flush();
     node.awaitTermination();

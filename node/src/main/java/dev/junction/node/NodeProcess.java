@@ -14,6 +14,7 @@ import java.util.Map;
  *     netns exec NS})
  * @param jvmArgs JVM options
  * @param host the address the node binds and announces
+ * @param managementPort the port of its management endpoint ({@code /alive}, {@code /ready})
  * @param seeds cluster {@code host:port} addresses, comma-separated (the first forms the cluster)
  * @param minNodes nodes that must be up before the first routing table is made
  */
@@ -22,6 +23,7 @@ public record NodeProcess(
     List<String> jvmArgs,
     String host,
     int grpcPort,
+    int managementPort,
     int clusterPort,
     Path dataDir,
     String seeds,
@@ -40,6 +42,7 @@ public record NodeProcess(
     Map<String, String> env = pb.environment();
     env.put("JUNCTION_HOST", host);
     env.put("JUNCTION_GRPC_PORT", Integer.toString(grpcPort));
+    env.put("JUNCTION_MANAGEMENT_PORT", Integer.toString(managementPort));
     env.put("JUNCTION_CLUSTER_PORT", Integer.toString(clusterPort));
     env.put("JUNCTION_DATA_DIR", dataDir.toAbsolutePath().toString());
     env.put("JUNCTION_SEED_NODES", seeds);

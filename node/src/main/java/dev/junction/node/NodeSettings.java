@@ -12,6 +12,7 @@ import java.util.Map;
 public record NodeSettings(
     String host,
     int grpcPort,
+    int managementPort,
     int clusterPort,
     Path dataDir,
     List<String> seedNodes,
@@ -23,6 +24,7 @@ public record NodeSettings(
       throw new IllegalArgumentException("junction.node.grpc-threads must be 0 (automatic) to 256, not " + grpcThreads);
     }
     checkPort("grpc-port", grpcPort);
+    checkPort("management-port", managementPort);
     checkPort("cluster-port", clusterPort);
     seedNodes = List.copyOf(seedNodes);
     for (String s : seedNodes) {
@@ -44,6 +46,7 @@ public record NodeSettings(
     return new NodeSettings(
         c.getString("host"),
         c.getInt("grpc-port"),
+        c.getInt("management-port"),
         c.getInt("cluster-port"),
         Path.of(c.getString("data-dir")),
         seeds.isEmpty() ? List.of() : Arrays.stream(seeds.split(",")).map(String::trim).toList(),
@@ -60,9 +63,9 @@ public record NodeSettings(
    * The configuration the cluster layer runs with: the store under {@code data-dir/store}, Distributed
    * Data under {@code data-dir/ddata}, Artery on {@code host:cluster-port}, the seed nodes, and this node's
    * gRPC endpoint as a cluster role ({@code grpc=host:port}) so every node can tell clients where the
-   * others are.
+   * others are; Pekko Management's host and port ({@code boundManagementPort}).
    */
-  public Config clusterConfig(int boundGrpcPort) {
+  public Config clusterConfig(int boundGrpcPort, int boundManagementPort) {
     List<String> seeds = seedNodes.stream().map(s -> "pekko://junction@" + s).toList();
     return ConfigFactory.parseMap(
         Map.of(
@@ -71,6 +74,8 @@ public record NodeSettings(
             "pekko.remote.artery.canonical.hostname", host,
             "pekko.remote.artery.canonical.port", clusterPort,
             "pekko.cluster.seed-nodes", seeds,
-            "pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort)));
+            "pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort),
+            "pekko.management.http.hostname", host,
+            "pekko.management.http.port", boundManagementPort));
   }
 }

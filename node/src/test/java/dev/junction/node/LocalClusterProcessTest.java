@@ -44,9 +44,11 @@ class LocalClusterProcessTest {
   }
 
   /** A running {@code junction local}: its process, the endpoints it printed, its nodes' pids. */
-  private record Local(Process process, List<String> endpoints, List<Long> nodePids, Path stderr) {}
+  private record Local(Process process, List<String> endpoints, List<String> management, List<Long> nodePids,
+      Path stderr) {}
 
-  private Local startLocal(Path data, int grpc, int cluster, String tag, String warmup) throws Exception {
+  private Local startLocal(Path data, int grpc, int cluster, int management, String tag, String warmup)
+      throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path stderr = dir.resolve("local-" + tag + ".err");
     ProcessBuilder pb =
@@ -62,21 +64,26 @@ class LocalClusterProcessTest {
             "--data", data.toString(),
             "--port", Integer.toString(grpc),
             "--cluster-port", Integer.toString(cluster),
+            "--management-port", Integer.toString(management),
             "--durability", "replicated",
             "--timeout", "150s",
             "--warmup", warmup);
     pb.redirectError(stderr.toFile());
     Process p = pb.start();
     CompletableFuture<String> ready = new CompletableFuture<>();
+    CompletableFuture<String> managed = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = in.readLine()) != null) {
           if (line.startsWith("ready: ")) {
             ready.complete(line.substring("ready: ".length()));
+          } else if (line.startsWith("management: ")) {
+            managed.complete(line.substring("management: ".length()));
           }
         }
         ready.completeExceptionally(new IOException("junction local ended without 'ready'"));
+        managed.completeExceptionally(new IOException("junction local ended without 'management'"));
       } catch (IOException e) {
         ready.completeExceptionally(e);
       }
@@ -84,8 +91,10 @@ class LocalClusterProcessTest {
     reader.setDaemon(true);
     reader.start();
     String endpoints;
+    String managementUrls;
     try {
       endpoints = ready.get(180, TimeUnit.SECONDS);
+      managementUrls = managed.get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       p.destroy();
       p.waitFor(60, TimeUnit.SECONDS);
@@ -96,7 +105,13 @@ class LocalClusterProcessTest {
     while (m.find()) {
       pids.add(Long.parseLong(m.group(2)));
     }
-    return new Local(p, List.of(endpoints.split(",")), pids, stderr);
+    return new Local(p, List.of(endpoints.split(",")), List.of(managementUrls.split(",")), pids, stderr);
+  }
+
+  private static java.net.http.HttpResponse<String> http(String url) throws Exception {
+    return java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   private static void stop(Local local) throws Exception {
@@ -113,12 +128,23 @@ class LocalClusterProcessTest {
     Random random = new Random();
     int grpc = TestPorts.freeLoopbackPorts(3, random);
     int cluster = TestPorts.freeLoopbackPorts(3, random);
+    int management = TestPorts.freeLoopbackPorts(3, random);
     Path data = dir.resolve("data");
 
     // The first start warms up (briefly): the exact scan below proves it deleted its keys.
-    Local first = startLocal(data, grpc, cluster, "first", "6s");
+    Local first = startLocal(data, grpc, cluster, management, "first", "6s");
     try {
       assertEquals(3, first.endpoints().size());
+      // Every node's management endpoint, in the order of the gRPC endpoints: alive, ready, and itself.
+      assertEquals(3, first.management().size(), first.management().toString());
+      for (int i = 0; i < 3; i++) {
+        String url = first.management().get(i);
+        assertEquals("http://127.0.0.1:" + (management + i), url);
+        assertEquals(200, http(url + "/alive").statusCode());
+        assertEquals(200, http(url + "/ready").statusCode(), http(url + "/ready").body());
+        String members = http(url + "/cluster/members").body();
+        assertTrue(members.contains("\"selfNode\":\"pekko://junction@127.0.0.1:" + (cluster + i) + "\""), members);
+      }
       assertEquals(3, first.nodePids().size(), "three separate node processes");
       String log = Files.readString(first.stderr());
       assertTrue(log.contains("junction local: warmed up in"), log);
@@ -150,7 +176,7 @@ class LocalClusterProcessTest {
       stop(first);
     }
 
-    Local second = startLocal(data, grpc, cluster, "second", "0s");
+    Local second = startLocal(data, grpc, cluster, management, "second", "0s");
     try (JunctionClient client =
         JunctionClient.builder().endpoints(second.endpoints()).deadline(Duration.ofSeconds(10)).build()) {
       List<Entry> all = client.scan(new byte[0], new byte[0], 1000);

@@ -22,7 +22,8 @@ import java.util.function.BooleanSupplier;
  * in network namespaces, see {@link TestNetwork}), for
  * fault injection: each can be killed with SIGKILL, paused with SIGSTOP, resumed and restarted on its
  * data directory. Only processes started here are ever signalled, by their PID. Node {@code i} uses gRPC
- * port {@code grpcBase + i} and cluster port {@code clusterBase + i}; every node lists all cluster
+ * port {@code grpcBase + i}, management port {@code managementBase + i} and cluster port {@code
+ * clusterBase + i}; every node lists all cluster
  * addresses as seeds, node 0 first, so node 0 forms the cluster and is its oldest member (the one that
  * hosts the controller) until it dies.
  */
@@ -30,6 +31,7 @@ final class NodeCluster implements AutoCloseable {
   private final Path dir;
   private final int size;
   private final int grpcBase;
+  private final int managementBase;
   private final int clusterBase;
   private final Map<String, String> extraEnv;
   /** Nodes that must be up before the first routing table is made: those started with the cluster. */
@@ -41,13 +43,14 @@ final class NodeCluster implements AutoCloseable {
   private final TestNetwork network;
 
   private NodeCluster(
-      Path dir, int size, int minNodes, int grpcBase, int clusterBase, Map<String, String> extraEnv,
-      TestNetwork network) {
+      Path dir, int size, int minNodes, int grpcBase, int managementBase, int clusterBase,
+      Map<String, String> extraEnv, TestNetwork network) {
     this.network = network;
     this.minNodes = minNodes;
     this.dir = dir;
     this.size = size;
     this.grpcBase = grpcBase;
+    this.managementBase = managementBase;
     this.clusterBase = clusterBase;
     this.extraEnv = extraEnv;
     this.processes = new Process[size];
@@ -73,7 +76,7 @@ final class NodeCluster implements AutoCloseable {
       TestNetwork network) throws Exception {
     Random random = new Random();
     NodeCluster c = new NodeCluster(dir, size, running, TestPorts.freeLoopbackPorts(size, random),
-        TestPorts.freeLoopbackPorts(size, random), env, network);
+        TestPorts.freeLoopbackPorts(size, random), TestPorts.freeLoopbackPorts(size, random), env, network);
     try {
       for (int i = 0; i < running; i++) {
         c.startNode(i);
@@ -93,6 +96,11 @@ final class NodeCluster implements AutoCloseable {
 
   String endpoint(int i) {
     return network.host(i) + ":" + (grpcBase + i);
+  }
+
+  /** Node {@code i}'s management endpoint ({@code /alive}, {@code /ready}). */
+  String managementUrl(int i) {
+    return "http://" + network.host(i) + ":" + (managementBase + i);
   }
 
   TestNetwork network() {
@@ -138,7 +146,7 @@ final class NodeCluster implements AutoCloseable {
     NodeProcess node = new NodeProcess(
         command,
         List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m"),
-        network.host(i), grpcBase + i, clusterBase + i, data, String.join(",", seeds), minNodes, log(i));
+        network.host(i), grpcBase + i, managementBase + i, clusterBase + i, data, String.join(",", seeds), minNodes, log(i));
     ProcessBuilder pb = node.builder(extraEnv);
     processes[i] = pb.start();
     everyPid.add(processes[i].pid());
@@ -228,9 +236,16 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
-  /** Every node answers with full chains of {@code rf} replicas, all serving where the table puts them. */
+  /**
+   * Every node started so far says {@code /ready} (every replica the table places on it serves there), and
+   * the table gives every range {@code rf} replicas.
+   */
   boolean ready(int rf) {
-    return Readiness.ready(endpoints(), rf);
+    List<String> management = new ArrayList<>();
+    for (int i = 0; i < endpoints().size(); i++) {
+      management.add(managementUrl(i));
+    }
+    return Readiness.ready(management, endpoints(), rf);
   }
 
   /** How many replicas the routing table (as node 0, or else the first live node, sees it) puts on node {@code i}. */

@@ -79,6 +79,11 @@ public final class ClusterNode implements AutoCloseable {
    * shutdown does it too, so this is for a caller that wants it done before it stops serving clients.
    * Blocks at most the drain's bound and a margin; does nothing when {@code leave.drain-timeout} is 0.
    */
+  /** Whether this node has begun to leave: its drain before stopping started (SIGTERM, close). */
+  public boolean leaving() {
+    return drain != null && drain.started();
+  }
+
   public void drainBeforeLeaving() {
     if (drain == null) {
       return;

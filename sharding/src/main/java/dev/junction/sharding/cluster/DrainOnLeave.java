@@ -42,6 +42,11 @@ final class DrainOnLeave {
   /** The drain under way, if one started: the node's stop and its coordinated shutdown both wait for it. */
   private CompletableFuture<Done> running;
 
+  /** Whether the drain before leaving has begun (the node is on its way out). */
+  synchronized boolean started() {
+    return running != null;
+  }
+
   /**
    * Drains this node; completes when it may leave (drained, refused, given up). Never fails. Called again
    * (the JVM's shutdown hooks and the coordinated shutdown both call it), it returns the same drain.

@@ -1,0 +1,101 @@
+package dev.junction.node.management;
+
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.cluster.ClusterNode;
+import dev.junction.sharding.routing.RoutingTable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's management endpoint: Pekko Management's routes ({@code /alive}, {@code /ready}, the
+ * read-only {@code /cluster/members}) on their own HTTP port. {@code /ready} is backed by {@link
+ * NodeReadiness}, fed here with what the node knows and what its replicas answer.
+ */
+public final class ManagementServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ManagementServer.class);
+  /** How long a readiness check waits for a replica's status (Pekko's check itself gives up after 1 s). */
+  private static final Duration ASK = Duration.ofMillis(800);
+
+  private final ServerBinding binding;
+
+  private ManagementServer(ServerBinding binding) {
+    this.binding = binding;
+  }
+
+  /** Serves the management routes of {@code cluster}'s actor system on {@code host:port}. */
+  public static ManagementServer start(ClusterNode cluster, String host, int port) {
+    NodeHealth.get(Adapter.toClassic(cluster.system())).readiness(() -> whyNotReady(cluster));
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(cluster.system());
+    Route routes = PekkoManagement.get(classic).getRoutes();
+    try {
+      ServerBinding b = Http.get(classic).newServerAt(host, port).bind(routes).toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+      log.info("management endpoint on http://{}:{} (/alive, /ready, /cluster/members)", host,
+          b.localAddress().getPort());
+      return new ManagementServer(b);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot serve the management endpoint on " + host + ":" + port + ": "
+          + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the management endpoint on " + host + ":" + port + " did not bind in 30 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while binding the management endpoint", e);
+    }
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  static CompletionStage<Optional<String>> whyNotReady(ClusterNode cluster) {
+    String status = Cluster.get(cluster.system()).selfMember().status().toString();
+    Optional<RoutingTable> table = cluster.tables().find();
+    String self = cluster.address().toString();
+    boolean leaving = cluster.leaving();
+    List<ReplicaId> placed = table.map(t -> NodeReadiness.placedOn(t, self)).orElse(List.of());
+    if (leaving || !status.equals("Up") || placed.isEmpty()) {
+      return CompletableFuture.completedFuture(NodeReadiness.whyNot(status, table, self, leaving, Map.of()));
+    }
+    Map<ReplicaId, NodeReadiness.ReplicaAnswer> answers = new ConcurrentHashMap<>();
+    List<CompletableFuture<?>> asks = new ArrayList<>();
+    for (ReplicaId id : placed) {
+      asks.add(cluster.replicas().replica(id).ask(ReplicaActor.GetStatus::new, ASK).toCompletableFuture()
+          .handle((s, e) -> {
+            if (e == null) {
+              answers.put(id, new NodeReadiness.ReplicaAnswer(true, s.node(), s.serving()));
+            }
+            return null;
+          }));
+    }
+    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]))
+        .thenApply(x -> NodeReadiness.whyNot(status, table, self, leaving, answers));
+  }
+
+  @Override
+  public void close() {
+    try {
+      binding.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.debug("management endpoint unbind: {}", e.toString());
+    }
+  }
+}
