@@ -70,7 +70,7 @@ public final class ManagementServer implements AutoCloseable {
     String status = Cluster.get(cluster.system()).selfMember().status().toString();
     Optional<RoutingTable> table = cluster.tables().find();
     String self = cluster.address().toString();
-    boolean leaving = cluster.leaving();
+    boolean leaving = cluster.leaving() || cluster.beingDrained();
     List<ReplicaId> placed = table.map(t -> NodeReadiness.placedOn(t, self)).orElse(List.of());
     if (leaving || !status.equals("Up") || placed.isEmpty()) {
       return CompletableFuture.completedFuture(NodeReadiness.whyNot(status, table, self, leaving, Map.of()));

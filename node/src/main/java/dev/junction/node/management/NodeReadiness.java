@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * Whether a node is ready for clients (what {@code /ready} answers): it is an {@code Up} member, has the
- * routing table, is not leaving, and every replica the table places on it serves here. A replica that is
+ * routing table, is not being drained or leaving, and every replica the table places on it serves here. A replica that is
  * being copied in is not in a chain yet, so it does not hold readiness back; a chain member that is still
  * catching up (or whose shard has not reached this node yet) does. Pure: the caller gathers the facts.
  */
@@ -42,14 +42,14 @@ public final class NodeReadiness {
    * @param memberStatus this node's cluster member status ({@code Up}, {@code Joining}, …)
    * @param table the routing table, if the node has one
    * @param self this node's cluster address, as the table names nodes
-   * @param leaving whether the node has begun to leave (draining before it stops)
+   * @param leaving whether the node is being drained (junctionctl drain) or has begun to leave (SIGTERM)
    * @param answers what each replica of {@link #placedOn} answered, by replica id (a missing id: silent)
    */
   public static Optional<String> whyNot(
       String memberStatus, Optional<RoutingTable> table, String self, boolean leaving,
       Map<ReplicaId, ReplicaAnswer> answers) {
     if (leaving) {
-      return Optional.of("the node is leaving the cluster (draining its replicas before it stops)");
+      return Optional.of("the node is being drained (its replicas move to other nodes; it may leave after)");
     }
     if (!memberStatus.equals("Up")) {
       return Optional.of("the node is " + memberStatus + ", not Up");

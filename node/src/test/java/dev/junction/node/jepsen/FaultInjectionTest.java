@@ -307,7 +307,11 @@ class FaultInjectionTest {
               assertTrue(drain.getDraining(), "node " + added + " is draining: " + drain);
             }
             cluster.await(Duration.ofSeconds(120), "the drained node " + added + " holds no replica and every chain is full",
-                () -> cluster.replicasOn(added) == 0 && cluster.ready(chain.size()));
+                () -> cluster.replicasOn(added) == 0 && cluster.readyExcept(chain.size(), added));
+            // A drained node stays out of service until it leaves: its /ready says so, and why.
+            String why = cluster.whyNotReady(added);
+            assertTrue(why != null && why.startsWith("500") && why.contains("being drained"), "/ready of node " + added
+                + ": " + why);
             System.out.printf("fault %s: node %d drained %d ms after it held its share%n", fault, added,
                 (System.nanoTime() - joined) / 1_000_000);
           }

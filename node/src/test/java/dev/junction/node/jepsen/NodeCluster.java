@@ -241,11 +241,25 @@ final class NodeCluster implements AutoCloseable {
    * the table gives every range {@code rf} replicas.
    */
   boolean ready(int rf) {
+    return readyExcept(rf, -1);
+  }
+
+  /** {@link #ready} over the nodes other than {@code except} (one being drained says it is not ready). */
+  boolean readyExcept(int rf, int except) {
     List<String> management = new ArrayList<>();
+    List<String> endpoints = new ArrayList<>();
     for (int i = 0; i < endpoints().size(); i++) {
-      management.add(managementUrl(i));
+      if (i != except) {
+        management.add(managementUrl(i));
+        endpoints.add(endpoint(i));
+      }
     }
-    return Readiness.ready(management, endpoints(), rf);
+    return Readiness.ready(management, endpoints, rf);
+  }
+
+  /** What node {@code i}'s {@code /ready} says when it is not ready, or null when it is. */
+  String whyNotReady(int i) {
+    return Readiness.whyNot(managementUrl(i));
   }
 
   /** How many replicas the routing table (as node 0, or else the first live node, sees it) puts on node {@code i}. */

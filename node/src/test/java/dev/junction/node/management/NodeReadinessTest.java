@@ -46,7 +46,7 @@ class NodeReadinessTest {
     assertTrue(NodeReadiness.whyNot("Up", Optional.empty(), B, false, Map.of()).orElseThrow()
         .contains("no routing table"));
     assertTrue(NodeReadiness.whyNot("Up", Optional.of(TABLE), B, true, serving(B)).orElseThrow()
-        .contains("leaving"));
+        .contains("being drained"));
   }
 
   @Test

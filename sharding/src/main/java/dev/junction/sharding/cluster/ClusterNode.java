@@ -12,7 +12,9 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import dev.junction.sharding.routing.TableHolder;
 import dev.junction.store.SsdStore;
 import dev.junction.store.StoreSettings;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -52,15 +54,19 @@ public final class ClusterNode implements AutoCloseable {
   private final Router router;
   private final ClusterSettings settings;
   private final DrainOnLeave drain;
+  /** The nodes being drained, as the newest published table says. */
+  private final AtomicReference<List<String>> draining;
 
   private ClusterNode(
       ActorSystem<Void> system,
       SsdStore store,
       TableHolder tables,
+      AtomicReference<List<String>> draining,
       ReplicaSharding replicas,
       Router router,
       ClusterSettings settings) {
     this.system = system;
+    this.draining = draining;
     this.store = store;
     this.tables = tables;
     this.replicas = replicas;
@@ -82,6 +88,11 @@ public final class ClusterNode implements AutoCloseable {
   /** Whether this node has begun to leave: its drain before stopping started (SIGTERM, close). */
   public boolean leaving() {
     return drain != null && drain.started();
+  }
+
+  /** Whether the controller is draining this node ({@code junctionctl drain}), as the newest table says. */
+  public boolean beingDrained() {
+    return draining.get().contains(address().toString());
   }
 
   public void drainBeforeLeaving() {
@@ -157,8 +168,10 @@ public final class ClusterNode implements AutoCloseable {
       throw e;
     }
     TableHolder tables = TableHolder.empty();
-    ActorRef<TableKeeper.Command> keeper =
-        system.systemActorOf(TableKeeper.create(tables, settings.ddataTimeout()), "table-keeper", Props.empty());
+    AtomicReference<List<String>> draining =
+        new AtomicReference<>(List.of());
+    ActorRef<TableKeeper.Command> keeper = system.systemActorOf(
+        TableKeeper.create(tables, draining::set, settings.ddataTimeout()), "table-keeper", Props.empty());
     BulkTransport bulk;
     try {
       bulk = TcpBulkTransport.start(
@@ -195,7 +208,7 @@ public final class ClusterNode implements AutoCloseable {
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
-    return new ClusterNode(system, store, tables, replicas, router, settings);
+    return new ClusterNode(system, store, tables, draining, replicas, router, settings);
   }
 
   /**

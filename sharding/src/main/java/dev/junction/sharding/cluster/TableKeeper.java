@@ -7,9 +7,11 @@ import dev.junction.sharding.routing.TableHolder;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -51,6 +53,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private record Unsubscribe(ActorRef<ReplicaActor.Command> replica) implements Command {}
 
   private final TableHolder holder;
+  private final Consumer<List<String>> draining;
   private final Duration readTimeout;
   private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
   private final Map<Long, Set<ActorRef<ReplicaActor.Command>>> subscribers = new HashMap<>();
@@ -59,19 +62,25 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       ActorContext<Command> context,
       ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator,
       TableHolder holder,
+      Consumer<List<String>> draining,
       Duration readTimeout) {
     super(context);
     this.replicator = replicator;
     this.holder = holder;
+    this.draining = draining;
     this.readTimeout = readTimeout;
     replicator.subscribe(KEY, Changed::new);
   }
 
-  public static Behavior<Command> create(TableHolder holder, Duration readTimeout) {
+  /**
+   * A keeper that applies the published tables to {@code holder} and gives {@code draining} the nodes
+   * being drained with each table that is not older than the one held.
+   */
+  public static Behavior<Command> create(TableHolder holder, Consumer<List<String>> draining, Duration readTimeout) {
     return Behaviors.setup(
         ctx ->
             DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
-                replicator -> new TableKeeper(ctx, replicator, holder, readTimeout)));
+                replicator -> new TableKeeper(ctx, replicator, holder, draining, readTimeout)));
   }
 
   @Override
@@ -124,6 +133,9 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private void offer(PublishedTable published) {
     RoutingTable before = holder.find().orElse(null);
     RoutingTable table = published.toTable();
+    if (before == null || table.version() >= before.version()) {
+      draining.accept(published.draining());
+    }
     if (!holder.offer(table)) {
       return;
     }
