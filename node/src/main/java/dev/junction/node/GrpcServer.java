@@ -34,6 +34,12 @@ public final class GrpcServer implements AutoCloseable {
 
   /** Starts serving {@code services} on {@code bind} with {@code threads} transport threads. */
   public static GrpcServer start(InetSocketAddress bind, int threads, BindableService... services) throws IOException {
+    return start(bind, threads, java.util.List.of(), services);
+  }
+
+  /** The same, with {@code interceptors} around every call (e.g. the node's request metrics). */
+  public static GrpcServer start(InetSocketAddress bind, int threads, java.util.List<io.grpc.ServerInterceptor> interceptors,
+      BindableService... services) throws IOException {
     if (System.getProperty("io.grpc.netty.shaded.io.netty.leakDetection.level") == null) {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     }
@@ -47,6 +53,7 @@ public final class GrpcServer implements AutoCloseable {
     for (BindableService s : services) {
       builder.addService(s);
     }
+    interceptors.forEach(builder::intercept);
     try {
       return new GrpcServer(builder.build().start(), loops);
     } catch (IOException | RuntimeException e) {

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.junction.node.grpc.AdminService;
 import dev.junction.node.grpc.KvService;
 import dev.junction.node.management.ManagementServer;
+import dev.junction.node.management.NodeMetrics;
 import dev.junction.sharding.cluster.ClusterNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,9 +51,10 @@ public final class JunctionNode implements AutoCloseable {
     ClusterNode cluster =
         ClusterNode.start(settings.clusterConfig(port, managementPort).withFallback(config)
             .withFallback(full.withOnlyPath("junction")));
+    NodeMetrics metrics = new NodeMetrics(cluster);
     GrpcServer server;
     try {
-      server = GrpcServer.start(bind, settings.grpcTransportThreads(),
+      server = GrpcServer.start(bind, settings.grpcTransportThreads(), java.util.List.of(metrics.grpcInterceptor()),
           new KvService(
               cluster.router(),
               settings.requestTimeout(),
@@ -65,7 +67,7 @@ public final class JunctionNode implements AutoCloseable {
     }
     ManagementServer management;
     try {
-      management = ManagementServer.start(cluster, settings.host(), managementPort);
+      management = ManagementServer.start(cluster, metrics, settings.host(), managementPort);
     } catch (RuntimeException e) {
       server.close();
       cluster.close();

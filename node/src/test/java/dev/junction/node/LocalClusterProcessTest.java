@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.junction.client.CasResult;
 import dev.junction.client.Entry;
 import dev.junction.client.JunctionClient;
+import dev.junction.node.management.PrometheusText;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +110,22 @@ class LocalClusterProcessTest {
     return new Local(p, List.of(endpoints.split(",")), List.of(managementUrls.split(",")), pids, stderr);
   }
 
+  /** The puts the nodes of {@code local} served, as their {@code /metrics} count them. */
+  private static double putsServed(Local local) throws Exception {
+    double puts = 0;
+    for (String url : local.management()) {
+      java.net.http.HttpResponse<String> metrics = http(url + "/metrics");
+      assertEquals(200, metrics.statusCode());
+      assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+          metrics.headers().toString());
+      List<PrometheusText.Sample> samples = PrometheusText.parse(metrics.body());
+      puts += PrometheusText.sum(samples, "junction_requests_seconds_count", Map.of("op", "Put", "status", "OK"));
+      assertTrue(PrometheusText.sum(samples, "junction_replica_serving", Map.of()) >= 1, metrics.body());
+      assertTrue(PrometheusText.sum(samples, "junction_store_map_limit_bytes", Map.of()) > 0, metrics.body());
+    }
+    return puts;
+  }
+
   private static java.net.http.HttpResponse<String> http(String url) throws Exception {
     return java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
@@ -156,6 +174,7 @@ class LocalClusterProcessTest {
           JunctionClient other =
               JunctionClient.builder().endpoints(first.endpoints().get(2)).deadline(Duration.ofSeconds(10)).build()) {
         assertEquals(3, client.routingTable().getRanges(0).getChainCount());
+        double putsBefore = putsServed(first); // the warm-up's
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
           String key = (char) ('0' + (i * 7) % 75) + "-key-" + i; // keys spread over several ranges
@@ -167,6 +186,8 @@ class LocalClusterProcessTest {
         }
         List<Entry> all = other.scan(new byte[0], new byte[0], 1000);
         assertEquals(keys.stream().sorted().toList(), all.stream().map(e -> s(e.key())).toList());
+        // Every put was served once, by one node: the nodes' /metrics say so (Prometheus text).
+        assertEquals(40, putsServed(first) - putsBefore, "puts counted over the three nodes");
         CasResult cas = other.compareAndSet(b(keys.get(0)), b("value-0"), b("swapped"));
         assertTrue(cas.applied());
         assertFalse(client.compareAndSet(b(keys.get(0)), b("value-0"), b("again")).applied());

@@ -19,6 +19,11 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
@@ -26,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's management endpoint: Pekko Management's routes ({@code /alive}, {@code /ready}, the
- * read-only {@code /cluster/members}) on their own HTTP port. {@code /ready} is backed by {@link
+ * read-only {@code /cluster/members}) and the node's {@code /metrics} on their own HTTP port. {@code /ready} is backed by {@link
  * NodeReadiness}, fed here with what the node knows and what its replicas answer.
  */
 public final class ManagementServer implements AutoCloseable {
@@ -40,15 +45,18 @@ public final class ManagementServer implements AutoCloseable {
     this.binding = binding;
   }
 
-  /** Serves the management routes of {@code cluster}'s actor system on {@code host:port}. */
-  public static ManagementServer start(ClusterNode cluster, String host, int port) {
+  /**
+   * Serves the management routes of {@code cluster}'s actor system on {@code host:port}, and {@code
+   * metrics} on {@code /metrics}.
+   */
+  public static ManagementServer start(ClusterNode cluster, NodeMetrics metrics, String host, int port) {
     NodeHealth.get(Adapter.toClassic(cluster.system())).readiness(() -> whyNotReady(cluster));
     org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(cluster.system());
-    Route routes = PekkoManagement.get(classic).getRoutes();
+    Route routes = Directives.concat(PekkoManagement.get(classic).getRoutes(), metricsRoute(metrics));
     try {
       ServerBinding b = Http.get(classic).newServerAt(host, port).bind(routes).toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
-      log.info("management endpoint on http://{}:{} (/alive, /ready, /cluster/members)", host,
+      log.info("management endpoint on http://{}:{} (/alive, /ready, /metrics, /cluster/members)", host,
           b.localAddress().getPort());
       return new ManagementServer(b);
     } catch (ExecutionException e) {
@@ -60,6 +68,13 @@ public final class ManagementServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while binding the management endpoint", e);
     }
+  }
+
+  /** {@code GET /metrics}: Prometheus' text format, version 0.0.4. */
+  private static Route metricsRoute(NodeMetrics metrics) {
+    ContentType prometheus = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+    return Directives.path("metrics", () -> Directives.get(() -> Directives.completeWithFuture(
+        metrics.scrape().thenApply(text -> HttpResponse.create().withEntity(HttpEntities.create(prometheus, text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))))));
   }
 
   public int port() {

@@ -1,0 +1,213 @@
+package dev.junction.node.management;
+
+import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.sharding.cluster.ClusterNode;
+import dev.junction.sharding.cluster.Controller;
+import dev.junction.sharding.placement.LoadBook;
+import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.store.SsdStore;
+import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.ToDoubleFunction;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * The node's metrics in Prometheus' text format ({@code /metrics} on the management endpoint), through
+ * Micrometer's Prometheus registry:
+ *
+ * <ul>
+ *   <li>{@code junction_requests_seconds} (histogram; {@code _count} per call): every gRPC call the node
+ *       served, by {@code service}, {@code op} (the method: {@code Put}, {@code Get}, …) and {@code status}
+ *       (the gRPC status code), measured by Micrometer's gRPC interceptor and renamed;
+ *   <li>{@code junction_store_*}: the store's counters ({@code commits_total}, {@code batches_total},
+ *       {@code syncs_total}, …) and its map size against its limit;
+ *   <li>{@code junction_range_*}: per range (label {@code range}), the cluster's load statistics as the
+ *       controller keeps them (requests per second, keys, bytes), read at each scrape;
+ *   <li>{@code junction_replica_*}: per replica of this node ({@code replica}: RANGE.SLOT, {@code role}):
+ *       its epoch, whether it serves (in its chain, in sync, holding its read lease) and its writes in
+ *       flight (persisted here, not yet committed by the tail), asked at each scrape;
+ *   <li>JVM basics (memory, GC, threads, classes, JIT time, CPU, uptime).
+ * </ul>
+ */
+public final class NodeMetrics implements AutoCloseable {
+  /** How long a scrape waits for the controller and the replicas before it shows what it last knew. */
+  private static final Duration ASK = Duration.ofMillis(800);
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ClusterNode cluster;
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+  private final MultiGauge rangeRequests;
+  private final MultiGauge rangeKeys;
+  private final MultiGauge rangeBytes;
+  private final MultiGauge replicaEpoch;
+  private final MultiGauge replicaServing;
+  private final MultiGauge replicaInFlight;
+
+  public NodeMetrics(ClusterNode cluster) {
+    this.cluster = cluster;
+    registry.config()
+        .meterFilter(MeterFilter.denyNameStartsWith("grpc.server.requests.received"))
+        .meterFilter(MeterFilter.denyNameStartsWith("grpc.server.responses.sent"))
+        .meterFilter(MeterFilter.renameTag("grpc.server.processing.duration", "method", "op"))
+        .meterFilter(MeterFilter.renameTag("grpc.server.processing.duration", "statusCode", "status"))
+        .meterFilter(new MeterFilter() {
+          @Override
+          public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("grpc.server.processing.duration") ? id.withName("junction.requests") : id;
+          }
+
+          @Override
+          public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+            if (!id.getName().equals("junction.requests")) {
+              return config;
+            }
+            return DistributionStatisticConfig.builder().percentilesHistogram(true)
+                .minimumExpectedValue((double) Duration.ofMillis(1).toNanos())
+                .maximumExpectedValue((double) Duration.ofSeconds(10).toNanos())
+                .build().merge(config);
+          }
+        });
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmCompilationMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    bindStore(cluster.store());
+    rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
+        .description("requests per second to the range (moving average), by kind").register(registry);
+    rangeKeys = MultiGauge.builder("junction.range.keys").description("keys in the range (newest measurement)")
+        .register(registry);
+    rangeBytes = MultiGauge.builder("junction.range.size").baseUnit("bytes")
+        .description("bytes one replica of the range holds (newest measurement)").register(registry);
+    replicaEpoch = MultiGauge.builder("junction.replica.epoch").description("the epoch of the replica's chain")
+        .register(registry);
+    replicaServing = MultiGauge.builder("junction.replica.serving")
+        .description("1 when the replica serves: in its chain here, in sync, holding its read lease").register(registry);
+    replicaInFlight = MultiGauge.builder("junction.replica.writes.in.flight")
+        .description("writes persisted by the replica and not yet committed by the chain's tail (sequence numbers)")
+        .register(registry);
+  }
+
+  private void bindStore(SsdStore store) {
+    counter("junction.store.commits", "group commits (WAL records or LMDB transactions)", store, s -> s.stats().commits());
+    counter("junction.store.batches", "write batches committed", store, s -> s.stats().batches());
+    counter("junction.store.operations", "operations applied", store, s -> s.stats().operations());
+    counter("junction.store.syncs", "syncs to stable storage (fdatasync of the WAL, synced LMDB commits)", store,
+        s -> s.stats().syncs());
+    counter("junction.store.flushes", "memtables written into LMDB", store, s -> s.stats().flushes());
+    counter("junction.store.map.resizes", "times the LMDB map grew", store, s -> s.stats().mapResizes());
+    counter("junction.store.rejected.full", "write batches refused because the store was full", store,
+        s -> s.stats().rejectedFull());
+    FunctionCounter.builder("junction.store.written", store, s -> s.stats().bytesWritten()).baseUnit("bytes")
+        .description("key and value bytes written by puts").register(registry);
+    FunctionCounter.builder("junction.store.wal.appended", store, s -> s.stats().walBytes()).baseUnit("bytes")
+        .description("bytes appended to the write-ahead log").register(registry);
+    Gauge.builder("junction.store.map.size", store, s -> s.stats().mapSize()).baseUnit("bytes")
+        .description("the LMDB map's current size").register(registry);
+    Gauge.builder("junction.store.map.limit", store, s -> s.settings().maxMapSize()).baseUnit("bytes")
+        .description("the size the LMDB map may grow to").register(registry);
+    Gauge.builder("junction.store.batches.per.commit", store, s -> s.stats().batchesPerCommit())
+        .description("write batches per group commit since the store opened").register(registry);
+  }
+
+  private void counter(String name, String description, SsdStore store, ToDoubleFunction<SsdStore> f) {
+    FunctionCounter.builder(name, store, f).description(description).register(registry);
+  }
+
+  /** The interceptor that measures every gRPC call (install it on the node's gRPC server). */
+  public ServerInterceptor grpcInterceptor() {
+    return new MetricCollectingServerInterceptor(registry);
+  }
+
+  /** Refreshes what is asked at scrape time (ranges, replicas), then renders every metric. */
+  public CompletionStage<String> scrape() {
+    ActorSystem<?> system = cluster.system();
+    CompletableFuture<Void> ranges = cluster.replicas().load(system, ASK).toCompletableFuture()
+        .thenAccept(this::showRanges).exceptionally(e -> null); // keep what was last known
+    CompletableFuture<Void> replicas = askReplicas().thenAccept(this::showReplicas);
+    return CompletableFuture.allOf(ranges, replicas).thenApply(x -> registry.scrape());
+  }
+
+  private void showRanges(Controller.LoadView view) {
+    List<MultiGauge.Row<?>> requests = new ArrayList<>();
+    List<MultiGauge.Row<?>> keys = new ArrayList<>();
+    List<MultiGauge.Row<?>> bytes = new ArrayList<>();
+    for (LoadBook.RangeLoad r : view.ranges()) {
+      Tags range = Tags.of("range", Long.toString(r.rangeId()));
+      requests.add(MultiGauge.Row.of(range.and("kind", "read"), r.readsPerSecond()));
+      requests.add(MultiGauge.Row.of(range.and("kind", "write"), r.writesPerSecond()));
+      requests.add(MultiGauge.Row.of(range.and("kind", "scan"), r.scansPerSecond()));
+      if (r.sized()) {
+        keys.add(MultiGauge.Row.of(range, r.keys()));
+        bytes.add(MultiGauge.Row.of(range, r.bytes()));
+      }
+    }
+    rangeRequests.register(requests, true);
+    rangeKeys.register(keys, true);
+    rangeBytes.register(bytes, true);
+  }
+
+  private CompletableFuture<List<ReplicaActor.Status>> askReplicas() {
+    Optional<RoutingTable> table = cluster.tables().find();
+    if (table.isEmpty()) {
+      return CompletableFuture.completedFuture(List.of());
+    }
+    List<CompletableFuture<ReplicaActor.Status>> asks = new ArrayList<>();
+    for (ReplicaId id : NodeReadiness.placedOn(table.get(), cluster.address().toString())) {
+      asks.add(cluster.replicas().replica(id).ask(ReplicaActor.GetStatus::new, ASK).toCompletableFuture()
+          .exceptionally(e -> null));
+    }
+    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]))
+        .thenApply(x -> asks.stream().map(CompletableFuture::join).filter(s -> s != null).toList());
+  }
+
+  private void showReplicas(List<ReplicaActor.Status> statuses) {
+    String self = cluster.address().toString();
+    List<MultiGauge.Row<?>> epoch = new ArrayList<>();
+    List<MultiGauge.Row<?>> serving = new ArrayList<>();
+    List<MultiGauge.Row<?>> inFlight = new ArrayList<>();
+    for (ReplicaActor.Status s : statuses) {
+      if (!s.node().equals(self)) {
+        continue; // runs elsewhere (moving): that node reports it
+      }
+      Tags tags = Tags.of("replica", s.entityId(), "role", s.role());
+      epoch.add(MultiGauge.Row.of(tags, s.epoch()));
+      serving.add(MultiGauge.Row.of(tags, s.serving() ? 1 : 0));
+      inFlight.add(MultiGauge.Row.of(tags, Math.max(0, s.lastPersisted() - s.committed())));
+    }
+    replicaEpoch.register(epoch, true);
+    replicaServing.register(serving, true);
+    replicaInFlight.register(inFlight, true);
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+}
