@@ -121,7 +121,7 @@ noop_round() {   # noop_round N
 junction_round() {   # junction_round N
   local base out="$work/local-$1.out" err="$work/local-$1.err"
   base="$(free_base)"
-  "$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) \
+  "$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) --management-port $((base + 20)) \
     --ranges 9 --split-prefix user --split-alphabet 123456789 > "$out" 2> "$err" &
   pids="$pids $!"
   for _ in $(seq 1 300); do grep -qs '^ready: ' "$out" && break; sleep 1; done

@@ -102,9 +102,9 @@ trap 'exit 143' TERM
 # shellcheck source=ports.sh
 source "$root/bench/ports.sh"
 base="$(free_base)"
-for p in 3 13; do port_free $((base + p)) || die "port $((base + p)) is taken; run again"; done
+for p in 3 13 23; do port_free $((base + p)) || die "port $((base + p)) is taken; run again"; done
 echo "elastic.sh: starting 3 nodes (gRPC from $base, cluster from $((base + 10)))" >&2
-"$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) \
+"$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) --management-port $((base + 20)) \
   --ranges 24 --split-prefix user --split-alphabet 0123456789 --warmup 30s > "$work/local.out" 2> "$work/local.err" &
 cluster_pid=$!
 endpoints=""
@@ -141,7 +141,7 @@ if [[ "$only" != hot ]]; then
 
   extra_start=$(date +%s.%N)
   mkdir -p "$work/data/node-3"
-  JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) \
+  JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) JUNCTION_MANAGEMENT_PORT=$((base + 23)) \
     JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
     "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
   extra_pid=$!

@@ -137,7 +137,7 @@ start_cluster() {
   local out="$work/local-$starts-$routing.out" err="$work/local-$starts-$routing.err"
   base="$(free_base)"
   echo "ycsb.sh: starting 3 nodes, routing $routing, durability $durability, data $data" >&2
-  "$root/bin/junction" local --nodes 3 --data "$data" --port "$base" --cluster-port $((base + 10)) \
+  "$root/bin/junction" local --nodes 3 --data "$data" --port "$base" --cluster-port $((base + 10)) --management-port $((base + 20)) \
     --routing "$routing" --durability "$durability" \
     --ranges 9 --split-prefix user --split-alphabet 123456789 > "$out" 2> "$err" &
   cluster_pid=$!

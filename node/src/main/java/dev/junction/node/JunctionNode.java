@@ -73,6 +73,13 @@ public final class JunctionNode implements AutoCloseable {
       cluster.close();
       throw e;
     }
+    if (settings.bootstrap().enabled()) {
+      org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(
+          org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(cluster.system())).start();
+      log.info("cluster bootstrap: looking for {} contact point(s) of '{}' by {} discovery",
+          settings.bootstrap().requiredContactPoints(), settings.bootstrap().serviceName(),
+          settings.bootstrap().discovery());
+    }
     log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), management on http://{}:{}, data in {}",
         cluster.address(), settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(),
         settings.host(), management.port(), settings.dataDir());

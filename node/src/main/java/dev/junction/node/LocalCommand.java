@@ -144,9 +144,17 @@ final class LocalCommand implements Callable<Integer> {
     NodeProcess node = new NodeProcess(
         List.of(ProcessHandle.current().info().command().orElse("java")),
         ManagementFactory.getRuntimeMXBean().getInputArguments(),
-        "127.0.0.1", port + i, managementPort + i, clusterPort + i, dir, "127.0.0.1:" + clusterPort, nodes,
-        dir.resolve("node.log"));
+        "127.0.0.1", port + i, managementPort + i, clusterPort + i, dir, "", nodes, dir.resolve("node.log"));
+    List<String> contactPoints = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      contactPoints.add("127.0.0.1:" + (managementPort + n));
+    }
+    // The nodes find each other through Pekko Management's cluster bootstrap, by the fixed list of their
+    // management endpoints (node 0, the lowest address, forms the cluster).
     ProcessBuilder pb = node.builder(Map.of(
+        "JUNCTION_DISCOVERY", "config",
+        "JUNCTION_CONTACT_POINTS", String.join(",", contactPoints),
+        "JUNCTION_REQUIRED_CONTACT_POINTS", Integer.toString(nodes),
         "JUNCTION_ROUTING", routing,
         "JUNCTION_DURABILITY", durability,
         "JUNCTION_RANGES", Integer.toString(ranges),

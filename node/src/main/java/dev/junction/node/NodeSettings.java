@@ -17,7 +17,46 @@ public record NodeSettings(
     Path dataDir,
     List<String> seedNodes,
     Duration requestTimeout,
-    int grpcThreads) {
+    int grpcThreads,
+    Bootstrap bootstrap) {
+
+  /**
+   * How the node finds the others when no seed nodes are given: Pekko Management's cluster bootstrap.
+   *
+   * @param discovery {@code ""} (none: the seed nodes say), {@code config} (the contact points are
+   *     {@code contactPoints}) or {@code kubernetes-api} (the pods of {@code serviceName}, by label)
+   * @param serviceName the name the contact points are looked up by
+   * @param contactPoints for {@code config}: the nodes' management endpoints, host:port
+   * @param requiredContactPoints how many contact points must be found (and agree) before the one with
+   *     the lowest address forms a new cluster: the initial number of nodes
+   */
+  public record Bootstrap(String discovery, String serviceName, List<String> contactPoints, int requiredContactPoints) {
+    public static final Bootstrap NONE = new Bootstrap("", "junction", List.of(), 1);
+
+    public Bootstrap {
+      if (!List.of("", "config", "kubernetes-api").contains(discovery)) {
+        throw new IllegalArgumentException(
+            "junction.node.discovery must be empty (seed nodes), config or kubernetes-api, not '" + discovery + "'");
+      }
+      contactPoints = List.copyOf(contactPoints);
+      for (String p : contactPoints) {
+        if (!p.matches("[^:\\s]+:\\d+")) {
+          throw new IllegalArgumentException("junction.node.contact-points: '" + p + "' is not host:port");
+        }
+      }
+      if (discovery.equals("config") && contactPoints.isEmpty()) {
+        throw new IllegalArgumentException("junction.node.discovery = config needs junction.node.contact-points");
+      }
+      if (requiredContactPoints < 1) {
+        throw new IllegalArgumentException(
+            "junction.node.required-contact-points must be at least 1, not " + requiredContactPoints);
+      }
+    }
+
+    public boolean enabled() {
+      return !discovery.isEmpty();
+    }
+  }
 
   public NodeSettings {
     if (grpcThreads < 0 || grpcThreads > 256) {
@@ -27,6 +66,10 @@ public record NodeSettings(
     checkPort("management-port", managementPort);
     checkPort("cluster-port", clusterPort);
     seedNodes = List.copyOf(seedNodes);
+    if (bootstrap.enabled() && !seedNodes.isEmpty()) {
+      throw new IllegalArgumentException("set junction.node.seed-nodes (JUNCTION_SEED_NODES) or junction.node.discovery"
+          + " (JUNCTION_DISCOVERY), not both");
+    }
     for (String s : seedNodes) {
       if (!s.matches("[^:\\s]+:\\d+")) {
         throw new IllegalArgumentException("junction.node.seed-nodes: '" + s + "' is not host:port");
@@ -51,7 +94,14 @@ public record NodeSettings(
         Path.of(c.getString("data-dir")),
         seeds.isEmpty() ? List.of() : Arrays.stream(seeds.split(",")).map(String::trim).toList(),
         c.getDuration("request-timeout"),
-        c.getInt("grpc-threads"));
+        c.getInt("grpc-threads"),
+        new Bootstrap(c.getString("discovery").trim(), c.getString("service-name").trim(),
+            list(c.getString("contact-points")), c.getInt("required-contact-points")));
+  }
+
+  private static List<String> list(String commaSeparated) {
+    String s = commaSeparated.trim();
+    return s.isEmpty() ? List.of() : Arrays.stream(s.split(",")).map(String::trim).toList();
   }
 
   /** The gRPC transport threads: as configured, or one per two cores (at least one). */
@@ -63,19 +113,40 @@ public record NodeSettings(
    * The configuration the cluster layer runs with: the store under {@code data-dir/store}, Distributed
    * Data under {@code data-dir/ddata}, Artery on {@code host:cluster-port}, the seed nodes, and this node's
    * gRPC endpoint as a cluster role ({@code grpc=host:port}) so every node can tell clients where the
-   * others are; Pekko Management's host and port ({@code boundManagementPort}).
+   * others are; Pekko Management's host and port ({@code boundManagementPort}) and, with a discovery
+   * method, its cluster bootstrap.
    */
   public Config clusterConfig(int boundGrpcPort, int boundManagementPort) {
     List<String> seeds = seedNodes.stream().map(s -> "pekko://junction@" + s).toList();
-    return ConfigFactory.parseMap(
-        Map.of(
-            "junction.store.directory", dataDir.resolve("store").toString(),
-            "pekko.cluster.distributed-data.durable.lmdb.dir", dataDir.resolve("ddata").toString(),
-            "pekko.remote.artery.canonical.hostname", host,
-            "pekko.remote.artery.canonical.port", clusterPort,
-            "pekko.cluster.seed-nodes", seeds,
-            "pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort),
-            "pekko.management.http.hostname", host,
-            "pekko.management.http.port", boundManagementPort));
+    Map<String, Object> c = new java.util.HashMap<>();
+    c.put("junction.store.directory", dataDir.resolve("store").toString());
+    c.put("pekko.cluster.distributed-data.durable.lmdb.dir", dataDir.resolve("ddata").toString());
+    c.put("pekko.remote.artery.canonical.hostname", host);
+    c.put("pekko.remote.artery.canonical.port", clusterPort);
+    c.put("pekko.cluster.seed-nodes", seeds);
+    c.put("pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort));
+    c.put("pekko.management.http.hostname", host);
+    c.put("pekko.management.http.port", boundManagementPort);
+    if (bootstrap.enabled()) {
+      String discovery = "pekko.management.cluster.bootstrap.contact-point-discovery.";
+      c.put(discovery + "discovery-method", bootstrap.discovery());
+      c.put(discovery + "service-name", bootstrap.serviceName());
+      c.put(discovery + "required-contact-point-nr", bootstrap.requiredContactPoints());
+      if (bootstrap.discovery().equals("config")) {
+        // A fixed list: nothing to wait out but the nodes' start. Several nodes may share a host, so
+        // contact points are told apart by port too.
+        c.put(discovery + "stable-margin", "2s");
+        c.put("pekko.management.cluster.bootstrap.contact-point.filter-on-fallback-port", false);
+        List<Map<String, Object>> endpoints = new java.util.ArrayList<>();
+        for (String p : bootstrap.contactPoints()) {
+          int colon = p.lastIndexOf(':');
+          endpoints.add(Map.of("host", p.substring(0, colon), "port", Integer.parseInt(p.substring(colon + 1))));
+        }
+        c.put("pekko.discovery.config.services." + bootstrap.serviceName() + ".endpoints", endpoints);
+      } else {
+        c.put(discovery + "port-name", "management");
+      }
+    }
+    return ConfigFactory.parseMap(c);
   }
 }
