@@ -1,0 +1,194 @@
+package dev.junction.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kubernetes manifests of {@code k8s/base}, parsed with the fabric8 model and checked for what
+ * matters: that they agree with each other and with what the node serves and reads.
+ */
+class KubernetesManifestsTest {
+  private static final Path BASE = Path.of("..", "k8s", "base");
+  private static final List<HasMetadata> RESOURCES = new ArrayList<>();
+
+  @BeforeAll
+  static void parse() throws IOException {
+    KubernetesSerialization yaml = new KubernetesSerialization();
+    for (String file : kustomizationResources()) {
+      for (String doc : Files.readString(BASE.resolve(file)).split("(?m)^---\\s*$")) {
+        if (!doc.strip().isEmpty() && doc.contains("kind:")) {
+          RESOURCES.add(yaml.unmarshal(doc, HasMetadata.class));
+        }
+      }
+    }
+  }
+
+  /** The files kustomization.yaml lists, each of which exists. */
+  private static List<String> kustomizationResources() throws IOException {
+    List<String> files = new ArrayList<>();
+    boolean inResources = false;
+    for (String line : Files.readAllLines(BASE.resolve("kustomization.yaml"))) {
+      if (line.startsWith("resources:")) {
+        inResources = true;
+      } else if (inResources && line.startsWith("  - ")) {
+        files.add(line.substring(4).strip());
+      } else if (!line.startsWith(" ")) {
+        inResources = false;
+      }
+    }
+    return files;
+  }
+
+  private static <T extends HasMetadata> T one(Class<T> type, String name) {
+    return RESOURCES.stream().filter(type::isInstance).map(type::cast)
+        .filter(r -> r.getMetadata().getName().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " " + name + " in " + BASE));
+  }
+
+  private static StatefulSet statefulSet() {
+    return one(StatefulSet.class, "junction");
+  }
+
+  private static io.fabric8.kubernetes.api.model.Container container() {
+    return statefulSet().getSpec().getTemplate().getSpec().getContainers().get(0);
+  }
+
+  @Test
+  void everyFileTheKustomizationListsParsesAndEveryManifestIsListed() throws IOException {
+    List<String> listed = kustomizationResources();
+    try (Stream<Path> files = Files.list(BASE)) {
+      Set<String> present = new TreeSet<>(files.map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).toList());
+      assertEquals(present, new TreeSet<>(listed));
+    }
+    assertEquals(Set.of("ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "PodDisruptionBudget",
+        "StatefulSet"), new TreeSet<>(RESOURCES.stream().map(HasMetadata::getKind).toList()));
+  }
+
+  @Test
+  void theProbesAskTheManagementPortForThePathsTheNodeServes() {
+    ContainerPort management = container().getPorts().stream().filter(p -> p.getName().equals("management"))
+        .findFirst().orElseThrow();
+    assertEquals(ConfigFactory.defaultReference().getInt("junction.node.management-port"),
+        management.getContainerPort());
+    Probe ready = container().getReadinessProbe();
+    Probe alive = container().getLivenessProbe();
+    assertEquals("/" + ConfigFactory.defaultReference().getString("pekko.management.health-checks.readiness-path"),
+        ready.getHttpGet().getPath());
+    assertEquals("/" + ConfigFactory.defaultReference().getString("pekko.management.health-checks.liveness-path"),
+        alive.getHttpGet().getPath());
+    assertEquals("management", ready.getHttpGet().getPort().getStrVal());
+    assertEquals("management", alive.getHttpGet().getPort().getStrVal());
+    assertEquals(String.valueOf(management.getContainerPort()), env().get("JUNCTION_MANAGEMENT_PORT"));
+  }
+
+  @Test
+  void theSelectorsMatchThePodsAndTheHeadlessServicePublishesNotReadyPods() {
+    StatefulSet sts = statefulSet();
+    Map<String, String> podLabels = sts.getSpec().getTemplate().getMetadata().getLabels();
+    assertTrue(podLabels.entrySet().containsAll(sts.getSpec().getSelector().getMatchLabels().entrySet()));
+    Service headless = one(Service.class, "junction-headless");
+    assertEquals(sts.getSpec().getServiceName(), headless.getMetadata().getName());
+    assertEquals("None", headless.getSpec().getClusterIP());
+    assertTrue(headless.getSpec().getPublishNotReadyAddresses(), "bootstrap needs the pods before they are ready");
+    for (Service s : List.of(headless, one(Service.class, "junction"))) {
+      assertTrue(podLabels.entrySet().containsAll(s.getSpec().getSelector().entrySet()), s.getMetadata().getName());
+    }
+    PodDisruptionBudget pdb = one(PodDisruptionBudget.class, "junction");
+    assertTrue(podLabels.entrySet().containsAll(pdb.getSpec().getSelector().getMatchLabels().entrySet()));
+    assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntVal());
+    assertEquals("Parallel", sts.getSpec().getPodManagementPolicy());
+    assertFalse(sts.getSpec().getVolumeClaimTemplates().isEmpty());
+    // The kubernetes-api discovery selects the pods by app=<service name>.
+    assertEquals(env().get("JUNCTION_SERVICE_NAME"), podLabels.get("app"));
+  }
+
+  @Test
+  void theRoleGrantsReadingPodsAndNothingMoreToThePodsAccount() {
+    Role role = one(Role.class, "junction-pod-reader");
+    assertEquals(1, role.getRules().size());
+    PolicyRule rule = role.getRules().get(0);
+    assertEquals(List.of(""), rule.getApiGroups());
+    assertEquals(List.of("pods"), rule.getResources());
+    assertEquals(Set.of("get", "list", "watch"), new TreeSet<>(rule.getVerbs()));
+    RoleBinding binding = one(RoleBinding.class, "junction-pod-reader");
+    assertEquals("Role", binding.getRoleRef().getKind());
+    assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+    String account = statefulSet().getSpec().getTemplate().getSpec().getServiceAccountName();
+    assertEquals(account, binding.getSubjects().get(0).getName());
+    assertEquals("ServiceAccount", binding.getSubjects().get(0).getKind());
+  }
+
+  @Test
+  void theGracePeriodExceedsTheDrainBoundWithRoomToLeave() {
+    String conf = one(io.fabric8.kubernetes.api.model.ConfigMap.class, "junction-config").getData().get("junction.conf");
+    Duration drain = ConfigFactory.parseString(conf).withFallback(ConfigFactory.defaultReference()).resolve()
+        .getDuration("junction.cluster.leave.drain-timeout");
+    long grace = statefulSet().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
+    assertTrue(grace >= drain.toSeconds() + 20, "grace " + grace + " s against a drain of " + drain);
+  }
+
+  @Test
+  void everyJunctionVariableTheStatefulSetSetsIsOneTheNodeReads() throws IOException {
+    Set<String> read = new TreeSet<>();
+    Pattern p = Pattern.compile("\\$\\{\\?(JUNCTION_[A-Z_]+)}");
+    for (String module : List.of("node", "sharding", "ssd-store", "chain-replication")) {
+      Path conf = Path.of("..", module, "src", "main", "resources", "reference.conf");
+      if (Files.exists(conf)) {
+        Matcher m = p.matcher(Files.readString(conf));
+        while (m.find()) {
+          read.add(m.group(1));
+        }
+      }
+    }
+    assertTrue(read.contains("JUNCTION_HOST"), read.toString());
+    Set<String> set = new TreeSet<>(env().keySet());
+    set.removeIf(n -> !n.startsWith("JUNCTION_"));
+    assertFalse(set.isEmpty());
+    for (String name : set) {
+      assertTrue(read.contains(name), name + " is set by the StatefulSet but read by no reference.conf: " + read);
+    }
+    assertEquals("kubernetes-api", env().get("JUNCTION_DISCOVERY"));
+    assertEquals(String.valueOf(statefulSet().getSpec().getReplicas()), env().get("JUNCTION_REQUIRED_CONTACT_POINTS"));
+  }
+
+  /** The container's environment (values; those from the downward API as their field path). */
+  private static Map<String, String> env() {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (EnvVar e : container().getEnv()) {
+      out.put(e.getName(), e.getValue() != null ? e.getValue()
+          : e.getValueFrom().getFieldRef().getFieldPath());
+    }
+    assertNotNull(out.get("JUNCTION_HOST"));
+    return out;
+  }
+}
