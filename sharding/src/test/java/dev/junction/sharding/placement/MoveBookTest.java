@@ -47,18 +47,36 @@ class MoveBookTest {
     assertEquals(Set.of(new ReplicaId(1, 0)), wait.leaving(), "the old replica gets no more read leases");
     assertTrue(wait.table().isEmpty(), "not removed while its lease may run");
     assertEquals(MoveBook.Phase.RELEASING, book.operators().get(0).phase());
-    assertEquals(List.of(new Move.RemoveReplica(1, "a", "test")), book.inFlight(),
-        "joined: only the old replica's removal is left, the new node's part is done");
+    assertEquals(List.of(new Move.ReplicaMove(1, "a", "d", "test")), book.inFlight());
 
     MoveBook.Step remove = book.step(table, (r, slot) -> r == 1 && slot == 0, 5 * S);
     table = remove.table().orElseThrow();
-    assertEquals(List.of("b", "c", "d"), nodes(table, 1));
+    assertEquals(List.of("b", "c", "d"), nodes(table, 1), "a head that leaves leaves the head to the next member");
     assertEquals(Set.of(new ReplicaId(1, 0)), remove.leaving());
 
     MoveBook.Step done = book.step(table, (r, slot) -> true, 6 * S);
     assertEquals(MoveBook.Phase.DONE, done.ended().get(0).phase());
     assertTrue(book.operators().isEmpty());
     assertTrue(done.table().isEmpty() && done.leaving().isEmpty());
+  }
+
+  @Test
+  void aMovedMiddleOrTailTakesItsLeaversPlaceOnceThatLeaves() {
+    for (String from : List.of("b", "c")) {
+      MoveBook moves = new MoveBook(Duration.ofSeconds(300), Duration.ofSeconds(30));
+      RoutingTable table = PlannerTest.table("a,b,c");
+      int slot = List.of("a", "b", "c").indexOf(from);
+      moves.start(new Move.ReplicaMove(1, from, "d", "test"), table, 0).orElseThrow();
+      moves.step(table, (r, s) -> true, S);
+      assertTrue(moves.ready(1, 65, "d"));
+      table = moves.step(table, (r, s) -> false, 2 * S).table().orElseThrow();
+      assertEquals(List.of("a", "b", "c", "d"), nodes(table, 1), "joined at the tail to catch up");
+      moves.step(table, (r, s) -> false, 3 * S);
+      table = moves.step(table, (r, s) -> r == 1 && s == slot, 4 * S).table().orElseThrow();
+      List<String> expected = new java.util.ArrayList<>(List.of("a", "b", "c"));
+      expected.set(slot, "d");
+      assertEquals(expected, nodes(table, 1), "d takes " + from + "'s place");
+    }
   }
 
   @Test

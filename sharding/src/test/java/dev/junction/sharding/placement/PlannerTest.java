@@ -115,8 +115,12 @@ class PlannerTest {
     Map<Long, RangeStats> stats = even(12, 64L << 20, 100, 100);
 
     Plan first = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3, List.of());
-    assertEquals(2, first.moves().size(), "two moves into the new node at a time: " + first);
-    first.moves().forEach(m -> assertEquals("d", ((Move.ReplicaMove) m).to()));
+    List<Move> copies = first.moves().stream().filter(m -> m instanceof Move.ReplicaMove).toList();
+    assertEquals(2, copies.size(), "two moves into the new node at a time: " + first);
+    copies.forEach(m -> assertEquals("d", ((Move.ReplicaMove) m).to()));
+    // The plan may also hand a head on among the others.
+    assertTrue(first.moves().stream().allMatch(m -> m instanceof Move.ReplicaMove || m instanceof Move.HeadMove),
+        first.toString());
 
     RoutingTable end = converge(table, nodes, stats, 3, PlacementSettings.DEFAULTS);
     Map<String, Integer> replicas = count(end, false);
@@ -251,13 +255,27 @@ class PlannerTest {
   }
 
   @Test
+  void aMoveWhoseReplicaJoinedCountsOnlyAgainstTheNodeItLeaves() {
+    // d joined range 1 for a move from a (it waits at the tail for a's read lease to run out): d may take
+    // two new copies meanwhile; a stays busy with the move.
+    RoutingTable table = table("a,b,c,d", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
+    List<NodeSpec> nodes = uniform("a", "b", "c", "d");
+    Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
+    Plan plan = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3,
+        List.of(new Move.ReplicaMove(1, "a", "d", "in flight")));
+    assertEquals(2, plan.moves().stream().filter(m -> m instanceof Move.ReplicaMove r && r.to().equals("d")).count(),
+        plan.toString());
+    assertTrue(plan.moves().stream().filter(m -> m.nodes().contains("a")).count() <= 1, plan.toString());
+  }
+
+  @Test
   void movesInFlightCountAsDoneAndOccupyTheirNodes() {
     RoutingTable table = table("a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
     List<NodeSpec> nodes = uniform("a", "b", "c", "d");
     Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
     Planner planner = new Planner(PlacementSettings.DEFAULTS);
     Plan first = planner.plan(table, nodes, stats, 3, List.of());
-    assertEquals(2, first.moves().size());
+    assertEquals(2, first.moves().stream().filter(m -> m.nodes().contains("d")).count(), first.toString());
     Plan again = planner.plan(table, nodes, stats, 3, first.moves());
     assertTrue(again.moves().stream().noneMatch(m -> m.nodes().contains("d")),
         "d is busy with the two moves in flight: " + again);
