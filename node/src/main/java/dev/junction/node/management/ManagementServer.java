@@ -90,19 +90,22 @@ public final class ManagementServer implements AutoCloseable {
     if (leaving || !status.equals("Up") || placed.isEmpty()) {
       return CompletableFuture.completedFuture(NodeReadiness.whyNot(status, table, self, leaving, Map.of()));
     }
-    Map<ReplicaId, NodeReadiness.ReplicaAnswer> answers = new ConcurrentHashMap<>();
+    return askStatus(cluster, placed).thenApply(statuses -> {
+      Map<ReplicaId, NodeReadiness.ReplicaAnswer> answers = new java.util.HashMap<>();
+      statuses.forEach((id, st) -> answers.put(id, new NodeReadiness.ReplicaAnswer(true, st.node(), st.serving())));
+      return NodeReadiness.whyNot(status, table, self, leaving, answers);
+    });
+  }
+
+  /** What each of {@code replicas} answers to {@code GetStatus} within {@link #ASK}; silent ones are left out. */
+  static CompletableFuture<Map<ReplicaId, ReplicaActor.Status>> askStatus(ClusterNode cluster, List<ReplicaId> replicas) {
+    Map<ReplicaId, ReplicaActor.Status> answers = new ConcurrentHashMap<>();
     List<CompletableFuture<?>> asks = new ArrayList<>();
-    for (ReplicaId id : placed) {
+    for (ReplicaId id : replicas) {
       asks.add(cluster.replicas().replica(id).ask(ReplicaActor.GetStatus::new, ASK).toCompletableFuture()
-          .handle((s, e) -> {
-            if (e == null) {
-              answers.put(id, new NodeReadiness.ReplicaAnswer(true, s.node(), s.serving()));
-            }
-            return null;
-          }));
+          .handle((st, e) -> e == null ? answers.put(id, st) : null));
     }
-    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]))
-        .thenApply(x -> NodeReadiness.whyNot(status, table, self, leaving, answers));
+    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0])).thenApply(x -> answers);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.junction.node.management;
 
-import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.sharding.cluster.ClusterNode;
 import dev.junction.sharding.cluster.Controller;
@@ -28,6 +27,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -172,21 +172,16 @@ public final class NodeMetrics implements AutoCloseable {
     rangeBytes.register(bytes, true);
   }
 
-  private CompletableFuture<List<ReplicaActor.Status>> askReplicas() {
+  private CompletableFuture<java.util.Collection<ReplicaActor.Status>> askReplicas() {
     Optional<RoutingTable> table = cluster.tables().find();
     if (table.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
-    List<CompletableFuture<ReplicaActor.Status>> asks = new ArrayList<>();
-    for (ReplicaId id : NodeReadiness.placedOn(table.get(), cluster.address().toString())) {
-      asks.add(cluster.replicas().replica(id).ask(ReplicaActor.GetStatus::new, ASK).toCompletableFuture()
-          .exceptionally(e -> null));
-    }
-    return CompletableFuture.allOf(asks.toArray(new CompletableFuture<?>[0]))
-        .thenApply(x -> asks.stream().map(CompletableFuture::join).filter(s -> s != null).toList());
+    return ManagementServer.askStatus(cluster, NodeReadiness.placedOn(table.get(), cluster.address().toString()))
+        .thenApply(Map::values);
   }
 
-  private void showReplicas(List<ReplicaActor.Status> statuses) {
+  private void showReplicas(java.util.Collection<ReplicaActor.Status> statuses) {
     String self = cluster.address().toString();
     List<MultiGauge.Row<?>> epoch = new ArrayList<>();
     List<MultiGauge.Row<?>> serving = new ArrayList<>();

@@ -185,12 +185,87 @@ public final class Planner {
     List<Plan.Rejected> rejected = new ArrayList<>();
     try {
       balanceRounds(w, moves, rejected);
-      balanceHeads(w, moves, rejected);
+      balanceHeads(w, moves);
       if (!copying && moves.stream().noneMatch(Planner::copies)) {
         balanceHeadRequests(w, moves);
       }
     } finally {
       rejectedOut.addAll(rejected);
+    }
+  }
+
+  /**
+   * What one head pass evens out: a load per node now and were a range's chain another, the ranges whose
+   * heads it may move, and the reasons it gives.
+   */
+  private interface HeadLoad {
+    double now(String node);
+
+    double after(long id, List<String> next, String node);
+
+    boolean counts(long id);
+
+    /** Whether a move that takes a hot node down may leave the receiving node hot. */
+    boolean mayMakeHot();
+
+    /** Any further condition on handing range {@code id}'s head from {@code src} to {@code to}. */
+    boolean allowed(long id, List<String> next, String src, String to);
+
+    String hotReason();
+
+    String coldReason();
+  }
+
+  /**
+   * One head pass: while moves are left, hands on the head whose move gains most by {@code load} (made
+   * again each round, after the moves chosen so far): from a node above the mean by the margin, gaining
+   * half the margin; or into a node below the mean by the margin, any gain, staying at or below the mean.
+   */
+  private void balanceHeadsBy(Work w, List<Move> moves, java.util.function.Supplier<HeadLoad> loads) {
+    while (moves.size() < settings.maxMoves()) {
+      HeadLoad load = loads.get();
+      double mean = w.upNodes().stream().mapToDouble(load::now).average().orElse(0);
+      if (mean <= 0) {
+        return;
+      }
+      double minGain = mean * settings.margin() / 2;
+      Move chosen = null;
+      double bestGain = 0;
+      for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
+        long id = e.getKey();
+        List<String> chain = e.getValue();
+        String src = chain.get(0);
+        if (!load.counts(id) || !w.spec(src).accepting() || !w.free(src)) {
+          continue;
+        }
+        boolean hot = load.now(src) > mean * (1 + settings.margin());
+        for (String to : chain) {
+          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to)) {
+            continue;
+          }
+          boolean cold = load.now(to) < mean * (1 - settings.margin());
+          if (!hot && !cold) {
+            continue;
+          }
+          List<String> next = w.headed(id, to);
+          double toAfter = load.after(id, next, to);
+          double gain = load.now(src) - Math.max(load.after(id, next, src), toAfter);
+          boolean worth = (hot && gain >= minGain
+                  && (load.mayMakeHot() || toAfter <= mean * (1 + settings.margin()) + 1e-9))
+              || (cold && gain > 1e-9 && toAfter <= mean + 1e-9);
+          if (worth && gain > bestGain + 1e-12 && load.allowed(id, next, src, to)) {
+            bestGain = gain;
+            chosen = new Move.HeadMove(id, src, to,
+                String.format(hot ? load.hotReason() : load.coldReason(), hot ? src : to, mean));
+          }
+        }
+      }
+      if (chosen == null) {
+        return;
+      }
+      moves.add(chosen);
+      w.apply(chosen);
+      w.occupy(chosen);
     }
   }
 
@@ -201,52 +276,37 @@ public final class Planner {
    * of its bandwidth) by the margin down by half the margin, or gives a node below the mean by the margin
    * any gain while it stays at or below the mean (a new node leading no range yet).
    */
-  private void balanceHeads(Work w, List<Move> moves, List<Plan.Rejected> rejected) {
-    while (moves.size() < settings.maxMoves()) {
-      double mean = w.upNodes().stream().mapToDouble(w::opsFraction).average().orElse(0);
-      if (mean <= 0) {
-        return;
+  private void balanceHeads(Work w, List<Move> moves) {
+    HeadLoad ops = new HeadLoad() {
+      public double now(String node) {
+        return w.opsFraction(node);
       }
-      double minGain = mean * settings.margin() / 2;
-      Move chosen = null;
-      double bestGain = 0;
-      for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
-        long id = e.getKey();
-        List<String> chain = e.getValue();
-        String src = chain.get(0);
-        if (w.weightless(id) || !w.spec(src).accepting() || !w.free(src)) {
-          continue;
-        }
-        boolean hot = w.opsFraction(src) > mean * (1 + settings.margin());
-        for (String to : chain) {
-          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to)) {
-            continue;
-          }
-          boolean cold = w.opsFraction(to) < mean * (1 - settings.margin());
-          if (!hot && !cold) {
-            continue;
-          }
-          List<String> next = w.headed(id, to);
-          double toAfter = w.opsAfter(id, next, to);
-          double gain = w.opsFraction(src) - Math.max(w.opsAfter(id, next, src), toAfter);
-          // Half the margin from a hot node; any gain into a cold node that stays at or below the mean.
-          boolean worth = (hot && gain >= minGain) || (cold && gain > 1e-9 && toAfter <= mean + 1e-9);
-          if (worth && gain > bestGain + 1e-12) {
-            bestGain = gain;
-            chosen = new Move.HeadMove(id, src, to, String.format(hot
-                ? "node %s serves more than the mean %.3f of its operations by more than the margin"
-                : "node %s serves less than the mean %.3f of its operations by more than the margin",
-                hot ? src : to, mean));
-          }
-        }
+
+      public double after(long id, List<String> next, String node) {
+        return w.opsAfter(id, next, node);
       }
-      if (chosen == null) {
-        return;
+
+      public boolean counts(long id) {
+        return !w.weightless(id);
       }
-      moves.add(chosen);
-      w.apply(chosen);
-      w.occupy(chosen);
-    }
+
+      public boolean mayMakeHot() {
+        return true;
+      }
+
+      public boolean allowed(long id, List<String> next, String src, String to) {
+        return true;
+      }
+
+      public String hotReason() {
+        return "node %s serves more than the mean %.3f of its operations by more than the margin";
+      }
+
+      public String coldReason() {
+        return "node %s serves less than the mean %.3f of its operations by more than the margin";
+      }
+    };
+    balanceHeadsBy(w, moves, () -> ops);
   }
 
   /**
@@ -254,70 +314,51 @@ public final class Planner {
    * spreads a write's work over the whole chain (every replica applies it), so a node that leads a few
    * ranges fewer than the others may be within the margin of their operations and still take markedly
    * fewer of the clients' calls (three nodes leading 6, 7 and 7 of 24 ranges beside a new one leading 4
-   * served 17 % more calls on average in one measurement). A head move from a node above the mean head
-   * requests by the margin (gaining half the margin), or into a node below it (any gain, staying at or
-   * below the mean), is made only when it leaves every node it touches as it was against the bands the
-   * other passes act on (operations and utilization within the mean ± the margin): so no pass undoes
-   * another's work, and the next plan has nothing to take back. A node relieved of a head must not become
-   * one above the mean by the margin itself, and the pass waits until no replica is being copied (in
-   * flight or in this plan): while a new node fills, the chains it joins change from plan to plan, and
-   * heads balanced among the chains of the moment were seen to be handed on and back within seconds.
+   * served 17 % more calls on average in one measurement). A head move is made only when it leaves every
+   * node it touches as it was against the bands the other passes act on (operations and utilization
+   * within the mean ± the margin): so no pass undoes another's work, and the next plan has nothing to take
+   * back. A node relieved of a head must not become one above the mean by the margin itself, and the pass
+   * waits until no replica is being copied (in flight or in this plan): while a new node fills, the chains
+   * it joins change from plan to plan, and heads balanced among the chains of the moment were seen to be
+   * handed on and back within seconds.
    */
   private void balanceHeadRequests(Work w, List<Move> moves) {
-    while (moves.size() < settings.maxMoves()) {
-      List<String> up = w.upNodes();
+    balanceHeadsBy(w, moves, () -> {
       Map<String, Double> heads = w.headRequests();
-      double mean = up.stream().mapToDouble(n -> heads.getOrDefault(n, 0.0)).average().orElse(0);
-      if (mean <= 0) {
-        return;
-      }
+      List<String> up = w.upNodes();
       double opsMean = up.stream().mapToDouble(w::opsFraction).average().orElse(0);
       double utilMean = w.meanUtilization();
-      double minGain = mean * settings.margin() / 2;
-      Move chosen = null;
-      double bestGain = 0;
-      for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
-        long id = e.getKey();
-        List<String> chain = e.getValue();
-        String src = chain.get(0);
-        double x = w.headRequestsOf(id);
-        if (x <= 0 || !w.spec(src).accepting() || !w.free(src)) {
-          continue;
+      return new HeadLoad() {
+        public double now(String node) {
+          return heads.getOrDefault(node, 0.0);
         }
-        double srcNow = heads.getOrDefault(src, 0.0);
-        boolean hot = srcNow > mean * (1 + settings.margin());
-        for (String to : chain) {
-          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to)) {
-            continue;
-          }
-          double toNow = heads.getOrDefault(to, 0.0);
-          boolean cold = toNow < mean * (1 - settings.margin());
-          if (!hot && !cold) {
-            continue;
-          }
-          double gain = srcNow - Math.max(srcNow - x, toNow + x);
-          boolean worth = (hot && gain >= minGain && toNow + x <= mean * (1 + settings.margin()) + 1e-9)
-              || (cold && gain > 1e-9 && toNow + x <= mean + 1e-9);
-          if (!worth || gain <= bestGain + 1e-12) {
-            continue;
-          }
-          List<String> next = w.headed(id, to);
-          if (w.staysInBands(id, next, List.of(src, to), opsMean, utilMean)) {
-            bestGain = gain;
-            chosen = new Move.HeadMove(id, src, to, String.format(hot
-                ? "node %s takes more than the mean %.1f head requests/s by more than the margin"
-                : "node %s takes less than the mean %.1f head requests/s by more than the margin",
-                hot ? src : to, mean));
-          }
+
+        public double after(long id, List<String> next, String node) {
+          double x = w.headRequestsOf(id);
+          return now(node) - (w.chains.get(id).get(0).equals(node) ? x : 0) + (next.get(0).equals(node) ? x : 0);
         }
-      }
-      if (chosen == null) {
-        return;
-      }
-      moves.add(chosen);
-      w.apply(chosen);
-      w.occupy(chosen);
-    }
+
+        public boolean counts(long id) {
+          return w.headRequestsOf(id) > 0;
+        }
+
+        public boolean mayMakeHot() {
+          return false;
+        }
+
+        public boolean allowed(long id, List<String> next, String src, String to) {
+          return w.staysInBands(id, next, List.of(src, to), opsMean, utilMean);
+        }
+
+        public String hotReason() {
+          return "node %s takes more than the mean %.1f head requests/s by more than the margin";
+        }
+
+        public String coldReason() {
+          return "node %s takes less than the mean %.1f head requests/s by more than the margin";
+        }
+      };
+    });
   }
 
   /** Rounds of the balancer; {@code rejected} holds what the last round rejected. */
@@ -663,7 +704,12 @@ public final class Planner {
      * middle or tail (see {@link MoveBook#withoutLeaver}), else at the tail.
      */
     List<String> moved(long id, String from, String to) {
-      List<String> next = new ArrayList<>(chains.get(id));
+      return replaced(chains.get(id), from, to);
+    }
+
+    /** {@code chain} once {@code to} (not in it) replaced {@code from}, as {@link #moved} says. */
+    private static List<String> replaced(List<String> chain, String from, String to) {
+      List<String> next = new ArrayList<>(chain);
       int at = from == null ? -1 : next.indexOf(from);
       if (at > 0) {
         next.set(at, to);
@@ -689,11 +735,9 @@ public final class Planner {
         if (!chains.get(id).contains(r.from())) {
           return; // done already, or overtaken by another change
         }
-        next = new ArrayList<>(chains.get(id));
-        int at = next.indexOf(r.from());
-        next.remove(r.to()); // joined at the tail already: it takes a middle's or tail's place when that leaves
-        next.add(at > 0 ? Math.min(at, next.size()) : next.size(), r.to());
-        next.remove(r.from());
+        List<String> before = new ArrayList<>(chains.get(id));
+        before.remove(r.to()); // joined at the tail already: it takes a middle's or tail's place when that leaves
+        next = replaced(before, r.from(), r.to());
       } else if (m instanceof Move.HeadMove h) {
         if (!chains.get(id).contains(h.to())) {
           return;
