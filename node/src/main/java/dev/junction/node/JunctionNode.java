@@ -24,12 +24,15 @@ public final class JunctionNode implements AutoCloseable {
   private final ClusterNode cluster;
   private final GrpcServer grpc;
   private final ManagementServer management;
+  private final NodeMetrics metrics;
 
-  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, ManagementServer management) {
+  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, ManagementServer management,
+      NodeMetrics metrics) {
     this.settings = settings;
     this.cluster = cluster;
     this.grpc = grpc;
     this.management = management;
+    this.metrics = metrics;
   }
 
   /**
@@ -62,6 +65,7 @@ public final class JunctionNode implements AutoCloseable {
               cluster.tables()::version),
           new AdminService(cluster.system(), cluster.tables(), cluster.replicas()));
     } catch (IOException e) {
+      metrics.close();
       cluster.close();
       throw new UncheckedIOException("cannot serve gRPC on " + bind + ": " + e.getMessage(), e);
     }
@@ -70,6 +74,7 @@ public final class JunctionNode implements AutoCloseable {
       management = ManagementServer.start(cluster, metrics, settings.host(), managementPort);
     } catch (RuntimeException e) {
       server.close();
+      metrics.close();
       cluster.close();
       throw e;
     }
@@ -83,7 +88,7 @@ public final class JunctionNode implements AutoCloseable {
     log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), management on http://{}:{}, data in {}",
         cluster.address(), settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(),
         settings.host(), management.port(), settings.dataDir());
-    return new JunctionNode(settings, cluster, server, management);
+    return new JunctionNode(settings, cluster, server, management, metrics);
   }
 
   private static int freePort(String host) {
@@ -129,6 +134,7 @@ public final class JunctionNode implements AutoCloseable {
     cluster.drainBeforeLeaving();
     grpc.close();
     management.close();
+    metrics.close();
     cluster.close();
     log.info("node stopped");
   }
