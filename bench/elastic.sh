@@ -42,7 +42,8 @@ HotRange), while polling the routing table. Reports:
 
 Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
 (a scenario not run prints n/a)
-Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end).
+Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end); gateway.log has each
+node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
 USAGE
 }
 
@@ -73,7 +74,7 @@ work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
 
 # Everything this script starts, by PID.
-cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""
+cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""; scrape_pid=""
 stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -82,6 +83,7 @@ stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   kill -KILL "$pid" 2>/dev/null || true
 }
 cleanup() {
+  stop_pid "$scrape_pid" 5
   stop_pid "$watch_pid" 5
   stop_pid "$ycsb_pid" 10
   # Every node at once: a node stopped alone would first drain (move its replicas away), which only
@@ -116,6 +118,18 @@ for _ in $(seq 1 400); do
 done
 [[ -n "$endpoints" ]] || { tail -20 "$work/local.err" >&2; die "the cluster did not get ready; see $work"; }
 
+scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' junction_gateway_* counters, one line each, every 2 s
+  local ts
+  for _ in $(seq 1 "$1"); do
+    ts="$(date +%s.%N)"
+    for n in 0 1 2 3; do
+      curl -s --max-time 1 "http://127.0.0.1:$((base + 20 + n))/metrics" | grep -E '^junction_(gateway_[a-z_]+_total|requests_seconds_count)' \
+        | sed "s/^/$ts node-$n /" || true
+    done
+    sleep 2
+  done
+}
+
 converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a
 if [[ "$only" != hot ]]; then
   ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
@@ -136,6 +150,10 @@ if [[ "$only" != hot ]]; then
   java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints" 4 "$watch" "$due_ms" \
     > "$work/watch.out" 2> "$work/watch.log" &
   watch_pid=$!
+  # What each node's gateway spends beyond one attempt per request (refusals by reason, resends on a new
+  # configuration, table refreshes), every 2 s, for reading the moves' cost afterwards: gateway.log.
+  scrape_metrics "$(( (run_s + 1) / 2 ))" > "$work/gateway.log" 2>/dev/null &
+  scrape_pid=$!
   sleep "$(awk -v d="$due_ms" -v n="$(date +%s%3N)" 'BEGIN { s = (d - n) / 1000; printf "%.3f", (s > 0 ? s : 0) }')"
   kill -0 "$ycsb_pid" 2>/dev/null || die "YCSB stopped early; see $work/run.status"
 

@@ -126,6 +126,31 @@ class LocalClusterProcessTest {
     return puts;
   }
 
+  /** The metric names the Grafana dashboard's queries use (junction_*, jvm_*, process_*). */
+  static java.util.Set<String> dashboardMetrics() throws Exception {
+    String json = Files.readString(Path.of("..", "k8s", "grafana", "junction-dashboard.json"));
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    Matcher expr = Pattern.compile("\"expr\": \"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    while (expr.find()) {
+      Matcher name = Pattern.compile("\\b(?:junction|jvm|process)_[a-z_]+\\b").matcher(expr.group(1));
+      while (name.find()) {
+        names.add(name.group());
+      }
+    }
+    return names;
+  }
+
+  /** The dashboard's metrics that none of {@code local}'s nodes exports (now). */
+  private static java.util.Set<String> missingFromScrapes(Local local, java.util.Set<String> wanted) throws Exception {
+    java.util.Set<String> missing = new java.util.TreeSet<>(wanted);
+    for (String url : local.management()) {
+      for (PrometheusText.Sample sample : PrometheusText.parse(http(url + "/metrics").body())) {
+        missing.remove(sample.name());
+      }
+    }
+    return missing;
+  }
+
   private static java.net.http.HttpResponse<String> http(String url) throws Exception {
     return java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
@@ -188,6 +213,17 @@ class LocalClusterProcessTest {
         assertEquals(keys.stream().sorted().toList(), all.stream().map(e -> s(e.key())).toList());
         // Every put was served once, by one node: the nodes' /metrics say so (Prometheus text).
         assertEquals(40, putsServed(first) - putsBefore, "puts counted over the three nodes");
+        // Every metric the Grafana dashboard (k8s/grafana) queries is one the nodes export (the range
+        // statistics show once the gateways' first reports reached the controller).
+        java.util.Set<String> wanted = dashboardMetrics();
+        assertTrue(wanted.size() >= 15, wanted.toString());
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        java.util.Set<String> missing = missingFromScrapes(first, wanted);
+        while (!missing.isEmpty() && System.nanoTime() < until) {
+          Thread.sleep(500);
+          missing = missingFromScrapes(first, wanted);
+        }
+        assertEquals(java.util.Set.of(), missing, "dashboard metrics no node exports");
         CasResult cas = other.compareAndSet(b(keys.get(0)), b("value-0"), b("swapped"));
         assertTrue(cas.applied());
         assertFalse(client.compareAndSet(b(keys.get(0)), b("value-0"), b("again")).applied());

@@ -1,9 +1,11 @@
 package dev.junction.node.management;
 
+import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.sharding.cluster.ClusterNode;
 import dev.junction.sharding.cluster.Controller;
 import dev.junction.sharding.placement.LoadBook;
+import dev.junction.sharding.routing.GatewayStats;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.store.SsdStore;
 import io.grpc.ServerInterceptor;
@@ -49,6 +51,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *   <li>{@code junction_replica_*}: per replica of this node ({@code replica}: RANGE.SLOT, {@code role}):
  *       its epoch, whether it serves (in its chain, in sync, holding its read lease) and its writes in
  *       flight (persisted here, not yet committed by the tail), asked at each scrape;
+ *   <li>{@code junction_operators_running{kind}} and {@code junction_operators_ended_total{outcome}}: the
+ *       controller's moves, splits and merges under way, and those that ended since it took over;
+ *   <li>{@code junction_gateway_*}: what this node's gateway spent beyond one attempt per request:
+ *       attempts refused by {@code reason}, requests resent on a new configuration, reads passed on to the
+ *       tail, routing-table refreshes from a majority, deadlines passed;
  *   <li>JVM basics (memory, GC, threads, classes, JIT time, CPU, uptime).
  * </ul>
  */
@@ -65,6 +72,8 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge replicaEpoch;
   private final MultiGauge replicaServing;
   private final MultiGauge replicaInFlight;
+  /** The controller's operators as last asked: running by kind, ended by outcome. */
+  private volatile Controller.OperatorTally operators = Controller.OperatorTally.NONE;
 
   public NodeMetrics(ClusterNode cluster) {
     this.cluster = cluster;
@@ -98,6 +107,7 @@ public final class NodeMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     bindStore(cluster.store());
+    bindGateway(cluster.router().stats());
     rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
         .description("requests per second to the range (moving average), by kind").register(registry);
     rangeKeys = MultiGauge.builder("junction.range.keys").description("keys in the range (newest measurement)")
@@ -111,6 +121,15 @@ public final class NodeMetrics implements AutoCloseable {
     replicaInFlight = MultiGauge.builder("junction.replica.writes.in.flight")
         .description("writes persisted by the replica and not yet committed by the chain's tail (sequence numbers)")
         .register(registry);
+    for (String kind : dev.junction.sharding.placement.Move.KINDS) {
+      Gauge.builder("junction.operators.running", this, m -> m.operators.running().getOrDefault(kind, 0))
+          .tag("kind", kind).description("the controller's operators under way, by kind").register(registry);
+    }
+    for (String outcome : List.of("done", "cancelled", "expired")) {
+      FunctionCounter.builder("junction.operators.ended", this, m -> m.operators.ended().getOrDefault(outcome, 0L))
+          .tag("outcome", outcome).description("operators that ended since the controller took over, by outcome")
+          .register(registry);
+    }
   }
 
   private void bindStore(SsdStore store) {
@@ -135,6 +154,24 @@ public final class NodeMetrics implements AutoCloseable {
         .description("write batches per group commit since the store opened").register(registry);
   }
 
+  private void bindGateway(GatewayStats stats) {
+    for (ClientReply.Reason reason : ClientReply.Reason.values()) {
+      FunctionCounter.builder("junction.gateway.refused", stats, s -> s.refusals(reason))
+          .tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT))
+          .description("attempts a replica refused (the gateway refreshes its table and tries again)")
+          .register(registry);
+    }
+    FunctionCounter.builder("junction.gateway.resent", stats, GatewayStats::resends)
+        .description("requests sent again because their range got a new configuration while they waited")
+        .register(registry);
+    FunctionCounter.builder("junction.gateway.to.tail", stats, GatewayStats::sentToTail)
+        .description("reads passed on to the tail (a write in flight for the key)").register(registry);
+    FunctionCounter.builder("junction.gateway.table.refreshes", stats, GatewayStats::refreshes)
+        .description("routing-table reads from a majority after a refusal").register(registry);
+    FunctionCounter.builder("junction.gateway.expired", stats, GatewayStats::expiries)
+        .description("requests whose deadline passed in the gateway").register(registry);
+  }
+
   private void counter(String name, String description, SsdStore store, ToDoubleFunction<SsdStore> f) {
     FunctionCounter.builder(name, store, f).description(description).register(registry);
   }
@@ -154,6 +191,7 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   private void showRanges(Controller.LoadView view) {
+    operators = view.operators();
     List<MultiGauge.Row<?>> requests = new ArrayList<>();
     List<MultiGauge.Row<?>> keys = new ArrayList<>();
     List<MultiGauge.Row<?>> bytes = new ArrayList<>();

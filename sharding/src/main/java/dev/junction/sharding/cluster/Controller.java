@@ -187,11 +187,33 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   /**
    * The load statistics on routing table {@code tableVersion} (0: no table yet): every range's and every
-   * node's moving averages (half-life {@code halfLifeMillis}) and sizes.
+   * node's moving averages (half-life {@code halfLifeMillis}) and sizes, and the controller's operators.
    */
   public record LoadView(
-      long tableVersion, long halfLifeMillis, List<LoadBook.RangeLoad> ranges, List<LoadBook.NodeLoad> nodes)
-      implements JunctionSerializable {}
+      long tableVersion,
+      long halfLifeMillis,
+      List<LoadBook.RangeLoad> ranges,
+      List<LoadBook.NodeLoad> nodes,
+      OperatorTally operators)
+      implements JunctionSerializable {
+    public LoadView(long tableVersion, long halfLifeMillis, List<LoadBook.RangeLoad> ranges, List<LoadBook.NodeLoad> nodes) {
+      this(tableVersion, halfLifeMillis, ranges, nodes, OperatorTally.NONE);
+    }
+  }
+
+  /**
+   * The operators under way by kind ({@link Move#kind}), and those that ended since this controller took
+   * over, by the phase they ended in ({@code done}, {@code cancelled}, {@code expired}).
+   */
+  public record OperatorTally(java.util.Map<String, Integer> running, java.util.Map<String, Long> ended)
+      implements JunctionSerializable {
+    public static final OperatorTally NONE = new OperatorTally(java.util.Map.of(), java.util.Map.of());
+
+    public OperatorTally {
+      running = java.util.Map.copyOf(running);
+      ended = java.util.Map.copyOf(ended);
+    }
+  }
 
   private record Loaded(Replicator.GetResponse<LWWRegister<PublishedTable>> response) implements Command {}
 
@@ -257,6 +279,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** The operators that ended last, newest last (at most {@link #ENDED_KEPT}), for junctionctl. */
   private final java.util.ArrayDeque<MoveBook.Operator> ended = new java.util.ArrayDeque<>();
   static final int ENDED_KEPT = 32;
+  /** How many operators ended since this controller started, by the phase they ended in. */
+  private final java.util.Map<String, Long> endedCounts = new java.util.TreeMap<>();
   /** The nodes' load reports, as moving averages (kept by this controller only: one that takes over starts afresh). */
   private final LoadBook load;
   /** The request keys the gateways sampled, and the splits the statistics call for. */
@@ -787,6 +811,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private record PlanAndStarted(Plan plan, List<Move> started) {}
 
   private void remember(MoveBook.Operator op) {
+    endedCounts.merge(op.phase().name().toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
     ended.addLast(op);
     while (ended.size() > ENDED_KEPT) {
       ended.removeFirst();
@@ -984,7 +1009,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       r.replyTo().tell(new LoadView(0, halfLife, List.of(), List.of()));
     } else {
       long now = System.nanoTime();
-      r.replyTo().tell(new LoadView(table.version(), halfLife, load.ranges(table, now), load.nodes(table, now)));
+      java.util.Map<String, Integer> running = new java.util.TreeMap<>();
+      moves.operators().forEach(op -> running.merge(Move.kind(op.move()), 1, Integer::sum));
+      r.replyTo().tell(new LoadView(table.version(), halfLife, load.ranges(table, now), load.nodes(table, now),
+          new OperatorTally(running, endedCounts)));
     }
     return this;
   }

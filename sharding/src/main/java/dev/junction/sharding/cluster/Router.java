@@ -12,6 +12,7 @@ import dev.junction.chain.core.WriteResult;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.chain.replica.Responder;
+import dev.junction.sharding.routing.GatewayStats;
 import dev.junction.sharding.routing.LoadCounters;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.ScanCursor;
@@ -108,6 +109,7 @@ public final class Router {
   private final AtomicLong numbers = new AtomicLong();
   private final ConcurrentHashMap<String, ActorRef<NodeEndpoint.Command>> endpoints = new ConcurrentHashMap<>();
   private volatile ActorRef<Responder.Answer> inbox;
+  private final GatewayStats stats = new GatewayStats();
 
   public Router(
       ActorSystem<?> system,
@@ -152,6 +154,11 @@ public final class Router {
 
   public LoadCounters counters() {
     return counters;
+  }
+
+  /** What requests cost here beyond one attempt (refusals, resends, table refreshes). */
+  public GatewayStats stats() {
+    return stats;
   }
 
   /** The newest routing table this node knows. */
@@ -349,7 +356,9 @@ public final class Router {
             return scanFrom(next, sink, deadline);
           }
           long pause = Math.min(REJECTED_PAUSE.toNanos(), deadline - System.nanoTime());
-          if (r instanceof ReplicaActor.Rejected && pause > 0) {
+          if (r instanceof ReplicaActor.Rejected rejected && pause > 0) {
+            stats.refused(rejected.reason());
+            stats.refreshed();
             // A stale table, or a tail that cannot serve right now: look again a little later.
             CompletableFuture<Void> paused = new CompletableFuture<>();
             later(pause, () -> paused.complete(null));
@@ -514,6 +523,9 @@ public final class Router {
         expire();
         return;
       }
+      if (refreshFirst) {
+        stats.refreshed();
+      }
       CompletionStage<RoutingTable> table = refreshFirst
           ? refresh(Duration.ofNanos(left)).exceptionally(e -> tables.find().orElse(null))
           : CompletableFuture.completedFuture(tables.find().orElse(null));
@@ -527,6 +539,10 @@ public final class Router {
     }
 
     synchronized void expire() {
+      if (result.isDone()) {
+        return;
+      }
+      stats.expired();
       if (sent > 0 && refused == sent) {
         // Every replica asked answered that it would not take it: nothing was sequenced.
         result.complete(new Unavailable("every replica asked refused the request before its deadline", true));
@@ -558,6 +574,7 @@ public final class Router {
       }
       RangeConfig range = t.lookup(key);
       if (range.rangeId() != sentTo.rangeId() || range.epoch() != sentTo.epoch()) {
+        stats.resent();
         send(t);
       }
     }
@@ -569,11 +586,13 @@ public final class Router {
       boolean newest = n == attempts;
       if (reply instanceof ReplicaActor.AtTail) {
         if (newest) { // a replica asked to read here has the key in flight: the tail decides
+          stats.toTail();
           readAt(sentTo, sentTo.tail(), new ReadOp.Get(key), r -> answered(n, r), deadline);
         }
         return;
       }
-      if (reply instanceof ReplicaActor.Rejected) {
+      if (reply instanceof ReplicaActor.Rejected rejected) {
+        stats.refused(rejected.reason());
         refused++;
         if (!newest) {
           return; // a newer attempt is under way

@@ -9,6 +9,23 @@ public sealed interface Move {
   /** The nodes a move occupies while it runs (for the limit per node). */
   java.util.List<String> nodes();
 
+  /** The kind of move as metrics and listings name it. */
+  static String kind(Move m) {
+    if (m instanceof ReplicaMove) {
+      return "replica_move";
+    }
+    if (m instanceof HeadMove) {
+      return "head_move";
+    }
+    if (m instanceof RemoveReplica) {
+      return "remove_replica";
+    }
+    return m instanceof SplitRange ? "split" : "merge";
+  }
+
+  /** Every kind {@link #kind} names, in that order. */
+  java.util.List<String> KINDS = java.util.List.of("replica_move", "head_move", "remove_replica", "split", "merge");
+
   /** Copy the range's replica on {@code from} to {@code to}, join it at the tail, then remove the one on {@code from}. */
   record ReplicaMove(long rangeId, String from, String to, String reason) implements Move {
     @Override

@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -156,7 +157,8 @@ class MessageSerializationTest {
             new Controller.LoadRequest(loadProbe.getRef()),
             new Controller.LoadView(12, 10_000,
                 List.of(new LoadBook.RangeLoad(7, 5.5, 1, 0.5, 100, 5500, 2.5, true, 100, 110_000, b("m"), 99)),
-                List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 5, 1, 0.5, 3, 1, 330_000, 7.5))),
+                List.of(new LoadBook.NodeLoad("pekko://junction@127.0.0.1:1", 5, 1, 0.5, 3, 1, 330_000, 7.5)),
+                new Controller.OperatorTally(Map.of("replica_move", 2), Map.of("done", 7L, "expired", 1L))),
             new ReplicaActor.Join(config, 4, "pekko://junction@127.0.0.1:3"),
             new ReplicaActor.WhereIsBulk(replicaProbe.getRef()),
             new ReplicaActor.BulkAt("127.0.0.1", 41000),
