@@ -40,6 +40,13 @@ public final class JunctionNode implements AutoCloseable {
    * port is bound first, so a busy port fails fast, before the node joins the cluster.
    */
   public static JunctionNode start(Config config) {
+    try {
+      config = KubernetesZone.withRack(config,
+          () -> KubernetesZone.inCluster(System.getenv(), KubernetesZone.SERVICE_ACCOUNT));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the node's zone", e);
+    }
     // `config` holds what the user set (file, system properties), without the libraries' reference
     // defaults, so that Junction's Pekko settings can sit between the two (see ClusterNode.start).
     Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();

@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
       "    for longer, splits by itself while rebalancing is on; 0 turns a rule off),",
       "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all),",
       "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks),",
+      "  JUNCTION_RACK_FROM_NODE (on Kubernetes, the pod's node name: the rack is that node's",
+      "    topology.kubernetes.io/zone label, read through the API server at start),",
       "  JUNCTION_CAPACITY_STORAGE, JUNCTION_CAPACITY_RPS (what this node offers, e.g. 500GiB and 20000; when",
       "    every node says them the planner fills nodes by them, else by equal shares)."
     })

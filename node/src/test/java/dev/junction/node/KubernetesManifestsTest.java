@@ -90,8 +90,8 @@ class KubernetesManifestsTest {
           .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).toList());
       assertEquals(present, new TreeSet<>(listed));
     }
-    assertEquals(Set.of("ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service", "PodDisruptionBudget",
-        "StatefulSet"), new TreeSet<>(RESOURCES.stream().map(HasMetadata::getKind).toList()));
+    assertEquals(Set.of("ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "ConfigMap",
+        "Service", "PodDisruptionBudget", "StatefulSet"), new TreeSet<>(RESOURCES.stream().map(HasMetadata::getKind).toList()));
   }
 
   @Test
@@ -149,6 +149,28 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void theRackComesFromTheKubernetesNodeWhichThePodsAccountMayOnlyGet() {
+    // The node's name from the downward API; KubernetesZoneTest shows what the node does with it.
+    assertEquals("spec.nodeName", env().get("JUNCTION_RACK_FROM_NODE"));
+    assertFalse(env().containsKey("JUNCTION_RACK"), "an explicit rack would win over the zone");
+    io.fabric8.kubernetes.api.model.rbac.ClusterRole role =
+        one(io.fabric8.kubernetes.api.model.rbac.ClusterRole.class, "junction-node-reader");
+    assertEquals(1, role.getRules().size());
+    PolicyRule rule = role.getRules().get(0);
+    assertEquals(List.of(""), rule.getApiGroups());
+    assertEquals(List.of("nodes"), rule.getResources());
+    assertEquals(List.of("get"), rule.getVerbs());
+    io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding binding =
+        one(io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding.class, "junction-node-reader");
+    assertEquals("ClusterRole", binding.getRoleRef().getKind());
+    assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+    assertEquals(1, binding.getSubjects().size());
+    assertEquals("ServiceAccount", binding.getSubjects().get(0).getKind());
+    assertEquals(statefulSet().getSpec().getTemplate().getSpec().getServiceAccountName(),
+        binding.getSubjects().get(0).getName());
+  }
+
+  @Test
   void theGracePeriodExceedsTheDrainBoundWithRoomToLeave() {
     String conf = one(io.fabric8.kubernetes.api.model.ConfigMap.class, "junction-config").getData().get("junction.conf");
     Duration drain = ConfigFactory.parseString(conf).withFallback(ConfigFactory.defaultReference()).resolve()
@@ -179,6 +201,61 @@ class KubernetesManifestsTest {
     }
     assertEquals("kubernetes-api", env().get("JUNCTION_DISCOVERY"));
     assertEquals(String.valueOf(statefulSet().getSpec().getReplicas()), env().get("JUNCTION_REQUIRED_CONTACT_POINTS"));
+  }
+
+  /**
+   * The Dockerfile and the Jib configuration build the same image, and the StatefulSet runs it as it is
+   * built: the same user (and a volume that user may write), the data directory on the pod's volume,
+   * the ports the pod names, the {@code node} command.
+   */
+  @Test
+  void theDockerfileAndJibBuildTheImageTheStatefulSetRuns() throws IOException {
+    String dockerfile = Files.readString(Path.of("..", "Dockerfile"));
+    String pom = Files.readString(Path.of("pom.xml"));
+    String jib = pom.substring(pom.indexOf("<artifactId>jib-maven-plugin</artifactId>"));
+    jib = jib.substring(0, jib.indexOf("</plugin>"));
+    assertTrue(dockerfile.lines().anyMatch(l -> l.startsWith("FROM eclipse-temurin:17-jre")), "a JRE 17 base");
+    assertTrue(jib.contains("<image>eclipse-temurin:17-jre</image>"), "Jib from the same base");
+    assertFalse(jib.contains("<executions>"), "Jib is bound to no phase: the build pulls no base image");
+    String user = match(dockerfile, "(?m)^USER (\\d+)$");
+    assertEquals(user, match(jib, "<user>(\\d+)</user>"));
+    io.fabric8.kubernetes.api.model.PodSecurityContext security =
+        statefulSet().getSpec().getTemplate().getSpec().getSecurityContext();
+    assertEquals(Long.parseLong(user), security.getRunAsUser());
+    assertEquals(Long.parseLong(user), security.getFsGroup(), "the data volume is writable by the image's user");
+    assertTrue(security.getRunAsNonRoot());
+    String data = match(dockerfile, "(?m)^ENV JUNCTION_DATA_DIR=(\\S+)$");
+    assertEquals(data, match(dockerfile, "(?m)^VOLUME (\\S+)$"));
+    assertEquals(data, match(jib, "<JUNCTION_DATA_DIR>(\\S+)</JUNCTION_DATA_DIR>"));
+    assertEquals(data, match(jib, "<volume>(\\S+)</volume>"));
+    assertEquals(data, env().get("JUNCTION_DATA_DIR"));
+    assertTrue(container().getVolumeMounts().stream()
+        .anyMatch(m -> m.getName().equals("data") && m.getMountPath().equals(data)), "the claim is mounted there");
+    Set<String> ports = new TreeSet<>(List.of(match(dockerfile, "(?m)^EXPOSE (.+)$").split(" ")));
+    Set<String> jibPorts = new TreeSet<>();
+    Matcher port = Pattern.compile("<port>(\\d+)</port>").matcher(jib);
+    while (port.find()) {
+      jibPorts.add(port.group(1));
+    }
+    Set<String> podPorts = new TreeSet<>();
+    container().getPorts().forEach(p -> podPorts.add(String.valueOf(p.getContainerPort())));
+    assertEquals(ports, jibPorts);
+    assertEquals(ports, podPorts);
+    assertTrue(dockerfile.contains("\"dev.junction.node.Junction\"]") && dockerfile.contains("CMD [\"node\"]"));
+    assertTrue(jib.contains("<mainClass>dev.junction.node.Junction</mainClass>") && jib.contains("<arg>node</arg>"));
+    assertEquals("node", container().getArgs().get(0));
+    // The flags bin/junction passes (LMDB's off-heap buffers) go with the image too.
+    for (String flag : List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED")) {
+      assertTrue(dockerfile.contains("\"" + flag + "\""), flag);
+      assertTrue(jib.contains("<jvmFlag>" + flag + "</jvmFlag>"), flag);
+      assertTrue(Files.readString(Path.of("..", "bin", "junction")).contains(flag), flag);
+    }
+  }
+
+  private static String match(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertTrue(m.find(), "no " + regex);
+    return m.group(1).strip();
   }
 
   /** The container's environment (values; those from the downward API as their field path). */
