@@ -78,7 +78,8 @@ public final class JunctionNode implements AutoCloseable {
     }
     ManagementServer management;
     try {
-      management = ManagementServer.start(cluster, metrics, settings.host(), managementPort);
+      management = ManagementServer.start(cluster, metrics, settings.host(), managementPort,
+          full.getDuration("junction.node.heat-map.interval"), full.getInt("junction.node.heat-map.samples"));
     } catch (RuntimeException e) {
       server.close();
       metrics.close();

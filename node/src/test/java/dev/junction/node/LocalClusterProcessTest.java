@@ -70,6 +70,7 @@ class LocalClusterProcessTest {
             "--durability", "replicated",
             "--timeout", "150s",
             "--warmup", warmup);
+    pb.environment().put("JUNCTION_HEAT_MAP_INTERVAL", "1s"); // the heat map's samples, for the browser check
     pb.redirectError(stderr.toFile());
     Process p = pb.start();
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -151,6 +152,95 @@ class LocalClusterProcessTest {
     return missing;
   }
 
+  /**
+   * The heat map: clients load one range until the node's {@code /ui/heatmap.json} names it the hottest;
+   * then headless Chromium (Debian's {@code chromium}; CI installs it) opens {@code /ui}, and the page says,
+   * in the attributes it sets once it drew, that it drew every range with that one hottest. A screenshot
+   * goes to {@code target/heatmap.png}. Without Chromium (outside CI) the browser part is left out.
+   */
+  private void heatMapShowsTheLoadedRange(Local local, JunctionClient client) throws Exception {
+    String ui = local.management().get(1) + "/ui";
+    assertTrue(http(ui).body().contains("echarts.min.js"));
+    assertEquals(200, http(ui + "/echarts.min.js").statusCode());
+    var table = client.routingTable();
+    byte[] hotKey = b("5-hot");
+    long hot = -1;
+    for (var r : table.getRangesList()) {
+      boolean afterStart = java.util.Arrays.compareUnsigned(hotKey, r.getStart().toByteArray()) >= 0;
+      boolean beforeEnd = r.getEnd().isEmpty() || java.util.Arrays.compareUnsigned(hotKey, r.getEnd().toByteArray()) < 0;
+      if (afterStart && beforeEnd) {
+        hot = r.getRangeId();
+      }
+    }
+    assertTrue(hot > 0, "a range holds " + s(hotKey));
+    long until = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    String json = "";
+    for (int i = 0; i < 20_000 && System.nanoTime() < until; i++) {
+      client.put(b("5-hot-" + (i % 50)), b("v" + i));
+      if (i % 100 == 99) {
+        json = http(ui + "/heatmap.json").body();
+        if (json.contains("\"hottestRange\":" + hot + ",")) {
+          break;
+        }
+      }
+    }
+    assertTrue(json.contains("\"hottestRange\":" + hot + ","), "range " + hot + " is the hottest: " + json);
+    for (int i = 0; i < 50; i++) {
+      client.delete(b("5-hot-" + i)); // the checks after the restart expect the test's own keys only
+    }
+    Optional<String> chromium = chromium();
+    if (chromium.isEmpty()) {
+      assertTrue(System.getenv("CI") == null, "CI runs the browser check: .ci/run installs chromium");
+      System.err.println("LocalClusterProcessTest: no chromium on the PATH; the heat map's browser check is left out");
+      return;
+    }
+    String dom = browse(chromium.get(), "--dump-dom", ui);
+    Matcher body = Pattern.compile("<body([^>]*)>").matcher(dom);
+    assertTrue(body.find() && body.group(1).contains("data-drawn="),
+        "the page drew the map: " + dom.substring(0, Math.min(dom.length(), 2000)));
+    int ranges = attribute(body.group(1), "data-ranges");
+    int samples = attribute(body.group(1), "data-samples");
+    assertEquals(table.getRangesCount(), ranges);
+    assertTrue(samples >= 1);
+    assertEquals(hot, attribute(body.group(1), "data-hottest-range"), "the page's hottest range");
+    assertEquals(ranges * samples, attribute(body.group(1), "data-drawn"), "a cell per range and sample");
+    Path png = Path.of("target", "heatmap.png").toAbsolutePath();
+    browse(chromium.get(), "--screenshot=" + png, ui);
+    assertTrue(Files.size(png) > 10_000, "a screenshot of the map: " + png);
+  }
+
+  private static int attribute(String attributes, String name) {
+    Matcher m = Pattern.compile(name + "=\"(\\d+)\"").matcher(attributes);
+    assertTrue(m.find(), name + " in " + attributes);
+    return Integer.parseInt(m.group(1));
+  }
+
+  private static Optional<String> chromium() {
+    for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
+      for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        Path p = Path.of(dir, name);
+        if (Files.isExecutable(p)) {
+          return Optional.of(p.toString());
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Runs headless Chromium on {@code url} with {@code what} (--dump-dom, --screenshot=FILE); its stdout. */
+  private String browse(String chromium, String what, String url) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-dev-shm-usage", "--no-first-run", "--user-data-dir=" + dir.resolve("chromium-profile"),
+        "--window-size=1400,800", "--virtual-time-budget=6000", what, url);
+    Path err = dir.resolve("chromium.err");
+    pb.redirectError(err.toFile());
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "chromium ends");
+    assertEquals(0, p.exitValue(), "chromium: " + Files.readString(err));
+    return new String(out, StandardCharsets.UTF_8);
+  }
+
   private static java.net.http.HttpResponse<String> http(String url) throws Exception {
     return java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
@@ -224,6 +314,7 @@ class LocalClusterProcessTest {
           missing = missingFromScrapes(first, wanted);
         }
         assertEquals(java.util.Set.of(), missing, "dashboard metrics no node exports");
+        heatMapShowsTheLoadedRange(first, client);
         CasResult cas = other.compareAndSet(b(keys.get(0)), b("value-0"), b("swapped"));
         assertTrue(cas.applied());
         assertFalse(client.compareAndSet(b(keys.get(0)), b("value-0"), b("again")).applied());

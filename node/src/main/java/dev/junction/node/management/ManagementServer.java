@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's management endpoint: Pekko Management's routes ({@code /alive}, {@code /ready}, the
- * read-only {@code /cluster/members}) and the node's {@code /metrics} on their own HTTP port. {@code /ready} is backed by {@link
+ * read-only {@code /cluster/members}), the node's {@code /metrics} and its heat map ({@code /ui}, {@link
+ * HeatMapUi}) on their own HTTP port. {@code /ready} is backed by {@link
  * NodeReadiness}, fed here with what the node knows and what its replicas answer.
  */
 public final class ManagementServer implements AutoCloseable {
@@ -40,31 +41,39 @@ public final class ManagementServer implements AutoCloseable {
   private static final Duration ASK = Duration.ofMillis(800);
 
   private final ServerBinding binding;
+  private final HeatMapUi ui;
 
-  private ManagementServer(ServerBinding binding) {
+  private ManagementServer(ServerBinding binding, HeatMapUi ui) {
     this.binding = binding;
+    this.ui = ui;
   }
 
   /**
-   * Serves the management routes of {@code cluster}'s actor system on {@code host:port}, and {@code
-   * metrics} on {@code /metrics}.
+   * Serves the management routes of {@code cluster}'s actor system on {@code host:port}, {@code metrics}
+   * on {@code /metrics}, and the heat map on {@code /ui} (sampled every {@code uiInterval}, the last
+   * {@code uiSamples} kept).
    */
-  public static ManagementServer start(ClusterNode cluster, NodeMetrics metrics, String host, int port) {
+  public static ManagementServer start(ClusterNode cluster, NodeMetrics metrics, String host, int port,
+      Duration uiInterval, int uiSamples) {
     NodeHealth.get(Adapter.toClassic(cluster.system())).readiness(() -> whyNotReady(cluster));
     org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(cluster.system());
-    Route routes = Directives.concat(PekkoManagement.get(classic).getRoutes(), metricsRoute(metrics));
+    HeatMapUi ui = HeatMapUi.start(cluster, uiInterval, uiSamples);
+    Route routes = Directives.concat(PekkoManagement.get(classic).getRoutes(), metricsRoute(metrics), ui.routes());
     try {
       ServerBinding b = Http.get(classic).newServerAt(host, port).bind(routes).toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
-      log.info("management endpoint on http://{}:{} (/alive, /ready, /metrics, /cluster/members)", host,
+      log.info("management endpoint on http://{}:{} (/alive, /ready, /metrics, /cluster/members, /ui)", host,
           b.localAddress().getPort());
-      return new ManagementServer(b);
+      return new ManagementServer(b, ui);
     } catch (ExecutionException e) {
+      ui.close();
       throw new IllegalStateException("cannot serve the management endpoint on " + host + ":" + port + ": "
           + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
+      ui.close();
       throw new IllegalStateException("the management endpoint on " + host + ":" + port + " did not bind in 30 s", e);
     } catch (InterruptedException e) {
+      ui.close();
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while binding the management endpoint", e);
     }
@@ -110,6 +119,7 @@ public final class ManagementServer implements AutoCloseable {
 
   @Override
   public void close() {
+    ui.close();
     try {
       binding.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (Exception e) {

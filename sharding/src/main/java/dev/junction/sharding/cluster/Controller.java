@@ -202,16 +202,24 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * The operators under way by kind ({@link Move#kind}), and those that ended since this controller took
-   * over, by the phase they ended in ({@code done}, {@code cancelled}, {@code expired}).
+   * The operators under way ({@code underWay}, with the controller's clock {@code clockNanos} to age their
+   * phases by), and how many ended since this controller took over, by the phase they ended in ({@code
+   * done}, {@code cancelled}, {@code expired}).
    */
-  public record OperatorTally(java.util.Map<String, Integer> running, java.util.Map<String, Long> ended)
+  public record OperatorTally(List<MoveBook.Operator> underWay, long clockNanos, java.util.Map<String, Long> ended)
       implements JunctionSerializable {
-    public static final OperatorTally NONE = new OperatorTally(java.util.Map.of(), java.util.Map.of());
+    public static final OperatorTally NONE = new OperatorTally(List.of(), 0, java.util.Map.of());
 
     public OperatorTally {
-      running = java.util.Map.copyOf(running);
+      underWay = List.copyOf(underWay);
       ended = java.util.Map.copyOf(ended);
+    }
+
+    /** The operators under way by kind ({@link Move#kind}). */
+    public java.util.Map<String, Integer> running() {
+      java.util.Map<String, Integer> byKind = new java.util.TreeMap<>();
+      underWay.forEach(op -> byKind.merge(Move.kind(op.move()), 1, Integer::sum));
+      return byKind;
     }
   }
 
@@ -1009,10 +1017,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       r.replyTo().tell(new LoadView(0, halfLife, List.of(), List.of()));
     } else {
       long now = System.nanoTime();
-      java.util.Map<String, Integer> running = new java.util.TreeMap<>();
-      moves.operators().forEach(op -> running.merge(Move.kind(op.move()), 1, Integer::sum));
       r.replyTo().tell(new LoadView(table.version(), halfLife, load.ranges(table, now), load.nodes(table, now),
-          new OperatorTally(running, endedCounts)));
+          new OperatorTally(moves.operators(), now, endedCounts)));
     }
     return this;
   }

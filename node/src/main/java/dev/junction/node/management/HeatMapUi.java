@@ -1,0 +1,191 @@
+package dev.junction.node.management;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.junction.chain.core.RangeConfig;
+import dev.junction.chain.core.Replica;
+import dev.junction.sharding.cluster.ClusterNode;
+import dev.junction.sharding.cluster.Controller;
+import dev.junction.sharding.placement.LoadBook;
+import dev.junction.sharding.placement.Move;
+import dev.junction.sharding.placement.MoveBook;
+import dev.junction.sharding.routing.RoutingTable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The live heat map on the management endpoint: {@code /ui} (a page), {@code /ui/heatmap.json} (what it
+ * draws) and {@code /ui/echarts.min.js} (ECharts, from its WebJar on the classpath: a pinned dependency,
+ * not a copied file). Every {@code interval} it asks the controller for its load statistics, joins them
+ * with this node's routing table (intervals, chains) and adds a sample to a {@link HeatHistory}.
+ */
+public final class HeatMapUi implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HeatMapUi.class);
+  private static final String ECHARTS_POM = "META-INF/maven/org.webjars.npm/echarts/pom.properties";
+
+  private final ClusterNode cluster;
+  private final HeatHistory history;
+  private final Duration interval;
+  private final Cancellable sampling;
+
+  private HeatMapUi(ClusterNode cluster, Duration interval, int samples) {
+    this.cluster = cluster;
+    this.interval = interval;
+    this.history = new HeatHistory(samples);
+    this.sampling = cluster.system().scheduler().scheduleAtFixedRate(Duration.ZERO, interval, this::sample,
+        cluster.system().executionContext());
+  }
+
+  /** Samples every {@code interval}, keeping {@code samples} of them. */
+  public static HeatMapUi start(ClusterNode cluster, Duration interval, int samples) {
+    return new HeatMapUi(cluster, interval, samples);
+  }
+
+  private void sample() {
+    Optional<RoutingTable> table = cluster.tables().find();
+    if (table.isEmpty()) {
+      return;
+    }
+    cluster.replicas().load(cluster.system(), interval.compareTo(Duration.ofSeconds(2)) < 0 ? interval : Duration.ofSeconds(2))
+        .whenComplete((view, error) -> {
+          if (error != null) {
+            log.debug("heat map: no load statistics this time: {}", error.toString());
+          } else if (view.tableVersion() > 0) {
+            history.add(sampleOf(System.currentTimeMillis(), cluster.tables().find().orElse(table.get()), view));
+          }
+        });
+  }
+
+  /** The heat map's sample of {@code view} on {@code table} (ranges the statistics do not know yet: no load). */
+  static HeatHistory.Sample sampleOf(long millis, RoutingTable table, Controller.LoadView view) {
+    Map<Long, LoadBook.RangeLoad> load = new HashMap<>();
+    view.ranges().forEach(r -> load.put(r.rangeId(), r));
+    List<HeatHistory.Range> ranges = new ArrayList<>();
+    for (RangeConfig c : table.ranges()) {
+      LoadBook.RangeLoad l = load.get(c.rangeId());
+      ranges.add(new HeatHistory.Range(c.rangeId(), c.start(), c.end(), l == null ? 0 : l.requestsPerSecond(),
+          l == null || !l.sized() ? -1 : l.keys(), l == null || !l.sized() ? -1 : l.bytes(),
+          c.chain().stream().map(Replica::node).toList()));
+    }
+    ranges.sort((a, b) -> dev.junction.store.Keys.compare(a.start(), b.start()));
+    List<HeatHistory.Node> nodes = view.nodes().stream()
+        .map(n -> new HeatHistory.Node(n.node(), n.replicas(), n.heads(),
+            n.readsPerSecond() + n.writesPerSecond() + n.scansPerSecond())).toList();
+    List<HeatHistory.Operator> operators = new ArrayList<>();
+    for (MoveBook.Operator op : view.operators().underWay()) {
+      operators.add(new HeatHistory.Operator(op.id(), Move.kind(op.move()), op.rangeId(),
+          op.phase().name().toLowerCase(java.util.Locale.ROOT),
+          Math.max(0, view.operators().clockNanos() - op.phaseSince()) / 1e9, op.move().reason()));
+    }
+    return new HeatHistory.Sample(millis, ranges, nodes, operators);
+  }
+
+  /** The JSON the page draws. */
+  static String json(HeatHistory.View v, long intervalMillis) {
+    JsonObject o = new JsonObject();
+    o.addProperty("intervalMillis", intervalMillis);
+    JsonArray times = new JsonArray();
+    v.times().forEach(times::add);
+    o.add("times", times);
+    JsonArray ranges = new JsonArray();
+    for (HeatHistory.Range r : v.ranges()) {
+      JsonObject j = new JsonObject();
+      j.addProperty("id", r.id());
+      j.addProperty("interval", r.interval());
+      j.addProperty("requestsPerSecond", r.requestsPerSecond());
+      j.addProperty("keys", r.keys());
+      j.addProperty("bytes", r.bytes());
+      JsonArray chain = new JsonArray();
+      r.chain().forEach(chain::add);
+      j.add("chain", chain);
+      ranges.add(j);
+    }
+    o.add("ranges", ranges);
+    JsonArray cells = new JsonArray();
+    for (HeatHistory.Cell c : v.cells()) {
+      JsonArray cell = new JsonArray();
+      cell.add(c.time());
+      cell.add(c.range());
+      cell.add(Math.round(c.value() * 10) / 10.0);
+      cells.add(cell);
+    }
+    o.add("cells", cells);
+    o.addProperty("hottestRange", v.hottestRange());
+    o.addProperty("hottest", v.hottest());
+    JsonArray nodes = new JsonArray();
+    for (HeatHistory.Node n : v.nodes()) {
+      JsonObject j = new JsonObject();
+      j.addProperty("node", n.node());
+      j.addProperty("replicas", n.replicas());
+      j.addProperty("heads", n.heads());
+      j.addProperty("requestsPerSecond", n.requestsPerSecond());
+      nodes.add(j);
+    }
+    o.add("nodes", nodes);
+    JsonArray operators = new JsonArray();
+    for (HeatHistory.Operator op : v.operators()) {
+      JsonObject j = new JsonObject();
+      j.addProperty("id", op.id());
+      j.addProperty("kind", op.kind());
+      j.addProperty("range", op.rangeId());
+      j.addProperty("phase", op.phase());
+      j.addProperty("secondsInPhase", op.secondsInPhase());
+      j.addProperty("why", op.why());
+      operators.add(j);
+    }
+    o.add("operators", operators);
+    return o.toString();
+  }
+
+  /** {@code /ui}, {@code /ui/heatmap.json}, {@code /ui/echarts.min.js}. */
+  public Route routes() {
+    String echarts = echartsResource();
+    return Directives.pathPrefix("ui", () -> Directives.get(() -> Directives.concat(
+        Directives.pathEndOrSingleSlash(() -> Directives.getFromResource("junction-ui/index.html",
+            ContentTypes.TEXT_HTML_UTF8)),
+        Directives.path("heatmap.json", () -> Directives.complete(HttpResponse.create().withEntity(
+            HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                json(history.view(), interval.toMillis()).getBytes(StandardCharsets.UTF_8))))),
+        Directives.path("echarts.min.js", () -> Directives.getFromResource(echarts,
+            ContentTypes.create(MediaTypes.APPLICATION_JAVASCRIPT, org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8))))));
+  }
+
+  /** Where the ECharts WebJar keeps its minified build, at the version the build pins. */
+  static String echartsResource() {
+    try (InputStream in = HeatMapUi.class.getClassLoader().getResourceAsStream(ECHARTS_POM)) {
+      if (in == null) {
+        throw new IllegalStateException("the ECharts WebJar is not on the classpath (" + ECHARTS_POM + ")");
+      }
+      Properties p = new Properties();
+      p.load(in);
+      return "META-INF/resources/webjars/echarts/" + p.getProperty("version") + "/dist/echarts.min.js";
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + ECHARTS_POM + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The view now (for tests and the JSON route). */
+  HeatHistory.View view() {
+    return history.view();
+  }
+
+  @Override
+  public void close() {
+    sampling.cancel();
+  }
+}
