@@ -37,6 +37,9 @@ HotRange), while polling the routing table. Reports:
   --hot-keys N     records of the hot range (default 2000: written in a few seconds, before the
                    range could count as hot by the writing alone)
   --hot-seconds N  how long the hot load runs (default 60)
+  --warmup Ns      the 3 nodes' warm-up before anything is measured (junction local --warmup: until their
+                   JIT compilers are quiet, at most this long; default 180s, as junction local's), so that
+                   "before" is the steady throughput the issue compares with
   --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
   --help           this text
 
@@ -49,7 +52,7 @@ USAGE
 
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
-records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""
+records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""; warmup=180s
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
@@ -58,6 +61,8 @@ while [[ $# -gt 0 ]]; do
     --watch) number "$1" "${2:-}"; watch="$2"; shift 2 ;;
     --hot-keys) number "$1" "${2:-}"; hot_keys="$2"; shift 2 ;;
     --hot-seconds) number "$1" "${2:-}"; hot_seconds="$2"; shift 2 ;;
+    --warmup) [[ "${2:-}" =~ ^[0-9]+s$ ]] || { echo "elastic.sh: --warmup needs seconds like 180s, not '${2:-}'" >&2; exit 2; }
+      warmup="$2"; shift 2 ;;
     --only) only="${2:-}"; shift 2
       [[ "$only" == add || "$only" == hot ]] || { echo "elastic.sh: --only is add or hot" >&2; exit 2; } ;;
     --help|-h) usage; exit 0 ;;
@@ -107,7 +112,7 @@ base="$(free_base)"
 for p in 3 13 23; do port_free $((base + p)) || die "port $((base + p)) is taken; run again"; done
 echo "elastic.sh: starting 3 nodes (gRPC from $base, cluster from $((base + 10)))" >&2
 "$root/bin/junction" local --nodes 3 --data "$work/data" --port "$base" --cluster-port $((base + 10)) --management-port $((base + 20)) \
-  --ranges 24 --split-prefix user --split-alphabet 0123456789 --warmup 30s > "$work/local.out" 2> "$work/local.err" &
+  --ranges 24 --split-prefix user --split-alphabet 0123456789 --warmup "$warmup" > "$work/local.out" 2> "$work/local.err" &
 cluster_pid=$!
 endpoints=""
 for _ in $(seq 1 400); do
