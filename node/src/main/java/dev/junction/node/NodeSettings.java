@@ -145,6 +145,9 @@ public record NodeSettings(
         c.put("pekko.discovery.config.services." + bootstrap.serviceName() + ".endpoints", endpoints);
       } else {
         c.put(discovery + "port-name", "management");
+        // Contact points by pod IP: the management endpoint is plain HTTP, so nothing needs the pod's DNS
+        // name (Pekko's default), whose A records depend on the cluster's DNS setup.
+        c.put("pekko.discovery.kubernetes-api.use-raw-ip", true);
       }
     }
     return ConfigFactory.parseMap(c);

@@ -53,6 +53,7 @@ class NodeSettingsTest {
     String d = "pekko.management.cluster.bootstrap.contact-point-discovery.";
     assertEquals("kubernetes-api", c.getString(d + "discovery-method"));
     assertEquals("management", c.getString(d + "port-name"));
+    assertTrue(c.getBoolean("pekko.discovery.kubernetes-api.use-raw-ip"), "contact points by pod IP");
     assertEquals(3, c.getInt(d + "required-contact-point-nr"));
   }
 
