@@ -53,7 +53,18 @@ public final class HeatMapUi implements AutoCloseable {
 
   /** Samples every {@code interval}, keeping {@code samples} of them. */
   public static HeatMapUi start(ClusterNode cluster, Duration interval, int samples) {
+    checkSettings(interval, samples);
     return new HeatMapUi(cluster, interval, samples);
+  }
+
+  /** Refuses settings the sampler cannot run with, naming them. */
+  static void checkSettings(Duration interval, int samples) {
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("junction.node.heat-map.interval must be positive, not " + interval);
+    }
+    if (samples < 1) {
+      throw new IllegalArgumentException("junction.node.heat-map.samples must be at least 1, not " + samples);
+    }
   }
 
   private void sample() {

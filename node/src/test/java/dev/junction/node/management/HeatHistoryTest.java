@@ -80,6 +80,15 @@ class HeatHistoryTest {
   }
 
   @Test
+  void theSamplersSettingsAreCheckedWithTheirNames() {
+    HeatMapUi.checkSettings(java.time.Duration.ofSeconds(5), 120);
+    assertEquals("junction.node.heat-map.interval must be positive, not PT0S", assertThrows(
+        IllegalArgumentException.class, () -> HeatMapUi.checkSettings(java.time.Duration.ZERO, 120)).getMessage());
+    assertEquals("junction.node.heat-map.samples must be at least 1, not 0", assertThrows(
+        IllegalArgumentException.class, () -> HeatMapUi.checkSettings(java.time.Duration.ofSeconds(1), 0)).getMessage());
+  }
+
+  @Test
   void keysArePrintedForPeople() {
     assertEquals("[-inf, user04)", range(1, "", "user04", 0).interval());
     assertEquals("[a\\x00\\xff\\x5c, +inf)",
