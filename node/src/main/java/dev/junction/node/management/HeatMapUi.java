@@ -1,7 +1,6 @@
 package dev.junction.node.management;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import com.google.gson.Gson;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
 import dev.junction.sharding.cluster.ClusterNode;
@@ -86,14 +85,13 @@ public final class HeatMapUi implements AutoCloseable {
   static HeatHistory.Sample sampleOf(long millis, RoutingTable table, Controller.LoadView view) {
     Map<Long, LoadBook.RangeLoad> load = new HashMap<>();
     view.ranges().forEach(r -> load.put(r.rangeId(), r));
-    List<HeatHistory.Range> ranges = new ArrayList<>();
+    List<HeatHistory.Range> ranges = new ArrayList<>(); // in key order, as the table keeps them
     for (RangeConfig c : table.ranges()) {
       LoadBook.RangeLoad l = load.get(c.rangeId());
       ranges.add(new HeatHistory.Range(c.rangeId(), c.start(), c.end(), l == null ? 0 : l.requestsPerSecond(),
           l == null || !l.sized() ? -1 : l.keys(), l == null || !l.sized() ? -1 : l.bytes(),
           c.chain().stream().map(Replica::node).toList()));
     }
-    ranges.sort((a, b) -> dev.junction.store.Keys.compare(a.start(), b.start()));
     List<HeatHistory.Node> nodes = view.nodes().stream()
         .map(n -> new HeatHistory.Node(n.node(), n.replicas(), n.heads(),
             n.readsPerSecond() + n.writesPerSecond() + n.scansPerSecond())).toList();
@@ -106,61 +104,23 @@ public final class HeatMapUi implements AutoCloseable {
     return new HeatHistory.Sample(millis, ranges, nodes, operators);
   }
 
+  /** A range as the page shows it. */
+  private record RangeJson(long id, String interval, double requestsPerSecond, long keys, long bytes, List<String> chain) {}
+
+  /** What {@code /ui/heatmap.json} holds; each cell is {@code [time, range, requests per second]}. */
+  private record MapJson(long intervalMillis, List<Long> times, List<RangeJson> ranges, List<Number[]> cells,
+      long hottestRange, double hottest, List<HeatHistory.Node> nodes, List<HeatHistory.Operator> operators) {}
+
+  private static final Gson GSON = new Gson();
+
   /** The JSON the page draws. */
   static String json(HeatHistory.View v, long intervalMillis) {
-    JsonObject o = new JsonObject();
-    o.addProperty("intervalMillis", intervalMillis);
-    JsonArray times = new JsonArray();
-    v.times().forEach(times::add);
-    o.add("times", times);
-    JsonArray ranges = new JsonArray();
-    for (HeatHistory.Range r : v.ranges()) {
-      JsonObject j = new JsonObject();
-      j.addProperty("id", r.id());
-      j.addProperty("interval", r.interval());
-      j.addProperty("requestsPerSecond", r.requestsPerSecond());
-      j.addProperty("keys", r.keys());
-      j.addProperty("bytes", r.bytes());
-      JsonArray chain = new JsonArray();
-      r.chain().forEach(chain::add);
-      j.add("chain", chain);
-      ranges.add(j);
-    }
-    o.add("ranges", ranges);
-    JsonArray cells = new JsonArray();
-    for (HeatHistory.Cell c : v.cells()) {
-      JsonArray cell = new JsonArray();
-      cell.add(c.time());
-      cell.add(c.range());
-      cell.add(Math.round(c.value() * 10) / 10.0);
-      cells.add(cell);
-    }
-    o.add("cells", cells);
-    o.addProperty("hottestRange", v.hottestRange());
-    o.addProperty("hottest", v.hottest());
-    JsonArray nodes = new JsonArray();
-    for (HeatHistory.Node n : v.nodes()) {
-      JsonObject j = new JsonObject();
-      j.addProperty("node", n.node());
-      j.addProperty("replicas", n.replicas());
-      j.addProperty("heads", n.heads());
-      j.addProperty("requestsPerSecond", n.requestsPerSecond());
-      nodes.add(j);
-    }
-    o.add("nodes", nodes);
-    JsonArray operators = new JsonArray();
-    for (HeatHistory.Operator op : v.operators()) {
-      JsonObject j = new JsonObject();
-      j.addProperty("id", op.id());
-      j.addProperty("kind", op.kind());
-      j.addProperty("range", op.rangeId());
-      j.addProperty("phase", op.phase());
-      j.addProperty("secondsInPhase", op.secondsInPhase());
-      j.addProperty("why", op.why());
-      operators.add(j);
-    }
-    o.add("operators", operators);
-    return o.toString();
+    List<RangeJson> ranges = v.ranges().stream().map(r ->
+        new RangeJson(r.id(), r.interval(), r.requestsPerSecond(), r.keys(), r.bytes(), r.chain())).toList();
+    List<Number[]> cells = v.cells().stream()
+        .map(c -> new Number[] {c.time(), c.range(), Math.round(c.value() * 10) / 10.0}).toList();
+    return GSON.toJson(new MapJson(intervalMillis, v.times(), ranges, cells, v.hottestRange(), v.hottest(), v.nodes(),
+        v.operators()));
   }
 
   /** {@code /ui}, {@code /ui/heatmap.json}, {@code /ui/echarts.min.js}. */
