@@ -41,8 +41,9 @@ public final class JunctionNode implements AutoCloseable {
    */
   public static JunctionNode start(Config config) {
     try {
-      config = KubernetesZone.withRack(config,
-          () -> KubernetesZone.inCluster(System.getenv(), KubernetesZone.SERVICE_ACCOUNT));
+      java.nio.file.Path account =
+          NodeSettings.serviceAccount(config.withFallback(ConfigFactory.defaultReference()).resolve());
+      config = KubernetesZone.withRack(config, () -> KubernetesZone.inCluster(System.getenv(), account));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading the node's zone", e);
@@ -53,11 +54,12 @@ public final class JunctionNode implements AutoCloseable {
     NodeSettings settings = NodeSettings.fromConfig(full);
     // The cluster announces the gRPC endpoint, and the gRPC services need the cluster: check that the
     // port is free (or pick one, for port 0) before joining, bind it after.
-    int port = settings.grpcPort() == 0 ? freePort(settings.host()) : settings.grpcPort();
-    InetSocketAddress bind = new InetSocketAddress(settings.host(), port);
+    int port = settings.grpcPort() == 0 ? freePort(settings.bindHost()) : settings.grpcPort();
+    InetSocketAddress bind = new InetSocketAddress(settings.bindHost(), port);
     checkPortFree(bind, "gRPC");
-    int managementPort = settings.managementPort() == 0 ? freePort(settings.host()) : settings.managementPort();
-    checkPortFree(new InetSocketAddress(settings.host(), managementPort), "management");
+    int managementPort =
+        settings.managementPort() == 0 ? freePort(settings.bindHost()) : settings.managementPort();
+    checkPortFree(new InetSocketAddress(settings.bindHost(), managementPort), "management");
     ClusterNode cluster =
         ClusterNode.start(settings.clusterConfig(port, managementPort).withFallback(config)
             .withFallback(full.withOnlyPath("junction")));
@@ -78,7 +80,7 @@ public final class JunctionNode implements AutoCloseable {
     }
     ManagementServer management;
     try {
-      management = ManagementServer.start(cluster, metrics, settings.host(), managementPort,
+      management = ManagementServer.start(cluster, metrics, settings.bindHost(), managementPort,
           full.getDuration("junction.node.heat-map.interval"), full.getInt("junction.node.heat-map.samples"));
     } catch (RuntimeException e) {
       server.close();
@@ -95,7 +97,7 @@ public final class JunctionNode implements AutoCloseable {
     }
     log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), management on http://{}:{}, data in {}",
         cluster.address(), settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(),
-        settings.host(), management.port(), settings.dataDir());
+        settings.bindHost(), management.port(), settings.dataDir());
     return new JunctionNode(settings, cluster, server, management, metrics);
   }
 

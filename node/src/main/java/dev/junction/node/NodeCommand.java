@@ -51,7 +51,7 @@ final class NodeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "junction-node-shutdown"));
     System.out.println(
         "node " + node.cluster().address() + " serving gRPC on " + node.settings().host() + ":" + node.grpcPort()
-            + ", management on http://" + node.settings().host() + ":" + node.managementPort()
+            + ", management on http://" + node.settings().bindHost() + ":" + node.managementPort()
             + ", data in " + node.settings().dataDir().toAbsolutePath());
     System.out.flush();
     node.awaitTermination();

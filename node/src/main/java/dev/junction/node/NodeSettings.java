@@ -12,6 +12,7 @@ import java.util.Map;
 public record NodeSettings(
     String host,
     int grpcPort,
+    String bindHost,
     int managementPort,
     int clusterPort,
     Path dataDir,
@@ -29,9 +30,13 @@ public record NodeSettings(
    * @param contactPoints for {@code config}: the nodes' management endpoints, host:port
    * @param requiredContactPoints how many contact points must be found (and agree) before the one with
    *     the lowest address forms a new cluster: the initial number of nodes
+   * @param serviceAccount for {@code kubernetes-api}: where the pod's service account is mounted ({@code
+   *     token}, {@code ca.crt}, {@code namespace})
    */
-  public record Bootstrap(String discovery, String serviceName, List<String> contactPoints, int requiredContactPoints) {
-    public static final Bootstrap NONE = new Bootstrap("", "junction", List.of(), 1);
+  public record Bootstrap(String discovery, String serviceName, List<String> contactPoints, int requiredContactPoints,
+      Path serviceAccount) {
+    public static final Bootstrap NONE =
+        new Bootstrap("", "junction", List.of(), 1, KubernetesZone.SERVICE_ACCOUNT);
 
     public Bootstrap {
       if (!List.of("", "config", "kubernetes-api").contains(discovery)) {
@@ -59,6 +64,17 @@ public record NodeSettings(
   }
 
   public NodeSettings {
+    if (bindHost == null || bindHost.isBlank()) {
+      bindHost = host;
+    }
+    if (bootstrap.discovery().equals("kubernetes-api") && !isAddress(bindHost)) {
+      // Bootstrap forms the first cluster at the contact point with the lowest address, if it is this node:
+      // it compares the pods' IPs with its own management endpoint's host, so a name never matches and no
+      // cluster forms.
+      throw new IllegalArgumentException("junction.node.discovery = kubernetes-api finds contact points by pod IP:"
+          + " set junction.node.bind-host (JUNCTION_BIND_HOST) to the pod's IP (status.podIP), not '"
+          + bindHost + "'");
+    }
     if (grpcThreads < 0 || grpcThreads > 256) {
       throw new IllegalArgumentException("junction.node.grpc-threads must be 0 (automatic) to 256, not " + grpcThreads);
     }
@@ -77,6 +93,11 @@ public record NodeSettings(
     }
   }
 
+  /** An IPv4 or IPv6 literal, not a name. */
+  private static boolean isAddress(String host) {
+    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.contains(":");
+  }
+
   private static void checkPort(String key, int port) {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("junction.node." + key + " must be a port (0-65535), not " + port);
@@ -89,6 +110,7 @@ public record NodeSettings(
     return new NodeSettings(
         c.getString("host"),
         c.getInt("grpc-port"),
+        c.getString("bind-host").trim(),
         c.getInt("management-port"),
         c.getInt("cluster-port"),
         Path.of(c.getString("data-dir")),
@@ -96,7 +118,16 @@ public record NodeSettings(
         c.getDuration("request-timeout"),
         c.getInt("grpc-threads"),
         new Bootstrap(c.getString("discovery").trim(), c.getString("service-name").trim(),
-            list(c.getString("contact-points")), c.getInt("required-contact-points")));
+            list(c.getString("contact-points")), c.getInt("required-contact-points"), serviceAccount(config)));
+  }
+
+  /** Where Kubernetes mounts the pod's service account ({@code junction.node.kubernetes-service-account}). */
+  public static Path serviceAccount(Config config) {
+    String path = config.getString("junction.node.kubernetes-service-account").trim();
+    if (path.isEmpty()) {
+      throw new IllegalArgumentException("junction.node.kubernetes-service-account must name a directory");
+    }
+    return Path.of(path);
   }
 
   private static List<String> list(String commaSeparated) {
@@ -123,9 +154,12 @@ public record NodeSettings(
     c.put("pekko.cluster.distributed-data.durable.lmdb.dir", dataDir.resolve("ddata").toString());
     c.put("pekko.remote.artery.canonical.hostname", host);
     c.put("pekko.remote.artery.canonical.port", clusterPort);
+    if (!bindHost.equals(host)) {
+      c.put("pekko.remote.artery.bind.hostname", bindHost);
+    }
     c.put("pekko.cluster.seed-nodes", seeds);
     c.put("pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort));
-    c.put("pekko.management.http.hostname", host);
+    c.put("pekko.management.http.hostname", bindHost);
     c.put("pekko.management.http.port", boundManagementPort);
     if (bootstrap.enabled()) {
       String discovery = "pekko.management.cluster.bootstrap.contact-point-discovery.";
@@ -148,6 +182,10 @@ public record NodeSettings(
         // Contact points by pod IP: the management endpoint is plain HTTP, so nothing needs the pod's DNS
         // name (Pekko's default), whose A records depend on the cluster's DNS setup.
         c.put("pekko.discovery.kubernetes-api.use-raw-ip", true);
+        Path account = bootstrap.serviceAccount();
+        c.put("pekko.discovery.kubernetes-api.api-ca-path", account.resolve("ca.crt").toString());
+        c.put("pekko.discovery.kubernetes-api.api-token-path", account.resolve("token").toString());
+        c.put("pekko.discovery.kubernetes-api.pod-namespace-path", account.resolve("namespace").toString());
       }
     }
     return ConfigFactory.parseMap(c);

@@ -24,8 +24,8 @@ import javax.net.ssl.SSLContext;
  * and 401 to a request without the bearer token it expects. Its service-account directory ({@link
  * #account}: {@code token}, {@code ca.crt}) and environment ({@link #env}) are what a pod would see.
  */
-final class KubernetesApiMock implements AutoCloseable {
-  static final String TOKEN = "test-service-account-token";
+public final class KubernetesApiMock implements AutoCloseable {
+  public static final String TOKEN = "test-service-account-token";
 
   private final HttpsServer server;
   private final Path account;
@@ -39,7 +39,7 @@ final class KubernetesApiMock implements AutoCloseable {
   }
 
   /** Starts one; {@code dir} holds its key store and the service-account files. */
-  static KubernetesApiMock start(Path dir) throws Exception {
+  public static KubernetesApiMock start(Path dir) throws Exception {
     Path keys = dir.resolve("api-server.p12");
     Path account = Files.createDirectories(dir.resolve("serviceaccount"));
     String password = "test-only";
@@ -48,7 +48,7 @@ final class KubernetesApiMock implements AutoCloseable {
         "-keystore", keys.toString(), "-storepass", password);
     keytool("-exportcert", "-rfc", "-alias", "api", "-keystore", keys.toString(), "-storepass", password,
         "-file", account.resolve("ca.crt").toString());
-    Files.writeString(account.resolve("token"), TOKEN + "\n");
+    Files.writeString(account.resolve("token"), TOKEN); // as Kubernetes mounts it: no line end
     KeyStore store = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(keys)) {
       store.load(in, password.toCharArray());
@@ -78,7 +78,8 @@ final class KubernetesApiMock implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
-      String path = exchange.getRequestURI().getRawPath();
+      String query = exchange.getRequestURI().getQuery();
+      String path = exchange.getRequestURI().getRawPath() + (query == null ? "" : "?" + query);
       asked.add(path);
       String auth = exchange.getRequestHeaders().getFirst("Authorization");
       String body;
@@ -103,28 +104,32 @@ final class KubernetesApiMock implements AutoCloseable {
     }
   }
 
-  /** Serve {@code json} at {@code path} (e.g. {@code /api/v1/nodes/worker-1}). */
-  KubernetesApiMock serve(String path, String json) {
+  /**
+   * Serve {@code json} at {@code path} (e.g. {@code /api/v1/nodes/worker-1}), with its query decoded when
+   * it has one ({@code /api/v1/namespaces/NS/pods?labelSelector=app=junction}): a request with another
+   * query is not found.
+   */
+  public KubernetesApiMock serve(String path, String json) {
     objects.put(path, json);
     return this;
   }
 
   /** Answer every authorized request with {@code code} (200: serve again). */
-  void answerAll(int code) {
+  public void answerAll(int code) {
     status = code;
   }
 
-  /** The paths asked for so far. */
-  List<String> asked() {
+  /** The paths asked for so far, each with its decoded query. */
+  public List<String> asked() {
     return List.copyOf(asked);
   }
 
-  Path account() {
+  public Path account() {
     return account;
   }
 
   /** The environment a pod sees for this API server. */
-  Map<String, String> env() {
+  public Map<String, String> env() {
     return Map.of("KUBERNETES_SERVICE_HOST", "127.0.0.1",
         "KUBERNETES_SERVICE_PORT", String.valueOf(server.getAddress().getPort()));
   }

@@ -48,13 +48,37 @@ class NodeSettingsTest {
 
   @Test
   void kubernetesDiscoveryLooksForTheManagementPortOfTheServicesPods() {
-    NodeSettings s = settings(Map.of("discovery", "kubernetes-api", "required-contact-points", 3));
+    NodeSettings s = settings(Map.of("discovery", "kubernetes-api", "required-contact-points", 3,
+        "host", "junction-0.junction-headless.default.svc.cluster.local", "bind-host", "10.1.2.3"));
     Config c = s.clusterConfig(7070, 7626);
     String d = "pekko.management.cluster.bootstrap.contact-point-discovery.";
     assertEquals("kubernetes-api", c.getString(d + "discovery-method"));
     assertEquals("management", c.getString(d + "port-name"));
     assertTrue(c.getBoolean("pekko.discovery.kubernetes-api.use-raw-ip"), "contact points by pod IP");
     assertEquals(3, c.getInt(d + "required-contact-point-nr"));
+    // The node's own contact point is its pod IP, as the discovery lists it; the cluster address keeps the
+    // name, bound at the pod IP.
+    assertEquals("10.1.2.3", c.getString("pekko.management.http.hostname"));
+    assertEquals("junction-0.junction-headless.default.svc.cluster.local",
+        c.getString("pekko.remote.artery.canonical.hostname"));
+    assertEquals("10.1.2.3", c.getString("pekko.remote.artery.bind.hostname"));
+    String account = "/var/run/secrets/kubernetes.io/serviceaccount/";
+    assertEquals(account + "token", c.getString("pekko.discovery.kubernetes-api.api-token-path"));
+    assertEquals(account + "ca.crt", c.getString("pekko.discovery.kubernetes-api.api-ca-path"));
+    assertEquals(account + "namespace", c.getString("pekko.discovery.kubernetes-api.pod-namespace-path"));
+  }
+
+  @Test
+  void theNodeBindsItsHostUnlessToldOtherwise() {
+    NodeSettings plain = settings(Map.of("host", "10.0.0.7"));
+    assertEquals("10.0.0.7", plain.bindHost());
+    assertFalse(plain.clusterConfig(7070, 7626).hasPath("pekko.remote.artery.bind.hostname"));
+    NodeSettings s = settings(Map.of("host", "10.0.0.7", "bind-host", "0.0.0.0"));
+    assertEquals("0.0.0.0", s.clusterConfig(7070, 7626).getString("pekko.management.http.hostname"));
+    NodeSettings moved = settings(Map.of("discovery", "kubernetes-api", "bind-host", "10.1.2.3",
+        "kubernetes-service-account", "/tmp/account"));
+    assertEquals("/tmp/account/token",
+        moved.clusterConfig(7070, 7626).getString("pekko.discovery.kubernetes-api.api-token-path"));
   }
 
   @Test
@@ -69,5 +93,9 @@ class NodeSettingsTest {
     assertTrue(assertThrows(IllegalArgumentException.class,
         () -> settings(Map.of("discovery", "config", "contact-points", "127.0.0.1")))
         .getMessage().contains("not host:port"));
+    // kubernetes-api with a name for the contact point: no cluster would ever form; refused at start.
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> settings(Map.of("discovery", "kubernetes-api", "host", "junction-0.junction-headless")))
+        .getMessage().contains("JUNCTION_BIND_HOST"));
   }
 }

@@ -19,40 +19,46 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Real node processes ({@code junction node}, the launcher {@code junction local} uses) on loopback (or
- * in network namespaces, see {@link TestNetwork}), for
- * fault injection: each can be killed with SIGKILL, paused with SIGSTOP, resumed and restarted on its
- * data directory. Only processes started here are ever signalled, by their PID. Node {@code i} uses gRPC
- * port {@code grpcBase + i}, management port {@code managementBase + i} and cluster port {@code
- * clusterBase + i}; every node lists all cluster
- * addresses as seeds, node 0 first, so node 0 forms the cluster and is its oldest member (the one that
- * hosts the controller) until it dies.
+ * in network namespaces, see {@link TestNetwork}), for fault injection: each can be killed with SIGKILL,
+ * paused with SIGSTOP, resumed and restarted on its data directory. Only processes started here are ever
+ * signalled, by their PID. Where the nodes listen and how they find each other is the {@link Layout}'s
+ * business; with the default one every node lists all cluster addresses as seeds, node 0 first, so node 0
+ * forms the cluster and is its oldest member (the one that hosts the controller) until it dies.
  */
 final class NodeCluster implements AutoCloseable {
+  /**
+   * Where each node lives and how its process starts: by default ({@link #start(Path, int, int, Map,
+   * Duration, TestNetwork)}) free ports on the test's network and seed-node lists; a test may give its
+   * own, such as pods started as a StatefulSet would start them.
+   */
+  interface Layout {
+    /** The gRPC {@code host:port} clients use to reach node {@code i}. */
+    String endpoint(int i);
+
+    /** Node {@code i}'s management endpoint ({@code /alive}, {@code /ready}). */
+    String managementUrl(int i);
+
+    /** Node {@code i}'s cluster address {@code host:port}, as routing tables name it after the {@code @}. */
+    String clusterAddress(int i);
+
+    /** Node {@code i}'s process, with its data under {@code data} and its output appended to {@code log}. */
+    ProcessBuilder process(int i, Path data, Path log) throws IOException;
+  }
+
   private final Path dir;
   private final int size;
-  private final int grpcBase;
-  private final int managementBase;
-  private final int clusterBase;
-  private final Map<String, String> extraEnv;
-  /** Nodes that must be up before the first routing table is made: those started with the cluster. */
-  private final int minNodes;
+  private final Layout layout;
   private final Process[] processes;
   private final List<Long> everyPid = new ArrayList<>();
   /** Nodes stopped by SIGTERM on purpose: their exit is expected. */
   private final java.util.Set<Integer> terminated = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TestNetwork network;
 
-  private NodeCluster(
-      Path dir, int size, int minNodes, int grpcBase, int managementBase, int clusterBase,
-      Map<String, String> extraEnv, TestNetwork network) {
+  private NodeCluster(Path dir, int size, Layout layout, TestNetwork network) {
     this.network = network;
-    this.minNodes = minNodes;
     this.dir = dir;
     this.size = size;
-    this.grpcBase = grpcBase;
-    this.managementBase = managementBase;
-    this.clusterBase = clusterBase;
-    this.extraEnv = extraEnv;
+    this.layout = layout;
     this.processes = new Process[size];
   }
 
@@ -75,13 +81,28 @@ final class NodeCluster implements AutoCloseable {
   static NodeCluster start(Path dir, int size, int running, Map<String, String> env, Duration timeout,
       TestNetwork network) throws Exception {
     Random random = new Random();
-    NodeCluster c = new NodeCluster(dir, size, running, TestPorts.freeLoopbackPorts(size, random),
+    Layout layout = new Ports(size, running, TestPorts.freeLoopbackPorts(size, random),
         TestPorts.freeLoopbackPorts(size, random), TestPorts.freeLoopbackPorts(size, random), env, network);
+    int rf = Integer.parseInt(env.getOrDefault("JUNCTION_REPLICATION_FACTOR", "3"));
+    return start(dir, size, running, rf, layout, network, timeout);
+  }
+
+  /**
+   * {@code size} nodes placed by {@code layout} on loopback, the first {@code running} started now; waits
+   * until every range has {@code min(rf, running)} replicas serving where the table places them.
+   */
+  static NodeCluster start(Path dir, int size, int running, int rf, Layout layout, Duration timeout)
+      throws Exception {
+    return start(dir, size, running, rf, layout, TestNetwork.loopback(), timeout);
+  }
+
+  private static NodeCluster start(Path dir, int size, int running, int rf, Layout layout, TestNetwork network,
+      Duration timeout) throws Exception {
+    NodeCluster c = new NodeCluster(dir, size, layout, network);
     try {
       for (int i = 0; i < running; i++) {
         c.startNode(i);
       }
-      int rf = Integer.parseInt(env.getOrDefault("JUNCTION_REPLICATION_FACTOR", "3"));
       c.await(timeout, "every range has a full chain that serves", () -> c.ready(Math.min(rf, running)));
       return c;
     } catch (Exception | AssertionError e) {
@@ -90,17 +111,57 @@ final class NodeCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The default layout: node {@code i} on {@code network.host(i)} with gRPC port {@code grpcBase + i},
+   * management port {@code managementBase + i} and cluster port {@code clusterBase + i}; every node lists
+   * all cluster addresses as seeds, node 0 first.
+   */
+  private record Ports(int size, int minNodes, int grpcBase, int managementBase, int clusterBase,
+      Map<String, String> env, TestNetwork network) implements Layout {
+    @Override
+    public String endpoint(int i) {
+      return network.host(i) + ":" + (grpcBase + i);
+    }
+
+    @Override
+    public String managementUrl(int i) {
+      return "http://" + network.host(i) + ":" + (managementBase + i);
+    }
+
+    @Override
+    public String clusterAddress(int i) {
+      return network.host(i) + ":" + (clusterBase + i);
+    }
+
+    @Override
+    public ProcessBuilder process(int i, Path data, Path log) {
+      List<String> seeds = new ArrayList<>();
+      for (int s = 0; s < size; s++) {
+        seeds.add(clusterAddress(s));
+      }
+      List<String> command = new ArrayList<>(network.prefix(i));
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      NodeProcess node = new NodeProcess(command, JVM_ARGS, network.host(i), grpcBase + i, managementBase + i,
+          clusterBase + i, data, String.join(",", seeds), minNodes, log);
+      return node.builder(env);
+    }
+  }
+
+  /** The JVM options of a test node: LMDB's, and a small heap. */
+  static final List<String> JVM_ARGS =
+      List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m");
+
   int size() {
     return size;
   }
 
   String endpoint(int i) {
-    return network.host(i) + ":" + (grpcBase + i);
+    return layout.endpoint(i);
   }
 
   /** Node {@code i}'s management endpoint ({@code /alive}, {@code /ready}). */
   String managementUrl(int i) {
-    return "http://" + network.host(i) + ":" + (managementBase + i);
+    return layout.managementUrl(i);
   }
 
   TestNetwork network() {
@@ -119,7 +180,7 @@ final class NodeCluster implements AutoCloseable {
   /** The node whose cluster address (as routing tables name nodes) is {@code address}, or -1. */
   int indexOf(String address) {
     for (int i = 0; i < size; i++) {
-      if (address.endsWith("@" + network.host(i) + ":" + (clusterBase + i))) {
+      if (address.endsWith("@" + layout.clusterAddress(i))) {
         return i;
       }
     }
@@ -127,6 +188,11 @@ final class NodeCluster implements AutoCloseable {
   }
 
   Path log(int i) {
+    return log(dir, i);
+  }
+
+  /** Node {@code i}'s log in a cluster under {@code dir}. */
+  static Path log(Path dir, int i) {
     return dir.resolve("node-" + i).resolve("node.log");
   }
 
@@ -137,18 +203,7 @@ final class NodeCluster implements AutoCloseable {
   void startNode(int i) throws IOException {
     Path data = dir.resolve("node-" + i);
     Files.createDirectories(data);
-    List<String> seeds = new ArrayList<>();
-    for (int s = 0; s < size; s++) {
-      seeds.add(network.host(s) + ":" + (clusterBase + s));
-    }
-    List<String> command = new ArrayList<>(network.prefix(i));
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    NodeProcess node = new NodeProcess(
-        command,
-        List.of("--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "-Xmx256m"),
-        network.host(i), grpcBase + i, managementBase + i, clusterBase + i, data, String.join(",", seeds), minNodes, log(i));
-    ProcessBuilder pb = node.builder(extraEnv);
-    processes[i] = pb.start();
+    processes[i] = layout.process(i, data, log(i)).start();
     everyPid.add(processes[i].pid());
   }
 
