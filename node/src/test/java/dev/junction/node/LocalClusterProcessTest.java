@@ -123,6 +123,12 @@ class LocalClusterProcessTest {
       puts += PrometheusText.sum(samples, "junction_requests_seconds_count", Map.of("op", "Put", "status", "OK"));
       assertTrue(PrometheusText.sum(samples, "junction_replica_serving", Map.of()) >= 1, metrics.body());
       assertTrue(PrometheusText.sum(samples, "junction_store_map_limit_bytes", Map.of()) > 0, metrics.body());
+      // Serving replicas hold a read lease; every node sees the whole cluster Up, none unreachable.
+      assertTrue(PrometheusText.sum(samples, "junction_replica_lease_seconds", Map.of()) > 0, metrics.body());
+      assertEquals(local.management().size(), (int) PrometheusText.sum(samples, "pekko_cluster_members",
+          Map.of("status", "Up")),
+          metrics.body());
+      assertEquals(0, PrometheusText.sum(samples, "pekko_cluster_unreachable_members", Map.of()), metrics.body());
     }
     return puts;
   }

@@ -534,6 +534,11 @@ public final class ChainReplica<R> {
     return isMember() && leased && now - leaseUntil < 0;
   }
 
+  /** How long this replica's read lease still runs at {@code now}, in nanoseconds: 0 when it holds none. */
+  public long leaseLeftNanos(long now) {
+    return holdsLease(now) ? leaseUntil - now : 0;
+  }
+
   /**
    * The controller granted a read lease of {@code durationNanos}, asked for at {@code requestedAt} (the
    * shell's clock when it sent the request). The lease runs from the request, not from the grant: the

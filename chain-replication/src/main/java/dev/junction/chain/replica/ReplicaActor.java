@@ -170,7 +170,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /**
    * Where a replica stands, for status pages and readiness checks: {@code serving} when it runs in its
-   * chain here and can answer reads (in sync with its predecessor and holding its read lease).
+   * chain here and can answer reads (in sync with its predecessor and holding its read lease); {@code
+   * leaseLeftNanos}, how long its read lease still runs (0: none).
    */
   public record Status(
       String entityId,
@@ -179,7 +180,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       long epoch,
       String role,
       long lastPersisted,
-      long committed)
+      long committed,
+      long leaseLeftNanos)
       implements JunctionSerializable {}
 
   private final ReplicaId id;
@@ -367,16 +369,18 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onGetStatus(GetStatus g) {
+    long now = System.nanoTime();
     g.replyTo()
         .tell(
             new Status(
                 id.entityId(),
                 directory.selfNode(),
-                core != null && core.readable(System.nanoTime()),
+                core != null && core.readable(now),
                 core == null ? 0 : core.config().epoch(),
                 role(),
                 core == null ? 0 : core.lastPersisted(),
-                core == null ? 0 : core.committed()));
+                core == null ? 0 : core.committed(),
+                core == null ? 0 : core.leaseLeftNanos(now)));
     return this;
   }
 

@@ -49,13 +49,17 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *   <li>{@code junction_range_*}: per range (label {@code range}), the cluster's load statistics as the
  *       controller keeps them (requests per second, keys, bytes), read at each scrape;
  *   <li>{@code junction_replica_*}: per replica of this node ({@code replica}: RANGE.SLOT, {@code role}):
- *       its epoch, whether it serves (in its chain, in sync, holding its read lease) and its writes in
- *       flight (persisted here, not yet committed by the tail), asked at each scrape;
+ *       its epoch, whether it serves (in its chain, in sync, holding its read lease), its writes in
+ *       flight (persisted here, not yet committed by the tail: its replication lag in sequence numbers)
+ *       and how long its read lease still runs ({@code junction_replica_lease_seconds}), asked at each
+ *       scrape;
  *   <li>{@code junction_operators_running{kind}} and {@code junction_operators_ended_total{outcome}}: the
  *       controller's moves, splits and merges under way, and those that ended since it took over;
  *   <li>{@code junction_gateway_*}: what this node's gateway spent beyond one attempt per request:
  *       attempts refused by {@code reason}, requests resent on a new configuration, reads passed on to the
  *       tail, routing-table refreshes from a majority, deadlines passed;
+ *   <li>{@code pekko_cluster_members{status}} and {@code pekko_cluster_unreachable_members}: the cluster
+ *       membership as this node sees it;
  *   <li>JVM basics (memory, GC, threads, classes, JIT time, CPU, uptime).
  * </ul>
  */
@@ -72,6 +76,7 @@ public final class NodeMetrics implements AutoCloseable {
   private final MultiGauge replicaEpoch;
   private final MultiGauge replicaServing;
   private final MultiGauge replicaInFlight;
+  private final MultiGauge replicaLease;
   /** The controller's operators as last asked: running by kind, ended by outcome. */
   private volatile Controller.OperatorTally operators = Controller.OperatorTally.NONE;
 
@@ -121,6 +126,9 @@ public final class NodeMetrics implements AutoCloseable {
     replicaInFlight = MultiGauge.builder("junction.replica.writes.in.flight")
         .description("writes persisted by the replica and not yet committed by the chain's tail (sequence numbers)")
         .register(registry);
+    replicaLease = MultiGauge.builder("junction.replica.lease").baseUnit("seconds")
+        .description("how long the replica's read lease still runs (0: it holds none)").register(registry);
+    bindCluster(org.apache.pekko.cluster.typed.Cluster.get(cluster.system()));
     for (String kind : dev.junction.sharding.placement.Move.KINDS) {
       Gauge.builder("junction.operators.running", this, m -> m.operators.running().getOrDefault(kind, 0))
           .tag("kind", kind).description("the controller's operators under way, by kind").register(registry);
@@ -130,6 +138,30 @@ public final class NodeMetrics implements AutoCloseable {
           .tag("outcome", outcome).description("operators that ended since the controller took over, by outcome")
           .register(registry);
     }
+  }
+
+  /** Pekko's basics: members by status and unreachable members, as this node sees them at the scrape. */
+  private void bindCluster(org.apache.pekko.cluster.typed.Cluster pekko) {
+    for (org.apache.pekko.cluster.MemberStatus status : List.of(org.apache.pekko.cluster.MemberStatus.joining(),
+        org.apache.pekko.cluster.MemberStatus.weaklyUp(), org.apache.pekko.cluster.MemberStatus.up(),
+        org.apache.pekko.cluster.MemberStatus.leaving(), org.apache.pekko.cluster.MemberStatus.exiting(),
+        org.apache.pekko.cluster.MemberStatus.down())) {
+      Gauge.builder("pekko.cluster.members", pekko, c -> countMembers(c, status))
+          .tag("status", status.toString()).description("cluster members as this node sees them, by status")
+          .register(registry);
+    }
+    Gauge.builder("pekko.cluster.unreachable.members", pekko, c -> c.state().getUnreachable().size())
+        .description("members this node's failure detector finds unreachable").register(registry);
+  }
+
+  private static double countMembers(org.apache.pekko.cluster.typed.Cluster c, org.apache.pekko.cluster.MemberStatus s) {
+    int n = 0;
+    for (org.apache.pekko.cluster.Member m : c.state().getMembers()) {
+      if (m.status().equals(s)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private void bindStore(SsdStore store) {
@@ -224,6 +256,7 @@ public final class NodeMetrics implements AutoCloseable {
     List<MultiGauge.Row<?>> epoch = new ArrayList<>();
     List<MultiGauge.Row<?>> serving = new ArrayList<>();
     List<MultiGauge.Row<?>> inFlight = new ArrayList<>();
+    List<MultiGauge.Row<?>> lease = new ArrayList<>();
     for (ReplicaActor.Status s : statuses) {
       if (!s.node().equals(self)) {
         continue; // runs elsewhere (moving): that node reports it
@@ -232,10 +265,12 @@ public final class NodeMetrics implements AutoCloseable {
       epoch.add(MultiGauge.Row.of(tags, s.epoch()));
       serving.add(MultiGauge.Row.of(tags, s.serving() ? 1 : 0));
       inFlight.add(MultiGauge.Row.of(tags, Math.max(0, s.lastPersisted() - s.committed())));
+      lease.add(MultiGauge.Row.of(tags, s.leaseLeftNanos() / 1e9));
     }
     replicaEpoch.register(epoch, true);
     replicaServing.register(serving, true);
     replicaInFlight.register(inFlight, true);
+    replicaLease.register(lease, true);
   }
 
   @Override

@@ -174,7 +174,7 @@ class MessageSerializationTest {
             new ReplicaActor.Failed(ReplicaActor.Failure.STORE_FULL, "full"),
             new ReplicaActor.Failed(ReplicaActor.Failure.OUTCOME_UNKNOWN, "unknown"),
             ReplicaActor.AtTail.INSTANCE,
-            new ReplicaActor.Status("7.4", "node", true, 3, "tail", 9, 9),
+            new ReplicaActor.Status("7.4", "node", true, 3, "tail", 9, 9, 1_500_000_000L),
             new RouterActor.RouteWrite(id, new WriteOp.Put(b("k"), b("v")), 1000, probe.getRef()),
             new RouterActor.RouteGet(b("k"), 1000, probe.getRef()),
             new RouterActor.RouteScan(b("a"), b("b"), 5, 1000, probe.getRef()),
