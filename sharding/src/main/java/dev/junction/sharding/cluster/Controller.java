@@ -232,7 +232,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private record Published(Replicator.UpdateResponse<LWWRegister<PublishedTable>> response, RoutingTable table)
       implements Command {}
 
-  private record Placed(long version, Throwable failure) implements Command {}
+  private record Placed(long version, ShardPlacements.Batch<Address> batch, long madeAt, Throwable failure)
+      implements Command {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -266,6 +267,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** The table being published, if any (see {@link #onLeaseRequest}). */
   private RoutingTable inFlight;
   private long placedVersion;
+  /** The replica locations told to Cluster Sharding: after each table only those that changed are told again. */
+  private final ShardPlacements<Address> placements = new ShardPlacements<>(PLACEMENTS_REFRESH.toNanos());
+  /** How often every replica location is told again, not only those that changed. */
+  static final Duration PLACEMENTS_REFRESH = Duration.ofSeconds(30);
   private List<Long> waitingForLease = List.of();
   /** Copies of ranges that run short of replicas. */
   private final ReplacementPlanner copies;
@@ -669,7 +674,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     return this;
   }
 
-  /** Tells sharding where every replica lives, then wakes them. */
+  /**
+   * Tells sharding where every replica lives (the locations that changed since it was last told, see
+   * {@link ShardPlacements}), then wakes them.
+   */
   private void place() {
     Map<String, Address> locations = new HashMap<>();
     for (RangeConfig range : table.ranges()) {
@@ -678,17 +686,21 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       }
     }
     long version = table.version();
-    getContext()
-        .pipeToSelf(
-            replicas.allocation().setShardLocations(locations),
-            (Done done, Throwable failure) -> new Placed(version, failure));
+    long now = System.nanoTime();
+    ShardPlacements.Batch<Address> batch = placements.toTell(locations, now);
+    java.util.concurrent.CompletionStage<Done> told = batch.locations().isEmpty()
+        ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
+        : replicas.allocation().setShardLocations(batch.locations());
+    getContext().pipeToSelf(told, (Done done, Throwable failure) -> new Placed(version, batch, now, failure));
   }
 
   private Behavior<Command> onPlaced(Placed p) {
     if (p.failure() != null) {
       getContext().getLog().warn("placing replicas failed: {}; will retry", p.failure().toString());
+      placements.forget();
       return this;
     }
+    placements.told(p.batch(), p.madeAt());
     placedVersion = Math.max(placedVersion, p.version());
     wakeAll();
     if (!moves.operators().isEmpty()) {
