@@ -284,6 +284,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private Set<ReplicaId> leaving = Set.of();
   /** The operators and drains as last published ({@link #workSignature}). */
   private List<String> publishedWork = List.of();
+  /** When the last table was published (System.nanoTime). */
+  private long publishedAt;
+  /** How long operators that only ended or wait for a lease wait for the next table before one of their own. */
+  static final Duration WORK_PUBLISH_DELAY = Duration.ofSeconds(2);
   /** The highest range id a table confirmed by a majority handed out: only those go to a head. */
   private long confirmedLastRangeId;
   private long plannedAt;
@@ -630,6 +634,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
 
   private void publish(RoutingTable next) {
     publishing = true;
+    publishedAt = System.nanoTime();
     inFlight = next;
     List<String> drained = draining.stream().sorted().toList();
     PublishedTable value = PublishedTable.of(next, moves.operators(), drained);
@@ -777,8 +782,12 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       publish(step.table().get());
       return;
     }
-    if (!workSignature().equals(publishedWork)) {
-      publish(table.next()); // operators started, moved on or ended: a controller that takes over resumes them
+    List<String> work = workSignature();
+    if (!work.equals(publishedWork)
+        && (MoveBook.urgent(publishedWork, work) || now - publishedAt >= WORK_PUBLISH_DELAY.toNanos())) {
+      // Operators started or moved on (a controller that takes over resumes them); those that only ended
+      // or wait for a lease wait a little for the next table, which a move's next step brings soon.
+      publish(table.next());
       return;
     }
     if (!settings.rebalance().enabled()) {

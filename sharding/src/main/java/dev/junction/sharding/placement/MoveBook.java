@@ -234,6 +234,24 @@ public final class MoveBook {
     return byRange.values().stream().map(op -> op.id() + ":" + op.phase()).toList();
   }
 
+  /**
+   * Whether the change from the {@code published} signature (operators and drains, see {@link #signature})
+   * to the {@code current} one must be published at once: when something started or moved to a phase a
+   * controller that takes over cannot infer from the table. Operators that only ended, or that wait for a
+   * replica's lease to run out ({@link Phase#RELEASING}), can wait for the next publication: from the
+   * phase it last published, such an operator's next {@link #step} finds the same (its chain shows what
+   * happened since), as after a controller that failed just before it published the change.
+   */
+  public static boolean urgent(java.util.Collection<String> published, java.util.Collection<String> current) {
+    Set<String> before = new HashSet<>(published);
+    for (String entry : current) {
+      if (!before.contains(entry) && !entry.endsWith(":" + Phase.RELEASING)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The new replica {@code slot} on {@code node} copied range {@code rangeId}: true when an operator waited for it. */
   public boolean ready(long rangeId, int slot, String node) {
     Operator op = byRange.get(rangeId);

@@ -224,4 +224,20 @@ class MoveBookTest {
     assertEquals(false, new MoveBook(Duration.ofSeconds(1), Duration.ofSeconds(1)).leftSealed(table, 1, 4, 9, 0),
         "not for an id the table did not hand out");
   }
+
+  @Test
+  void onlyStartsAndStepsATakeoverCannotInferArePublishedAtOnce() {
+    List<String> published = List.of("4:COPYING", "5:JOINING", "drain:n2");
+    assertFalse(MoveBook.urgent(published, published), "nothing changed");
+    assertTrue(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING", "6:COPYING", "drain:n2")),
+        "a new operator");
+    assertTrue(MoveBook.urgent(published, List.of("4:JOINING", "5:JOINING", "drain:n2")), "a copy joined");
+    assertTrue(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING", "drain:n2", "drain:n3")),
+        "a new drain");
+    assertTrue(MoveBook.urgent(List.of("7:RESERVING"), List.of("7:SEALING")), "a split seals its range");
+    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "drain:n2")), "an operator ended");
+    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "5:RELEASING", "drain:n2")),
+        "an operator waits for the leaver's lease");
+    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING")), "a drain ended");
+  }
 }
