@@ -11,15 +11,21 @@ import picocli.CommandLine.Option;
 @Command(
     name = "node",
     mixinStandardHelpOptions = true,
+    usageHelpWidth = 120, // the description's lines are laid out for it
     description = {
       "Run one storage node in the foreground until SIGTERM or Ctrl-C, which first moves its replicas to other",
       "nodes (at most JUNCTION_DRAIN_TIMEOUT, 60s by default; not when too few nodes would be left or",
       "rebalancing is off), then leaves the cluster gracefully.",
       "Configuration: --config FILE (HOCON) over the defaults; environment variables override both:",
       "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_MANAGEMENT_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
-      "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster),",
+      "  JUNCTION_BIND_HOST (the address to bind when not JUNCTION_HOST, e.g. a pod's IP; the management",
+      "    endpoint is announced there too),",
+      "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster), or instead",
+      "  JUNCTION_DISCOVERY (config|kubernetes-api) with JUNCTION_CONTACT_POINTS (config: management",
+      "    host:port,...), JUNCTION_SERVICE_NAME (kubernetes-api: pods labelled app=NAME) and",
+      "    JUNCTION_REQUIRED_CONTACT_POINTS (how many must answer before the first cluster forms),",
       "  JUNCTION_MIN_NODES, JUNCTION_REPLICATION_FACTOR, JUNCTION_DURABILITY (fsync|replicated),",
-      "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT,",
+      "  JUNCTION_ROUTING (switch|server-driven), JUNCTION_REQUEST_TIMEOUT, JUNCTION_GRPC_THREADS,",
       "  JUNCTION_RANGES, JUNCTION_SPLIT_PREFIX, JUNCTION_SPLIT_ALPHABET (the first routing table),",
       "  JUNCTION_REPLACE_AFTER (how long a range runs short of replicas before it is copied, e.g. 10s),",
       "  JUNCTION_READ_LEASE (the replicas' read lease, e.g. 1s),",
@@ -31,7 +37,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_RACK_FROM_NODE (on Kubernetes, the pod's node name: the rack is that node's",
       "    topology.kubernetes.io/zone label, read through the API server at start),",
       "  JUNCTION_CAPACITY_STORAGE, JUNCTION_CAPACITY_RPS (what this node offers, e.g. 500GiB and 20000; when",
-      "    every node says them the planner fills nodes by them, else by equal shares)."
+      "    every node says them the planner fills nodes by them, else by equal shares),",
+      "  JUNCTION_HEAT_MAP_INTERVAL (how often the heat map on /ui samples the load, e.g. 5s)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")

@@ -111,8 +111,13 @@ class StatefulSetRehearsalTest {
 
   private void rehearse(NodeCluster cluster, Pods layout, KubernetesApiMock api, Manifests k8s, int replicas)
       throws Exception {
-    // The pods found each other through the API server: no seed list was given to any.
+    // The pods found each other through the API server: no seed list was given to any. Each read its
+    // Kubernetes node's zone as its rack.
     assertTrue(api.asked().contains(layout.podsQuery()), "no node listed the pods: " + api.asked());
+    for (int i = 0; i < replicas; i++) {
+      assertTrue(api.asked().contains("/api/v1/nodes/worker-" + i), layout.pod(i) + " did not read its zone: "
+          + api.asked());
+    }
     RoutingTableResponse table = cluster.table(0);
     List<String> keys = new ArrayList<>();
     for (RangeInfo r : table.getRangesList()) {
