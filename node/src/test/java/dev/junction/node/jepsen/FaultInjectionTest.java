@@ -156,13 +156,8 @@ class FaultInjectionTest {
       }
       Workload load = new Workload(cluster.endpoints(), keys, CLIENTS, CLIENT_DEADLINE);
       AtomicBoolean stop = new AtomicBoolean();
-      CompletableFuture<Workload.Run> running = CompletableFuture.supplyAsync(() -> {
-        try {
-          return load.run(stop, Duration.ofSeconds(420), 20_000, Duration.ofSeconds(60));
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<Workload.Run> running =
+          load.start(stop, Duration.ofSeconds(420), 20_000, Duration.ofSeconds(60));
       Probe probe = new Probe(cluster.endpoints(), keysIn(range, 4).get(3));
       try {
         long begin = System.nanoTime();

@@ -126,13 +126,8 @@ class StatefulSetRehearsalTest {
     // The clients start with the pods of the first cluster, as behind the client Service.
     Workload load = new Workload(cluster.endpoints(), keys, CLIENTS, Duration.ofSeconds(2));
     AtomicBoolean stop = new AtomicBoolean();
-    CompletableFuture<Workload.Run> running = CompletableFuture.supplyAsync(() -> {
-      try {
-        return load.run(stop, Duration.ofSeconds(900), 200_000, Duration.ofSeconds(60));
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Workload.Run> running =
+        load.start(stop, Duration.ofSeconds(900), 200_000, Duration.ofSeconds(60));
     long begin = System.nanoTime();
     try {
       cluster.await(Duration.ofSeconds(60), "the clients write", () -> load.writesAfter(begin) >= 20);

@@ -173,6 +173,18 @@ final class Workload {
     return new Run(List.copyOf(history), unknown[0]);
   }
 
+  /** {@link #run} on a thread of its own: the history comes when {@code stop} is set or the time is up. */
+  java.util.concurrent.CompletableFuture<Run> start(AtomicBoolean stop, Duration maxTime, int maxOpsPerClient,
+      Duration finalReads) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return run(stop, maxTime, maxOpsPerClient, finalReads);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
   /** Reads every key once more, retrying each until it is answered, after all clients stopped. */
   private void finalReads(Duration budget) throws InterruptedException {
     long end = System.nanoTime() + budget.toNanos();
