@@ -265,9 +265,10 @@ class LocalClusterProcessTest {
   @Test
   void aLocalClusterServesTheClientAndKeepsItsDataAcrossRestarts() throws Exception {
     Random random = new Random();
-    int grpc = TestPorts.freeLoopbackPorts(3, random);
-    int cluster = TestPorts.freeLoopbackPorts(3, random);
-    int management = TestPorts.freeLoopbackPorts(3, random);
+    int[] bases = TestPorts.freeLoopbackPortBlocks(3, 3, random);
+    int grpc = bases[0];
+    int cluster = bases[1];
+    int management = bases[2];
     Path data = dir.resolve("data");
 
     // The first start warms up (briefly): the exact scan below proves it deleted its keys.

@@ -31,4 +31,18 @@ public final class TestPorts {
     }
     throw new IOException("no free port range");
   }
+
+  /**
+   * {@code blocks} bases of {@code count} free loopback ports each, all in one range checked at once, so
+   * that no two blocks overlap (three separate {@link #freeLoopbackPorts} calls may return overlapping
+   * ranges, since each releases its ports before the next looks: a node then fails to bind).
+   */
+  public static int[] freeLoopbackPortBlocks(int blocks, int count, Random random) throws IOException {
+    int base = freeLoopbackPorts(blocks * count, random);
+    int[] bases = new int[blocks];
+    for (int b = 0; b < blocks; b++) {
+      bases[b] = base + b * count;
+    }
+    return bases;
+  }
 }

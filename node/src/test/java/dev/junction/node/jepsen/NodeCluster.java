@@ -81,8 +81,8 @@ final class NodeCluster implements AutoCloseable {
   static NodeCluster start(Path dir, int size, int running, Map<String, String> env, Duration timeout,
       TestNetwork network) throws Exception {
     Random random = new Random();
-    Layout layout = new Ports(size, running, TestPorts.freeLoopbackPorts(size, random),
-        TestPorts.freeLoopbackPorts(size, random), TestPorts.freeLoopbackPorts(size, random), env, network);
+    int[] bases = TestPorts.freeLoopbackPortBlocks(3, size, random);
+    Layout layout = new Ports(size, running, bases[0], bases[1], bases[2], env, network);
     int rf = Integer.parseInt(env.getOrDefault("JUNCTION_REPLICATION_FACTOR", "3"));
     return start(dir, size, running, rf, layout, network, timeout);
   }
@@ -191,6 +191,19 @@ final class NodeCluster implements AutoCloseable {
     return log(dir, i);
   }
 
+  /**
+   * The last {@code lines} lines of {@code log}: CI keeps the test report, not the temporary directory,
+   * so a failure must carry the reason a node stopped.
+   */
+  static String tail(Path log, int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
   /** Node {@code i}'s log in a cluster under {@code dir}. */
   static Path log(Path dir, int i) {
     return dir.resolve("node-" + i).resolve("node.log");
@@ -274,7 +287,8 @@ final class NodeCluster implements AutoCloseable {
       for (int i = 0; i < size; i++) {
         if (processes[i] != null && !processes[i].isAlive() && processes[i].exitValue() != 137
             && !terminated.contains(i)) {
-          throw new AssertionError("node " + i + " exited with " + processes[i].exitValue() + "; see " + log(i));
+          throw new AssertionError("node " + i + " exited with " + processes[i].exitValue() + "; see " + log(i)
+              + ", which ends:\n" + tail(log(i), 40));
         }
       }
       if (System.nanoTime() - deadline > 0) {
