@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.Vector;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
@@ -76,6 +78,10 @@ public final class JunctionDB extends DB {
   static final LongAdder partialUpdates = new LongAdder();
   /** Compare-and-sets of partial updates that another writer beat (each merged and tried again). */
   static final LongAdder lostRaces = new LongAdder();
+  /** Microseconds of the latest-reads of partial updates (YCSB measures only the whole update). */
+  static final ConcurrentHistogram latestReads = new ConcurrentHistogram(3);
+  /** Microseconds of the compare-and-sets of partial updates, each attempt. */
+  static final ConcurrentHistogram compareAndSets = new ConcurrentHistogram(3);
 
   private JunctionClient client;
   private int fieldCount;
@@ -128,6 +134,9 @@ public final class JunctionDB extends DB {
         if (partialUpdates.sum() > 0) {
           // Contention shapes the update latency (each lost race costs another write): say how much.
           System.err.println(raceSummary(partialUpdates.sumThenReset(), lostRaces.sumThenReset()));
+          System.err.println(stepSummary(latestReads, compareAndSets));
+          latestReads.reset();
+          compareAndSets.reset();
         }
       }
       client = null;
@@ -139,6 +148,15 @@ public final class JunctionDB extends DB {
     return String.format(java.util.Locale.ROOT,
         "JunctionDB: %,d partial updates, %,d compare-and-sets lost to a concurrent writer and retried (%.2f%%)",
         updates, lost, updates == 0 ? 0.0 : 100.0 * lost / updates);
+  }
+
+  /** The line the last {@link #cleanup} prints about the two steps of partial updates, in milliseconds. */
+  static String stepSummary(Histogram reads, Histogram cas) {
+    return String.format(java.util.Locale.ROOT,
+        "JunctionDB: partial update steps: latest-read p50=%.2fms p99=%.2fms, compare-and-set p50=%.2fms "
+            + "p99=%.2fms (%,d attempts)",
+        reads.getValueAtPercentile(50) / 1000.0, reads.getValueAtPercentile(99) / 1000.0,
+        cas.getValueAtPercentile(50) / 1000.0, cas.getValueAtPercentile(99) / 1000.0, cas.getTotalCount());
   }
 
   static byte[] key(String key) {
@@ -189,14 +207,20 @@ public final class JunctionDB extends DB {
       }
       partialUpdates.increment();
       // At the head, after the writes in flight there: the compare-and-set then loses no race to them.
+      long start = System.nanoTime();
       Optional<Entry> current = client.getLatest(k);
+      long read = System.nanoTime();
+      latestReads.recordValue((read - start) / 1000);
       for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
         if (current.isEmpty()) {
           return Status.NOT_FOUND;
         }
         Map<String, byte[]> merged = Records.decode(current.get().value());
         merged.putAll(update);
-        CasResult r = client.compareAndSet(k, current.get().seq(), Records.encode(merged));
+        byte[] value = Records.encode(merged);
+        long casStart = System.nanoTime();
+        CasResult r = client.compareAndSet(k, current.get().seq(), value);
+        compareAndSets.recordValue((System.nanoTime() - casStart) / 1000);
         if (r.applied()) {
           return Status.OK;
         }

@@ -147,4 +147,18 @@ class JunctionDBTest {
     assertEquals("JunctionDB: 0 partial updates, 0 compare-and-sets lost to a concurrent writer and retried"
         + " (0.00%)", JunctionDB.raceSummary(0, 0));
   }
+
+  @Test
+  void theStepSummarySplitsAnUpdateIntoItsReadAndItsCompareAndSet() {
+    org.HdrHistogram.Histogram reads = new org.HdrHistogram.Histogram(3);
+    org.HdrHistogram.Histogram cas = new org.HdrHistogram.Histogram(3);
+    for (int i = 1; i <= 100; i++) {
+      reads.recordValue(i * 100L); // 0.1 .. 10 ms
+      cas.recordValue(i * 1_000L); // 1 .. 100 ms
+    }
+    cas.recordValue(1_000L);
+    // Three significant digits: 50,000 and 99,000 us are kept as the top of their buckets, 50,015 and 99,007.
+    assertEquals("JunctionDB: partial update steps: latest-read p50=5.00ms p99=9.90ms, compare-and-set"
+        + " p50=50.02ms p99=99.01ms (101 attempts)", JunctionDB.stepSummary(reads, cas));
+  }
 }
