@@ -29,6 +29,8 @@ defaults: 10 fields of 100 bytes (1 KB). Workload files: ../shared/ycsb-workload
   --profile             CPU-profile every run with async-profiler (itimer, 1 ms): the YCSB client and, on a
                         cluster this script starts, every node, each run on its own; collapsed stacks go to
                         the run folder and a summary per run (subsystems, hottest frames) is printed
+  --profile-event E     with --profile: async-profiler's event instead of itimer, e.g. alloc (where the heap
+                        is allocated: the samples are bytes) or lock
   --help                this text
 
 Without --endpoints, a 3-node cluster is started with bin/junction local on free ports, data under
@@ -41,7 +43,7 @@ USAGE
 die() { echo "ycsb.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ycsb.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 endpoints=""; load=0; workloads=""; records=""; operations=""; threads=8; compare=0; rounds=2; quick=0
-durability=fsync; profile=0; client_routing=true
+durability=fsync; profile=0; profile_event=itimer; client_routing=true
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --endpoints) endpoints="${2:?--endpoints needs HOST:PORT,...}"; shift 2 ;;
@@ -56,6 +58,8 @@ while [[ $# -gt 0 ]]; do
     --quick) quick=1; shift ;;
     --compare-routing) compare=1; shift ;;
     --profile) profile=1; shift ;;
+    --profile-event) profile_event="${2:?--profile-event needs an event such as alloc}"; shift 2
+      [[ "$profile_event" =~ ^[a-z][a-zA-Z0-9_.:-]*$ ]] || { echo "ycsb.sh: --profile-event $profile_event is not an event name" >&2; exit 2; } ;;
     --help|-h) usage; exit 0 ;;
     *) echo "ycsb.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -85,12 +89,14 @@ if [[ "$profile" == 1 ]]; then
   [[ -f "$agent" ]] || die "no $agent after the build (mvn -Pprofiler unpacks it)"
   command -v jcmd >/dev/null || die "--profile needs jcmd (the JDK's) on the PATH"
 fi
+# The sampling interval: 1 ms of CPU for itimer/cpu/wall, the profiler's own default for the others.
+interval() { case "$profile_event" in itimer|cpu|wall) echo ",interval=1ms" ;; esac; }
 # profile_nodes start|stop LABEL: starts or stops (dumping LABEL-node-PID.collapsed) the profiler in every node.
 profile_nodes() {
   [[ "$profile" == 1 ]] || return 0
   local pid what
   for pid in $node_pids; do
-    if [[ "$1" == start ]]; then what="start,event=itimer,interval=1ms"
+    if [[ "$1" == start ]]; then what="start,event=$profile_event$(interval)"
     else what="stop,file=$work/$2-node-$pid.collapsed,collapsed"; fi
     jcmd "$pid" "JVMTI.agent_load $agent \"$what\"" >/dev/null 2>&1 || echo "ycsb.sh: cannot $1 the profiler in node $pid" >&2
   done
@@ -157,7 +163,7 @@ start_cluster() {
 # ycsb PHASE WORKLOAD LOG [OPERATIONS]: one YCSB run (-load or -t), its output in LOG.
 ycsb() {
   local label; label="$(basename "$3" .log)" agent_opt=""
-  [[ "$profile" == 1 ]] && agent_opt="-agentpath:$agent=start,event=itimer,interval=1ms,file=$work/$label-client.collapsed,collapsed"
+  [[ "$profile" == 1 ]] && agent_opt="-agentpath:$agent=start,event=$profile_event$(interval),file=$work/$label-client.collapsed,collapsed"
   profile_nodes start "$label"
   java -Xms256m -Xmx1g $agent_opt -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
