@@ -25,6 +25,32 @@ public final class PeerCodec {
 
   private PeerCodec() {}
 
+  /** The number of bytes {@link #write} writes for {@code m}. */
+  public static int size(PeerMessage m) {
+    int head = 1 + 8 + 4;
+    if (m instanceof PeerMessage.Forward f) {
+      return head + entriesSize(f.entries());
+    } else if (m instanceof PeerMessage.Backfill b) {
+      return head + entriesSize(b.entries());
+    } else if (m instanceof PeerMessage.EpochNotice || m instanceof PeerMessage.Probe) {
+      return head;
+    } else if (m instanceof PeerMessage.Fetch) {
+      return head + 16;
+    } else if (m instanceof PeerMessage.Durable || m instanceof PeerMessage.Ack || m instanceof PeerMessage.Hello
+        || m instanceof PeerMessage.Welcome || m instanceof PeerMessage.Holding) {
+      return head + 8; // one sequence number
+    }
+    throw new IllegalArgumentException("no size for chain message " + m.getClass().getName());
+  }
+
+  private static int entriesSize(List<LogEntry> entries) {
+    int n = 4;
+    for (LogEntry e : entries) {
+      n += LogCodec.size(e);
+    }
+    return n;
+  }
+
   public static void write(DataOutput out, PeerMessage m) throws IOException {
     if (m instanceof PeerMessage.Forward f) {
       head(out, FORWARD, m);

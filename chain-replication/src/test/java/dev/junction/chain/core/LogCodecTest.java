@@ -35,6 +35,57 @@ class LogCodecTest {
     }
   }
 
+  /** Every kind, with names outside ASCII (modified UTF-8 takes 1 to 3 bytes a char, and 2 for U+0000). */
+  private static List<LogEntry> allKinds() {
+    return List.of(
+        new LogEntry(1, new Mutation.Set(b("k"), new byte[1100]), new RequestId("c1-\u00e9\u20ac\u0000", 9)),
+        new LogEntry(2, new Mutation.Remove(b("k")), null),
+        new LogEntry(3, new Mutation.CasApplied(b("k"), new byte[0]), new RequestId("c2", 1)),
+        new LogEntry(4, new Mutation.CasRejected(b("k"), new Versioned(b("old"), 2)), null),
+        new LogEntry(5, new Mutation.CasRejected(b("k"), null), new RequestId("", 0)),
+        new LogEntry(6, new Mutation.Split(b("m"), 11, 12), null),
+        new LogEntry(7, new Mutation.Seal(b("m"), 13), null),
+        new LogEntry(8, new Mutation.MergeInto(b("m"), 13, 6, b("a"),
+            List.of(new Replica(2, "n\u00f6de-1"), new Replica(0, "\u7bc0\u70b9"))), null));
+  }
+
+  @Test
+  void encodingIsExactlySizedAndWritesTheSameBytesAsTheStreamFormat() throws Exception {
+    for (LogEntry e : allKinds()) {
+      java.io.ByteArrayOutputStream reference = new java.io.ByteArrayOutputStream();
+      try (java.io.DataOutputStream out = new java.io.DataOutputStream(reference)) {
+        LogCodec.write(out, e);
+      }
+      assertEquals(reference.size(), LogCodec.size(e), e.toString());
+      assertArrayEquals(reference.toByteArray(), LogCodec.encode(e), e.toString()); // logs on disk stay readable
+      assertEquals(e.origin(), LogCodec.decode(LogCodec.encode(e)).origin());
+    }
+  }
+
+  @Test
+  void chainMessagesAreSizedExactly() throws Exception {
+    List<PeerMessage> messages = List.of(
+        new PeerMessage.Forward(3, 0, allKinds()), new PeerMessage.Backfill(3, 1, List.of()),
+        new PeerMessage.Durable(3, 1, 7), new PeerMessage.Ack(3, 2, 7), new PeerMessage.Hello(3, 1, 6),
+        new PeerMessage.Welcome(3, 0, 6), new PeerMessage.EpochNotice(4, 0), new PeerMessage.Probe(4, 1),
+        new PeerMessage.Holding(4, 2, 5), new PeerMessage.Fetch(4, 1, 2, 9));
+    for (PeerMessage m : messages) {
+      java.io.ByteArrayOutputStream reference = new java.io.ByteArrayOutputStream();
+      try (java.io.DataOutputStream out = new java.io.DataOutputStream(reference)) {
+        PeerCodec.write(out, m);
+      }
+      assertEquals(reference.size(), PeerCodec.size(m), m.getClass().getSimpleName());
+    }
+  }
+
+  @Test
+  void anArrayTooSmallForTheEntryIsRefusedNotOverrun() {
+    LogCodec.ArrayOutput out = new LogCodec.ArrayOutput(new byte[4], 2);
+    out.write(1);
+    assertThrows(IllegalStateException.class, () -> out.write(new byte[2], 0, 2));
+    assertEquals(3, out.position());
+  }
+
   @Test
   void aSplitKeepsItsNewRangeIds() {
     Mutation.Split back = (Mutation.Split) LogCodec.decode(
