@@ -130,18 +130,23 @@ final class Memtable {
     return pages; // Delete, DeleteMeta
   }
 
-  /** Inserts one operation of the group with {@code version}; not visible before {@link #publish}. */
-  void apply(WriteBatch.Op op, long version) {
+  /**
+   * Inserts one operation of the group with {@code version}; not visible before {@link #publish}. The
+   * memtable keeps copies of the op's arrays, or the arrays themselves when {@code copy} is false (the
+   * caller handed them over: nothing changes them any more).
+   */
+  void apply(WriteBatch.Op op, long version, boolean copy) {
     if (firstWriteNanos == 0) {
       firstWriteNanos = System.nanoTime() | 1;
     }
     long size;
     long flushCost = opCost(op, pageSize);
     if (op instanceof WriteBatch.Put put) {
-      data.put(new DataKey(put.key().clone(), version), new Versioned(put.value().clone(), put.seq()));
+      data.put(new DataKey(copy ? put.key().clone() : put.key(), version),
+          new Versioned(copy ? put.value().clone() : put.value(), put.seq()));
       size = put.key().length + put.value().length;
     } else if (op instanceof WriteBatch.Delete del) {
-      data.put(new DataKey(del.key().clone(), version), DELETED);
+      data.put(new DataKey(copy ? del.key().clone() : del.key(), version), DELETED);
       size = del.key().length;
     } else if (op instanceof WriteBatch.PutMeta pm) {
       flushCost = metaRanges.add(pm.rangeId()) ? flushCost : 0;
@@ -152,7 +157,7 @@ final class Memtable {
       meta.put(new MetaKey(dm.rangeId(), version), DELETED_META);
       size = 16;
     } else if (op instanceof WriteBatch.AppendLog al) {
-      log.put(new LogKey(al.rangeId(), al.seq(), version), al.entry().clone());
+      log.put(new LogKey(al.rangeId(), al.seq(), version), copy ? al.entry().clone() : al.entry());
       size = al.entry().length + 16;
     } else if (op instanceof WriteBatch.TruncateLog tl) {
       truncations.put(new TruncationKey(tl.rangeId(), version), tl.upToSeq());

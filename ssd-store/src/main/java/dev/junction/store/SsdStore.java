@@ -439,7 +439,7 @@ public final class SsdStore implements AutoCloseable {
     long g = ++version;
     Memtable active = view.get().active();
     for (WriteBatch.Op op : ops) {
-      active.apply(op, g);
+      active.apply(op, g, false); // decoded from the log: arrays of their own
     }
     active.publish(g);
     view.updateAndGet(v -> v.withVisible(g));
@@ -1210,8 +1210,9 @@ public final class SsdStore implements AutoCloseable {
       Memtable active = v.active();
       for (int i = 0; i < group.size(); i++) {
         if (results.get(i).applied()) {
-          for (WriteBatch.Op op : group.get(i).batch.ops()) {
-            active.apply(op, g);
+          WriteBatch batch = group.get(i).batch;
+          for (WriteBatch.Op op : batch.ops()) {
+            active.apply(op, g, !batch.handsOver());
           }
         }
       }

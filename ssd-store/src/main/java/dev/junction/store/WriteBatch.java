@@ -50,9 +50,32 @@ public final class WriteBatch {
   private boolean onlyFrees = true;
   private boolean rangeDeletes;
 
+  private final boolean handsOver;
+
   /** An empty batch. Values are checked against the absolute maximum here and against the store's own,
    * possibly lower, {@code max-value-size} when the batch is submitted. */
-  public WriteBatch() {}
+  public WriteBatch() {
+    this(false);
+  }
+
+  private WriteBatch(boolean handsOver) {
+    this.handsOver = handsOver;
+  }
+
+  /**
+   * An empty batch whose byte arrays (keys, values, log entries) become the store's when added: the store
+   * keeps them in its memtable as they are instead of copying them, so the caller must never change them
+   * afterwards. For callers whose arrays are immutable values anyway (a replica's log entries): it saves
+   * two copies of every value written.
+   */
+  public static WriteBatch handingOver() {
+    return new WriteBatch(true);
+  }
+
+  /** Whether the store may keep this batch's arrays without copying them ({@link #handingOver}). */
+  public boolean handsOver() {
+    return handsOver;
+  }
 
   public WriteBatch put(byte[] key, byte[] value, long seq) {
     Keys.checkKey(key);

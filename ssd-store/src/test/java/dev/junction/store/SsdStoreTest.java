@@ -50,6 +50,18 @@ class SsdStoreTest {
   }
 
   @Test
+  void aBatchThatHandsItsArraysOverIsKeptAsItIsAndAPlainOneIsCopied() {
+    byte[] handed = b("aaa");
+    byte[] lent = b("aaa");
+    store.write(WriteBatch.handingOver().put(b("h"), handed, 1));
+    store.write(new WriteBatch().put(b("c"), lent, 2));
+    handed[0] = 'z'; // breaks handingOver's contract, to show the store kept this very array
+    lent[0] = 'z';
+    assertEquals("zaa", s(store.get(b("h")).orElseThrow().value()));
+    assertEquals("aaa", s(store.get(b("c")).orElseThrow().value()));
+  }
+
+  @Test
   void getReturnsValueAndSequenceOfTheLastWrite() {
     assertEquals(Optional.empty(), store.get(b("k")));
     store.put(b("k"), b("one"), 7);

@@ -165,7 +165,8 @@ public final class ReplicaStore {
    * the commit point; the future completes with the last sequence number once the batch is durable.
    */
   public CompletableFuture<Long> persist(RangeConfig config, List<LogEntry> entries, long committed) {
-    WriteBatch batch = new WriteBatch();
+    // A log entry's arrays are never changed (the chain passes them on as values): the store keeps them.
+    WriteBatch batch = WriteBatch.handingOver();
     for (LogEntry e : entries) {
       Mutation m = e.mutation();
       if (m instanceof Mutation.Set set) {

@@ -119,7 +119,7 @@ public final class KvService extends KvGrpc.KvImplBase {
           CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied())
               .setTableVersion(tableVersion.getAsLong());
           if (cas.current() != null) {
-            b.setFound(true).setCurrentValue(ByteString.copyFrom(cas.current().value())).setSeq(cas.current().seq());
+            b.setFound(true).setCurrentValue(UnsafeByteOperations.unsafeWrap(cas.current().value())).setSeq(cas.current().seq());
           }
           return b.build();
         });
