@@ -237,7 +237,7 @@ public final class JunctionClient implements AutoCloseable {
   }
 
   private static Optional<Entry> found(byte[] key, GetResponse r) {
-    return r.getFound() ? Optional.of(new Entry(key.clone(), r.getValue().toByteArray(), r.getSeq())) : Optional.empty();
+    return r.getFound() ? Optional.of(Entry.received(key.clone(), r.getValue(), r.getSeq())) : Optional.empty();
   }
 
   // ---- delete ----
@@ -343,7 +343,7 @@ public final class JunctionClient implements AutoCloseable {
 
   private static CasResult casResult(byte[] key, CompareAndSetResponse r) {
     Optional<Entry> current =
-        r.getFound() ? Optional.of(new Entry(key.clone(), r.getCurrentValue().toByteArray(), r.getSeq())) : Optional.empty();
+        r.getFound() ? Optional.of(Entry.received(key.clone(), r.getCurrentValue(), r.getSeq())) : Optional.empty();
     return new CasResult(r.getApplied(), current);
   }
 

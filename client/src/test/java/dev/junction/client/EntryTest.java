@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,19 @@ class EntryTest {
 
     assertArrayEquals(b("k"), entry.key());
     assertArrayEquals(b("v"), entry.value());
+  }
+
+  @Test
+  void theValueBufferIsTheValueReadOnlyAndAReceivedEntryEqualsACopiedOne() {
+    Entry received = Entry.received(b("k"), com.google.protobuf.ByteString.copyFromUtf8("value"), 4);
+    java.nio.ByteBuffer buffer = received.valueBuffer();
+    assertTrue(buffer.isReadOnly());
+    byte[] read = new byte[buffer.remaining()];
+    buffer.get(read);
+    assertArrayEquals(b("value"), read);
+    assertEquals(new Entry(b("k"), b("value"), 4), received);
+    assertEquals(new Entry(b("k"), b("value"), 4).hashCode(), received.hashCode());
+    assertThrows(java.nio.ReadOnlyBufferException.class, () -> received.valueBuffer().put(0, (byte) 'x'));
   }
 
   @Test

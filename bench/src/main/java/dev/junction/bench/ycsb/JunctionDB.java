@@ -170,7 +170,7 @@ public final class JunctionDB extends DB {
       if (e.isEmpty()) {
         return Status.NOT_FOUND;
       }
-      copy(Records.decode(e.get().value()), fields, result);
+      copy(Records.decode(e.get().valueBuffer()), fields, result);
       return Status.OK;
     } catch (RuntimeException e) {
       return failed("read", key, e);
@@ -215,7 +215,7 @@ public final class JunctionDB extends DB {
         if (current.isEmpty()) {
           return Status.NOT_FOUND;
         }
-        Map<String, byte[]> merged = Records.decode(current.get().value());
+        Map<String, byte[]> merged = Records.decode(current.get().valueBuffer());
         merged.putAll(update);
         byte[] value = Records.encode(merged);
         long casStart = System.nanoTime();

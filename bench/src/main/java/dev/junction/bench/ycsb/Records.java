@@ -57,11 +57,16 @@ final class Records {
    * @throws IllegalArgumentException if {@code value} is not exactly one encoded record
    */
   static Map<String, byte[]> decode(byte[] value) {
-    ByteBuffer in = ByteBuffer.wrap(value);
+    return decode(ByteBuffer.wrap(value));
+  }
+
+  /** {@link #decode(byte[])} from a buffer (an entry's value read without a copy), from its position. */
+  static Map<String, byte[]> decode(ByteBuffer in) {
+    int size = in.remaining();
     try {
       int n = in.getInt();
       if (n < 0 || n > in.remaining() / 8) {
-        throw new IllegalArgumentException("not a YCSB record: " + n + " fields in " + value.length + " bytes");
+        throw new IllegalArgumentException("not a YCSB record: " + n + " fields in " + size + " bytes");
       }
       Map<String, byte[]> fields = new LinkedHashMap<>(n * 2);
       for (int i = 0; i < n; i++) {
