@@ -40,9 +40,7 @@ public final class LogCodec {
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     }
-    if (array.position() != bytes.length) {
-      throw new IllegalStateException("encoded size overestimated: " + array.position() + " of " + bytes.length);
-    }
+    array.requireFilled();
     return bytes;
   }
 
@@ -126,6 +124,13 @@ public final class LogCodec {
     /** Where the next byte goes. */
     public int position() {
       return position;
+    }
+
+    /** Fails unless the array was written to its end: a size larger than what was written is a bug too. */
+    public void requireFilled() {
+      if (position != array.length) {
+        throw new IllegalStateException("encoded size overestimated: " + position + " of " + array.length + " bytes");
+      }
     }
   }
 

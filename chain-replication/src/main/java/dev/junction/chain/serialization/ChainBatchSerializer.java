@@ -64,9 +64,7 @@ public final class ChainBatchSerializer extends JSerializer {
           PeerCodec.write(out, item.message());
         }
       }
-      if (array.position() != size) {
-        throw new IllegalStateException("encoded size overestimated: " + array.position() + " of " + size + " bytes");
-      }
+      array.requireFilled();
       return bytes;
     } catch (IOException | RuntimeException e) {
       throw new JunctionSerializationException(ChainLink.Batch.class.getName(),

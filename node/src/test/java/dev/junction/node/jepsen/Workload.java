@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -174,9 +175,9 @@ final class Workload {
   }
 
   /** {@link #run} on a thread of its own: the history comes when {@code stop} is set or the time is up. */
-  java.util.concurrent.CompletableFuture<Run> start(AtomicBoolean stop, Duration maxTime, int maxOpsPerClient,
+  CompletableFuture<Run> start(AtomicBoolean stop, Duration maxTime, int maxOpsPerClient,
       Duration finalReads) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+    return CompletableFuture.supplyAsync(() -> {
       try {
         return run(stop, maxTime, maxOpsPerClient, finalReads);
       } catch (InterruptedException e) {
