@@ -133,6 +133,15 @@ class LocalClusterProcessTest {
     return puts;
   }
 
+  /** The sum over {@code local}'s nodes of the samples of {@code metric} (no labels asked). */
+  private static double summed(Local local, String metric) throws Exception {
+    double sum = 0;
+    for (String url : local.management()) {
+      sum += PrometheusText.sum(PrometheusText.parse(http(url + "/metrics").body()), metric, Map.of());
+    }
+    return sum;
+  }
+
   /** The metric names the Grafana dashboard's queries use (junction_*, jvm_*, process_*). */
   static java.util.Set<String> dashboardMetrics() throws Exception {
     String json = Files.readString(Path.of("..", "k8s", "grafana", "junction-dashboard.json"));
@@ -297,6 +306,8 @@ class LocalClusterProcessTest {
               JunctionClient.builder().endpoints(first.endpoints().get(2)).deadline(Duration.ofSeconds(10)).build()) {
         assertEquals(3, client.routingTable().getRanges(0).getChainCount());
         double putsBefore = putsServed(first); // the warm-up's
+        double committedBefore = summed(first, "junction_write_committed_seconds_count");
+        double persistedBefore = summed(first, "junction_write_persisted_seconds_count");
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
           String key = (char) ('0' + (i * 7) % 75) + "-key-" + i; // keys spread over several ranges
@@ -310,6 +321,17 @@ class LocalClusterProcessTest {
         assertEquals(keys.stream().sorted().toList(), all.stream().map(e -> s(e.key())).toList());
         // Every put was served once, by one node: the nodes' /metrics say so (Prometheus text).
         assertEquals(40, putsServed(first) - putsBefore, "puts counted over the three nodes");
+        // Each put was timed once by its range's head, durable there and then at every replica (recorded
+        // just after the head answered, so the last may take a moment to show); the WAL's syncs are timed.
+        long timedBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (summed(first, "junction_write_committed_seconds_count") - committedBefore < 40
+            && System.nanoTime() < timedBy) {
+          Thread.sleep(100);
+        }
+        assertEquals(40, summed(first, "junction_write_committed_seconds_count") - committedBefore);
+        assertEquals(40, summed(first, "junction_write_persisted_seconds_count") - persistedBefore);
+        assertTrue(summed(first, "junction_write_committed_seconds_sum") > 0);
+        assertTrue(summed(first, "junction_store_sync_seconds_count") > 0);
         // Every metric the Grafana dashboard (k8s/grafana) queries is one the nodes export (the range
         // statistics show once the gateways' first reports reached the controller).
         java.util.Set<String> wanted = dashboardMetrics();

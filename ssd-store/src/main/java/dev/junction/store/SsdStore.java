@@ -149,6 +149,8 @@ public final class SsdStore implements AutoCloseable {
   private final LongAdder operations = new LongAdder();
   private final LongAdder bytesWritten = new LongAdder();
   private final LongAdder syncs = new LongAdder();
+  /** Told how long each sync of the WAL took, in nanoseconds ({@link #observeSyncs}). */
+  private volatile java.util.function.LongConsumer syncObserver = nanos -> {};
   private final LongAdder mapResizes = new LongAdder();
   private final LongAdder rejectedFull = new LongAdder();
   private final LongAdder flushes = new LongAdder();
@@ -1195,8 +1197,12 @@ public final class SsdStore implements AutoCloseable {
       try {
         long before = wal.position();
         walBytes.add(wal.append(encoder.record()) - before);
-        if (settings.durability() == Durability.FSYNC && wal.force()) {
-          syncs.increment();
+        if (settings.durability() == Durability.FSYNC) {
+          long syncStart = System.nanoTime();
+          if (wal.force()) {
+            syncs.increment();
+            syncObserver.accept(System.nanoTime() - syncStart);
+          }
         }
       } catch (IOException e) {
         StoreException failure =
@@ -1694,8 +1700,10 @@ public final class SsdStore implements AutoCloseable {
       return;
     }
     try {
+      long syncStart = System.nanoTime();
       if (wal.force()) {
         syncs.increment();
+        syncObserver.accept(System.nanoTime() - syncStart);
       }
     } catch (IOException | RuntimeException e) {
       if (!closed.get()) {
@@ -1716,6 +1724,15 @@ public final class SsdStore implements AutoCloseable {
   }
 
   /** Counters since the store was opened; {@link StoreStats} says what each counts. */
+  /**
+   * Tells {@code observer} how long each later sync of the write-ahead log takes, in nanoseconds (an
+   * {@code fdatasync}; in fsync mode one per group commit), on the thread that synced. For metrics: it must
+   * be quick and must not throw.
+   */
+  public void observeSyncs(java.util.function.LongConsumer observer) {
+    this.syncObserver = java.util.Objects.requireNonNull(observer);
+  }
+
   public StoreStats stats() {
     return new StoreStats(
         commits.sum(),

@@ -20,6 +20,12 @@ public final class LocalReplicas {
       ReplicaId id, ActorRef<ReplicaActor.Command> ref, ReadView view, ReplicaStore store, byte[] start, byte[] end) {}
 
   private final ConcurrentHashMap<ReplicaId, Handle> serving = new ConcurrentHashMap<>();
+  private final WriteTimings timings = new WriteTimings();
+
+  /** The times of the writes this node's heads sequence (for the node's metrics). */
+  public WriteTimings timings() {
+    return timings;
+  }
 
   public Optional<Handle> find(ReplicaId id) {
     return Optional.ofNullable(serving.get(id));

@@ -197,6 +197,14 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** How far this replica's persists committed (the store's thread raises it; see {@link Persisted}). */
   private final AtomicLong persistedUpTo = new AtomicLong();
   private final AtomicBoolean persistSignalled = new AtomicBoolean();
+  /** When this replica, as head, sequenced its recent client writes: by seq modulo the ring. */
+  private static final int TIMED = 4096;
+  private final long[] timedSeq = new long[TIMED];
+  private final long[] sequencedAt = new long[TIMED];
+  /** Up to which seq the persisted and committed times were taken. */
+  private long persistTimedUpTo;
+  private long commitTimedUpTo;
+  private final WriteTimings timings;
 
   /** A replica that is not in the chain yet, joining: locating its source, copying, or ready. */
   private enum Joining { NO, LOCATING, COPYING, READY }
@@ -213,6 +221,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     this.store = store;
     this.directory = directory;
     this.settings = directory.chainSettings();
+    this.timings = directory.locals().timings();
     directory.subscribe(id.rangeId(), context.getSelf());
     directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
   }
@@ -322,9 +331,41 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       w.replyTo().reply(new Failed(Failure.STORE_FULL, "the store of replica " + id + " on "
           + directory.selfNode() + " is full; deletes still work"));
     } else {
-      carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo(), System.nanoTime()));
+      long before = core.lastReceived();
+      long now = System.nanoTime();
+      carry(core.onClientWrite(w.epoch(), w.id(), w.op(), w.replyTo(), now));
+      long seq = core.lastReceived();
+      if (seq == before + 1) { // sequenced now (not queued, refused or answered from the dedup table)
+        int i = (int) (seq & (TIMED - 1));
+        timedSeq[i] = seq;
+        sequencedAt[i] = now;
+      }
     }
     return this;
+  }
+
+  /**
+   * Records the times of the writes this head sequenced that became durable here ({@code persisted}) or
+   * committed since the last call, and returns how far it recorded.
+   */
+  private long recordTimes(long from, long upTo, boolean persisted) {
+    if (upTo < from) {
+      return upTo; // a new chain state: start again from it
+    }
+    long now = System.nanoTime();
+    for (long seq = Math.max(from + 1, upTo - TIMED + 1); seq <= upTo; seq++) {
+      int i = (int) (seq & (TIMED - 1));
+      if (timedSeq[i] != seq) {
+        continue;
+      }
+      if (persisted) {
+        timings.persisted(now - sequencedAt[i]);
+      } else {
+        timings.committed(now - sequencedAt[i]);
+        timedSeq[i] = 0;
+      }
+    }
+    return upTo;
   }
 
   private Behavior<Command> onClientRead(ClientRead r) {
@@ -517,7 +558,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (core == null) {
       return this;
     }
-    carry(core.onPersisted(persistedUpTo.get()));
+    long persisted = persistedUpTo.get();
+    carry(core.onPersisted(persisted));
+    persistTimedUpTo = recordTimes(persistTimedUpTo, Math.min(persisted, core.lastReceived()), true);
     long keepFrom = core.committed() - settings.retainedLog();
     if (core.sealedAt() > 0) {
       keepFrom = Math.min(keepFrom, core.sealedAt() - 1); // the split must stay: it says the range ended
@@ -596,6 +639,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Carries out one output of the core, in the order its contract asks, and flushes after the run. */
   private void carry(Output<Responder> out) {
     carryOut(out);
+    if (core != null && core.committed() != commitTimedUpTo) {
+      commitTimedUpTo = recordTimes(commitTimedUpTo, core.committed(), false);
+    }
     if (!flushPending) {
       flushPending = true;
       getContext().getSelf().tell(Flush.INSTANCE);

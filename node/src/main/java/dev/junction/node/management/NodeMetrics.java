@@ -2,6 +2,7 @@ package dev.junction.node.management;
 
 import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.chain.replica.WriteTimings;
 import dev.junction.sharding.cluster.ClusterNode;
 import dev.junction.sharding.cluster.Controller;
 import dev.junction.sharding.placement.LoadBook;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
@@ -33,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -112,6 +115,7 @@ public final class NodeMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     bindStore(cluster.store());
+    bindWrites(cluster.store(), cluster.replicas().locals().timings());
     bindGateway(cluster.router().stats());
     rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
         .description("requests per second to the range (moving average), by kind").register(registry);
@@ -184,6 +188,27 @@ public final class NodeMetrics implements AutoCloseable {
         .description("the size the LMDB map may grow to").register(registry);
     Gauge.builder("junction.store.batches.per.commit", store, s -> s.stats().batchesPerCommit())
         .description("write batches per group commit since the store opened").register(registry);
+  }
+
+  /**
+   * Where a write's time goes, as histograms: the WAL's syncs, and at the heads, from sequencing a write
+   * to its entry durable in the head's store and to every replica having it (when the head may answer).
+   */
+  private void bindWrites(SsdStore store, WriteTimings timings) {
+    Timer sync = latency("junction.store.sync", "syncs of the write-ahead log (fdatasync)");
+    Timer persisted = latency("junction.write.persisted",
+        "writes sequenced at a head, until durable in the head's store");
+    Timer committed = latency("junction.write.committed",
+        "writes sequenced at a head, until durable at every replica of the chain (the head may answer)");
+    store.observeSyncs(nanos -> sync.record(nanos, TimeUnit.NANOSECONDS));
+    timings.observe(nanos -> persisted.record(nanos, TimeUnit.NANOSECONDS),
+        nanos -> committed.record(nanos, TimeUnit.NANOSECONDS));
+  }
+
+  private Timer latency(String name, String description) {
+    return Timer.builder(name).description(description).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
   }
 
   private void bindGateway(GatewayStats stats) {
