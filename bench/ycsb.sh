@@ -36,7 +36,8 @@ defaults: 10 fields of 100 bytes (1 KB). Workload files: ../shared/ycsb-workload
 Without --endpoints, a 3-node cluster is started with bin/junction local on free ports, data under
 bench/target/ycsb-PID/, its first routing table cut into 9 ranges after the prefix "user" (one per
 leading digit of YCSB's keys); it is stopped when the script ends, also on Ctrl-C. Logs of every YCSB run
-stay in bench/target/ycsb-PID/.
+stay in bench/target/ycsb-PID/. YCSB_JAVA_OPTS adds JVM options to the YCSB client's JVM (e.g.
+-XX:+PrintCompilation, whose lines then land in that run's log); JUNCTION_JAVA_OPTS those of the nodes.
 USAGE
 }
 
@@ -165,7 +166,8 @@ ycsb() {
   local label; label="$(basename "$3" .log)" agent_opt=""
   [[ "$profile" == 1 ]] && agent_opt="-agentpath:$agent=start,event=$profile_event$(interval),file=$work/$label-client.collapsed,collapsed"
   profile_nodes start "$label"
-  java -Xms256m -Xmx1g $agent_opt -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
+  # shellcheck disable=SC2086
+  java -Xms256m -Xmx1g $agent_opt ${YCSB_JAVA_OPTS:-} -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -p maxexecutiontime=900 \
     -p junction.routing="$client_routing" \
