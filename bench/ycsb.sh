@@ -37,7 +37,8 @@ Without --endpoints, a 3-node cluster is started with bin/junction local on free
 bench/target/ycsb-PID/, its first routing table cut into 9 ranges after the prefix "user" (one per
 leading digit of YCSB's keys); it is stopped when the script ends, also on Ctrl-C. Logs of every YCSB run
 stay in bench/target/ycsb-PID/. YCSB_JAVA_OPTS adds JVM options to the YCSB client's JVM (e.g.
--XX:+PrintCompilation, whose lines then land in that run's log); JUNCTION_JAVA_OPTS those of the nodes.
+-Xlog:jit+compilation=debug:file=/tmp/client-jit.log; output on stdout would break the run's log);
+JUNCTION_JAVA_OPTS those of the nodes.
 USAGE
 }
 
