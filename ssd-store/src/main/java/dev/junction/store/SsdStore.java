@@ -1198,11 +1198,7 @@ public final class SsdStore implements AutoCloseable {
         long before = wal.position();
         walBytes.add(wal.append(encoder.record()) - before);
         if (settings.durability() == Durability.FSYNC) {
-          long syncStart = System.nanoTime();
-          if (wal.force()) {
-            syncs.increment();
-            syncObserver.accept(System.nanoTime() - syncStart);
-          }
+          syncWal();
         }
       } catch (IOException e) {
         StoreException failure =
@@ -1694,17 +1690,22 @@ public final class SsdStore implements AutoCloseable {
     }
   }
 
+  /** Syncs the WAL if it holds anything unsynced; counts and times the sync. */
+  private void syncWal() throws IOException {
+    long start = System.nanoTime();
+    if (wal.force()) {
+      syncs.increment();
+      syncObserver.accept(System.nanoTime() - start);
+    }
+  }
+
   /** Replicated mode: syncs the WAL every sync-interval (LMDB commits are synced by themselves). */
   private void backgroundSync() {
     if (closed.get()) {
       return;
     }
     try {
-      long syncStart = System.nanoTime();
-      if (wal.force()) {
-        syncs.increment();
-        syncObserver.accept(System.nanoTime() - syncStart);
-      }
+      syncWal();
     } catch (IOException | RuntimeException e) {
       if (!closed.get()) {
         log.error("background sync of the write-ahead log of store {} failed", directory, e);
@@ -1723,7 +1724,6 @@ public final class SsdStore implements AutoCloseable {
     return full;
   }
 
-  /** Counters since the store was opened; {@link StoreStats} says what each counts. */
   /**
    * Tells {@code observer} how long each later sync of the write-ahead log takes, in nanoseconds (an
    * {@code fdatasync}; in fsync mode one per group commit), on the thread that synced. For metrics: it must
@@ -1733,6 +1733,7 @@ public final class SsdStore implements AutoCloseable {
     this.syncObserver = java.util.Objects.requireNonNull(observer);
   }
 
+  /** Counters since the store was opened; {@link StoreStats} says what each counts. */
   public StoreStats stats() {
     return new StoreStats(
         commits.sum(),

@@ -560,7 +560,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     long persisted = persistedUpTo.get();
     carry(core.onPersisted(persisted));
-    persistTimedUpTo = recordTimes(persistTimedUpTo, Math.min(persisted, core.lastReceived()), true);
+    persistTimedUpTo = recordTimes(persistTimedUpTo, persisted, true);
     long keepFrom = core.committed() - settings.retainedLog();
     if (core.sealedAt() > 0) {
       keepFrom = Math.min(keepFrom, core.sealedAt() - 1); // the split must stay: it says the range ended
