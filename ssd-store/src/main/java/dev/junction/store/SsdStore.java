@@ -151,6 +151,8 @@ public final class SsdStore implements AutoCloseable {
   private final LongAdder syncs = new LongAdder();
   /** Told how long each sync of the WAL took, in nanoseconds ({@link #observeSyncs}). */
   private volatile java.util.function.LongConsumer syncObserver = nanos -> {};
+  /** Told the number of write batches of each group commit ({@link #observeGroups}). */
+  private volatile java.util.function.IntConsumer groupObserver = batches -> {};
   private final LongAdder mapResizes = new LongAdder();
   private final LongAdder rejectedFull = new LongAdder();
   private final LongAdder flushes = new LongAdder();
@@ -1617,6 +1619,7 @@ public final class SsdStore implements AutoCloseable {
   private void complete(List<Pending> group, List<CommitResult> results) {
     batches.add(group.size());
     largestGroup.accumulate(group.size());
+    groupObserver.accept(group.size());
     for (int i = 0; i < group.size(); i++) {
       Pending p = group.get(i);
       CommitResult r = results.get(i);
@@ -1731,6 +1734,14 @@ public final class SsdStore implements AutoCloseable {
    */
   public void observeSyncs(java.util.function.LongConsumer observer) {
     this.syncObserver = java.util.Objects.requireNonNull(observer);
+  }
+
+  /**
+   * Tells {@code observer} how many write batches each later group commit took (one WAL record, or one
+   * LMDB transaction), on the committing thread. For metrics: it must be quick and must not throw.
+   */
+  public void observeGroups(java.util.function.IntConsumer observer) {
+    this.groupObserver = java.util.Objects.requireNonNull(observer);
   }
 
   /** Counters since the store was opened; {@link StoreStats} says what each counts. */

@@ -34,6 +34,8 @@ class GroupCommitTest {
   @Test
   void queuedBatchesShareOneCommitInSubmissionOrder() throws Exception {
     try (SsdStore store = open(Durability.FSYNC)) {
+      List<Integer> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
+      store.observeGroups(groups::add);
       List<CompletableFuture<CommitResult>> futures = new ArrayList<>();
       try (AutoCloseable held = store.holdCommits()) {
         for (int i = 0; i < 20; i++) {
@@ -52,6 +54,7 @@ class GroupCommitTest {
       assertEquals(1, stats.commits());
       assertEquals(20, stats.batches());
       assertEquals(20, stats.largestGroup());
+      assertEquals(List.of(20), groups, "the group commit's size, as observed (the metrics' histogram)");
       assertEquals(1, stats.syncs());
       assertEquals("19", s(store.get(b("counter")).orElseThrow().value()));
     }

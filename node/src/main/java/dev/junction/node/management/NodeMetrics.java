@@ -10,6 +10,7 @@ import dev.junction.sharding.routing.GatewayStats;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.store.SsdStore;
 import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -204,6 +205,12 @@ public final class NodeMetrics implements AutoCloseable {
     Timer committed = latency("junction.write.committed",
         "writes sequenced at a head, until durable at every replica of the chain (the head may answer)");
     store.observeSyncs(nanos -> sync.record(nanos, TimeUnit.NANOSECONDS));
+    // How well group commit groups: batches per commit as a distribution (the gauge beside it is the mean).
+    DistributionSummary groups = DistributionSummary.builder("junction.store.group.batches")
+        .description("write batches per group commit (one WAL record or LMDB transaction)")
+        .serviceLevelObjectives(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64, 128, 256, 1024)
+        .register(registry);
+    store.observeGroups(groups::record);
     timings.observe(nanos -> persisted.record(nanos, TimeUnit.NANOSECONDS),
         nanos -> committed.record(nanos, TimeUnit.NANOSECONDS));
   }
