@@ -134,6 +134,15 @@ class LocalClusterProcessTest {
   }
 
   /** The sum over {@code local}'s nodes of the samples of {@code metric} (no labels asked). */
+  /** Every node's samples, one scrape each. */
+  private static List<PrometheusText.Sample> scrapes(Local local) throws Exception {
+    List<PrometheusText.Sample> all = new ArrayList<>();
+    for (String url : local.management()) {
+      all.addAll(PrometheusText.parse(http(url + "/metrics").body()));
+    }
+    return all;
+  }
+
   private static double summed(Local local, String metric) throws Exception {
     double sum = 0;
     for (String url : local.management()) {
@@ -168,10 +177,13 @@ class LocalClusterProcessTest {
   }
 
   /**
-   * The heat map: clients load one range until the node's {@code /ui/heatmap.json} names it the hottest;
-   * then headless Chromium (Debian's {@code chromium}; CI installs it) opens {@code /ui}, and the page says,
-   * in the attributes it sets once it drew, that it drew every range with that one hottest. A screenshot
-   * goes to {@code target/heatmap.png}. Without Chromium (outside CI) the browser part is left out.
+   * The heat map: headless Chromium (Debian's {@code chromium}; CI installs it) opens {@code /ui} once
+   * before the test loads a range, and the page says, in the attributes it sets once it drew, how hot it
+   * drew that range; clients then load the range until the node's {@code /ui/heatmap.json} names it the
+   * hottest, and the page, opened again until it shows it (within a deadline), draws it hotter than before
+   * and as the hottest, with every range on its rows of the key axis (sized by the ranges' bytes) at every
+   * sample. A screenshot goes to {@code target/heatmap.png}. Without Chromium (outside CI) the browser part
+   * is left out.
    */
   private void heatMapShowsTheLoadedRange(Local local, JunctionClient client) throws Exception {
     String ui = local.management().get(1) + "/ui";
@@ -188,6 +200,13 @@ class LocalClusterProcessTest {
       }
     }
     assertTrue(hot > 0, "a range holds " + s(hotKey));
+    Optional<String> chromium = chromium();
+    if (chromium.isEmpty()) {
+      assertTrue(System.getenv("CI") == null, "CI runs the browser check: .ci/run installs chromium");
+      System.err.println("LocalClusterProcessTest: no chromium on the PATH; the heat map's browser check is left out");
+    }
+    String heat = "data-heat" + hot;
+    double before = chromium.isEmpty() ? 0 : number(drawnBody(chromium.get(), ui, a -> a.contains(heat + "=")), heat);
     long until = System.nanoTime() + Duration.ofSeconds(40).toNanos();
     String json = "";
     for (int i = 0; i < 20_000 && System.nanoTime() < until; i++) {
@@ -203,25 +222,53 @@ class LocalClusterProcessTest {
     for (int i = 0; i < 50; i++) {
       client.delete(b("5-hot-" + i)); // the checks after the restart expect the test's own keys only
     }
-    Optional<String> chromium = chromium();
     if (chromium.isEmpty()) {
-      assertTrue(System.getenv("CI") == null, "CI runs the browser check: .ci/run installs chromium");
-      System.err.println("LocalClusterProcessTest: no chromium on the PATH; the heat map's browser check is left out");
       return;
     }
-    String dom = browse(chromium.get(), "--dump-dom", ui);
-    Matcher body = Pattern.compile("<body([^>]*)>").matcher(dom);
-    assertTrue(body.find() && body.group(1).contains("data-drawn="),
-        "the page drew the map: " + dom.substring(0, Math.min(dom.length(), 2000)));
-    int ranges = attribute(body.group(1), "data-ranges");
-    int samples = attribute(body.group(1), "data-samples");
+    long hottest = hot;
+    String body = drawnBody(chromium.get(), ui,
+        a -> a.contains("data-hottest-range=\"" + hottest + "\"") && a.contains(heat + "=") && number(a, heat) > before);
+    int ranges = attribute(body, "data-ranges");
+    int samples = attribute(body, "data-samples");
+    int rows = attribute(body, "data-rows");
     assertEquals(table.getRangesCount(), ranges);
     assertTrue(samples >= 1);
-    assertEquals(hot, attribute(body.group(1), "data-hottest-range"), "the page's hottest range");
-    assertEquals(ranges * samples, attribute(body.group(1), "data-drawn"), "a cell per range and sample");
+    assertEquals(hot, attribute(body, "data-hottest-range"), "the page's hottest range");
+    assertTrue(number(body, heat) > before, "range " + hot + " drawn hotter than " + before + " before the load: " + body);
+    assertEquals(Math.max(ranges, 100), rows, "the key axis: 100 rows, at least one per range");
+    assertTrue(body.contains("data-sized-by=\"bytes\""), "rows sized by the ranges' bytes: " + body);
+    assertEquals(rows * samples, attribute(body, "data-drawn"), "a cell per row of the key axis and sample");
+    // Beside the map: the three nodes, and each one's place in every chain (a range and role per replica).
+    assertEquals(3, attribute(body, "data-nodes"));
+    assertEquals(table.getRangesList().stream().mapToInt(r -> r.getChainCount()).sum(), attribute(body, "data-chain-cells"),
+        "every replica of the table in the nodes' chains column");
     Path png = Path.of("target", "heatmap.png").toAbsolutePath();
     browse(chromium.get(), "--screenshot=" + png, ui);
     assertTrue(Files.size(png) > 10_000, "a screenshot of the map: " + png);
+  }
+
+  /**
+   * Opens {@code ui} in Chromium until the page drew a map whose body attributes pass {@code done}, within
+   * a deadline; the attributes of the last it drew.
+   */
+  private String drawnBody(String chromium, String ui, java.util.function.Predicate<String> done) throws Exception {
+    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    String last = "";
+    for (int i = 0; i < 30 && System.nanoTime() < until; i++) {
+      String dom = browse(chromium, "--dump-dom", ui);
+      Matcher body = Pattern.compile("<body([^>]*)>").matcher(dom);
+      last = body.find() ? body.group(1) : dom.substring(0, Math.min(dom.length(), 2000));
+      if (last.contains("data-drawn=") && done.test(last)) {
+        return last;
+      }
+    }
+    throw new AssertionError("the page did not draw what the test waits for within 60 s; last: " + last);
+  }
+
+  private static double number(String attributes, String name) {
+    Matcher m = Pattern.compile(name + "=\"([0-9.]+)\"").matcher(attributes);
+    assertTrue(m.find(), name + " in " + attributes);
+    return Double.parseDouble(m.group(1));
   }
 
   private static int attribute(String attributes, String name) {
@@ -308,6 +355,7 @@ class LocalClusterProcessTest {
         double putsBefore = putsServed(first); // the warm-up's
         double committedBefore = summed(first, "junction_write_committed_seconds_count");
         double persistedBefore = summed(first, "junction_write_persisted_seconds_count");
+        double groupedBefore = summed(first, "junction_store_group_batches_sum");
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
           String key = (char) ('0' + (i * 7) % 75) + "-key-" + i; // keys spread over several ranges
@@ -332,6 +380,14 @@ class LocalClusterProcessTest {
         assertEquals(40, summed(first, "junction_write_persisted_seconds_count") - persistedBefore);
         assertTrue(summed(first, "junction_write_committed_seconds_sum") > 0);
         assertTrue(summed(first, "junction_store_sync_seconds_count") > 0);
+        // Group commit: every put was a write batch in its head's store at least (and in each replica's).
+        assertTrue(summed(first, "junction_store_group_batches_sum") - groupedBefore >= 40,
+            "write batches in the group commits' histogram");
+        List<PrometheusText.Sample> scraped = scrapes(first);
+        double groups = PrometheusText.sum(scraped, "junction_store_group_batches_count", Map.of());
+        assertTrue(groups > 0);
+        assertEquals(groups, PrometheusText.sum(scraped, "junction_store_group_batches_bucket", Map.of("le", "+Inf")),
+            "every group commit is in the histogram's last bucket");
         // Every metric the Grafana dashboard (k8s/grafana) queries is one the nodes export (the range
         // statistics show once the gateways' first reports reached the controller).
         java.util.Set<String> wanted = dashboardMetrics();

@@ -51,10 +51,29 @@ public final class HeatHistory {
 
   /**
    * The map: sample times (oldest first), the newest sample's ranges (key order), the cells, the hottest
-   * range of the newest sample (0 with no sample or no load), and that sample's nodes and operators.
+   * range of the newest sample (0 with no sample or no load), that sample's nodes and operators, and how
+   * many rows of the key axis each range takes ({@link #rows}).
    */
   public record View(List<Long> times, List<Range> ranges, List<Cell> cells, long hottestRange, double hottest,
-      List<Node> nodes, List<Operator> operators) {}
+      List<Node> nodes, List<Operator> operators, Rows rows) {}
+
+  /**
+   * How the key axis is cut: {@code rows.get(i)} rows for range {@code i}, in proportion to its size, as
+   * {@code sizedBy} says: {@code "bytes"} when every range's bytes are known and some range holds any,
+   * else {@code "keys"} on the same terms, else {@code "none"} (one row each).
+   */
+  public record Rows(String sizedBy, List<Integer> rows) {
+    public Rows {
+      rows = List.copyOf(rows);
+    }
+
+    public int total() {
+      return rows.stream().mapToInt(Integer::intValue).sum();
+    }
+  }
+
+  /** The rows of the key axis the map aims at (a range gets at least one, so more ranges make more rows). */
+  public static final int AXIS_ROWS = 100;
 
   private final int capacity;
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
@@ -79,7 +98,7 @@ public final class HeatHistory {
 
   public synchronized View view() {
     if (samples.isEmpty()) {
-      return new View(List.of(), List.of(), List.of(), 0, 0, List.of(), List.of());
+      return new View(List.of(), List.of(), List.of(), 0, 0, List.of(), List.of(), rows(List.of(), AXIS_ROWS));
     }
     Sample newest = samples.peekLast();
     List<Range> current = newest.ranges();
@@ -101,7 +120,59 @@ public final class HeatHistory {
         hottestRange = r.id();
       }
     }
-    return new View(times, current, cells, hottestRange, hottest, newest.nodes(), newest.operators());
+    return new View(times, current, cells, hottestRange, hottest, newest.nodes(), newest.operators(),
+        rows(current, AXIS_ROWS));
+  }
+
+  /**
+   * Cuts a key axis of {@code axisRows} rows (at least one per range) among {@code ranges} in proportion to
+   * their bytes, or keys (see {@link Rows}): each range gets one row and a share of the rest, rounded by
+   * largest remainder (ties to the range first in key order), so the rows add up exactly. As TiDB's Key
+   * Visualizer does, a range's height on the map then says how much of the data it holds.
+   */
+  static Rows rows(List<Range> ranges, int axisRows) {
+    int n = ranges.size();
+    String sizedBy = "none";
+    long[] size = new long[n];
+    if (n > 0 && ranges.stream().allMatch(r -> r.bytes() >= 0) && ranges.stream().anyMatch(r -> r.bytes() > 0)) {
+      sizedBy = "bytes";
+      for (int i = 0; i < n; i++) {
+        size[i] = ranges.get(i).bytes();
+      }
+    } else if (n > 0 && ranges.stream().allMatch(r -> r.keys() >= 0) && ranges.stream().anyMatch(r -> r.keys() > 0)) {
+      sizedBy = "keys";
+      for (int i = 0; i < n; i++) {
+        size[i] = ranges.get(i).keys();
+      }
+    }
+    Integer[] rows = new Integer[n];
+    java.util.Arrays.fill(rows, 1);
+    int extra = Math.max(0, axisRows - n);
+    if (sizedBy.equals("none") || extra == 0) {
+      return new Rows(sizedBy, List.of(rows));
+    }
+    double total = 0;
+    for (long x : size) {
+      total += x;
+    }
+    double[] remainder = new double[n];
+    int given = 0;
+    for (int i = 0; i < n; i++) {
+      double quota = extra * (size[i] / total);
+      int whole = (int) Math.floor(quota);
+      rows[i] += whole;
+      given += whole;
+      remainder[i] = quota - whole;
+    }
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> remainder[a] != remainder[b] ? Double.compare(remainder[b], remainder[a]) : Integer.compare(a, b));
+    for (int k = 0; given < extra; k++, given++) {
+      rows[order.get(k % n)]++;
+    }
+    return new Rows(sizedBy, List.of(rows));
   }
 
   /** The load of {@code range}'s keys in {@code sample} (see the class comment). */

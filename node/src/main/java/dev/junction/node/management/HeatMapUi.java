@@ -104,23 +104,32 @@ public final class HeatMapUi implements AutoCloseable {
     return new HeatHistory.Sample(millis, ranges, nodes, operators);
   }
 
-  /** A range as the page shows it. */
-  private record RangeJson(long id, String interval, double requestsPerSecond, long keys, long bytes, List<String> chain) {}
+  /** A range as the page shows it; {@code rows}: its rows of the key axis ({@link HeatHistory#rows}). */
+  private record RangeJson(long id, String interval, double requestsPerSecond, long keys, long bytes, List<String> chain,
+      int rows) {}
 
-  /** What {@code /ui/heatmap.json} holds; each cell is {@code [time, range, requests per second]}. */
+  /**
+   * What {@code /ui/heatmap.json} holds; each cell is {@code [time, range, requests per second]};
+   * {@code sizedBy}: what the ranges' rows are in proportion to.
+   */
   private record MapJson(long intervalMillis, List<Long> times, List<RangeJson> ranges, List<Number[]> cells,
-      long hottestRange, double hottest, List<HeatHistory.Node> nodes, List<HeatHistory.Operator> operators) {}
+      long hottestRange, double hottest, List<HeatHistory.Node> nodes, List<HeatHistory.Operator> operators,
+      String sizedBy) {}
 
   private static final Gson GSON = new Gson();
 
   /** The JSON the page draws. */
   static String json(HeatHistory.View v, long intervalMillis) {
-    List<RangeJson> ranges = v.ranges().stream().map(r ->
-        new RangeJson(r.id(), r.interval(), r.requestsPerSecond(), r.keys(), r.bytes(), r.chain())).toList();
+    List<RangeJson> ranges = new ArrayList<>();
+    for (int i = 0; i < v.ranges().size(); i++) {
+      HeatHistory.Range r = v.ranges().get(i);
+      ranges.add(new RangeJson(r.id(), r.interval(), r.requestsPerSecond(), r.keys(), r.bytes(), r.chain(),
+          v.rows().rows().get(i)));
+    }
     List<Number[]> cells = v.cells().stream()
         .map(c -> new Number[] {c.time(), c.range(), Math.round(c.value() * 10) / 10.0}).toList();
     return GSON.toJson(new MapJson(intervalMillis, v.times(), ranges, cells, v.hottestRange(), v.hottest(), v.nodes(),
-        v.operators()));
+        v.operators(), v.rows().sizedBy()));
   }
 
   /** {@code /ui}, {@code /ui/heatmap.json}, {@code /ui/echarts.min.js}. */

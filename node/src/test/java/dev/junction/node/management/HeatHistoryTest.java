@@ -88,6 +88,39 @@ class HeatHistoryTest {
         IllegalArgumentException.class, () -> HeatMapUi.checkSettings(java.time.Duration.ofSeconds(1), 0)).getMessage());
   }
 
+  private static HeatHistory.Range sized(long id, long keys, long bytes) {
+    return new HeatHistory.Range(id, b("k" + id), b("k" + (id + 1)), 0, keys, bytes, List.of("n1"));
+  }
+
+  @Test
+  void eachRangeTakesRowsOfTheKeyAxisInProportionToItsBytesOrElseItsKeys() {
+    // Bytes 0 : 1000 : 3000 share the 97 rows left after one each: 0, 24.25, 72.75 -> 0, 24, 73 by the
+    // largest remainder; the empty range keeps its one row.
+    HeatHistory.Rows r = HeatHistory.rows(List.of(sized(1, 0, 0), sized(2, 10, 1000), sized(3, 10, 3000)), 100);
+    assertEquals(new HeatHistory.Rows("bytes", List.of(1, 25, 74)), r);
+    assertEquals(100, r.total());
+    // A range whose bytes are unknown: by keys (98 rows left: 19.6, 78.4 -> 19 + 1, 78).
+    r = HeatHistory.rows(List.of(sized(1, 1, -1), sized(2, 4, 2000)), 100);
+    assertEquals(new HeatHistory.Rows("keys", List.of(21, 79)), r);
+    // Nothing known, or nothing stored: one row each.
+    assertEquals(new HeatHistory.Rows("none", List.of(1, 1)), HeatHistory.rows(List.of(sized(1, -1, -1), sized(2, 3, -1)), 100));
+    assertEquals(new HeatHistory.Rows("none", List.of(1, 1)), HeatHistory.rows(List.of(sized(1, 0, 0), sized(2, 0, 0)), 100));
+    // More ranges than rows: one each. Equal sizes: equal shares, the leftover to the first ranges.
+    assertEquals(List.of(1, 1, 1), HeatHistory.rows(List.of(sized(1, 1, 9), sized(2, 1, 9), sized(3, 1, 9)), 2).rows());
+    assertEquals(List.of(4, 3, 3), HeatHistory.rows(List.of(sized(1, 1, 9), sized(2, 1, 9), sized(3, 1, 9)), 10).rows());
+    assertEquals(List.of(), HeatHistory.rows(List.of(), 100).rows());
+  }
+
+  @Test
+  void theJsonGivesEachRangeItsRowsAndSaysWhatTheyAreSizedBy() {
+    HeatHistory h = new HeatHistory(4);
+    h.add(sample(1000, range(1, "", "m", 5), range(2, "m", "", 50)));
+    String json = HeatMapUi.json(h.view(), 5000);
+    assertEquals(HeatHistory.AXIS_ROWS, h.view().rows().total());
+    assertEquals(true, json.contains("\"rows\":50"), json); // equal bytes: half the axis each
+    assertEquals(true, json.contains("\"sizedBy\":\"bytes\""), json);
+  }
+
   @Test
   void keysArePrintedForPeople() {
     assertEquals("[-inf, user04)", range(1, "", "user04", 0).interval());
