@@ -176,7 +176,30 @@ class KubernetesManifestsTest {
     Duration drain = ConfigFactory.parseString(conf).withFallback(ConfigFactory.defaultReference()).resolve()
         .getDuration("junction.cluster.leave.drain-timeout");
     long grace = statefulSet().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
-    assertTrue(grace >= drain.toSeconds() + 20, "grace " + grace + " s against a drain of " + drain);
+    // The kubelet counts the preStop hook's pause inside the grace period, before SIGTERM starts the drain.
+    List<String> preStop = container().getLifecycle().getPreStop().getExec().getCommand();
+    assertEquals("sleep", preStop.get(0), "preStop pauses so the endpoints drop the pod first: " + preStop);
+    long pause = Long.parseLong(preStop.get(1));
+    assertTrue(pause > 0 && pause <= 10, "preStop pause " + pause + " s");
+    assertTrue(grace >= pause + drain.toSeconds() + 20,
+        "grace " + grace + " s against a preStop pause of " + pause + " s and a drain of " + drain);
+  }
+
+  @Test
+  void podsSpreadOverHostsAndZonesBySelectingTheirOwnLabels() {
+    var pod = statefulSet().getSpec().getTemplate();
+    Map<String, String> podLabels = pod.getMetadata().getLabels();
+    var anti = pod.getSpec().getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution();
+    assertFalse(anti.isEmpty(), "replicas prefer different hosts");
+    assertEquals("kubernetes.io/hostname", anti.get(0).getPodAffinityTerm().getTopologyKey());
+    assertTrue(podLabels.entrySet().containsAll(
+        anti.get(0).getPodAffinityTerm().getLabelSelector().getMatchLabels().entrySet()), "anti-affinity selects the pods");
+    var spread = pod.getSpec().getTopologySpreadConstraints();
+    assertFalse(spread.isEmpty(), "pods spread over zones");
+    assertEquals("topology.kubernetes.io/zone", spread.get(0).getTopologyKey());
+    assertEquals(1, spread.get(0).getMaxSkew());
+    assertTrue(podLabels.entrySet().containsAll(spread.get(0).getLabelSelector().getMatchLabels().entrySet()),
+        "the spread counts the pods");
   }
 
   @Test

@@ -263,6 +263,33 @@ final class NodeCluster implements AutoCloseable {
     return p.exitValue();
   }
 
+  /** How a node ended on SIGTERM, and what its {@code /ready} answered meanwhile (each answer once, in order). */
+  record Terminated(int exit, List<String> readyAnswers) {}
+
+  /**
+   * SIGTERM to node {@code i}, then asks its {@code /ready} until the process ends, within {@code timeout}:
+   * what a kubelet's readiness probe would have seen while the node drained and left.
+   */
+  Terminated terminateWatchingReadiness(int i, Duration timeout) throws Exception {
+    terminated.add(i);
+    Process p = processes[i];
+    signal(i, "TERM");
+    long until = System.nanoTime() + timeout.toNanos();
+    List<String> answers = new ArrayList<>();
+    while (p.isAlive() && System.nanoTime() < until) {
+      String why = whyNotReady(i);
+      String answer = why == null ? "ready" : why;
+      if (answers.isEmpty() || !answers.get(answers.size() - 1).equals(answer)) {
+        answers.add(answer);
+      }
+      p.waitFor(50, TimeUnit.MILLISECONDS); // the probe's period, or the end of the process
+    }
+    if (!p.waitFor(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+      throw new AssertionError("node " + i + " (pid " + p.pid() + ") did not stop within " + timeout + " of SIGTERM");
+    }
+    return new Terminated(p.exitValue(), answers);
+  }
+
   /** SIGSTOP: the node freezes (no heartbeats, no answers) until {@link #resume}. */
   void pause(int i) throws Exception {
     signal(i, "STOP");

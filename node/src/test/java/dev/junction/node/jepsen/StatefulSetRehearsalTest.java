@@ -148,9 +148,14 @@ class StatefulSetRehearsalTest {
           .getTerminationGracePeriodSeconds());
       for (int i = cluster.size() - 1; i >= 0; i--) {
         long stopping = System.nanoTime();
+        int held = cluster.replicasOn(i);
         layout.deleting(i);
-        int exit = cluster.terminate(i, grace);
+        NodeCluster.Terminated end = cluster.terminateWatchingReadiness(i, grace);
+        int exit = end.exit();
         long stopped = System.nanoTime();
+        // The kubelet's readiness probe takes a draining pod out of the Services: /ready says so.
+        assertTrue(held == 0 || end.readyAnswers().stream().anyMatch(a -> a.contains("being drained")),
+            layout.pod(i) + " held " + held + " replicas; /ready answered while it stopped: " + end.readyAnswers());
         layout.gone(i);
         cluster.startNode(i);
         int pod = i;
@@ -159,9 +164,9 @@ class StatefulSetRehearsalTest {
         long ready = System.nanoTime();
         cluster.await(Duration.ofSeconds(60), "writes go on after " + layout.pod(i) + " restarted",
             () -> load.writesAfter(ready) >= 20);
-        System.out.printf("rehearsal: %s stopped in %d ms (exit %d), ready again %d ms later, holds %d replicas"
-                + " (%d operations so far)%n", layout.pod(i), (stopped - stopping) / 1_000_000, exit,
-            (ready - stopped) / 1_000_000, cluster.replicasOn(i), load.operations());
+        System.out.printf("rehearsal: %s stopped in %d ms (exit %d; /ready meanwhile: %s), ready again %d ms later,"
+                + " holds %d replicas (%d operations so far)%n", layout.pod(i), (stopped - stopping) / 1_000_000, exit,
+            end.readyAnswers(), (ready - stopped) / 1_000_000, cluster.replicasOn(i), load.operations());
         // 143: the JVM ended by SIGTERM once the node's shutdown hook (drain, leave) returned.
         assertTrue(exit == 0 || exit == 143, layout.pod(i) + " exited with " + exit + " after SIGTERM; see "
             + cluster.log(i));
