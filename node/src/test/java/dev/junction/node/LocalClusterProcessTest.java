@@ -219,6 +219,18 @@ class LocalClusterProcessTest {
       }
     }
     assertTrue(json.contains("\"hottestRange\":" + hot + ","), "range " + hot + " is the hottest: " + json);
+    // The same statistics in /metrics: the loaded range's writes per second, as each node reports the
+    // controller's moving averages, are above every other range's.
+    List<PrometheusText.Sample> scraped = scrapes(local);
+    String hotRange = Long.toString(hot);
+    double hotWrites = PrometheusText.sum(scraped, "junction_range_requests_per_second", Map.of("range", hotRange, "kind", "write"));
+    assertTrue(hotWrites > 0, "range " + hot + "'s writes per second in /metrics");
+    for (var r : table.getRangesList()) {
+      if (r.getRangeId() != hot) {
+        assertTrue(PrometheusText.sum(scraped, "junction_range_requests_per_second",
+            Map.of("range", Long.toString(r.getRangeId()), "kind", "write")) < hotWrites, "range " + r.getRangeId());
+      }
+    }
     for (int i = 0; i < 50; i++) {
       client.delete(b("5-hot-" + i)); // the checks after the restart expect the test's own keys only
     }
