@@ -238,8 +238,11 @@ class LocalClusterProcessTest {
       return;
     }
     long hottest = hot;
+    // Sized by bytes once every range's tail reported its size: each within stats.size-interval (30 s)
+    // of its node's start, which a fast run reaches here before.
     String body = drawnBody(chromium.get(), ui,
-        a -> a.contains("data-hottest-range=\"" + hottest + "\"") && a.contains(heat + "=") && number(a, heat) > before);
+        a -> a.contains("data-hottest-range=\"" + hottest + "\"") && a.contains(heat + "=") && number(a, heat) > before
+            && a.contains("data-sized-by=\"bytes\""));
     int ranges = attribute(body, "data-ranges");
     int samples = attribute(body, "data-samples");
     int rows = attribute(body, "data-rows");
