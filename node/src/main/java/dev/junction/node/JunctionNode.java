@@ -25,6 +25,9 @@ public final class JunctionNode implements AutoCloseable {
   private final GrpcServer grpc;
   private final ManagementServer management;
   private final NodeMetrics metrics;
+  /** Set by the first {@link #stop}: whether its drain ended. */
+  private Boolean stopped;
+  private volatile boolean stopping;
 
   private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, ManagementServer management,
       NodeMetrics metrics) {
@@ -137,16 +140,38 @@ public final class JunctionNode implements AutoCloseable {
 
   /**
    * Gives the node's replicas away (at most {@code junction.cluster.leave.drain-timeout}; clients are
-   * served meanwhile), stops serving gRPC, leaves the cluster and closes the store.
+   * served meanwhile), stops serving gRPC, leaves the cluster and closes the store. Once: a later call
+   * waits for the first and answers as it did.
+   *
+   * @return true when the drain ended (see {@link ClusterNode#drainBeforeLeaving}), false when it failed
+   *     or ran out of time (the node stopped anyway)
    */
+  public boolean stop() {
+    stopping = true;
+    return stopOnce();
+  }
+
+  /** True once {@link #stop} (or {@link #close}) was called. */
+  public boolean stopping() {
+    return stopping;
+  }
+
+  private synchronized boolean stopOnce() {
+    if (stopped == null) {
+      stopped = cluster.drainBeforeLeaving();
+      grpc.close();
+      management.close();
+      metrics.close();
+      cluster.close();
+      log.info("node stopped{}", stopped ? "" : " (its drain did not finish: its chains wait for it to come back)");
+    }
+    return stopped;
+  }
+
+  /** {@link #stop}. */
   @Override
   public void close() {
-    cluster.drainBeforeLeaving();
-    grpc.close();
-    management.close();
-    metrics.close();
-    cluster.close();
-    log.info("node stopped");
+    stop();
   }
 
   /** Blocks until the node's ActorSystem terminated (e.g. after it was downed, or close()). */

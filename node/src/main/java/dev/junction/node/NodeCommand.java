@@ -56,12 +56,20 @@ final class NodeCommand implements Callable<Integer> {
     }
     JunctionNode node = JunctionNode.start(base);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "junction-node-shutdown"));
+    // SIGTERM is how a node is stopped (Kubernetes, systemd, junction local): it drains (or gives the
+    // drain up at its bound), leaves, and exits 0 rather than the JVM's 143 for "killed by a signal",
+    // which systemd counts as a failure; 1 only when the wait for the drain itself broke (interrupted, or
+    // no answer within the bound and a margin). Ctrl-C (SIGINT) stops it the same way, with 130.
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(
+        () -> System.exit(node.stop() ? 0 : 1), "junction-node-sigterm").start());
     System.out.println(
         "node " + node.cluster().address() + " serving gRPC on " + node.settings().host() + ":" + node.grpcPort()
             + ", management on http://" + node.settings().bindHost() + ":" + node.managementPort()
             + ", data in " + node.settings().dataDir().toAbsolutePath());
     System.out.flush();
     node.awaitTermination();
-    return 0;
+    // Stopped by a signal: the stop's own answer (the signal's thread exits with the same); else the
+    // node's actor system ended by itself (e.g. the cluster downed it).
+    return node.stopping() ? (node.stop() ? 0 : 1) : 0;
   }
 }

@@ -95,16 +95,25 @@ public final class ClusterNode implements AutoCloseable {
     return draining.get().contains(address().toString());
   }
 
-  public void drainBeforeLeaving() {
+  /**
+   * Before this node leaves: asks the controller to move its replicas away and waits for that (at most
+   * {@code junction.cluster.leave.drain-timeout}, plus a margin). True when the drain ended (also when
+   * it was refused, e.g. fewer nodes would be left than the replication factor, or there was nothing
+   * to drain); false when it failed or did not end in time.
+   */
+  public boolean drainBeforeLeaving() {
     if (drain == null) {
-      return;
+      return true;
     }
     try {
       drain.run().toCompletableFuture().get(settings.leaveDrainTimeout().toSeconds() + 10, TimeUnit.SECONDS);
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
     } catch (Exception e) {
       log.warn("draining node {} before it stops failed: {}", address(), e.toString());
+      return false;
     }
   }
 
