@@ -143,8 +143,8 @@ public final class JunctionNode implements AutoCloseable {
    * served meanwhile), stops serving gRPC, leaves the cluster and closes the store. Once: a later call
    * waits for the first and answers as it did.
    *
-   * @return true when the drain ended (see {@link ClusterNode#drainBeforeLeaving}), false when it failed
-   *     or ran out of time (the node stopped anyway)
+   * @return true when the drain ended, was refused or was given up at its bound (see {@link
+   *     ClusterNode#drainBeforeLeaving}); false when the wait for it broke (the node stopped anyway)
    */
   public boolean stop() {
     stopping = true;
@@ -163,7 +163,7 @@ public final class JunctionNode implements AutoCloseable {
       management.close();
       metrics.close();
       cluster.close();
-      log.info("node stopped{}", stopped ? "" : " (its drain did not finish: its chains wait for it to come back)");
+      log.info("node stopped{}", stopped ? "" : " (the wait for its drain broke: chains may wait for it to come back)");
     }
     return stopped;
   }

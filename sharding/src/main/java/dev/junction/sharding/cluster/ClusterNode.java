@@ -97,9 +97,10 @@ public final class ClusterNode implements AutoCloseable {
 
   /**
    * Before this node leaves: asks the controller to move its replicas away and waits for that (at most
-   * {@code junction.cluster.leave.drain-timeout}, plus a margin). True when the drain ended (also when
-   * it was refused, e.g. fewer nodes would be left than the replication factor, or there was nothing
-   * to drain); false when it failed or did not end in time.
+   * {@code junction.cluster.leave.drain-timeout}, plus a margin). True when the drain ended: drained,
+   * refused (e.g. fewer nodes would be left than the replication factor), given up at its bound, or
+   * nothing to drain; false when the wait itself broke (interrupted, or no end within the bound and the
+   * margin).
    */
   public boolean drainBeforeLeaving() {
     if (drain == null) {
