@@ -144,11 +144,7 @@ class LocalClusterProcessTest {
   }
 
   private static double summed(Local local, String metric) throws Exception {
-    double sum = 0;
-    for (String url : local.management()) {
-      sum += PrometheusText.sum(PrometheusText.parse(http(url + "/metrics").body()), metric, Map.of());
-    }
-    return sum;
+    return PrometheusText.sum(scrapes(local), metric, Map.of());
   }
 
   /** The metric names the Grafana dashboard's queries use (junction_*, jvm_*, process_*). */
@@ -168,11 +164,7 @@ class LocalClusterProcessTest {
   /** The dashboard's metrics that none of {@code local}'s nodes exports (now). */
   private static java.util.Set<String> missingFromScrapes(Local local, java.util.Set<String> wanted) throws Exception {
     java.util.Set<String> missing = new java.util.TreeSet<>(wanted);
-    for (String url : local.management()) {
-      for (PrometheusText.Sample sample : PrometheusText.parse(http(url + "/metrics").body())) {
-        missing.remove(sample.name());
-      }
-    }
+    scrapes(local).forEach(sample -> missing.remove(sample.name()));
     return missing;
   }
 

@@ -254,10 +254,20 @@ final class NodeCluster implements AutoCloseable {
    * code. Its exit does not count as a failure in {@link #await}.
    */
   int terminate(int i, Duration timeout) throws Exception {
+    Process p = sigterm(i);
+    return exitWithin(i, p, System.nanoTime() + timeout.toNanos(), timeout);
+  }
+
+  /** SIGTERM to node {@code i}, whose exit then does not count as a failure; its process. */
+  private Process sigterm(int i) throws Exception {
     terminated.add(i);
-    Process p = processes[i];
     signal(i, "TERM");
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+    return processes[i];
+  }
+
+  /** {@code p}'s exit code once it ended, by {@code until} (nanoTime) at the latest, else an AssertionError. */
+  private static int exitWithin(int i, Process p, long until, Duration timeout) throws InterruptedException {
+    if (!p.waitFor(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
       throw new AssertionError("node " + i + " (pid " + p.pid() + ") did not stop within " + timeout + " of SIGTERM");
     }
     return p.exitValue();
@@ -271,10 +281,8 @@ final class NodeCluster implements AutoCloseable {
    * what a kubelet's readiness probe would have seen while the node drained and left.
    */
   Terminated terminateWatchingReadiness(int i, Duration timeout) throws Exception {
-    terminated.add(i);
-    Process p = processes[i];
-    signal(i, "TERM");
     long until = System.nanoTime() + timeout.toNanos();
+    Process p = sigterm(i);
     List<String> answers = new ArrayList<>();
     while (p.isAlive() && System.nanoTime() < until) {
       String why = whyNotReady(i);
@@ -284,10 +292,7 @@ final class NodeCluster implements AutoCloseable {
       }
       p.waitFor(50, TimeUnit.MILLISECONDS); // the probe's period, or the end of the process
     }
-    if (!p.waitFor(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-      throw new AssertionError("node " + i + " (pid " + p.pid() + ") did not stop within " + timeout + " of SIGTERM");
-    }
-    return new Terminated(p.exitValue(), answers);
+    return new Terminated(exitWithin(i, p, until, timeout), answers);
   }
 
   /** SIGSTOP: the node freezes (no heartbeats, no answers) until {@link #resume}. */
