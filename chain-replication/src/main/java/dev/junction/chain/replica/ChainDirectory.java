@@ -20,6 +20,13 @@ public interface ChainDirectory {
    */
   void subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica);
 
+  /**
+   * A peer of {@code rangeId} spoke at {@code epoch}, newer than this node's table knows: fetch the
+   * table now rather than wait for it to arrive (the replica is cut off from its chain until it does).
+   * Asking again while a fetch is under way costs nothing.
+   */
+  void newerEpochSeen(long rangeId, long epoch);
+
   /** Delivers {@code message} to the replica {@code to}, wherever it runs (through sharding). */
   void send(ReplicaId to, ReplicaActor.Command message);
 

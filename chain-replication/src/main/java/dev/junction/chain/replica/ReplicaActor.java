@@ -385,6 +385,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onPeer(Peer p) {
     if (core != null) {
       carry(core.onPeer(p.message()));
+    } else if ((joining == Joining.NO || joining == Joining.READY)
+        && directory.config(id.rangeId()).filter(c -> c.epoch() >= p.message().epoch()).isEmpty()) {
+      // A peer already works at an epoch this node's table does not hold: this replica may be in it.
+      directory.newerEpochSeen(id.rangeId(), p.message().epoch());
     }
     return this;
   }
@@ -669,10 +673,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       directory.reportEnded(id, core.config().epoch(), out.ended().seq(), out.ended().ending());
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
-      directory
-          .config(id.rangeId())
-          .filter(c -> c.epoch() > core.config().epoch())
-          .ifPresent(c -> getContext().getSelf().tell(new ConfigChanged(c)));
+      Optional<RangeConfig> known = directory.config(id.rangeId()).filter(c -> c.epoch() > core.config().epoch());
+      if (known.isPresent()) {
+        getContext().getSelf().tell(new ConfigChanged(known.get()));
+      } else {
+        directory.newerEpochSeen(id.rangeId(), out.newerEpochSeen()); // its arrival notifies us
+      }
     }
   }
 

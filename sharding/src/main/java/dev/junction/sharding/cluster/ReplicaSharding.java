@@ -131,6 +131,11 @@ public final class ReplicaSharding implements ChainDirectory {
   }
 
   @Override
+  public void newerEpochSeen(long rangeId, long epoch) {
+    keeper.tell(new TableKeeper.Stale(rangeId, epoch));
+  }
+
+  @Override
   public void send(ReplicaId to, ReplicaActor.Command message) {
     replica(to).tell(message);
   }

@@ -29,14 +29,20 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * The node's copy of the routing table (the gateway's match-action table). It follows the table the
  * controller publishes through Distributed Data, applies versions in order into a {@link TableHolder},
  * and tells the replicas hosted here when their range's configuration changed. {@link Refresh} reads the
- * table from a majority, for a router that met a stale epoch.
+ * table from a majority, for a router that met a stale epoch; {@link Stale} does the same for a replica
+ * whose peer spoke at an epoch this node's table does not know yet.
+ *
+ * <p>Why {@link Stale}: the controller's write reaches a majority of the nodes; the others learn the
+ * table by gossip, up to seconds later (Distributed Data's gossip interval), and a replica there drops
+ * every message of its chain's new epoch meanwhile, so the range's writes stall. Its peers' messages
+ * say so at once.
  */
 public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   /** The Distributed Data key of the routing table (durable: see reference.conf). */
   public static final Key<LWWRegister<PublishedTable>> KEY = LWWRegisterKey.create("junction-routing-table");
 
   /** What the keeper receives (all local to the node). */
-  public sealed interface Command permits Subscribe, Refresh, Changed, Fetched, Unsubscribe {}
+  public sealed interface Command permits Subscribe, Refresh, Stale, Changed, Fetched, Unsubscribe {}
 
   /** Tell {@code replica} about changes of {@code rangeId}. */
   public record Subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica) implements Command {}
@@ -44,9 +50,16 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   /** Read the table from a majority and answer with the newest known. */
   public record Refresh(ActorRef<RoutingTable> replyTo) implements Command {}
 
+  /**
+   * A replica here met a peer of range {@code rangeId} at {@code epoch}: read the table from a majority
+   * unless it already holds that epoch or a read is under way.
+   */
+  public record Stale(long rangeId, long epoch) implements Command {}
+
   private record Changed(Replicator.SubscribeResponse<LWWRegister<PublishedTable>> response)
       implements Command {}
 
+  /** A majority's table; {@code replyTo} is null for a read made for {@link Stale}. */
   private record Fetched(Replicator.GetResponse<LWWRegister<PublishedTable>> response, ActorRef<RoutingTable> replyTo)
       implements Command {}
 
@@ -57,6 +70,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private final Duration readTimeout;
   private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
   private final Map<Long, Set<ActorRef<ReplicaActor.Command>>> subscribers = new HashMap<>();
+  /** Whether a read for {@link Stale} is under way. */
+  private boolean staleRead;
 
   private TableKeeper(
       ActorContext<Command> context,
@@ -89,6 +104,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(Refresh.class, this::onRefresh)
+        .onMessage(Stale.class, this::onStale)
         .onMessage(Changed.class, this::onChanged)
         .onMessage(Fetched.class, this::onFetched)
         .build();
@@ -115,6 +131,20 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     return this;
   }
 
+  private Behavior<Command> onStale(Stale s) {
+    boolean known = holder.find().flatMap(t -> t.range(s.rangeId())).filter(c -> c.epoch() >= s.epoch()).isPresent();
+    if (known || staleRead) {
+      return this;
+    }
+    staleRead = true;
+    getContext().getLog().debug("range {} is at epoch {} elsewhere: reading the table from a majority",
+        s.rangeId(), s.epoch());
+    replicator.askGet(
+        replyTo -> new Replicator.Get<>(KEY, new Replicator.ReadMajority(readTimeout), replyTo),
+        response -> new Fetched(response, null));
+    return this;
+  }
+
   private Behavior<Command> onChanged(Changed c) {
     if (c.response() instanceof Replicator.Changed<LWWRegister<PublishedTable>> changed) {
       offer(changed.get(KEY).getValue());
@@ -126,7 +156,11 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     if (f.response() instanceof Replicator.GetSuccess<LWWRegister<PublishedTable>> ok) {
       offer(ok.get(KEY).getValue());
     }
-    holder.find().ifPresent(t -> f.replyTo().tell(t));
+    if (f.replyTo() == null) {
+      staleRead = false;
+    } else {
+      holder.find().ifPresent(t -> f.replyTo().tell(t));
+    }
     return this;
   }
 

@@ -1,0 +1,78 @@
+package dev.junction.sharding.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import dev.junction.chain.core.RangeConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node that misses the routing table's updates still follows its chains. The controller's write of a
+ * table reaches a majority of the nodes at once and the others by Distributed Data's gossip, which this
+ * test turns (almost) off: one round an hour. A replica on a node left out hears its chain's peers at an
+ * epoch its node's table does not hold, and the node reads the table from a majority at once. Without
+ * that, the replica dropped every message of the new epoch and the range's writes stalled until gossip
+ * came by (up to seconds with the default interval); here (tried with the read turned off) the node left
+ * out never got even the first table, and the cluster never served.
+ */
+class StaleTableTest {
+  private static final Duration T = Duration.ofSeconds(10);
+  @TempDir Path dir;
+
+  @Test
+  void aNodeThatMissesTablesLearnsThemFromItsChainPeers() throws Exception {
+    String extra = "junction.cluster.split-points = [\"m\"]\n"
+        + "junction.cluster.rebalance.interval = 0s\n"
+        + "pekko.cluster.distributed-data.gossip-interval = 1h\n";
+    try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      // Each round moves every range's head one place down its chain (a new epoch, the chain's members
+      // unchanged), then writes to it: the write commits only once all three replicas work at the new
+      // epoch, one of them on a node the controller's write did not reach.
+      for (int round = 0; round < 3; round++) {
+        for (RangeConfig range : cluster.table().ranges()) {
+          String from = range.head().node();
+          String to = range.chain().get(1).node();
+          Controller.MoveStarted started = AskPattern.<Controller.Command, Controller.MoveStarted>ask(
+                  cluster.node(0).replicas().controllerRef(),
+                  r -> new Controller.StartMove(range.rangeId(), from, to, r), T, cluster.node(0).system().scheduler())
+              .toCompletableFuture().get(20, TimeUnit.SECONDS);
+          assertEquals("", started.refused());
+          cluster.await(Duration.ofSeconds(30), "range " + range.rangeId() + "'s head moved to " + to,
+              () -> cluster.table().range(range.rangeId()).orElseThrow().head().node().equals(to));
+          String key = (range.rangeId() == 1 ? "a" : "q") + round;
+          cluster.put(0, "stale-table", written, seq, key, "v" + round);
+        }
+      }
+      // Every node holds every range at the epoch the controller's node holds.
+      cluster.await(T, "every node holds each range's newest epoch", () -> {
+        for (RangeConfig range : cluster.table().ranges()) {
+          for (int i = 0; i < cluster.size(); i++) {
+            long epoch = cluster.node(i).tables().current().range(range.rangeId()).orElseThrow().epoch();
+            if (epoch != range.epoch()) {
+              return false;
+            }
+          }
+        }
+        return true;
+      });
+      for (Map.Entry<String, String> e : written.entrySet()) {
+        for (int i = 0; i < cluster.size(); i++) {
+          Router.Result r = cluster.router(i).get(e.getKey().getBytes(StandardCharsets.UTF_8), T)
+              .toCompletableFuture().get(20, TimeUnit.SECONDS);
+          assertInstanceOf(Router.Found.class, r, e.getKey() + " via node " + i);
+          assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+  }
+}
