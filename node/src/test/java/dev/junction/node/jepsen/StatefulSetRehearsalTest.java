@@ -153,8 +153,10 @@ class StatefulSetRehearsalTest {
         NodeCluster.Terminated end = cluster.terminateWatchingReadiness(i, grace);
         int exit = end.exit();
         long stopped = System.nanoTime();
-        // The kubelet's readiness probe takes a draining pod out of the Services: /ready says so.
-        assertTrue(held == 0 || end.readyAnswers().stream().anyMatch(a -> a.contains("being drained")),
+        // The kubelet's readiness probe takes a draining pod out of the Services: /ready says so, naming
+        // the check and the reason, nothing else.
+        assertTrue(held == 0 || end.readyAnswers().stream().anyMatch(
+                a -> a.contains("Check [dev.junction.node.management.ReadyCheck] failed: the node is being drained")),
             layout.pod(i) + " held " + held + " replicas; /ready answered while it stopped: " + end.readyAnswers());
         layout.gone(i);
         cluster.startNode(i);
