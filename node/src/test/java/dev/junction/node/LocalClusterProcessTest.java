@@ -363,6 +363,7 @@ class LocalClusterProcessTest {
         double committedBefore = summed(first, "junction_write_committed_seconds_count");
         double persistedBefore = summed(first, "junction_write_persisted_seconds_count");
         double groupedBefore = summed(first, "junction_store_group_batches_sum");
+        double framesBefore = summed(first, "junction_chain_wire_frames_total");
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
           String key = (char) ('0' + (i * 7) % 75) + "-key-" + i; // keys spread over several ranges
@@ -390,7 +391,13 @@ class LocalClusterProcessTest {
         // Group commit: every put was a write batch in its head's store at least (and in each replica's).
         assertTrue(summed(first, "junction_store_group_batches_sum") - groupedBefore >= 40,
             "write batches in the group commits' histogram");
+        // The chain's own connections carried the puts: each crossed two nodes at least (RF=3 on 3 nodes,
+        // one put at a time, so no frame carries two of them).
+        assertTrue(summed(first, "junction_chain_wire_frames_total") - framesBefore >= 2 * 40,
+            "chain frames sent and received for 40 puts");
         List<PrometheusText.Sample> scraped = scrapes(first);
+        assertTrue(PrometheusText.sum(scraped, "junction_chain_wire_messages_total", Map.of("direction", "sent"))
+            >= PrometheusText.sum(scraped, "junction_chain_wire_frames_total", Map.of("direction", "sent")));
         double groups = PrometheusText.sum(scraped, "junction_store_group_batches_count", Map.of());
         assertTrue(groups > 0);
         assertEquals(groups, PrometheusText.sum(scraped, "junction_store_group_batches_bucket", Map.of("le", "+Inf")),

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +55,7 @@ public final class ChainWire implements AutoCloseable {
   static final int READ_BUFFER_BYTES = 256 << 10;
 
   private final Consumer<List<ChainLink.Item>> deliver;
+  private final Stats stats = new Stats();
   private final Map<String, Connection> connections = new ConcurrentHashMap<>();
   private final Set<SocketChannel> incoming = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
@@ -61,6 +63,54 @@ public final class ChainWire implements AutoCloseable {
   /** A wire that hands the batches it receives to {@code deliver} (on the connection's thread). */
   public ChainWire(Consumer<List<ChainLink.Item>> deliver) {
     this.deliver = deliver;
+  }
+
+  /**
+   * What the wire carried since it opened: frames and the messages in them each way, bytes, and the
+   * reads that brought them in (one system call and one wake-up of a reading thread each). Messages per
+   * frame says how much the link's batching saves; frames per read how much a read takes at once.
+   */
+  public static final class Stats {
+    final LongAdder framesSent = new LongAdder();
+    final LongAdder messagesSent = new LongAdder();
+    final LongAdder bytesSent = new LongAdder();
+    final LongAdder reads = new LongAdder();
+    final LongAdder framesReceived = new LongAdder();
+    final LongAdder messagesReceived = new LongAdder();
+    final LongAdder bytesReceived = new LongAdder();
+
+    public long framesSent() {
+      return framesSent.sum();
+    }
+
+    public long messagesSent() {
+      return messagesSent.sum();
+    }
+
+    public long bytesSent() {
+      return bytesSent.sum();
+    }
+
+    public long reads() {
+      return reads.sum();
+    }
+
+    public long framesReceived() {
+      return framesReceived.sum();
+    }
+
+    public long messagesReceived() {
+      return messagesReceived.sum();
+    }
+
+    public long bytesReceived() {
+      return bytesReceived.sum();
+    }
+  }
+
+  /** The wire's counters (see {@link Stats}). */
+  public Stats stats() {
+    return stats;
   }
 
   // ------------------------------------------------------------------------------------------ receiving
@@ -75,11 +125,19 @@ public final class ChainWire implements AutoCloseable {
       }
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ByteBuffer in = ByteBuffer.allocate(READ_BUFFER_BYTES);
+      Consumer<List<ChainLink.Item>> counted = items -> {
+        stats.framesReceived.increment();
+        stats.messagesReceived.add(items.size());
+        deliver.accept(items);
+      };
       while (!closed) {
-        if (channel.read(in) < 0) {
+        int n = channel.read(in);
+        if (n < 0) {
           throw new EOFException();
         }
-        in = deliverFrames(in.flip(), deliver);
+        stats.reads.increment();
+        stats.bytesReceived.add(n);
+        in = deliverFrames(in.flip(), counted);
       }
     } catch (EOFException e) {
       log.debug("chain connection from {} closed", peer);
@@ -163,7 +221,13 @@ public final class ChainWire implements AutoCloseable {
     }
     byte[] frame = ChainBatchSerializer.encode(items, 4);
     ByteBuffer.wrap(frame).putInt(0, frame.length - 4);
-    return c.write(ByteBuffer.wrap(frame));
+    boolean sent = c.write(ByteBuffer.wrap(frame));
+    if (sent) {
+      stats.framesSent.increment();
+      stats.messagesSent.add(items.size());
+      stats.bytesSent.add(frame.length);
+    }
+    return sent;
   }
 
   /** Drops the connection to {@code node} (tests: a connection that breaks). */

@@ -122,6 +122,16 @@ class ChainWireTest {
         assertTrue(sending.send(NODE, batch), "batch " + i);
       }
       await("every batch arrived", () -> received.size() == batches);
+      // The counters: one frame and one message per batch each way, the bytes written are the bytes read,
+      // and reads took in one frame or more each.
+      assertEquals(batches, sending.stats().framesSent());
+      assertEquals(batches, sending.stats().messagesSent());
+      assertEquals(batches, receiving.stats().framesReceived());
+      assertEquals(batches, receiving.stats().messagesReceived());
+      assertEquals(sending.stats().bytesSent(), receiving.stats().bytesReceived());
+      assertTrue(sending.stats().bytesSent() > 20L * big.length, "twenty 1 MiB values went through");
+      assertTrue(receiving.stats().reads() > 0 && receiving.stats().reads() <= receiving.stats().bytesReceived(),
+          receiving.stats().reads() + " reads");
       for (int i = 1; i <= batches; i++) {
         ChainLink.Item item = received.get(i - 1);
         assertEquals(7, item.rangeId());

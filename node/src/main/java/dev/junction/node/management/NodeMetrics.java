@@ -1,6 +1,7 @@
 package dev.junction.node.management;
 
 import dev.junction.chain.core.ClientReply;
+import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.chain.replica.WriteTimings;
 import dev.junction.sharding.cluster.ClusterNode;
@@ -59,6 +60,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *       scrape;
  *   <li>{@code junction_operators_running{kind}} and {@code junction_operators_ended_total{outcome}}: the
  *       controller's moves, splits and merges under way, and those that ended since it took over;
+ *   <li>{@code junction_chain_wire_*}: the chain traffic's own connections to the other nodes: frames,
+ *       messages and bytes by {@code direction} (sent, received) and the reads that brought them in;
  *   <li>{@code junction_gateway_*}: what this node's gateway spent beyond one attempt per request:
  *       attempts refused by {@code reason}, requests resent on a new configuration, reads passed on to the
  *       tail, routing-table refreshes from a majority, deadlines passed;
@@ -120,6 +123,7 @@ public final class NodeMetrics implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     bindStore(cluster.store());
     bindWrites(cluster.store(), cluster.replicas().locals().timings());
+    cluster.chainWire().ifPresent(wire -> bindWire(wire.stats()));
     bindGateway(cluster.router().stats());
     rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
         .description("requests per second to the range (moving average), by kind").register(registry);
@@ -213,6 +217,28 @@ public final class NodeMetrics implements AutoCloseable {
     store.observeGroups(groups::record);
     timings.observe(nanos -> persisted.record(nanos, TimeUnit.NANOSECONDS),
         nanos -> committed.record(nanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** The chain traffic's own connections: frames, messages and bytes each way, and the reads. */
+  private void bindWire(ChainWire.Stats stats) {
+    wireCounter("junction.chain.wire.frames", "sent", "frames of chain messages written to other nodes",
+        stats, ChainWire.Stats::framesSent);
+    wireCounter("junction.chain.wire.frames", "received", "frames of chain messages read from other nodes",
+        stats, ChainWire.Stats::framesReceived);
+    wireCounter("junction.chain.wire.messages", "sent", "chain messages sent to other nodes (a frame carries several)",
+        stats, ChainWire.Stats::messagesSent);
+    wireCounter("junction.chain.wire.messages", "received", "chain messages received from other nodes",
+        stats, ChainWire.Stats::messagesReceived);
+    wireCounter("junction.chain.wire.bytes", "sent", "bytes of chain frames written", stats, ChainWire.Stats::bytesSent);
+    wireCounter("junction.chain.wire.bytes", "received", "bytes of chain frames read", stats,
+        ChainWire.Stats::bytesReceived);
+    FunctionCounter.builder("junction.chain.wire.reads", stats, ChainWire.Stats::reads)
+        .description("reads of incoming chain connections (a system call and a wake-up each)").register(registry);
+  }
+
+  private void wireCounter(String name, String direction, String description, ChainWire.Stats stats,
+      ToDoubleFunction<ChainWire.Stats> f) {
+    FunctionCounter.builder(name, stats, f).tag("direction", direction).description(description).register(registry);
   }
 
   private Timer latency(String name, String description) {

@@ -54,6 +54,8 @@ public final class ClusterNode implements AutoCloseable {
   private final Router router;
   private final ClusterSettings settings;
   private final DrainOnLeave drain;
+  /** The chain traffic's own connections, or null when it goes over Artery. */
+  private final ChainWire wire;
   /** The nodes being drained, as the newest published table says. */
   private final AtomicReference<List<String>> draining;
 
@@ -64,8 +66,10 @@ public final class ClusterNode implements AutoCloseable {
       AtomicReference<List<String>> draining,
       ReplicaSharding replicas,
       Router router,
-      ClusterSettings settings) {
+      ClusterSettings settings,
+      ChainWire wire) {
     this.system = system;
+    this.wire = wire;
     this.draining = draining;
     this.store = store;
     this.tables = tables;
@@ -218,7 +222,7 @@ public final class ClusterNode implements AutoCloseable {
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
-    return new ClusterNode(system, store, tables, draining, replicas, router, settings);
+    return new ClusterNode(system, store, tables, draining, replicas, router, settings, wire);
   }
 
   /**
@@ -286,6 +290,11 @@ public final class ClusterNode implements AutoCloseable {
 
   public ClusterSettings settings() {
     return settings;
+  }
+
+  /** The chain traffic's own connections (empty when it goes over Artery). */
+  public java.util.Optional<ChainWire> chainWire() {
+    return java.util.Optional.ofNullable(wire);
   }
 
   /**
