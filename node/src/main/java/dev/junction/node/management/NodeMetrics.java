@@ -64,7 +64,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *       messages and bytes by {@code direction} (sent, received) and the reads that brought them in;
  *   <li>{@code junction_gateway_*}: what this node's gateway spent beyond one attempt per request:
  *       attempts refused by {@code reason}, requests resent on a new configuration, reads passed on to the
- *       tail, routing-table refreshes from a majority, deadlines passed;
+ *       tail, routing-table refreshes from a majority, deadlines passed; {@code
+ *       junction_table_stale_reads_total}: the table read from a majority because a replica here heard its
+ *       chain at an epoch the node's table lacked;
  *   <li>{@code pekko_cluster_members{status}} and {@code pekko_cluster_unreachable_members}: the cluster
  *       membership as this node sees it;
  *   <li>JVM basics (memory, GC, threads, classes, JIT time, CPU, uptime).
@@ -259,6 +261,9 @@ public final class NodeMetrics implements AutoCloseable {
         .description("reads passed on to the tail (a write in flight for the key)").register(registry);
     FunctionCounter.builder("junction.gateway.table.refreshes", stats, GatewayStats::refreshes)
         .description("routing-table reads from a majority after a refusal").register(registry);
+    FunctionCounter.builder("junction.table.stale.reads", cluster, ClusterNode::staleTableReads)
+        .description("routing-table reads from a majority because a replica here heard its chain at an epoch "
+            + "this node's table lacked").register(registry);
     FunctionCounter.builder("junction.gateway.expired", stats, GatewayStats::expiries)
         .description("requests whose deadline passed in the gateway").register(registry);
   }

@@ -56,6 +56,8 @@ public final class ClusterNode implements AutoCloseable {
   private final DrainOnLeave drain;
   /** The chain traffic's own connections, or null when it goes over Artery. */
   private final ChainWire wire;
+  /** Routing-table reads from a majority because a replica here heard its chain at a newer epoch. */
+  private final java.util.concurrent.atomic.LongAdder staleTableReads;
   /** The nodes being drained, as the newest published table says. */
   private final AtomicReference<List<String>> draining;
 
@@ -67,9 +69,11 @@ public final class ClusterNode implements AutoCloseable {
       ReplicaSharding replicas,
       Router router,
       ClusterSettings settings,
-      ChainWire wire) {
+      ChainWire wire,
+      java.util.concurrent.atomic.LongAdder staleTableReads) {
     this.system = system;
     this.wire = wire;
+    this.staleTableReads = staleTableReads;
     this.draining = draining;
     this.store = store;
     this.tables = tables;
@@ -182,10 +186,12 @@ public final class ClusterNode implements AutoCloseable {
       throw e;
     }
     TableHolder tables = TableHolder.empty();
+    java.util.concurrent.atomic.LongAdder staleTableReads = new java.util.concurrent.atomic.LongAdder();
     AtomicReference<List<String>> draining =
         new AtomicReference<>(List.of());
     ActorRef<TableKeeper.Command> keeper = system.systemActorOf(
-        TableKeeper.create(tables, draining::set, settings.ddataTimeout()), "table-keeper", Props.empty());
+        TableKeeper.create(tables, draining::set, settings.ddataTimeout(), staleTableReads), "table-keeper",
+        Props.empty());
     BulkTransport bulk;
     try {
       bulk = TcpBulkTransport.start(
@@ -222,7 +228,7 @@ public final class ClusterNode implements AutoCloseable {
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
     system.getWhenTerminated().thenRun(() -> closeStore(store));
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
-    return new ClusterNode(system, store, tables, draining, replicas, router, settings, wire);
+    return new ClusterNode(system, store, tables, draining, replicas, router, settings, wire, staleTableReads);
   }
 
   /**
@@ -290,6 +296,14 @@ public final class ClusterNode implements AutoCloseable {
 
   public ClusterSettings settings() {
     return settings;
+  }
+
+  /**
+   * How often this node read the routing table from a majority because a replica here heard its chain at
+   * an epoch the node's table lacked (the controller's write had not reached this node yet).
+   */
+  public long staleTableReads() {
+    return staleTableReads.sum();
   }
 
   /** The chain traffic's own connections (empty when it goes over Artery). */

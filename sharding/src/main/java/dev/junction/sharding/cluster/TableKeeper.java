@@ -72,14 +72,18 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private final Map<Long, Set<ActorRef<ReplicaActor.Command>>> subscribers = new HashMap<>();
   /** Whether a read for {@link Stale} is under way. */
   private boolean staleRead;
+  /** The reads {@link Stale} started, since the node started (a metric). */
+  private final java.util.concurrent.atomic.LongAdder staleReads;
 
   private TableKeeper(
       ActorContext<Command> context,
       ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator,
       TableHolder holder,
       Consumer<List<String>> draining,
-      Duration readTimeout) {
+      Duration readTimeout,
+      java.util.concurrent.atomic.LongAdder staleReads) {
     super(context);
+    this.staleReads = staleReads;
     this.replicator = replicator;
     this.holder = holder;
     this.draining = draining;
@@ -89,13 +93,15 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   /**
    * A keeper that applies the published tables to {@code holder} and gives {@code draining} the nodes
-   * being drained with each table that is not older than the one held.
+   * being drained with each table that is not older than the one held; it counts in {@code staleReads}
+   * the majority reads that {@link Stale} starts.
    */
-  public static Behavior<Command> create(TableHolder holder, Consumer<List<String>> draining, Duration readTimeout) {
+  public static Behavior<Command> create(TableHolder holder, Consumer<List<String>> draining, Duration readTimeout,
+      java.util.concurrent.atomic.LongAdder staleReads) {
     return Behaviors.setup(
         ctx ->
             DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
-                replicator -> new TableKeeper(ctx, replicator, holder, draining, readTimeout)));
+                replicator -> new TableKeeper(ctx, replicator, holder, draining, readTimeout, staleReads)));
   }
 
   @Override
@@ -137,6 +143,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       return this;
     }
     staleRead = true;
+    staleReads.increment();
     getContext().getLog().debug("range {} is at epoch {} elsewhere: reading the table from a majority",
         s.rangeId(), s.epoch());
     replicator.askGet(

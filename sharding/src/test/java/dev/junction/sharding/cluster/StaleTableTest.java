@@ -2,6 +2,7 @@ package dev.junction.sharding.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.chain.core.RangeConfig;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,11 @@ class StaleTableTest {
         }
         return true;
       });
+      long staleReads = 0;
+      for (int i = 0; i < cluster.size(); i++) {
+        staleReads += cluster.node(i).staleTableReads();
+      }
+      assertTrue(staleReads > 0, "the node left out read the table because its chains were ahead");
       for (Map.Entry<String, String> e : written.entrySet()) {
         for (int i = 0; i < cluster.size(); i++) {
           Router.Result r = cluster.router(i).get(e.getKey().getBytes(StandardCharsets.UTF_8), T)
