@@ -21,9 +21,9 @@ public interface ChainDirectory {
   void subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica);
 
   /**
-   * A peer of {@code rangeId} spoke at {@code epoch}, newer than this node's table knows: fetch the
+   * A peer of {@code rangeId} spoke at {@code epoch}: unless this node's table holds that epoch, fetch the
    * table now rather than wait for it to arrive (the replica is cut off from its chain until it does).
-   * Asking again while a fetch is under way costs nothing.
+   * Asking again while a fetch is under way, or when the table holds the epoch, costs nothing.
    */
   void newerEpochSeen(long rangeId, long epoch);
 

@@ -385,9 +385,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onPeer(Peer p) {
     if (core != null) {
       carry(core.onPeer(p.message()));
-    } else if ((joining == Joining.NO || joining == Joining.READY)
-        && directory.config(id.rangeId()).filter(c -> c.epoch() >= p.message().epoch()).isEmpty()) {
-      // A peer already works at an epoch this node's table does not hold: this replica may be in it.
+    } else if (joining == Joining.NO || joining == Joining.READY) {
+      // A peer works at this epoch: if this node's table does not hold it yet, this replica may be in it
+      // (the directory reads the table then, and does nothing when it holds that epoch already).
       directory.newerEpochSeen(id.rangeId(), p.message().epoch());
     }
     return this;

@@ -131,10 +131,15 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   }
 
   private Behavior<Command> onRefresh(Refresh r) {
-    replicator.askGet(
-        replyTo -> new Replicator.Get<>(KEY, new Replicator.ReadMajority(readTimeout), replyTo),
-        response -> new Fetched(response, r.replyTo()));
+    readMajority(r.replyTo());
     return this;
+  }
+
+  /** Reads the table from a majority; the answer comes back as {@link Fetched} for {@code replyTo}. */
+  private void readMajority(ActorRef<RoutingTable> replyTo) {
+    replicator.askGet(
+        askReplyTo -> new Replicator.Get<>(KEY, new Replicator.ReadMajority(readTimeout), askReplyTo),
+        response -> new Fetched(response, replyTo));
   }
 
   private Behavior<Command> onStale(Stale s) {
@@ -146,9 +151,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     staleReads.increment();
     getContext().getLog().debug("range {} is at epoch {} elsewhere: reading the table from a majority",
         s.rangeId(), s.epoch());
-    replicator.askGet(
-        replyTo -> new Replicator.Get<>(KEY, new Replicator.ReadMajority(readTimeout), replyTo),
-        response -> new Fetched(response, null));
+    readMajority(null);
     return this;
   }
 

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,9 +42,8 @@ class StaleTableTest {
         for (RangeConfig range : cluster.table().ranges()) {
           String from = range.head().node();
           String to = range.chain().get(1).node();
-          Controller.MoveStarted started = AskPattern.<Controller.Command, Controller.MoveStarted>ask(
-                  cluster.node(0).replicas().controllerRef(),
-                  r -> new Controller.StartMove(range.rangeId(), from, to, r), T, cluster.node(0).system().scheduler())
+          Controller.MoveStarted started = cluster.node(0).replicas()
+              .startMove(cluster.node(0).system(), range.rangeId(), from, to, T)
               .toCompletableFuture().get(20, TimeUnit.SECONDS);
           assertEquals("", started.refused());
           cluster.await(Duration.ofSeconds(30), "range " + range.rangeId() + "'s head moved to " + to,
