@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       NodeCommand.class,
       StoreDemoCommand.class,
       NoopKvCommand.class,
+      ClassArchiveTrainingCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Junction implements Runnable {
