@@ -171,9 +171,12 @@ class RebalanceTest {
       AtomicInteger writes = new AtomicInteger();
       Thread writer = new Thread(() -> {
         long until = System.nanoTime() + Duration.ofSeconds(150).toNanos();
-        for (int i = 0; i < 20_000 && !stop.get() && System.nanoTime() < until; i++) {
+        // Until told to stop (the count is only a bound: a fast machine once wrote 20,000 before node 2 had
+        // left, and the check below then waited for writes that could not come); over 2,000 keys, so the
+        // final read-back stays short.
+        for (int i = 0; i < 2_000_000 && !stop.get() && System.nanoTime() < until; i++) {
           try {
-            put(cluster, written, seq, (char) ('a' + i % 26) + "=" + i, "w" + i);
+            put(cluster, written, seq, (char) ('a' + i % 26) + "=" + (i % 2_000), "w" + i);
             writes.incrementAndGet();
           } catch (Throwable t) {
             synchronized (failures) {
@@ -190,7 +193,16 @@ class RebalanceTest {
         cluster.await(Duration.ofSeconds(10), "node 0's table shows node 2 holding nothing",
             () -> cluster.table().ranges().stream().noneMatch(r -> nodes(r).contains(leaving)));
         int before = writes.get();
-        cluster.await(Duration.ofSeconds(30), "writes go on after node 2 left", () -> writes.get() >= before + 50);
+        cluster.await(Duration.ofSeconds(30), "writes go on after node 2 left", () -> {
+          synchronized (failures) {
+            if (!failures.isEmpty()) { // the writer stopped at its first failure: say which
+              throw new AssertionError("a write failed while node 2 stopped, after " + writes.get() + " writes",
+                  failures.get(0));
+            }
+          }
+          assertTrue(writer.isAlive(), "the writer ran out of its bounds after " + writes.get() + " writes");
+          return writes.get() >= before + 50;
+        });
       } finally {
         stop.set(true);
         writer.join(60_000);
