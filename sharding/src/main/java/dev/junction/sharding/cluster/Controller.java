@@ -283,7 +283,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private final Set<String> draining = new HashSet<>();
   private Set<ReplicaId> leaving = Set.of();
   /** The operators and drains as last published ({@link #workSignature}). */
-  private List<String> publishedWork = List.of();
+  private List<MoveBook.Work> publishedWork = List.of();
   /** When the last table was published (System.nanoTime). */
   private long publishedAt;
   /** How long operators that only ended or wait for a lease wait for the next table before one of their own. */
@@ -428,9 +428,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /** The operators' ids and phases and the nodes drained: what a publication records of the controller's work. */
-  private List<String> workSignature() {
-    List<String> sig = new java.util.ArrayList<>(moves.signature());
-    draining.stream().sorted().forEach(n -> sig.add("drain:" + n));
+  private List<MoveBook.Work> workSignature() {
+    List<MoveBook.Work> sig = new java.util.ArrayList<>(moves.signature());
+    draining.stream().sorted().forEach(n -> sig.add(new MoveBook.Drain(n)));
     return sig;
   }
 
@@ -782,7 +782,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       publish(step.table().get());
       return;
     }
-    List<String> work = workSignature();
+    List<MoveBook.Work> work = workSignature();
     if (!work.equals(publishedWork)
         && (MoveBook.urgent(publishedWork, work) || now - publishedAt >= WORK_PUBLISH_DELAY.toNanos())) {
       // Operators started or moved on (a controller that takes over resumes them); those that only ended

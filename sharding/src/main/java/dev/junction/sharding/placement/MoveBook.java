@@ -229,23 +229,35 @@ public final class MoveBook {
     }
   }
 
-  /** What a publication of the operators records: each one's id and phase (a change is worth publishing). */
-  public List<String> signature() {
-    return byRange.values().stream().map(op -> op.id() + ":" + op.phase()).toList();
+  /**
+   * One item of what a publication of the routing table records about the work under way: an operator in a
+   * phase, or a node being drained (a change of these is worth publishing: see {@link #urgent}).
+   */
+  public sealed interface Work permits OperatorAt, Drain {}
+
+  /** Operator {@code id} in {@code phase}. */
+  public record OperatorAt(long id, Phase phase) implements Work {}
+
+  /** Node {@code node} being drained. */
+  public record Drain(String node) implements Work {}
+
+  /** The operators under way as {@link OperatorAt}s: each one's id and phase. */
+  public List<Work> signature() {
+    return byRange.values().stream().<Work>map(op -> new OperatorAt(op.id(), op.phase())).toList();
   }
 
   /**
-   * Whether the change from the {@code published} signature (operators and drains, see {@link #signature})
-   * to the {@code current} one must be published at once: when something started or moved to a phase a
+   * Whether the change from the {@code published} work (operators, see {@link #signature}, and drains) to
+   * the {@code current} one must be published at once: when something started or moved to a phase a
    * controller that takes over cannot infer from the table. Operators that only ended, or that wait for a
    * replica's lease to run out ({@link Phase#RELEASING}), can wait for the next publication: from the
    * phase it last published, such an operator's next {@link #step} finds the same (its chain shows what
    * happened since), as after a controller that failed just before it published the change.
    */
-  public static boolean urgent(java.util.Collection<String> published, java.util.Collection<String> current) {
-    Set<String> before = new HashSet<>(published);
-    for (String entry : current) {
-      if (!before.contains(entry) && !entry.endsWith(":" + Phase.RELEASING)) {
+  public static boolean urgent(java.util.Collection<Work> published, java.util.Collection<Work> current) {
+    Set<Work> before = new HashSet<>(published);
+    for (Work w : current) {
+      if (!before.contains(w) && !(w instanceof OperatorAt o && o.phase() == Phase.RELEASING)) {
         return true;
       }
     }

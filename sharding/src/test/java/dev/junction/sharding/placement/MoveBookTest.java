@@ -1,5 +1,10 @@
 package dev.junction.sharding.placement;
 
+import static dev.junction.sharding.placement.MoveBook.Phase.COPYING;
+import static dev.junction.sharding.placement.MoveBook.Phase.JOINING;
+import static dev.junction.sharding.placement.MoveBook.Phase.RELEASING;
+import static dev.junction.sharding.placement.MoveBook.Phase.RESERVING;
+import static dev.junction.sharding.placement.MoveBook.Phase.SEALING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -227,17 +232,26 @@ class MoveBookTest {
 
   @Test
   void onlyStartsAndStepsATakeoverCannotInferArePublishedAtOnce() {
-    List<String> published = List.of("4:COPYING", "5:JOINING", "drain:n2");
+    List<MoveBook.Work> published = List.of(at(4, COPYING), at(5, JOINING), drain("n2"));
     assertFalse(MoveBook.urgent(published, published), "nothing changed");
-    assertTrue(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING", "6:COPYING", "drain:n2")),
+    assertTrue(MoveBook.urgent(published, List.of(at(4, COPYING), at(5, JOINING), at(6, COPYING), drain("n2"))),
         "a new operator");
-    assertTrue(MoveBook.urgent(published, List.of("4:JOINING", "5:JOINING", "drain:n2")), "a copy joined");
-    assertTrue(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING", "drain:n2", "drain:n3")),
+    assertTrue(MoveBook.urgent(published, List.of(at(4, JOINING), at(5, JOINING), drain("n2"))), "a copy joined");
+    assertTrue(MoveBook.urgent(published, List.of(at(4, COPYING), at(5, JOINING), drain("n2"), drain("n3"))),
         "a new drain");
-    assertTrue(MoveBook.urgent(List.of("7:RESERVING"), List.of("7:SEALING")), "a split seals its range");
-    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "drain:n2")), "an operator ended");
-    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "5:RELEASING", "drain:n2")),
+    assertTrue(MoveBook.urgent(List.of(at(7, RESERVING)), List.of(at(7, SEALING))), "a split seals its range");
+    assertFalse(MoveBook.urgent(published, List.of(at(4, COPYING), drain("n2"))), "an operator ended");
+    assertFalse(MoveBook.urgent(published, List.of(at(4, COPYING), at(5, RELEASING), drain("n2"))),
         "an operator waits for the leaver's lease");
-    assertFalse(MoveBook.urgent(published, List.of("4:COPYING", "5:JOINING")), "a drain ended");
+    assertFalse(MoveBook.urgent(published, List.of(at(4, COPYING), at(5, JOINING))), "a drain ended");
+    assertTrue(MoveBook.urgent(List.of(at(4, COPYING)), List.of(drain("4"))), "a drain is not an operator");
+  }
+
+  private static MoveBook.Work at(long id, MoveBook.Phase phase) {
+    return new MoveBook.OperatorAt(id, phase);
+  }
+
+  private static MoveBook.Work drain(String node) {
+    return new MoveBook.Drain(node);
   }
 }
