@@ -88,9 +88,22 @@ final class LocalCommand implements Callable<Integer> {
       stopAll();
       stopped.countDown();
     }, "junction-local-shutdown"));
+    // SIGTERM stops the nodes (each leaves the cluster) and exits 0, not the JVM's 143 for "killed by a
+    // signal"; 1 if a node had to be killed. Ctrl-C (SIGINT) stops them the same way, with 130.
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(() -> {
+      boolean clean = false;
+      try {
+        clean = stopAll();
+      } finally {
+        System.exit(clean ? 0 : 1);
+      }
+    }, "junction-local-sigterm").start());
     List<String> management = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
-      children.add(startNode(i));
+      Process child = startNode(i);
+      synchronized (this) { // stopAll may run at any moment (a signal)
+        children.add(child);
+      }
       endpoints.add("127.0.0.1:" + (port + i));
       management.add("http://127.0.0.1:" + (managementPort + i));
     }
@@ -242,19 +255,24 @@ final class LocalCommand implements Callable<Integer> {
     return millis;
   }
 
-  private void stopAll() {
+  /** Stops every node (again: a no-op for those that ended); false if one had to be killed. */
+  private synchronized boolean stopAll() {
     for (Process p : children) {
       p.destroy(); // SIGTERM: the node leaves the cluster and closes its store
     }
+    boolean clean = true;
     for (Process p : children) {
       try {
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
           p.destroyForcibly();
+          clean = false;
         }
       } catch (InterruptedException e) {
         p.destroyForcibly();
+        clean = false;
       }
     }
+    return clean;
   }
 
   /** Parses 120s / 2m / 500ms. */

@@ -339,6 +339,7 @@ class LocalClusterProcessTest {
   private static void stop(Local local) throws Exception {
     local.process().destroy(); // SIGTERM
     assertTrue(local.process().waitFor(90, TimeUnit.SECONDS), "junction local stops on SIGTERM");
+    assertEquals(0, local.process().exitValue(), "junction local's exit code on SIGTERM (every node stopped by itself)");
     for (long pid : local.nodePids()) {
       Optional<ProcessHandle> h = ProcessHandle.of(pid);
       assertFalse(h.isPresent() && h.get().isAlive(), "node process " + pid + " stopped with it");
