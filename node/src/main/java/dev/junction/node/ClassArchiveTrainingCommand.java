@@ -5,8 +5,6 @@ import com.typesafe.config.ConfigFactory;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,7 +52,7 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
           "junction.node.host", "127.0.0.1",
           "junction.node.grpc-port", 0,
           "junction.node.management-port", 0,
-          "junction.node.cluster-port", freePort(),
+          "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
           "junction.node.data-dir", data.toString(),
           "junction.cluster.min-nodes", 1,
           "junction.cluster.replication-factor", 1,
@@ -92,12 +90,6 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
         }
         Thread.sleep(100);
       }
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 

@@ -104,7 +104,7 @@ public final class JunctionNode implements AutoCloseable {
     return new JunctionNode(settings, cluster, server, management, metrics);
   }
 
-  private static int freePort(String host) {
+  static int freePort(String host) {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
       return s.getLocalPort();
     } catch (IOException e) {

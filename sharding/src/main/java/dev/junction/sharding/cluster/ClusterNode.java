@@ -15,6 +15,7 @@ import dev.junction.store.StoreSettings;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -57,7 +58,7 @@ public final class ClusterNode implements AutoCloseable {
   /** The chain traffic's own connections, or null when it goes over Artery. */
   private final ChainWire wire;
   /** Routing-table reads from a majority because a replica here heard its chain at a newer epoch. */
-  private final java.util.concurrent.atomic.LongAdder staleTableReads;
+  private final LongAdder staleTableReads;
   /** The nodes being drained, as the newest published table says. */
   private final AtomicReference<List<String>> draining;
 
@@ -70,7 +71,7 @@ public final class ClusterNode implements AutoCloseable {
       Router router,
       ClusterSettings settings,
       ChainWire wire,
-      java.util.concurrent.atomic.LongAdder staleTableReads) {
+      LongAdder staleTableReads) {
     this.system = system;
     this.wire = wire;
     this.staleTableReads = staleTableReads;
@@ -186,7 +187,7 @@ public final class ClusterNode implements AutoCloseable {
       throw e;
     }
     TableHolder tables = TableHolder.empty();
-    java.util.concurrent.atomic.LongAdder staleTableReads = new java.util.concurrent.atomic.LongAdder();
+    LongAdder staleTableReads = new LongAdder();
     AtomicReference<List<String>> draining =
         new AtomicReference<>(List.of());
     ActorRef<TableKeeper.Command> keeper = system.systemActorOf(

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -73,7 +74,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   /** Whether a read for {@link Stale} is under way. */
   private boolean staleRead;
   /** The reads {@link Stale} started, since the node started (a metric). */
-  private final java.util.concurrent.atomic.LongAdder staleReads;
+  private final LongAdder staleReads;
 
   private TableKeeper(
       ActorContext<Command> context,
@@ -81,7 +82,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       TableHolder holder,
       Consumer<List<String>> draining,
       Duration readTimeout,
-      java.util.concurrent.atomic.LongAdder staleReads) {
+      LongAdder staleReads) {
     super(context);
     this.staleReads = staleReads;
     this.replicator = replicator;
@@ -97,7 +98,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    * the majority reads that {@link Stale} starts.
    */
   public static Behavior<Command> create(TableHolder holder, Consumer<List<String>> draining, Duration readTimeout,
-      java.util.concurrent.atomic.LongAdder staleReads) {
+      LongAdder staleReads) {
     return Behaviors.setup(
         ctx ->
             DistributedData.<Command, LWWRegister<PublishedTable>>withReplicatorMessageAdapter(
