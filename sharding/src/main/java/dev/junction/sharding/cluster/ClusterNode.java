@@ -213,7 +213,7 @@ public final class ClusterNode implements AutoCloseable {
       system.getWhenTerminated().thenRun(wire::close);
     }
     replicas.useLink(system.systemActorOf(
-        ChainLink.create(locals, replicas, wire, bulk.address()), ChainLink.NAME, Props.empty()));
+        ChainLink.create(locals, replicas, wire, bulk.address()), ChainLink.NAME, Props.empty()), wire);
     replicas.useController(
         ClusterSingleton.get(system)
             .init(SingletonActor.of(

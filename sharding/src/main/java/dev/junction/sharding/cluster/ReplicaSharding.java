@@ -5,6 +5,7 @@ import dev.junction.chain.core.ReplicaId;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.replica.ChainDirectory;
 import dev.junction.chain.replica.ChainLink;
+import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.chain.replica.ReplicaStore;
@@ -141,9 +142,14 @@ public final class ReplicaSharding implements ChainDirectory {
   }
 
   private volatile ActorRef<ChainLink.Command> link;
+  private volatile ChainWire wire;
 
-  /** This node's chain link (started after sharding, with this directory as its fallback). */
-  void useLink(ActorRef<ChainLink.Command> link) {
+  /**
+   * This node's chain link (started after sharding, with this directory as its fallback) and the wire it
+   * sends over (null: Artery only).
+   */
+  void useLink(ActorRef<ChainLink.Command> link, ChainWire wire) {
+    this.wire = wire;
     this.link = link;
   }
 
@@ -152,7 +158,7 @@ public final class ReplicaSharding implements ChainDirectory {
     ActorRef<ChainLink.Command> l = link;
     if (l == null) {
       send(to, new ReplicaActor.Peer(message));
-    } else {
+    } else if (!ChainLink.sendDirect(locals, this, wire, node, to, message)) {
       l.tell(new ChainLink.Out(node, to.rangeId(), to.slot(), message));
     }
   }
