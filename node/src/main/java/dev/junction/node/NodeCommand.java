@@ -32,6 +32,8 @@ import picocli.CommandLine.Option;
       "  JUNCTION_REBALANCE_INTERVAL (how often the controller plans replica and head moves; 0s: never),",
       "  JUNCTION_SPLIT_MAX_BYTES, JUNCTION_SPLIT_MAX_RPS, JUNCTION_SPLIT_HOT_FOR (a range larger, or busier",
       "    for longer, splits by itself while rebalancing is on; 0 turns a rule off),",
+      "  JUNCTION_SPLIT_MIN_NODE_SHARE (a busy range splits only above this fraction of a node's part of",
+      "    all the head requests; default 1.0, 0: the rate alone decides),",
       "  JUNCTION_DRAIN_TIMEOUT (how long a stopping node waits for its replicas to move; 0s: not at all),",
       "  JUNCTION_RACK (this node's rack or zone: a range's replicas are kept on distinct racks),",
       "  JUNCTION_RACK_FROM_NODE (on Kubernetes, the pod's node name: the rack is that node's",

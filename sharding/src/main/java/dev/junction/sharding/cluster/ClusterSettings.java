@@ -147,6 +147,7 @@ public record ClusterSettings(
                 c.getDouble("rebalance.range-floor.reads-per-second"),
                 c.getDouble("rebalance.range-floor.writes-per-second")),
             new SplitPolicy(c.getBytes("split.max-bytes"), c.getDouble("split.max-head-requests-per-second"),
+                c.getDouble("split.min-node-share"),
                 c.getDuration("split.hot-for"), c.getInt("split.max-concurrent"), c.getInt("split.max-ranges"))),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),

@@ -812,7 +812,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
   private void startSplits(long now) {
     for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentHeadRequestsPerSecond(table, now),
-        samples.splitKeys(table), moves.operators(), now)) {
+        samples.splitKeys(table), moves.operators(), upNodes().size(), now)) {
       moves.start(s, table, now).ifPresent(op -> getContext().getLog().info(
           "split {} of range {} starts: {}", op.id(), op.rangeId(), op.move()));
     }
