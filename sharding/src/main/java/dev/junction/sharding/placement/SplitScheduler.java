@@ -43,8 +43,8 @@ public final class SplitScheduler {
   /**
    * The splits to start now, on {@code table} with the ranges' {@code loads} (sizes), their recent
    * request rates ({@code recent}; absent: idle), where each range's sampled requests would be cut in two
-   * ({@code cuts}, {@link KeySamples#splitKeys}; a range without such a key is absent), and the operators
-   * under way.
+   * ({@code cuts}, {@link KeySamples#splitKeys}; a range without such a key is absent), the operators
+   * under way, and the number of {@code nodes} that share the head requests (the up members).
    */
   public List<Move.SplitRange> propose(RoutingTable table, Collection<LoadBook.RangeLoad> loads,
       Map<Long, Double> recent, Map<Long, byte[]> cuts, Collection<MoveBook.Operator> running, int nodes, long now) {
