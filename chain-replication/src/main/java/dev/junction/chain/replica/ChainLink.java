@@ -15,20 +15,21 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * The chain traffic of one node (one actor per node, at {@link #PATH} under the system guardian): the
- * replicas of this node hand it the messages for their peers ({@link Out}, a local message), and it
- * sends everything for one node that is ready at the end of its mailbox run as one {@link Batch} to that
- * node's link, which hands each message to the replica it is for through the {@link LocalReplicas}
- * registry (or through sharding when that replica is not serving yet). So a write costs one cluster
- * message per hop and node pair whatever the number of ranges, and no message goes through the shard
- * region. Order between two replicas is kept: one link per node, one association per node pair.
+ * The chain traffic of one node (one actor per node, at {@link #PATH} under the system guardian). Once
+ * the {@link ChainWire}'s connection to a node is up (a TCP connection of its own to that node's bulk
+ * port), the replicas of this node write their messages for peers there into it themselves ({@link
+ * #sendDirect}), in the compact format of {@code ChainBatchSerializer}; the receiving node's reading
+ * thread hands each message to the replica it is for through the {@link LocalReplicas} registry (or
+ * through sharding when that replica is not serving yet). No message goes through the shard region.
  *
- * <p>Batches travel in the compact format of {@code ChainBatchSerializer}, not Kryo: over the {@link
- * ChainWire} (a TCP connection of their own to the node's bulk port) once it is up, over Artery until
- * then or when it breaks. Once a connection is up the replicas write their messages into it themselves
- * ({@link #sendDirect}); the link carries what they cannot (before the connection, after it broke). The link learns another node's chain port by asking that node's link ({@link
- * WireAsk}, answered by {@link WireAt}) when it first sends there without a connection, and again at most
- * once every {@link #ASK_AGAIN_NANOS} while there is none.
+ * <p>The link carries what the replicas cannot send that way (no connection yet, or it broke): they hand
+ * it those messages ({@link Out}, a local message), and it sends everything for one node that is ready at
+ * the end of its mailbox run as one {@link Batch} to that node's link, over Artery (the same compact
+ * format, not Kryo). It learns another node's chain port by asking that node's link ({@link WireAsk},
+ * answered by {@link WireAt}) when it first sends there without a connection, and again at most once
+ * every {@link #ASK_AGAIN_NANOS} while there is none. Order between two replicas is kept on each path
+ * (one connection, or one association, per node pair), not across them; the protocol holds entries that
+ * arrive early and resends what is lost.
  */
 public final class ChainLink {
   /** The link's name under {@code /system}. */

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The chain traffic between nodes over plain TCP: one connection from each node to each other node, on
- * the receiver's bulk port ({@link #MAGIC} tells it from a state transfer). The {@link ChainLink} writes a
- * batch straight into the connection from its own thread, and the receiver's reading thread hands each
+ * the receiver's bulk port ({@link #MAGIC} tells it from a state transfer). A replica writes its messages
+ * straight into the connection from its own thread ({@link ChainLink#sendDirect}; the {@link ChainLink}
+ * writes what it carried before the connection was up), and the receiver's reading thread hands each
  * message to its replica's mailbox: per batch one wake-up on each side, where Artery's TCP transport
  * passes a message through its stream stages, the connection actor and the selector thread on both
  * sides (about 40% of a node's CPU on the write path, measured). Control of the cluster (membership,
