@@ -163,8 +163,8 @@ public final class ChainLink {
    * Sends a replica's message for the peer {@code to} on {@code node} from the replica's own thread where
    * no link is needed: to a replica of this node through the registry, to another node straight into the
    * {@code wire}'s connection to it when that is up. False when the link must carry it ({@link Out}): no
-   * wire, no connection yet, or it broke. A write's forwards and acknowledgements so cross one thread
-   * fewer per hop than through the link's mailbox; the link's batching across replicas found a second
+   * wire, no connection yet, or it broke. A write's forwards and acknowledgements so pass one mailbox
+   * fewer per hop (the link's, on the same pool); the link's batching across replicas found a second
    * message for a frame about once in fifty (1.01-1.03 messages per frame, measured), so nothing is lost.
    */
   public static boolean sendDirect(
