@@ -53,7 +53,10 @@ public final class ChainLink {
   /** Chain connections to {@code node} go to {@code host:port}. */
   public record WireAt(String node, String host, int port) implements Command, JunctionSerializable {}
 
-  /** From a replica of this node: deliver {@code message} to replica {@code toSlot} of the range, on {@code node}. */
+  /**
+   * From a replica of this node: deliver {@code message} to replica {@code toSlot} of the range, on {@code
+   * node}, another node ({@link #sendDirect} delivers to this node's replicas and never hands them here).
+   */
   public record Out(String node, long rangeId, int toSlot, PeerMessage message) implements Command {}
 
   /** One message of a batch. */
@@ -112,10 +115,6 @@ public final class ChainLink {
       return Behaviors.receive(Command.class)
           .onMessage(Out.class, o -> {
             Item item = new Item(o.rangeId(), o.toSlot(), o.message());
-            if (o.node().equals(self)) {
-              deliver(locals, directory, item);
-              return Behaviors.same();
-            }
             long size = size(o.message());
             long before = pendingBytes.getOrDefault(o.node(), 0L);
             if (before > 0 && before + size > MAX_BATCH_BYTES) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.junction.chain.bulk.BufferPool;
 import dev.junction.chain.bulk.BulkTransport;
 import dev.junction.chain.bulk.TcpBulkTransport;
 import dev.junction.chain.core.ChainSettings;
@@ -12,8 +11,6 @@ import dev.junction.chain.core.Mutation;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.ReplicaId;
-import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -105,26 +102,16 @@ class ChainLinkTest {
 
     List<ChainLink.Item> received = new CopyOnWriteArrayList<>();
     try (ChainWire receiving = new ChainWire(received::addAll);
-        TcpBulkTransport port = TcpBulkTransport.start(new InetSocketAddress("127.0.0.1", 0), r -> {
-          throw new IllegalStateException("no snapshots here");
-        }, new BufferPool(64 << 10, 2));
+        TcpBulkTransport port = ChainWireTest.server(receiving);
         ChainWire sending = new ChainWire(items -> { })) {
-      port.acceptStreams(ChainWire.MAGIC, receiving::serve);
       assertFalse(ChainLink.sendDirect(locals, directory, sending, OTHER, to, durable),
           "no connection yet: the link carries it (and asks for the connection)");
       sending.connect(OTHER, port.address());
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (!sending.connected(OTHER) && System.nanoTime() - deadline < 0) {
-        Thread.sleep(5); // polling interval of a deadline wait
-      }
-      assertTrue(sending.connected(OTHER), "connected within 20 s");
+      ChainWireTest.await("connected", () -> sending.connected(OTHER));
       for (long seq = 1; seq <= 100; seq++) {
         assertTrue(ChainLink.sendDirect(locals, directory, sending, OTHER, to, new PeerMessage.Durable(3, 1, seq)));
       }
-      while (received.size() < 100 && System.nanoTime() - deadline < 0) {
-        Thread.sleep(5);
-      }
-      assertEquals(100, received.size(), "every message arrived within 20 s");
+      ChainWireTest.await("every message arrived", () -> received.size() == 100);
       for (int i = 0; i < 100; i++) {
         assertEquals(new ChainLink.Item(7, 2, new PeerMessage.Durable(3, 1, i + 1)), received.get(i), "in order");
       }

@@ -31,7 +31,8 @@ class ChainWireTest {
     return new InetSocketAddress("127.0.0.1", 0);
   }
 
-  private static TcpBulkTransport server(ChainWire receiving) throws Exception {
+  /** A bulk port on loopback whose chain connections {@code receiving} serves. */
+  static TcpBulkTransport server(ChainWire receiving) throws Exception {
     TcpBulkTransport t = TcpBulkTransport.start(loopback(), r -> {
       throw new IllegalStateException("no snapshots here");
     }, new BufferPool(64 << 10, 2));
@@ -39,7 +40,7 @@ class ChainWireTest {
     return t;
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {

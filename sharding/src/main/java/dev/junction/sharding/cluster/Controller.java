@@ -793,7 +793,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     if (!settings.rebalance().enabled()) {
       return;
     }
-    startSplits(now); // every tick: a busy range should not wait for the next plan
+    startSplits(up.size(), now); // every tick: a busy range should not wait for the next plan
     if (now - plannedAt < settings.rebalance().interval().toNanos() && !unfinished) {
       return;
     }
@@ -809,10 +809,13 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     plannedAt = System.nanoTime() - settings.rebalance().interval().toNanos();
   }
 
-  /** Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy. */
-  private void startSplits(long now) {
+  /**
+   * Starts the splits the statistics call for ({@link SplitScheduler}): ranges too large or too busy, the
+   * head requests shared by {@code nodes} (the up nodes that are not lost).
+   */
+  private void startSplits(int nodes, long now) {
     for (Move.SplitRange s : splits.propose(table, load.ranges(table, now), load.recentHeadRequestsPerSecond(table, now),
-        samples.splitKeys(table), moves.operators(), upNodes().size(), now)) {
+        samples.splitKeys(table), moves.operators(), nodes, now)) {
       moves.start(s, table, now).ifPresent(op -> getContext().getLog().info(
           "split {} of range {} starts: {}", op.id(), op.rangeId(), op.move()));
     }
