@@ -145,6 +145,7 @@ public final class JunctionCtl implements Callable<Integer> {
         .endpoints(endpoints())
         .deadline(timeout)
         .clientId("junctionctl-" + UUID.randomUUID())
+        .connectWait(Duration.ZERO) // one command: no need to connect to every node first
         .build();
   }
 

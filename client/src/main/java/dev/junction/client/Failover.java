@@ -70,9 +70,20 @@ final class Failover {
 
   /** A gateway answered: later calls without a route start there. */
   void answered(Target t) {
-    if (gateways.contains(t)) {
-      preferred.set(t);
+    if (preferred.get() == t) {
+      return;
     }
+    for (Target g : gateways) {
+      if (g == t) {
+        preferred.set(t);
+        return;
+      }
+    }
+  }
+
+  /** The gateway that last answered (the first of {@link #gateways}). */
+  Target preferred() {
+    return preferred.get();
   }
 
   int size() {

@@ -25,9 +25,8 @@ import dev.junction.client.proto.PlanResponse;
 import dev.junction.client.proto.RoutingTableRequest;
 import dev.junction.client.proto.RoutingTableResponse;
 import io.grpc.Channel;
+import io.grpc.ConnectivityState;
 import io.grpc.Deadline;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -39,6 +38,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,7 +65,8 @@ import java.util.function.Function;
  * codes users act on; the async forms complete exceptionally with them.
  *
  * <p><b>One hop (the switch at the edge).</b> The client keeps a copy of the cluster's routing table
- * ({@code Admin.RoutingTable}, fetched in the background) and sends a write to the node of its range's
+ * ({@code Admin.RoutingTable}: {@link Builder#build} fetches it and connects to every node in it, then
+ * it is fetched again in the background) and sends a write to the node of its range's
  * head and a read to a node of one of its replicas, over one channel per node. Every answer carries the
  * answering node's table version; when it is newer than the client's, the client fetches the table again
  * in the background. A node that is not the right one still serves the request (its gateway routes it
@@ -126,6 +127,8 @@ public final class JunctionClient implements AutoCloseable {
   private final String clientId;
   private final Duration deadline;
   private final List<ManagedChannel> ownedChannels;
+  /** The network threads of the channels this client opens; null when it was given channels. */
+  private final Transport transport;
   private final AtomicLong lastRequestId = new AtomicLong();
   private final boolean routing;
   private final ReadFrom readFrom;
@@ -133,11 +136,14 @@ public final class JunctionClient implements AutoCloseable {
   private final ConcurrentHashMap<String, Failover.Target> targets = new ConcurrentHashMap<>();
   private final List<ManagedChannel> routedChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile ClientTable table;
+  private final AtomicBoolean refreshScheduled = new AtomicBoolean();
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile long lastRefresh = System.nanoTime() - REFRESH_GAP_NANOS;
   private volatile boolean closed;
 
-  private JunctionClient(Builder builder, List<ManagedChannel> ownedChannels, List<Failover.Target> gateways) {
+  private JunctionClient(
+      Builder builder, Transport transport, List<ManagedChannel> ownedChannels, List<Failover.Target> gateways) {
+    this.transport = transport;
     this.clientId = builder.clientId == null ? UUID.randomUUID().toString() : builder.clientId;
     this.deadline = builder.deadline;
     this.ownedChannels = List.copyOf(ownedChannels);
@@ -149,7 +155,54 @@ public final class JunctionClient implements AutoCloseable {
       targets.putIfAbsent(t.name(), t);
     }
     if (routing) {
-      refresh();
+      CompletableFuture<Void> first = refresh();
+      if (!builder.connectWait.isZero()) {
+        connect(first, builder.connectWait);
+      }
+    }
+  }
+
+  /**
+   * Waits, at most {@code wait}, for the first routing table and for a connection to every node in it,
+   * so that the first calls neither go through a gateway nor pay for a connection. Gives up silently: a
+   * client built while the cluster is down works once it is up (calls then fetch the table and connect).
+   */
+  private void connect(CompletableFuture<Void> firstTable, Duration wait) {
+    long end = System.nanoTime() + wait.toNanos();
+    try {
+      firstTable.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    ClientTable t = table;
+    if (t == null) {
+      return;
+    }
+    List<ManagedChannel> pending = new ArrayList<>();
+    for (String endpoint : t.endpoints()) {
+      if (target(endpoint).channel() instanceof ManagedChannel channel) {
+        pending.add(channel);
+      }
+    }
+    CountDownLatch ready = new CountDownLatch(pending.size());
+    for (ManagedChannel channel : pending) {
+      awaitState(channel, channel.getState(true), ready);
+    }
+    try {
+      ready.await(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Counts {@code ready} down once {@code channel} is connected or has failed to connect. */
+  private static void awaitState(ManagedChannel channel, ConnectivityState state, CountDownLatch ready) {
+    switch (state) {
+      case READY, TRANSIENT_FAILURE, SHUTDOWN -> ready.countDown();
+      default -> channel.notifyWhenStateChanged(state, () -> awaitState(channel, channel.getState(false), ready));
     }
   }
 
@@ -530,7 +583,27 @@ public final class JunctionClient implements AutoCloseable {
     } catch (InterruptedException e) {
       all.forEach(ManagedChannel::shutdownNow);
       Thread.currentThread().interrupt();
+    } finally {
+      if (transport != null) {
+        transport.close();
+      }
     }
+  }
+
+  /** The endpoints to which this client holds a ready connection (for tests). */
+  java.util.Set<String> readyEndpoints() {
+    java.util.Set<String> ready = new java.util.TreeSet<>();
+    targets.forEach((name, t) -> {
+      if (t.channel() instanceof ManagedChannel c && c.getState(false) == ConnectivityState.READY) {
+        ready.add(name);
+      }
+    });
+    return ready;
+  }
+
+  /** Whether the network threads of the channels this client opened have stopped (for tests). */
+  boolean networkStopped() {
+    return transport == null || transport.terminated();
   }
 
   /** Whether any channel this client opened holds a ready connection (for tests that stop nodes). */
@@ -569,16 +642,32 @@ public final class JunctionClient implements AutoCloseable {
       throw new IllegalStateException("JunctionClient is closed");
     }
     Deadline d = failover.newDeadline();
+    // The first endpoint nearly always answers: the whole failover order is made only when it does not.
+    Failover.Target first = first(key, atHead);
+    StatusRuntimeException firstFailure;
+    try {
+      return answer(first, call, d, version);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+        throw failure(JunctionException.of(e.getStatus()), write);
+      }
+      firstFailure = e;
+    }
+    List<String> failures = new ArrayList<>(2);
+    failures.add(first.name() + ": " + JunctionException.describe(firstFailure.getStatus()));
+    Status last = firstFailure.getStatus();
+    boolean notApplied = Failover.notApplied(firstFailure);
+    refreshSoon();
     List<Failover.Target> order = failover.order(route(key, atHead));
-    List<String> failures = new ArrayList<>(1);
-    Status last = null;
-    boolean notApplied = true;
     for (Failover.Target t : order) {
+      if (d.isExpired()) {
+        break;
+      }
+      if (t.channel() == first.channel()) {
+        continue;
+      }
       try {
-        R r = call.call(KvGrpc.newBlockingStub(t.channel()).withDeadline(d));
-        failover.answered(t);
-        seen(version.applyAsLong(r), null);
-        return r;
+        return answer(t, call, d, version);
       } catch (StatusRuntimeException e) {
         last = e.getStatus();
         if (last.getCode() != Status.Code.UNAVAILABLE) {
@@ -587,12 +676,18 @@ public final class JunctionClient implements AutoCloseable {
         failures.add(t.name() + ": " + JunctionException.describe(last));
         notApplied &= Failover.notApplied(e);
         refreshSoon();
-        if (d.isExpired()) {
-          break;
-        }
       }
     }
     throw failure(Failover.unavailable(failures, order.size(), last, notApplied), write);
+  }
+
+  /** One attempt of a blocking call on {@code t}. */
+  private <R> R answer(
+      Failover.Target t, BlockingCall<R> call, Deadline d, java.util.function.ToLongFunction<R> version) {
+    R r = call.call(KvGrpc.newBlockingStub(t.channel()).withDeadline(d));
+    failover.answered(t);
+    seen(version.applyAsLong(r), null);
+    return r;
   }
 
   /** A write's deadline is an unknown outcome, never a failure (see {@link #write}). */
@@ -630,14 +725,7 @@ public final class JunctionClient implements AutoCloseable {
       return List.of();
     }
     List<String> replicas = t.replicas(key);
-    int first;
-    if (atHead) {
-      first = 0; // the head
-    } else if (readFrom == ReadFrom.TAIL || replicas.size() == 1) {
-      first = replicas.size() - 1;
-    } else {
-      first = java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size());
-    }
+    int first = pick(replicas, atHead);
     List<Failover.Target> order = new ArrayList<>(replicas.size() + 2);
     order.add(target(replicas.get(first)));
     for (int i = 0; i < replicas.size(); i++) {
@@ -653,13 +741,33 @@ public final class JunctionClient implements AutoCloseable {
     return order;
   }
 
+  /** The endpoint to try first for a request on {@code key}: the first of {@link #route}, or a gateway. */
+  private Failover.Target first(byte[] key, boolean atHead) {
+    ClientTable t = table;
+    if (t == null) {
+      return failover.preferred();
+    }
+    List<String> replicas = t.replicas(key);
+    return target(replicas.get(pick(replicas, atHead)));
+  }
+
+  /** Which of a range's replicas serves a request first: the head, the tail, or one at random. */
+  private int pick(List<String> replicas, boolean atHead) {
+    if (atHead) {
+      return 0;
+    } else if (readFrom == ReadFrom.TAIL || replicas.size() == 1) {
+      return replicas.size() - 1;
+    }
+    return java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size());
+  }
+
   private Failover.Target target(String endpoint) {
     Failover.Target t = targets.get(endpoint);
     if (t != null) {
       return t;
     }
     return targets.computeIfAbsent(endpoint, e -> {
-      ManagedChannel channel = Builder.open(Endpoint.parse(e));
+      ManagedChannel channel = transport.open(Endpoint.parse(e));
       routedChannels.add(channel);
       if (closed) {
         channel.shutdown();
@@ -677,16 +785,30 @@ public final class JunctionClient implements AutoCloseable {
     return value;
   }
 
+  /** Fetches the table now, or once {@link #REFRESH_GAP_NANOS} have passed since the last fetch. */
   private void refreshSoon() {
-    if (routing && System.nanoTime() - lastRefresh >= REFRESH_GAP_NANOS) {
+    if (!routing) {
+      return;
+    }
+    long wait = REFRESH_GAP_NANOS - (System.nanoTime() - lastRefresh);
+    if (wait <= 0) {
       refresh();
+    } else if (refreshScheduled.compareAndSet(false, true)) {
+      // Not dropped: a newer table seen right after a fetch would otherwise wait for another answer.
+      CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS).execute(() -> {
+        refreshScheduled.set(false);
+        refresh();
+      });
     }
   }
 
-  /** Fetches the routing table in the background (one fetch at a time). */
-  private void refresh() {
+  /**
+   * Fetches the routing table in the background (one fetch at a time); the future completes when this
+   * fetch has ended (at once when another one is under way).
+   */
+  private CompletableFuture<Void> refresh() {
     if (closed || !refreshing.compareAndSet(false, true)) {
-      return;
+      return CompletableFuture.completedFuture(null);
     }
     lastRefresh = System.nanoTime();
     CompletableFuture<RoutingTableResponse> fetch;
@@ -694,9 +816,9 @@ public final class JunctionClient implements AutoCloseable {
       fetch = routingTableAsync();
     } catch (RuntimeException e) {
       refreshing.set(false);
-      return;
+      return CompletableFuture.completedFuture(null);
     }
-    fetch.whenComplete((response, error) -> {
+    return fetch.handle((response, error) -> {
       try {
         if (response != null) {
           ClientTable next = ClientTable.of(response);
@@ -714,6 +836,7 @@ public final class JunctionClient implements AutoCloseable {
         // go to the given endpoints.
         CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::refresh);
       }
+      return null;
     });
   }
 
@@ -827,8 +950,37 @@ public final class JunctionClient implements AutoCloseable {
     private String clientId;
     private boolean routing = true;
     private ReadFrom readFrom = ReadFrom.ANY_REPLICA;
+    private Duration connectWait = DEFAULT_DEADLINE;
+    private int eventLoopThreads = 1;
 
     private Builder() {}
+
+    /**
+     * The network threads of the client's channels (default 1: one thread serves the connections to
+     * every node, which on small machines costs less per call than a thread per connection). Raise it
+     * when one client drives many calls at once from a large machine.
+     */
+    public Builder eventLoopThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("event loop threads must be at least 1: " + threads);
+      }
+      this.eventLoopThreads = threads;
+      return this;
+    }
+
+    /**
+     * How long {@link #build} waits for the routing table and a connection to every node in it (default
+     * 5 s; zero: build returns at once and both come with the first calls). It returns as soon as both
+     * are there, or when fetching the table failed (e.g. no endpoint is up): the client then keeps trying
+     * in the background. Only for routing clients.
+     */
+    public Builder connectWait(Duration wait) {
+      if (wait.isNegative()) {
+        throw new IllegalArgumentException("connect wait must not be negative: " + wait);
+      }
+      this.connectWait = wait;
+      return this;
+    }
 
     /**
      * Whether the client routes by its own copy of the routing table (default true): one hop to the node
@@ -901,26 +1053,15 @@ public final class JunctionClient implements AutoCloseable {
       if (endpoints.isEmpty() == channels.isEmpty()) {
         throw new IllegalArgumentException("give either endpoints or channels (exactly one of them)");
       }
-      List<ManagedChannel> owned = endpoints.stream().map(Endpoint::parse).map(Builder::open).toList();
+      Transport transport = endpoints.isEmpty() ? null : new Transport(eventLoopThreads);
+      List<ManagedChannel> owned =
+          transport == null ? List.of() : endpoints.stream().map(Endpoint::parse).map(transport::open).toList();
       List<Failover.Target> targets = new ArrayList<>();
       for (int i = 0; i < endpoints.size(); i++) {
         targets.add(new Failover.Target(Endpoint.parse(endpoints.get(i)).toString(), owned.get(i)));
       }
       channels.forEach(c -> targets.add(new Failover.Target(c.authority(), c)));
-      return new JunctionClient(this, owned, targets);
-    }
-
-    /**
-     * A channel to one endpoint. gRPC's own retries are off: the client fails over itself (with the same
-     * request header, so a write applies at most once), and gRPC's retry machinery wraps every call in a
-     * buffering stream whether it retries or not: without it, YCSB reads against no-op servers went from
-     * about 8,600 to 12,900 per second and the client's CPU per call from about 160 to 105 µs.
-     */
-    static ManagedChannel open(Endpoint endpoint) {
-      return Grpc.newChannelBuilderForAddress(
-              endpoint.host(), endpoint.port(), InsecureChannelCredentials.create())
-          .disableRetry()
-          .build();
+      return new JunctionClient(this, transport, owned, targets);
     }
   }
 }

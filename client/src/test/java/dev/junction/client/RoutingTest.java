@@ -146,6 +146,33 @@ class RoutingTest {
   }
 
   @Test
+  void buildReturnsWithTheTableAndAConnectionToEveryNodeInIt() throws Exception {
+    serve(table(7, B, C));
+    client = JunctionClient.builder().endpoints(nodes.get(0).endpoint()).readFrom(JunctionClient.ReadFrom.TAIL)
+        .deadline(Duration.ofSeconds(3)).build();
+    assertEquals(7, client.tableVersion(), "build waited for the table");
+    assertEquals(new java.util.TreeSet<>(nodes.stream().map(FakeServer::endpoint).toList()), client.readyEndpoints(),
+        "and for a connection to each of its nodes");
+    int[] before = calls();
+    client.get(b("zebra"));
+    assertEquals(before[2] + 1, calls()[2], "the first read goes straight to its tail's node");
+    assertEquals(before[0] + before[1], calls()[0] + calls()[1], "and nowhere else");
+  }
+
+  @Test
+  void buildDoesNotWaitForAClusterThatIsDownAndClosingStopsTheClientsThreads() {
+    String down = nodes.get(0).endpoint();
+    nodes.get(0).stop();
+    JunctionClient c = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30),
+        () -> JunctionClient.builder().endpoints(down).connectWait(Duration.ofMinutes(10)).build(),
+        "a refused table fetch ends the wait");
+    assertEquals(0, c.tableVersion());
+    assertTrue(!c.networkStopped());
+    c.close();
+    assertTrue(c.networkStopped(), "close stopped the client's event loop");
+  }
+
+  @Test
   void aDeadNodeIsPassedOverWithinTheCallsDeadline() throws Exception {
     serve(table(7, B, C));
     client = routingClient(JunctionClient.ReadFrom.TAIL);

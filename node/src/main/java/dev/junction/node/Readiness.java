@@ -32,7 +32,7 @@ public final class Readiness {
       }
     }
     try (JunctionClient client =
-        JunctionClient.builder().endpoints(endpoints.get(0)).deadline(Duration.ofSeconds(5)).build()) {
+        JunctionClient.builder().endpoints(endpoints.get(0)).routing(false).deadline(Duration.ofSeconds(5)).build()) {
       for (RangeInfo r : client.routingTable().getRangesList()) {
         if (r.getChainCount() < rf) {
           return false;
