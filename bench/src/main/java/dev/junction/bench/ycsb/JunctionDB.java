@@ -22,7 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
-import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 import site.ycsb.DB;
 import site.ycsb.DBException;
@@ -170,7 +169,7 @@ public final class JunctionDB extends DB {
       if (e.isEmpty()) {
         return Status.NOT_FOUND;
       }
-      copy(Records.decode(e.get().valueBuffer()), fields, result);
+      Records.decodeInto(e.get().valueBuffer(), fields, result);
       return Status.OK;
     } catch (RuntimeException e) {
       return failed("read", key, e);
@@ -186,7 +185,7 @@ public final class JunctionDB extends DB {
     try {
       for (Entry e : client.scan(key(startkey), new byte[0], Math.min(recordcount, MAX_SCAN))) {
         HashMap<String, ByteIterator> row = new HashMap<>();
-        copy(Records.decode(e.value()), fields, row);
+        Records.decodeInto(java.nio.ByteBuffer.wrap(e.value()), fields, row);
         result.add(row);
       }
       return Status.OK;
@@ -279,14 +278,5 @@ public final class JunctionDB extends DB {
     Map<String, byte[]> fields = new LinkedHashMap<>();
     values.forEach((name, v) -> fields.put(name, v.toArray()));
     return fields;
-  }
-
-  private static void copy(Map<String, byte[]> record, Set<String> fields, Map<String, ByteIterator> result) {
-    record.forEach(
-        (name, v) -> {
-          if (fields == null || fields.contains(name)) {
-            result.put(name, new ByteArrayByteIterator(v));
-          }
-        });
   }
 }

@@ -7,6 +7,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import site.ycsb.ByteArrayByteIterator;
+import site.ycsb.ByteIterator;
 
 /**
  * A YCSB record (field name to bytes) as one Junction value: the field count, then each field's name
@@ -62,33 +66,60 @@ final class Records {
 
   /** {@link #decode(byte[])} from a buffer (an entry's value read without a copy), from its position. */
   static Map<String, byte[]> decode(ByteBuffer in) {
+    Map<String, byte[]> fields = new LinkedHashMap<>(32);
+    read(in, null, fields::put);
+    return fields;
+  }
+
+  /**
+   * Puts the fields named in {@code fields} (all when null) of the record in {@code in} into {@code
+   * result}, as YCSB wants them; the others are skipped, not copied.
+   *
+   * @throws IllegalArgumentException if {@code in} does not hold exactly one encoded record
+   */
+  static void decodeInto(ByteBuffer in, Set<String> fields, Map<String, ByteIterator> result) {
+    read(in, fields, (name, value) -> result.put(name, new ByteArrayByteIterator(value)));
+  }
+
+  private static void read(ByteBuffer in, Set<String> wanted, BiConsumer<String, byte[]> sink) {
     int size = in.remaining();
     try {
       int n = in.getInt();
       if (n < 0 || n > in.remaining() / 8) {
         throw new IllegalArgumentException("not a YCSB record: " + n + " fields in " + size + " bytes");
       }
-      Map<String, byte[]> fields = new LinkedHashMap<>(n * 2);
       for (int i = 0; i < n; i++) {
         String name = new String(chunk(in), StandardCharsets.UTF_8);
-        fields.put(name, chunk(in));
+        if (wanted == null || wanted.contains(name)) {
+          sink.accept(name, chunk(in));
+        } else {
+          skip(in);
+        }
       }
       if (in.hasRemaining()) {
         throw new IllegalArgumentException("not a YCSB record: " + in.remaining() + " bytes after the last field");
       }
-      return fields;
     } catch (BufferUnderflowException e) {
       throw new IllegalArgumentException("not a YCSB record: it ends inside a field", e);
     }
   }
 
+  private static void skip(ByteBuffer in) {
+    int length = length(in); // before position(): it moves past the length itself
+    in.position(in.position() + length);
+  }
+
   private static byte[] chunk(ByteBuffer in) {
+    byte[] bytes = new byte[length(in)];
+    in.get(bytes);
+    return bytes;
+  }
+
+  private static int length(ByteBuffer in) {
     int length = in.getInt();
     if (length < 0 || length > in.remaining()) {
       throw new IllegalArgumentException("not a YCSB record: a length of " + length + " with " + in.remaining() + " bytes left");
     }
-    byte[] bytes = new byte[length];
-    in.get(bytes);
-    return bytes;
+    return length;
   }
 }

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import site.ycsb.ByteIterator;
 import org.junit.jupiter.api.Test;
 
 class RecordsTest {
@@ -25,6 +29,27 @@ class RecordsTest {
     assertEquals(List.copyOf(fields.keySet()), List.copyOf(back.keySet()));
     fields.forEach((k, v) -> assertArrayEquals(v, back.get(k), k));
     assertEquals(Map.of(), Records.decode(Records.encode(Map.of())));
+  }
+
+  @Test
+  void aReadTakesOnlyTheFieldsItAsksFor() {
+    Map<String, byte[]> fields = new LinkedHashMap<>();
+    for (int i = 0; i < 10; i++) {
+      fields.put("field" + i, ("v" + i).getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] value = Records.encode(fields);
+    Map<String, ByteIterator> all = new HashMap<>();
+    Records.decodeInto(ByteBuffer.wrap(value), null, all);
+    assertEquals(fields.keySet(), all.keySet());
+    fields.forEach((k, v) -> assertArrayEquals(v, all.get(k).toArray(), k));
+    Map<String, ByteIterator> two = new HashMap<>();
+    Records.decodeInto(ByteBuffer.wrap(value), Set.of("field3", "field7", "absent"), two);
+    assertEquals(Set.of("field3", "field7"), two.keySet());
+    assertEquals("v7", two.get("field7").toString());
+    byte[] cut = Arrays.copyOf(value, value.length - 1);
+    assertThrows(IllegalArgumentException.class,
+        () -> Records.decodeInto(ByteBuffer.wrap(cut), Set.of("field0"), new HashMap<>()),
+        "a record cut short is refused even when the missing part is a field not asked for");
   }
 
   @Test
