@@ -57,12 +57,13 @@ public record ClusterSettings(
    */
   public record Rebalance(
       Duration interval, PlacementSettings planner, Duration copyTimeout, Duration stepTimeout, RangeStats floor,
-      SplitPolicy split) {
+      SplitPolicy split, Duration moveBackAfter) {
     public Rebalance {
       if (interval.isNegative() || copyTimeout.isNegative() || copyTimeout.isZero()
-          || stepTimeout.isNegative() || stepTimeout.isZero()) {
+          || stepTimeout.isNegative() || stepTimeout.isZero() || moveBackAfter.isNegative()) {
         throw new IllegalArgumentException(
-            "junction.cluster.rebalance: interval must not be negative (0: off), the timeouts must be positive");
+            "junction.cluster.rebalance: interval and move-back-after must not be negative (0: off), the timeouts"
+                + " must be positive");
       }
     }
 
@@ -148,7 +149,8 @@ public record ClusterSettings(
                 c.getDouble("rebalance.range-floor.writes-per-second")),
             new SplitPolicy(c.getBytes("split.max-bytes"), c.getDouble("split.max-head-requests-per-second"),
                 c.getDouble("split.min-node-share"),
-                c.getDuration("split.hot-for"), c.getInt("split.max-concurrent"), c.getInt("split.max-ranges"))),
+                c.getDuration("split.hot-for"), c.getInt("split.max-concurrent"), c.getInt("split.max-ranges")),
+            c.getDuration("rebalance.move-back-after")),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),
         c.getDuration("leave.drain-timeout"));

@@ -1001,7 +1001,22 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     Map<String, Double> rates = new HashMap<>();
     roles(ClusterNode.CAPACITY_OPS_ROLE).forEach((n, v) -> rates.put(n, (double) parseOr(v, 0L)));
     List<NodeSpec> nodes = Capacities.nodes(up, draining, roles(ClusterNode.RACK_ROLE), storage, rates, bytes, ops);
-    return planner.plan(table, nodes, stats, rf, moves.inFlight());
+    return planner.plan(table, nodes, stats, rf, moves.inFlight(), recentMoves(System.nanoTime()));
+  }
+
+  /**
+   * The moves that ended done within {@code rebalance.move-back-after} (of those this controller keeps):
+   * the planner does not take them back. A controller that takes over starts without them.
+   */
+  private List<Move> recentMoves(long now) {
+    long window = settings.rebalance().moveBackAfter().toNanos();
+    List<Move> recent = new java.util.ArrayList<>();
+    for (MoveBook.Operator op : ended) {
+      if (op.phase() == MoveBook.Phase.DONE && now - op.phaseSince() < window) {
+        recent.add(op.move());
+      }
+    }
+    return recent;
   }
 
   /**

@@ -57,8 +57,29 @@ public final class Planner {
    */
   public Plan plan(
       RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats, int replicationFactor, List<Move> inFlight) {
+    return plan(table, nodes, stats, replicationFactor, inFlight, List.of());
+  }
+
+  /**
+   * The plan for now, given also the moves that ended lately ({@code recent}): no balancing move takes a
+   * range's head or replica back to the node one of them took it from. The checkers (a down or draining
+   * node, a chain of the wrong length, two replicas in a rack) are not held back.
+   */
+  public Plan plan(RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats, int replicationFactor,
+      List<Move> inFlight, List<Move> recent) {
     Work w = new Work(table, nodes, stats);
+    for (Move m : recent) {
+      if (m instanceof Move.HeadMove h) {
+        w.left.add(h.rangeId() + "/" + h.from());
+      } else if (m instanceof Move.ReplicaMove r) {
+        w.left.add(r.rangeId() + "/" + r.from());
+      }
+    }
     for (Move m : inFlight) {
+      w.moving.add(m.rangeId()); // a split or a merge too: the range takes no move until it ends
+      if (m instanceof Move.MergeRanges merge) {
+        w.moving.add(merge.rightId());
+      }
       if (w.chains.containsKey(m.rangeId()) && !(m instanceof Move.SplitRange) && !(m instanceof Move.MergeRanges)) {
         // A replica move whose new replica joined is left with the old one's removal, which waits for its
         // read lease: the node it filled may take its next copy meanwhile (in bench/elastic.sh a new
@@ -89,6 +110,9 @@ public final class Planner {
 
   private void check(Work w, int rf, List<Move> moves, List<Plan.Rejected> rejected) {
     for (long id : w.chains.keySet()) {
+      if (w.moving(id)) {
+        continue; // its move under way comes first; the next plan sees what it left
+      }
       for (String node : List.copyOf(w.chains.get(id))) {
         NodeSpec spec = w.spec(node);
         if (!spec.accepting()) {
@@ -97,7 +121,7 @@ public final class Planner {
         }
       }
       List<String> chain = w.chains.get(id);
-      if (chain.size() > rf) {
+      if (chain.size() > rf && !w.moving(id)) {
         // The most utilized member leaves; the head only if every member is the head's equal.
         String from = chain.stream().skip(1).max(Comparator.comparingDouble(w::utilization)).orElseThrow();
         Move m = new Move.RemoveReplica(id, from, "the chain has " + chain.size() + " of " + rf + " replicas");
@@ -109,13 +133,16 @@ public final class Planner {
           w.occupy(m);
         }
       }
-      if (w.chains.get(id).size() < rf) {
+      if (w.chains.get(id).size() < rf && !w.moving(id)) {
         propose(w, id, null, "the chain has " + w.chains.get(id).size() + " of " + rf + " replicas",
             w.racksOf(id, null), moves, rejected);
       }
     }
     if (w.racksConfigured()) {
       for (long id : w.chains.keySet()) {
+        if (w.moving(id)) {
+          continue;
+        }
         Map<String, List<String>> byRack = new TreeMap<>();
         for (String node : w.chains.get(id)) {
           byRack.computeIfAbsent(w.spec(node).rack(), r -> new ArrayList<>()).add(node);
@@ -235,12 +262,12 @@ public final class Planner {
         long id = e.getKey();
         List<String> chain = e.getValue();
         String src = chain.get(0);
-        if (!load.counts(id) || !w.spec(src).accepting() || !w.free(src)) {
+        if (!load.counts(id) || w.moving(id) || !w.spec(src).accepting() || !w.free(src)) {
           continue;
         }
         boolean hot = load.now(src) > mean * (1 + settings.margin());
         for (String to : chain) {
-          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to)) {
+          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to) || !w.mayReturn(id, to)) {
             continue;
           }
           boolean cold = load.now(to) < mean * (1 - settings.margin());
@@ -422,11 +449,12 @@ public final class Planner {
       for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
         long id = e.getKey();
         List<String> chain = e.getValue();
-        if (w.weightless(id)) {
+        if (w.weightless(id) || w.moving(id)) {
           continue;
         }
         for (String from : chain) {
-          if (!w.spec(from).accepting() || !w.free(from) || w.utilization(from) <= w.utilization(to)) {
+          if (!w.spec(from).accepting() || !w.free(from) || w.utilization(from) <= w.utilization(to)
+              || !w.mayReturn(id, to)) {
             continue;
           }
           List<String> next;
@@ -476,19 +504,20 @@ public final class Planner {
     for (Map.Entry<Long, List<String>> e : w.chains.entrySet()) {
       long id = e.getKey();
       List<String> chain = e.getValue();
-      if (!chain.contains(src) || w.weightless(id)) {
+      if (!chain.contains(src) || w.weightless(id) || w.moving(id)) {
         continue;
       }
       if (chain.get(0).equals(src)) {
         for (String to : chain) {
-          if (!to.equals(src) && w.spec(to).accepting() && w.free(to)) {
+          if (!to.equals(src) && w.spec(to).accepting() && w.free(to) && w.mayReturn(id, to)) {
             best = better(best, new Candidate(id, to, true, w.score(id, w.headed(id, to))));
           }
         }
       }
       Set<String> racks = w.racksOf(id, src);
       for (String to : w.upNodes()) {
-        if (chain.contains(to) || !w.free(to) || (!w.spec(to).rack().isEmpty() && racks.contains(w.spec(to).rack()))) {
+        if (chain.contains(to) || !w.free(to) || (!w.spec(to).rack().isEmpty() && racks.contains(w.spec(to).rack()))
+            || !w.mayReturn(id, to)) {
           continue;
         }
         best = better(best, new Candidate(id, to, false, w.score(id, w.moved(id, src, to))));
@@ -527,6 +556,10 @@ public final class Planner {
     final Map<Long, RangeStats> stats;
     final Map<String, double[]> usage = new HashMap<>();
     final Map<String, Integer> busy = new HashMap<>();
+    /** Ranges with a move in this plan or under way: the controller runs one operator per range at a time. */
+    final Set<Long> moving = new HashSet<>();
+    /** "range/node": a recent move took the range's head or a replica off the node. */
+    final Set<String> left = new HashSet<>();
 
     Work(RoutingTable table, List<NodeSpec> nodes, Map<Long, RangeStats> stats) {
       this.stats = stats;
@@ -583,6 +616,20 @@ public final class Planner {
       for (String n : m.nodes()) {
         busy.merge(n, 1, Integer::sum);
       }
+      moving.add(m.rangeId());
+      if (m instanceof Move.MergeRanges merge) {
+        moving.add(merge.rightId());
+      }
+    }
+
+    /** Whether a balancing move may bring range {@code id}'s head or a replica to {@code node}. */
+    boolean mayReturn(long id, String node) {
+      return left.isEmpty() || !left.contains(id + "/" + node);
+    }
+
+    /** Whether range {@code id} has a move already (planned here or under way): it takes no other. */
+    boolean moving(long id) {
+      return moving.contains(id);
     }
 
     /** What each node of {@code chain} carries for range {@code id}: bytes and operations per second. */
