@@ -264,7 +264,7 @@ public final class Router {
       return CompletableFuture.completedFuture(here); // the common case: no retry state at all
     }
     return withRetry(timeout, key, (range, deadline, answer) -> {
-      ReadView.Value local = readHere(range, key);
+      ReadView.Value local = readHere(range, key, true);
       if (local != null) {
         answer.accept(new ReplicaActor.Value(local.value()));
         return;
@@ -283,7 +283,7 @@ public final class Router {
     if (t == null) {
       return null;
     }
-    ReadView.Value here = readHere(t.lookup(key), key);
+    ReadView.Value here = readHere(t.lookup(key), key, false);
     return here == null ? null : new Found(here.value());
   }
 
@@ -291,16 +291,21 @@ public final class Router {
    * The value the replica of {@code range} on this node answers for {@code key} through its read view,
    * counted as a read here; null when no replica of the range serves here or the one that does cannot
    * answer now (a write in flight, no lease, catching up). A range has at most one replica per node.
+   * {@code countToTail}: a write in flight here counts as a read passed on to the tail.
    */
-  private ReadView.Value readHere(RangeConfig range, byte[] key) {
+  private ReadView.Value readHere(RangeConfig range, byte[] key, boolean countToTail) {
     for (Replica r : range.chain()) {
       if (r.node().equals(selfNode)) {
         LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
-        if (h != null && h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get)
-            instanceof ReadView.Value v) {
+        ReadView.Outcome outcome =
+            h == null ? null : h.view().get(range.epoch(), key, System.nanoTime(), h.store()::get);
+        if (outcome instanceof ReadView.Value v) {
           counters.recordRead(range.rangeId(), r.node(), key.length + (v.value() == null ? 0 : v.value().value().length));
           counters.sampleKey(range.rangeId(), key);
           return v;
+        }
+        if (countToTail && outcome == ReadView.Outcome.ASK_TAIL) {
+          stats.toTail();
         }
         return null;
       }

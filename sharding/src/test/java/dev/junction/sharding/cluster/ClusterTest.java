@@ -207,6 +207,40 @@ class ClusterTest {
   }
 
   @Test
+  void aReadOfAKeyWithAWriteInFlightAtTheHeadGoesToTheTailIsCountedAndNeverGoesBack() throws Exception {
+    // Writes to one key, a few in flight at a time, keep it dirty at its head most of the time; reads of it
+    // through the head's node, whose replica then passes them to the tail, see committed values only, in order.
+    RangeConfig range = cluster.table().lookup(b("inflight"));
+    int head = -1;
+    for (int i = 0; i < cluster.size(); i++) {
+      if (cluster.node(i).address().toString().equals(range.head().node())) {
+        head = i;
+      }
+    }
+    Router router = cluster.router(head);
+    long before = router.stats().sentToTail();
+    List<CompletableFuture<Router.Result>> inFlight = new ArrayList<>();
+    long lastSeq = 0;
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    int written = 0;
+    while (router.stats().sentToTail() == before && written < 20_000 && System.nanoTime() - deadline < 0) {
+      inFlight.removeIf(CompletableFuture::isDone);
+      while (inFlight.size() < 4) {
+        inFlight.add(router.write(id(), new WriteOp.Put(b("inflight"), b("v" + written++)), T).toCompletableFuture());
+      }
+      Versioned v = get(head, "inflight");
+      if (v != null) {
+        assertTrue(v.seq() >= lastSeq, "a read went back from seq " + lastSeq + " to " + v.seq());
+        lastSeq = v.seq();
+      }
+    }
+    for (CompletableFuture<Router.Result> w : inFlight) {
+      assertInstanceOf(Router.Written.class, w.get(30, TimeUnit.SECONDS));
+    }
+    assertTrue(router.stats().sentToTail() > before, "no read met a write in flight in " + written + " writes");
+  }
+
+  @Test
   void readModifyWritesWithLatestReadsFromEveryGatewayLoseNoIncrement() throws Exception {
     put(0, "counter", "0");
     int writers = 3;
