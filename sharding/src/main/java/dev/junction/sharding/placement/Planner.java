@@ -38,6 +38,11 @@ import java.util.TreeMap;
  * maxPerNode} moves at once, so plans neither pile up on a node nor oscillate. Last, heads are evened out
  * by the operations the model gives them and then by the requests that enter them (writes and
  * latest-reads), each head move only where it keeps the earlier passes' balance.
+ *
+ * <p>A range takes one move at a time (the controller runs one operator per range): none while one is
+ * under way, at most one per plan. And no balancing move brings a range's head or a replica back to a
+ * node that a move which ended lately took it off (the caller says which moves those are): measurements
+ * trail the moves, and without this rule plans handed heads to and fro.
  */
 public final class Planner {
   private final PlacementSettings settings;
