@@ -264,10 +264,13 @@ public final class Router {
       return CompletableFuture.completedFuture(here); // the common case: no retry state at all
     }
     return withRetry(timeout, key, (range, deadline, answer) -> {
-      ReadView.Value local = readHere(range, key, true);
-      if (local != null) {
-        answer.accept(new ReplicaActor.Value(local.value()));
+      ReadView.Outcome local = readHere(range, key);
+      if (local instanceof ReadView.Value v) {
+        answer.accept(new ReplicaActor.Value(v.value()));
         return;
+      }
+      if (local == ReadView.Outcome.ASK_TAIL) {
+        stats.toTail();
       }
       // No replica here, or a write in flight, or it cannot serve now: the tail decides.
       Replica tail = range.tail();
@@ -283,17 +286,15 @@ public final class Router {
     if (t == null) {
       return null;
     }
-    ReadView.Value here = readHere(t.lookup(key), key, false);
-    return here == null ? null : new Found(here.value());
+    return readHere(t.lookup(key), key) instanceof ReadView.Value v ? new Found(v.value()) : null;
   }
 
   /**
-   * The value the replica of {@code range} on this node answers for {@code key} through its read view,
-   * counted as a read here; null when no replica of the range serves here or the one that does cannot
-   * answer now (a write in flight, no lease, catching up). A range has at most one replica per node.
-   * {@code countToTail}: a write in flight here counts as a read passed on to the tail.
+   * What the replica of {@code range} on this node answers for {@code key} through its read view (a value
+   * is counted as a read here); null when no replica of the range serves here. A range has at most one
+   * replica per node.
    */
-  private ReadView.Value readHere(RangeConfig range, byte[] key, boolean countToTail) {
+  private ReadView.Outcome readHere(RangeConfig range, byte[] key) {
     for (Replica r : range.chain()) {
       if (r.node().equals(selfNode)) {
         LocalReplicas.Handle h = locals.get(range.replicaId(r.slot()));
@@ -302,12 +303,8 @@ public final class Router {
         if (outcome instanceof ReadView.Value v) {
           counters.recordRead(range.rangeId(), r.node(), key.length + (v.value() == null ? 0 : v.value().value().length));
           counters.sampleKey(range.rangeId(), key);
-          return v;
         }
-        if (countToTail && outcome == ReadView.Outcome.ASK_TAIL) {
-          stats.toTail();
-        }
-        return null;
+        return outcome;
       }
     }
     return null;
