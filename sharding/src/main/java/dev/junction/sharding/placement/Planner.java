@@ -47,6 +47,15 @@ import java.util.TreeMap;
 public final class Planner {
   private final PlacementSettings settings;
 
+  /**
+   * The part of the margin inside which the head-requests pass keeps the nodes it touches. The other
+   * passes act on nodes outside mean ± margin, and their means move a little with every head they hand on
+   * (the mean of the nodes' utilizations does, where bandwidths differ): a head-requests move that left a
+   * node just inside the band by one mean left it just outside by the next plan's, which then handed the
+   * head back. Keeping a quarter of the margin spare means no such move is undone.
+   */
+  private static final double INNER_BAND = 0.75;
+
   public Planner(PlacementSettings settings) {
     this.settings = settings;
   }
@@ -233,6 +242,9 @@ public final class Planner {
   private interface HeadLoad {
     double now(String node);
 
+    /** The level each up node would be at were the load spread evenly (the same whichever node leads). */
+    double mean();
+
     double after(long id, List<String> next, String node);
 
     boolean counts(long id);
@@ -256,7 +268,7 @@ public final class Planner {
   private void balanceHeadsBy(Work w, List<Move> moves, java.util.function.Supplier<HeadLoad> loads) {
     while (moves.size() < settings.maxMoves()) {
       HeadLoad load = loads.get();
-      double mean = w.upNodes().stream().mapToDouble(load::now).average().orElse(0);
+      double mean = load.mean();
       if (mean <= 0) {
         return;
       }
@@ -281,10 +293,13 @@ public final class Planner {
           }
           List<String> next = w.headed(id, to);
           double toAfter = load.after(id, next, to);
-          double gain = load.now(src) - Math.max(load.after(id, next, src), toAfter);
+          double srcAfter = load.after(id, next, src);
+          double gain = load.now(src) - Math.max(srcAfter, toAfter);
+          // Filling a cold node must not overshoot: a source left below the receiver would be the next
+          // plan's cold node, and the head would come back.
           boolean worth = (hot && gain >= minGain
                   && (load.mayMakeHot() || toAfter <= mean * (1 + settings.margin()) + 1e-9))
-              || (cold && gain > 1e-9 && toAfter <= mean + 1e-9);
+              || (cold && gain > 1e-9 && toAfter <= mean + 1e-9 && srcAfter >= toAfter - 1e-12);
           if (worth && gain > bestGain + 1e-12 && load.allowed(id, next, src, to)) {
             bestGain = gain;
             chosen = new Move.HeadMove(id, src, to,
@@ -312,6 +327,10 @@ public final class Planner {
     HeadLoad ops = new HeadLoad() {
       public double now(String node) {
         return w.opsFraction(node);
+      }
+
+      public double mean() {
+        return w.opsMean();
       }
 
       public double after(long id, List<String> next, String node) {
@@ -348,8 +367,8 @@ public final class Planner {
    * fewer of the clients' calls (three nodes leading 6, 7 and 7 of 24 ranges beside a new one leading 4
    * served 17 % more calls on average in one measurement). A head move is made only when it leaves every
    * node it touches as it was against the bands the other passes act on (operations and utilization
-   * within the mean ± the margin): so no pass undoes another's work, and the next plan has nothing to take
-   * back. A node relieved of a head must not become one above the mean by the margin itself, and the pass
+   * within the mean ± the margin, with a quarter of the margin to spare: {@link #INNER_BAND}): so no pass
+   * undoes another's work, and the next plan has nothing to take back. A node relieved of a head must not become one above the mean by the margin itself, and the pass
    * waits until no replica is being copied (in flight or in this plan): while a new node fills, the chains
    * it joins change from plan to plan, and heads balanced among the chains of the moment were seen to be
    * handed on and back within seconds.
@@ -357,12 +376,16 @@ public final class Planner {
   private void balanceHeadRequests(Work w, List<Move> moves) {
     balanceHeadsBy(w, moves, () -> {
       Map<String, Double> heads = w.headRequests();
-      List<String> up = w.upNodes();
-      double opsMean = up.stream().mapToDouble(w::opsFraction).average().orElse(0);
+      double headMean = w.upNodes().stream().mapToDouble(n -> heads.getOrDefault(n, 0.0)).average().orElse(0);
+      double opsMean = w.opsMean();
       double utilMean = w.meanUtilization();
       return new HeadLoad() {
         public double now(String node) {
           return heads.getOrDefault(node, 0.0);
+        }
+
+        public double mean() {
+          return headMean;
         }
 
         public double after(long id, List<String> next, String node) {
@@ -379,7 +402,7 @@ public final class Planner {
         }
 
         public boolean allowed(long id, List<String> next, String src, String to) {
-          return w.staysInBands(id, next, List.of(src, to), opsMean, utilMean);
+          return w.staysInBands(id, next, List.of(src, to), opsMean, utilMean, settings.margin() * INNER_BAND);
         }
 
         public String hotReason() {
@@ -479,7 +502,13 @@ public final class Planner {
             head = false;
           }
           double gain = w.utilization(from) - w.score(id, next);
-          if (gain > bestGain + 1e-12 && (gain >= minGain || w.after(id, next, to) <= mean + 1e-9)) {
+          double toAfter = w.after(id, next, to);
+          // It fills the cold node, without overshooting: a move that leaves its utilization as it was (a
+          // head handed to a node whose storage is what binds) only shifts work between warmer nodes,
+          // which the passes that balance heads may then hand back; and a source left below the receiver
+          // would be the next plan's cold node.
+          if (gain > bestGain + 1e-12 && toAfter > w.utilization(to) + 1e-12
+              && w.after(id, next, from) >= toAfter - 1e-12 && (gain >= minGain || toAfter <= mean + 1e-9)) {
             bestGain = gain;
             String why = String.format("node %s is below the mean utilization %.3f by more than the margin", to, mean);
             best = head ? new Move.HeadMove(id, from, to, why) : new Move.ReplicaMove(id, from, to, why);
@@ -716,10 +745,9 @@ public final class Planner {
 
     /**
      * Whether each of {@code nodes}, were range {@code id}'s chain {@code next}, would be inside the bands
-     * mean ± margin of operations and of utilization, or outside on the side it is now and no farther out.
+     * mean ± {@code m} of operations and of utilization, or outside on the side it is now and no farther out.
      */
-    boolean staysInBands(long id, List<String> next, List<String> nodes, double opsMean, double utilMean) {
-      double m = settings.margin();
+    boolean staysInBands(long id, List<String> next, List<String> nodes, double opsMean, double utilMean, double m) {
       for (String n : nodes) {
         if (!sameBand(opsFraction(n), opsAfter(id, next, n), opsMean, m)
             || !sameBand(utilization(n), after(id, next, n), utilMean, m)) {
@@ -734,6 +762,25 @@ public final class Planner {
       int bandNow = now > mean * (1 + margin) + 1e-12 ? 1 : now < mean * (1 - margin) - 1e-12 ? -1 : 0;
       int bandAfter = after > mean * (1 + margin) + 1e-12 ? 1 : after < mean * (1 - margin) - 1e-12 ? -1 : 0;
       return bandAfter == 0 || (bandAfter == bandNow && Math.abs(after - mean) <= Math.abs(now - mean) + 1e-12);
+    }
+
+    /**
+     * The operations of the up nodes over their bandwidth: what {@link #opsFraction} would be on each were
+     * the work spread in proportion to bandwidth. Unlike the mean of the fractions it does not change when a
+     * head moves between nodes of different bandwidth (a head's extra work stays the same, only its node
+     * changes), so the passes that move heads measure against one level: with the mean of the fractions, a
+     * head handed to a node of less bandwidth lowered the mean under it, and the next plan saw that node
+     * below the mean by the margin again and handed it another head while the head-requests pass took one
+     * off it, for ever.
+     */
+    double opsMean() {
+      double ops = 0;
+      double bandwidth = 0;
+      for (String n : upNodes()) {
+        ops += usage.getOrDefault(n, new double[2])[1];
+        bandwidth += spec(n).opsPerSecond();
+      }
+      return bandwidth > 0 ? ops / bandwidth : 0;
     }
 
     /** The operations of {@code node} as a fraction of its bandwidth. */

@@ -350,7 +350,7 @@ class PlannerTest {
       Plan plan = planner.plan(table, nodes, stats, 3, List.of(), recent);
       if (plan.isEmpty()) {
         // Where it ends is as good as the best that planning without being told reaches (within a
-        // replica's worth; without, seed 16 never settles: its plans move heads to and fro for ever).
+        // replica's worth).
         double without = Double.MAX_VALUE;
         RoutingTable free = start;
         for (int r = 0; r < 500; r++) {
@@ -380,6 +380,35 @@ class PlannerTest {
       recent = plan.moves();
     }
     throw new AssertionError("seed " + seed + ": no convergence in 500 rounds");
+  }
+
+  /**
+   * Planning without being told what moved lately still settles: the passes that move heads (by
+   * utilization, by operations, by the requests that enter the heads) do not hand heads to and fro between
+   * them. Before the passes measured operations against one level (the cluster's operations over its
+   * bandwidth, not the mean of the nodes' fractions, which moves with every head handed between nodes of
+   * different bandwidth), kept the head-requests moves a quarter of the margin inside the others' bands,
+   * and stopped filling a cold node past its source, six of these 300 clusters never settled (seeds 16,
+   * 145, 164, 176, 221, 222: a head handed on by one pass and back by another in every plan).
+   */
+  @Test
+  void plansWithoutTheRecentMovesStillSettle() {
+    Planner planner = new Planner(PlacementSettings.DEFAULTS);
+    for (long seed = 1; seed <= 300; seed++) {
+      Random random = new Random(seed);
+      int nodeCount = 3 + random.nextInt(5);
+      RoutingTable table = randomTable(random, Math.max(3, nodeCount - random.nextInt(2)), 10 + random.nextInt(40));
+      List<NodeSpec> nodes = randomNodes(random, nodeCount);
+      Map<Long, RangeStats> stats = randomStats(random, table.size());
+      int round = 0;
+      for (Plan plan = planner.plan(table, nodes, stats, 3, List.of()); !plan.isEmpty();
+          plan = planner.plan(table, nodes, stats, 3, List.of())) {
+        assertTrue(++round < 200, "seed " + seed + ": still moving after 200 plans: " + plan.moves());
+        for (Move m : plan.moves()) {
+          table = carryOut(table, m);
+        }
+      }
+    }
   }
 
   @Test
