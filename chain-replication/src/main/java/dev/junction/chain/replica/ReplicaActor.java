@@ -59,7 +59,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, End {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, End, HoldLog {}
 
   /** A client write for the head, from a router whose table has {@code epoch} for the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
@@ -83,6 +83,16 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * requestedAt} (this node's monotonic clock when the replica asked).
    */
   public record LeaseGranted(long requestedAt, long durationNanos) implements Command {}
+
+  /**
+   * From the controller, to every replica of a range that is being copied to a new replica: keep the whole
+   * stored log for {@code durationNanos} from now (on this node's clock), truncating none of it. The copy
+   * holds the range as of some sequence number; once it joins, its predecessor resends what followed from
+   * its log, and a log truncated meanwhile to {@code retained-log} records would not reach back whenever
+   * more writes than that came during the copy: the copy would be thrown away and made again, and a range
+   * written that fast could never be moved. The controller repeats it every tick while the copy runs.
+   */
+  public record HoldLog(long durationNanos) implements Command {}
 
   /**
    * From the controller, to a replica not yet in its range's chain: copy the range from replica
@@ -191,6 +201,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private ChainReplica<Responder> core;
   private LocalReplicas.Handle handle;
   private long truncatedUpTo;
+  /** Until when (nanoTime) the stored log is kept whole for a copy ({@link HoldLog}). */
+  private long logHeldUntil;
+  private boolean logHeld;
   private long lastLeaseAsk;
   private boolean askedForLease;
   private boolean flushPending;
@@ -246,6 +259,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessageEquals(Wake.INSTANCE, () -> this)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(LeaseGranted.class, this::onLeaseGranted)
+        .onMessage(HoldLog.class, this::onHoldLog)
         .onMessage(Join.class, this::onJoin)
         .onMessage(End.class, this::onEnd)
         .onMessage(WhereIsBulk.class, this::onWhereIsBulk)
@@ -510,6 +524,23 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     return this;
   }
 
+  private Behavior<Command> onHoldLog(HoldLog h) {
+    long until = System.nanoTime() + h.durationNanos();
+    if (!logHeld || until - logHeldUntil > 0) {
+      logHeldUntil = until;
+    }
+    logHeld = true;
+    return this;
+  }
+
+  /** Whether the stored log is to be kept whole now (a copy of the range is under way). */
+  private boolean logHeld() {
+    if (logHeld && System.nanoTime() - logHeldUntil >= 0) {
+      logHeld = false;
+    }
+    return logHeld;
+  }
+
   /** Most often a replica asks the controller for its lease outside its ticks (refused reads ask too). */
   private static final long LEASE_ASK_GAP = Duration.ofMillis(50).toNanos();
 
@@ -569,7 +600,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (core.sealedAt() > 0) {
       keepFrom = Math.min(keepFrom, core.sealedAt() - 1); // the split must stay: it says the range ended
     }
-    if (keepFrom - truncatedUpTo >= 1024) {
+    // Truncate in steps (one store delete each) of 1,024 records, or of retained-log where that is fewer,
+    // so that a replica keeps what retained-log says and at most one step more; and none while a copy of
+    // the range holds the log (HoldLog).
+    if (keepFrom - truncatedUpTo >= Math.min(1024, settings.retainedLog()) && !logHeld()) {
       truncatedUpTo = keepFrom;
       store.truncateLog(truncatedUpTo);
     }

@@ -6,6 +6,7 @@ import dev.junction.chain.replica.ReplicaActor;
 import dev.junction.chain.replica.WriteTimings;
 import dev.junction.sharding.cluster.ClusterNode;
 import dev.junction.sharding.cluster.Controller;
+import dev.junction.sharding.cluster.ReplicaSharding;
 import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.routing.GatewayStats;
 import dev.junction.sharding.routing.RoutingTable;
@@ -66,7 +67,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  *       attempts refused by {@code reason}, requests resent on a new configuration, reads passed on to the
  *       tail, routing-table refreshes from a majority, deadlines passed; {@code
  *       junction_table_stale_reads_total}: the table read from a majority because a replica here heard its
- *       chain at an epoch the node's table lacked;
+ *       chain at an epoch the node's table lacked; {@code junction_replicas_behind_total}: new copies a
+ *       replica here could not catch up from its log (each is thrown away and copied again);
  *   <li>{@code pekko_cluster_members{status}} and {@code pekko_cluster_unreachable_members}: the cluster
  *       membership as this node sees it;
  *   <li>JVM basics (memory, GC, threads, classes, JIT time, CPU, uptime).
@@ -264,6 +266,9 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("junction.table.stale.reads", cluster, ClusterNode::staleTableReads)
         .description("routing-table reads from a majority because a replica here heard its chain at an epoch "
             + "this node's table lacked").register(registry);
+    FunctionCounter.builder("junction.replicas.behind", cluster.replicas(), ReplicaSharding::behindReports)
+        .description("new copies a replica here could not catch up from its log (each is copied again)")
+        .register(registry);
     FunctionCounter.builder("junction.gateway.expired", stats, GatewayStats::expiries)
         .description("requests whose deadline passed in the gateway").register(registry);
   }

@@ -775,8 +775,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         replicas.allocation().setShardLocation(
             c.range().replicaId(c.slot()).entityId(), AddressFromURIString.parse(c.node()));
       }
-      replicas.replica(c.range().replicaId(c.slot()))
-          .tell(new ReplicaActor.Join(c.range(), c.range().tail().slot(), c.node()));
+      askCopy(c.range(), c.slot(), c.node());
     }
     if (step.table().isPresent()) {
       publish(step.table().get());
@@ -1123,8 +1122,24 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         replicas.allocation().setShardLocation(
             range.replicaId(copy.slot()).entityId(), AddressFromURIString.parse(copy.node()));
       }
-      replicas.replica(range.replicaId(copy.slot()))
-          .tell(new ReplicaActor.Join(range, range.tail().slot(), copy.node()));
+      askCopy(range, copy.slot(), copy.node());
+    }
+  }
+
+  /** Ticks of the controller for which a copy, asked for at every tick, holds its range's logs whole. */
+  private static final int LOG_HOLD_TICKS = 5;
+
+  /**
+   * Asks new replica {@code slot} on {@code node} to copy {@code range} from its tail and report ready (a
+   * replica that is copying or ready only reports again), and every replica of the chain to keep its whole
+   * log meanwhile ({@link ReplicaActor.HoldLog}, for a few ticks: the last one covers the copy's joining,
+   * when its predecessor resends from its log what was written during the copy).
+   */
+  private void askCopy(RangeConfig range, int slot, String node) {
+    replicas.replica(range.replicaId(slot)).tell(new ReplicaActor.Join(range, range.tail().slot(), node));
+    ReplicaActor.HoldLog hold = new ReplicaActor.HoldLog(settings.wakeInterval().toNanos() * LOG_HOLD_TICKS);
+    for (Replica r : range.chain()) {
+      replicas.replica(range.replicaId(r.slot())).tell(hold);
     }
   }
 

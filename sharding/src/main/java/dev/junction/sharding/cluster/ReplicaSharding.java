@@ -50,6 +50,8 @@ public final class ReplicaSharding implements ChainDirectory {
   private final BulkTransport bulk;
   private final LocalReplicas locals;
   private final ChainSettings chainSettings;
+  /** Catch-ups a predecessor here could not serve from its log ({@link #reportBehind}). */
+  private final java.util.concurrent.atomic.LongAdder behind = new java.util.concurrent.atomic.LongAdder();
 
   private ReplicaSharding(
       ActorSystem<?> system,
@@ -246,11 +248,20 @@ public final class ReplicaSharding implements ChainDirectory {
 
   @Override
   public void reportBehind(ReplicaId replica, long epoch) {
+    behind.increment();
     ActorRef<Controller.Command> c = controller;
     if (c != null) {
       c.tell(new Controller.ReplicaBehind(replica.rangeId(), replica.slot(), epoch));
     }
   }
+  /**
+   * How many times a replica here could not catch its successor up from its log (the successor, a new
+   * copy, is then replaced by another copy): should stay 0 while copies hold their chains' logs.
+   */
+  public long behindReports() {
+    return behind.sum();
+  }
+
 
   @Override
   public void reportEnded(ReplicaId replica, long epoch, long seq, dev.junction.chain.core.Mutation.Ending ending) {

@@ -115,6 +115,7 @@ class MessageSerializationTest {
             ReplicaActor.Wake.INSTANCE,
             new ReplicaActor.GetStatus(statusProbe.getRef()),
             new ReplicaActor.LeaseGranted(-123_456_789L, 1_000_000_000L),
+            new ReplicaActor.HoldLog(5_000_000_000L),
             new Controller.LeaseRequest(7, 4, 3, Long.MIN_VALUE + 5, replicaProbe.getRef()),
             new Controller.JoinReady(7, 67, "pekko://junction@127.0.0.1:2", 1234),
             new Controller.ReplicaBehind(7, 67, 9),

@@ -113,6 +113,73 @@ class RebalanceTest {
     }
   }
 
+  /**
+   * A copy overtaken by more writes than the replicas keep in their logs still joins at once: with a
+   * retained log of 20 records and a client writing into every range all the time, far more entries are
+   * written while a range is copied than its predecessor would keep, but the chain holds its logs whole
+   * while the copy runs, so no copy has to be thrown away (and every write is kept). Without the hold the
+   * predecessors reported 29 copies they could not catch up in one run (each copied again, over and over,
+   * until one happened to be quick enough).
+   */
+  @Test
+  void aCopyOvertakenByMoreWritesThanTheLogKeepsStillJoins() throws Exception {
+    String extra = "junction.cluster.split-points = [\"h\", \"p\"]\n"
+        + "junction.cluster.rebalance.interval = 1s\n"
+        + "junction.chain.retained-log = 20\n";
+    try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
+      Map<String, String> written = new TreeMap<>();
+      long[] seq = {0};
+      for (int i = 0; i < 60; i++) {
+        put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i + "-" + "x".repeat(2000));
+      }
+      int added = cluster.addNode(extra);
+      String newcomer = cluster.node(added).address().toString();
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Throwable> failures = new ArrayList<>();
+      Thread writer = new Thread(() -> {
+        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        for (int i = 0; i < 200_000 && !stop.get() && System.nanoTime() < until; i++) {
+          try {
+            put(cluster, written, seq, (char) ('a' + i % 26) + "+" + (i % 500), "w" + i);
+          } catch (Throwable e) {
+            synchronized (failures) {
+              failures.add(e);
+            }
+            return;
+          }
+        }
+      });
+      writer.start();
+      try {
+        // 9 replicas on 4 nodes: the newcomer ends with at least 2.
+        cluster.await(Duration.ofSeconds(100), "the new node carries its share", () -> {
+          RoutingTable t = cluster.table();
+          long replicas = t.ranges().stream().filter(r -> nodes(r).contains(newcomer)).count();
+          return replicas >= 2 && t.ranges().stream().allMatch(r -> r.chain().size() == 3);
+        });
+      } finally {
+        stop.set(true);
+        writer.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      synchronized (failures) {
+        assertTrue(failures.isEmpty(), "every write during the moves succeeded: " + failures);
+      }
+      long behind = 0;
+      for (int i = 0; i < cluster.size(); i++) {
+        behind += cluster.node(i).replicas().behindReports();
+      }
+      assertEquals(0, behind, "copies that their predecessors could not catch up from the log");
+      cluster.awaitServing(Duration.ofSeconds(30));
+      synchronized (written) {
+        for (Map.Entry<String, String> e : written.entrySet()) {
+          Router.Result r = cluster.router(added).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+          assertInstanceOf(Router.Found.class, r, e.getKey());
+          assertEquals(e.getValue(), new String(((Router.Found) r).value().value(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+  }
+
   @Test
   void aDrainedNodeEndsWithNoReplicaWhileClientsWriteAndTooFewNodesAreRefused() throws Exception {
     String extra = "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
