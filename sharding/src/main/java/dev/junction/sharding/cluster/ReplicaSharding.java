@@ -254,6 +254,7 @@ public final class ReplicaSharding implements ChainDirectory {
       c.tell(new Controller.ReplicaBehind(replica.rangeId(), replica.slot(), epoch));
     }
   }
+
   /**
    * How many times a replica here could not catch its successor up from its log (the successor, a new
    * copy, is then replaced by another copy): should stay 0 while copies hold their chains' logs.
