@@ -141,7 +141,11 @@ final class NodeCluster implements AutoCloseable {
       }
       List<String> command = new ArrayList<>(network.prefix(i));
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      NodeProcess node = new NodeProcess(command, JVM_ARGS, network.host(i), grpcBase + i, managementBase + i,
+      // LMDB-Java unpacks its native library into a temporary file that only an orderly exit deletes: a
+      // node this test kills would leave it behind, so it goes into the cluster's own folder.
+      List<String> jvm = new ArrayList<>(JVM_ARGS);
+      jvm.add("-Dlmdbjava.extract.dir=" + data.toAbsolutePath().getParent());
+      NodeProcess node = new NodeProcess(command, jvm, network.host(i), grpcBase + i, managementBase + i,
           clusterBase + i, data, String.join(",", seeds), minNodes, log);
       return node.builder(env);
     }
