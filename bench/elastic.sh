@@ -123,12 +123,12 @@ for _ in $(seq 1 400); do
 done
 [[ -n "$endpoints" ]] || { tail -20 "$work/local.err" >&2; die "the cluster did not get ready; see $work"; }
 
-scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' junction_gateway_* counters, one line each, every 2 s
+scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' gateway counters, write-path timings, JIT time and CPU, every 2 s
   local ts
   for _ in $(seq 1 "$1"); do
     ts="$(date +%s.%N)"
     for n in 0 1 2 3; do
-      curl -s --max-time 1 "http://127.0.0.1:$((base + 20 + n))/metrics" | grep -E '^junction_(gateway_[a-z_]+_total|requests_seconds_count)' \
+      curl -s --max-time 1 "http://127.0.0.1:$((base + 20 + n))/metrics" | grep -E '^(junction_(gateway_[a-z_]+_total|requests_seconds_(count|sum)|store_sync_seconds_(count|sum)|write_(persisted|committed)_seconds_(count|sum))|jvm_compilation_time_ms_total|process_cpu_usage)' \
         | sed "s/^/$ts node-$n /" || true
     done
     sleep 2
@@ -156,8 +156,10 @@ if [[ "$only" != hot ]]; then
     > "$work/watch.out" 2> "$work/watch.log" &
   watch_pid=$!
   # With ELASTIC_GATEWAY_LOG=1: what each node's gateway spends beyond one attempt per request (refusals
-  # by reason, resends on a new configuration, table refreshes), every 2 s, into gateway.log. Off by
-  # default: the scrapes cost the nodes CPU that the measured clients then miss.
+  # by reason, resends on a new configuration, table refreshes), the sums and counts of its request and
+  # write-path timings (differences between two scrapes give each 2-s window's mean), its JIT time and
+  # CPU, every 2 s, into gateway.log. Off by default: the scrapes cost the nodes CPU that the measured
+  # clients then miss.
   if [[ "${ELASTIC_GATEWAY_LOG:-0}" == 1 ]]; then
     scrape_metrics "$(( (run_s + 1) / 2 ))" > "$work/gateway.log" 2>/dev/null &
     scrape_pid=$!
