@@ -67,6 +67,9 @@ class CrashTest {
             java,
             "--add-opens=java.base/java.nio=ALL-UNNAMED",
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            // The writer is killed, so the copy LMDB-Java makes of its native library is never deleted:
+            // it goes into this test's folder, not the system's temporary one.
+            "-Dlmdbjava.extract.dir=" + dir.toAbsolutePath(),
             "-cp",
             System.getProperty("java.class.path"),
             CrashWriter.class.getName(),
