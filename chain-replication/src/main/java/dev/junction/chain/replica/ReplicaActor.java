@@ -4,6 +4,7 @@ import dev.junction.chain.core.ChainReplica;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.core.LogEntry;
+import dev.junction.chain.core.LogRetention;
 import dev.junction.chain.core.Output;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.RangeConfig;
@@ -86,11 +87,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /**
    * From the controller, to every replica of a range that is being copied to a new replica: keep the whole
-   * stored log for {@code durationNanos} from now (on this node's clock), truncating none of it. The copy
-   * holds the range as of some sequence number; once it joins, its predecessor resends what followed from
-   * its log, and a log truncated meanwhile to {@code retained-log} records would not reach back whenever
-   * more writes than that came during the copy: the copy would be thrown away and made again, and a range
-   * written that fast could never be moved. The controller repeats it every tick while the copy runs.
+   * stored log for {@code durationNanos} from now, on this node's clock ({@link LogRetention#hold}: the copy
+   * catches up from its predecessor's log when it joins). Repeated every tick while the copy runs.
    */
   public record HoldLog(long durationNanos) implements Command {}
 
@@ -200,10 +198,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private final ChainSettings settings;
   private ChainReplica<Responder> core;
   private LocalReplicas.Handle handle;
-  private long truncatedUpTo;
-  /** Until when (nanoTime) the stored log is kept whole for a copy ({@link HoldLog}). */
-  private long logHeldUntil;
-  private boolean logHeld;
+  /** Which committed records the stored log keeps; {@link HoldLog} holds it whole for a copy. */
+  private final LogRetention retention;
   private long lastLeaseAsk;
   private boolean askedForLease;
   private boolean flushPending;
@@ -234,6 +230,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     this.store = store;
     this.directory = directory;
     this.settings = directory.chainSettings();
+    this.retention = new LogRetention(settings.retainedLog(), System.nanoTime());
     this.timings = directory.locals().timings();
     directory.subscribe(id.rangeId(), context.getSelf());
     directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
@@ -525,20 +522,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onHoldLog(HoldLog h) {
-    long until = System.nanoTime() + h.durationNanos();
-    if (!logHeld || until - logHeldUntil > 0) {
-      logHeldUntil = until;
-    }
-    logHeld = true;
+    retention.hold(System.nanoTime(), h.durationNanos());
     return this;
-  }
-
-  /** Whether the stored log is to be kept whole now (a copy of the range is under way). */
-  private boolean logHeld() {
-    if (logHeld && System.nanoTime() - logHeldUntil >= 0) {
-      logHeld = false;
-    }
-    return logHeld;
   }
 
   /** Most often a replica asks the controller for its lease outside its ticks (refused reads ask too). */
@@ -596,16 +581,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     long persisted = persistedUpTo.get();
     carry(core.onPersisted(persisted));
     persistTimedUpTo = recordTimes(persistTimedUpTo, persisted, true);
-    long keepFrom = core.committed() - settings.retainedLog();
-    if (core.sealedAt() > 0) {
-      keepFrom = Math.min(keepFrom, core.sealedAt() - 1); // the split must stay: it says the range ended
-    }
-    // Truncate in steps (one store delete each) of 1,024 records, or of retained-log where that is fewer,
-    // so that a replica keeps what retained-log says and at most one step more; and none while a copy of
-    // the range holds the log (HoldLog).
-    if (keepFrom - truncatedUpTo >= Math.min(1024, settings.retainedLog()) && !logHeld()) {
-      truncatedUpTo = keepFrom;
-      store.truncateLog(truncatedUpTo);
+    long truncate = retention.truncateUpTo(core.committed(), core.sealedAt(), System.nanoTime());
+    if (truncate >= 0) {
+      store.truncateLog(truncate);
     }
     return this;
   }

@@ -53,20 +53,8 @@ class RebalanceTest {
       // A client keeps writing while replicas move (bounded in count and time).
       AtomicBoolean stop = new AtomicBoolean();
       List<Throwable> failures = new ArrayList<>();
-      Thread writer = new Thread(() -> {
-        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
-          try {
-            put(cluster, written, seq, (char) ('a' + i % 26) + "+" + i, "w" + i);
-          } catch (Throwable e) {
-            synchronized (failures) {
-              failures.add(e);
-            }
-            return;
-          }
-        }
-      });
-      writer.start();
+      Thread writer = TestCluster.writer(stop, failures, 5000, Duration.ofSeconds(90),
+          i -> put(cluster, written, seq, (char) ('a' + i % 26) + "+" + i, "w" + i));
       try {
         // 18 replicas on 4 nodes and 6 heads: the newcomer ends with at least 4 replicas and a head.
         cluster.await(Duration.ofSeconds(90), "the new node carries its share", () -> {
@@ -136,20 +124,8 @@ class RebalanceTest {
       String newcomer = cluster.node(added).address().toString();
       AtomicBoolean stop = new AtomicBoolean();
       List<Throwable> failures = new ArrayList<>();
-      Thread writer = new Thread(() -> {
-        long until = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        for (int i = 0; i < 200_000 && !stop.get() && System.nanoTime() < until; i++) {
-          try {
-            put(cluster, written, seq, (char) ('a' + i % 26) + "+" + (i % 500), "w" + i);
-          } catch (Throwable e) {
-            synchronized (failures) {
-              failures.add(e);
-            }
-            return;
-          }
-        }
-      });
-      writer.start();
+      Thread writer = TestCluster.writer(stop, failures, 200_000, Duration.ofSeconds(120),
+          i -> put(cluster, written, seq, (char) ('a' + i % 26) + "+" + (i % 500), "w" + i));
       try {
         // 9 replicas on 4 nodes: the newcomer ends with at least 2.
         cluster.await(Duration.ofSeconds(100), "the new node carries its share", () -> {

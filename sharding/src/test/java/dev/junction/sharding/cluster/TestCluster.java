@@ -168,9 +168,15 @@ public final class TestCluster implements AutoCloseable {
    * the first failure in {@code failures} and stops there.
    */
   public static Thread writer(AtomicBoolean stop, List<Throwable> failures, Write write) {
+    return writer(stop, failures, 5000, Duration.ofSeconds(60), write);
+  }
+
+  /** {@link #writer}, for at most {@code maxWrites} writes and {@code maxTime}. */
+  public static Thread writer(
+      AtomicBoolean stop, List<Throwable> failures, int maxWrites, Duration maxTime, Write write) {
     Thread t = new Thread(() -> {
-      long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      for (int i = 0; i < 5000 && !stop.get() && System.nanoTime() < until; i++) {
+      long until = System.nanoTime() + maxTime.toNanos();
+      for (int i = 0; i < maxWrites && !stop.get() && System.nanoTime() < until; i++) {
         try {
           write.write(i);
         } catch (Throwable e) {
