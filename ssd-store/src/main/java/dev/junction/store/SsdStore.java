@@ -1424,24 +1424,38 @@ public final class SsdStore implements AutoCloseable {
   }
 
   /**
-   * Writes everything the memtable holds into LMDB now, in one synced LMDB commit, and deletes the WAL
-   * segments that LMDB then covers. Waits for the group commit in progress. The store also flushes by
-   * itself in the background ({@code wal.memtable-bytes}, {@code wal.flush-interval}).
+   * Writes everything the memtable holds into LMDB now, in synced LMDB commits, and deletes the WAL
+   * segments that LMDB then covers: every write completed before the call is in LMDB when it returns.
+   * Waits for the group commit in progress, but writers wait only while the memtable is swapped out, not
+   * for LMDB's commit (a state transfer's snapshot flushes, and that commit can take hundreds of
+   * milliseconds: every range of the node would stall). The store also flushes by itself in the
+   * background ({@code wal.memtable-bytes}, {@code wal.flush-interval}).
    */
   public void flush() {
     checkOpen();
+    // A memtable frozen earlier (the background flusher's) first: only one may be frozen at a time.
+    flushFrozenNow();
     writeLock.lock();
     try {
       checkOpen(); // close() flushed under this lock and may have closed the environment since
-      lmdbLock.lock();
-      try {
-        flushAllLocked();
-      } finally {
-        lmdbLock.unlock();
-      }
+      // Freezes what every completed write left in the active memtable. When another memtable was frozen
+      // since the line above, the swap waits: that one was frozen after this call began, so it holds them.
+      swap(wal.position());
     } finally {
       writeLock.unlock();
       passLeadership();
+    }
+    flushFrozenNow();
+  }
+
+  /** Flushes the frozen memtable, if any, under the LMDB lock alone: writers go on into the active one. */
+  private void flushFrozenNow() {
+    lmdbLock.lock();
+    try {
+      checkOpen(); // close() sets closed before it takes this lock, and closes LMDB only after it
+      flushFrozen();
+    } finally {
+      lmdbLock.unlock();
     }
   }
 

@@ -479,6 +479,40 @@ class WalTest {
     }
   }
 
+  /**
+   * A snapshot (a range's state transfer) flushes the memtable into LMDB first. That synced LMDB commit
+   * may take hundreds of milliseconds; the node's other writes (every range it serves) must not wait for
+   * it, only for the moment the memtable is swapped out. And the snapshot still holds every write made
+   * before it was asked for.
+   */
+  @Test
+  void writesGoOnWhileASnapshotFlushes() throws Exception {
+    try (SsdStore store = SsdStore.open(walOnly(64 << 20))) {
+      for (int i = 0; i < 20; i++) {
+        store.write(write(i));
+      }
+      CompletableFuture<List<String>> snapshot;
+      try (AutoCloseable held = store.holdFlushes()) {
+        snapshot = CompletableFuture.supplyAsync(() -> {
+          List<String> keys = new ArrayList<>();
+          try (StoreSnapshot snap = store.snapshot(b("key"), b("kez"))) {
+            snap.forEachRemaining(kv -> keys.add(s(kv.key())));
+          }
+          return keys;
+        });
+        TestKeys.await(Duration.ofSeconds(10), "the snapshot's flush to reach its hold", store::flushHeld);
+        CompletableFuture<CommitResult> during = CompletableFuture.supplyAsync(() -> store.write(write(20)));
+        assertTrue(during.get(10, TimeUnit.SECONDS).applied(), "a write while the snapshot's flush commits");
+        assertFalse(snapshot.isDone(), "the snapshot waits for its flush");
+      }
+      List<String> keys = snapshot.get(10, TimeUnit.SECONDS);
+      for (int i = 0; i < 20; i++) {
+        assertTrue(keys.contains("key" + i), "the snapshot holds key" + i + ", written before it: " + keys);
+      }
+      assertWritten(store, 21);
+    }
+  }
+
   @Test
   void aBatchWhoseConditionFailedIsNotReplayed() throws Exception {
     StoreSettings settings = walOnly(64 << 20);

@@ -32,6 +32,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ReplicaStore {
   private static final int LOG_READ_CHUNK = 4096;
+  /** Keys deleted per batch by {@link #wipe}, and the bytes of values read per chunk at most. */
+  private static final int WIPE_CHUNK = 1024;
+  private static final long WIPE_CHUNK_BYTES = 4 << 20;
 
   private final SsdStore store;
   private final long rangeId;
@@ -87,9 +90,28 @@ public final class ReplicaStore {
         .filter(s -> s != RangeMeta.UNKNOWN_SLOT && s != slot);
   }
 
-  /** Forgets everything this node holds of the range: data in its interval, metadata, log. */
+  /**
+   * Forgets everything this node holds of the range: data in its interval, metadata, log. Key by key, in
+   * batches through the write-ahead log, not as one range delete: a range delete makes the store flush
+   * its memtable and commit straight into LMDB under its write lock, so every other range of the node
+   * waits for that synced commit (hundreds of milliseconds under load) at each copy. Nobody writes the
+   * range here meanwhile (the replica that copies is not in its chain yet), so the walk misses nothing.
+   */
   public void wipe(byte[] start, byte[] end) {
-    store.write(new WriteBatch().deleteRange(start, end).deleteMeta(rangeId).truncateLog(rangeId, Long.MAX_VALUE));
+    byte[] from = start;
+    while (true) {
+      ScanPage page = store.scanPage(from, end, WIPE_CHUNK, WIPE_CHUNK_BYTES);
+      if (page.entries().isEmpty()) {
+        break;
+      }
+      WriteBatch batch = new WriteBatch();
+      for (KeyValue kv : page.entries()) {
+        batch.delete(kv.key());
+      }
+      store.write(batch);
+      from = Keys.successor(page.entries().get(page.entries().size() - 1).key());
+    }
+    store.write(new WriteBatch().deleteMeta(rangeId).truncateLog(rangeId, Long.MAX_VALUE));
   }
 
   /** Stores entries copied from another replica (a chunk of a state transfer). */

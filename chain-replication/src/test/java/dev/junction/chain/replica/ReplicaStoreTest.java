@@ -167,4 +167,38 @@ class ReplicaStoreTest {
       assertEquals(5, m.flush().persist().get(0).seq());
     }
   }
+
+  /**
+   * A copy first forgets what the node held of its range (a replica it hosted before). A range delete
+   * would make the node's store flush its memtable and commit into LMDB under its write lock, stalling
+   * every range the node serves: the wipe deletes key by key through the write-ahead log instead.
+   */
+  @Test
+  void aWipeForgetsTheRangeWithoutFlushingTheStore() throws Exception {
+    StoreSettings settings = StoreSettings.defaults(dir.resolve("w")).withWal(64 << 20, 1L << 30, java.time.Duration.ofHours(1));
+    try (SsdStore store = SsdStore.open(settings)) {
+      store.put(b("a"), b("other range"), 1);
+      store.put(b("m"), b("other range"), 1);
+      int keys = 5_000; // several chunks
+      for (int i = 0; i < keys; i += 500) {
+        dev.junction.store.WriteBatch batch = new dev.junction.store.WriteBatch();
+        for (int j = i; j < i + 500; j++) {
+          batch.put(b(String.format("c%05d", j)), b("v" + j), 10 + j);
+        }
+        store.write(batch.appendLog(3, 10 + i, b("log")).putMeta(3,
+            new dev.junction.store.RangeMeta(1, 10 + i, b("b"), b("m"), 0, 10 + i)));
+      }
+      store.flush(); // some in LMDB, some in the memtable
+      store.put(b("c99999"), b("memtable"), 99_999);
+      long flushes = store.stats().flushes();
+      ReplicaStore rs = new ReplicaStore(store, 3, 0);
+      rs.wipe(b("b"), b("m"));
+      assertTrue(store.scanPage(b("b"), b("m"), 10, 1 << 20).entries().isEmpty(), () -> "the range's keys are gone: " + store.scanPage(b("b"), b("m"), 10, 1 << 20).entries().stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
+      assertTrue(store.meta(3).isEmpty(), "and its metadata");
+      assertTrue(rs.storedLog().isEmpty(), "and its log");
+      assertEquals("other range", new String(store.get(b("a")).orElseThrow().value(), StandardCharsets.UTF_8));
+      assertEquals("other range", new String(store.get(b("m")).orElseThrow().value(), StandardCharsets.UTF_8));
+      assertEquals(flushes, store.stats().flushes(), "the wipe did not flush the memtable");
+    }
+  }
 }
