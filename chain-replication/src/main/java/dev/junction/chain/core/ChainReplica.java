@@ -103,6 +103,8 @@ public final class ChainReplica<R> {
   private final TreeMap<Long, LogEntry> log = new TreeMap<>();
   /** Entries that arrived ahead of a gap. */
   private final TreeMap<Long, LogEntry> early = new TreeMap<>();
+  /** Peer messages of an epoch newer than {@link #config}'s, handled once it is adopted. */
+  private final EarlyMessages earlyMessages = new EarlyMessages(EarlyMessages.DEFAULT_LIMIT);
   /** For keys with a write not yet durable here: the newest such entry (the head's newest state). */
   private final Map<ByteBuffer, LogEntry> notDurable = new HashMap<>();
   /** At the head: who waits for the answer of the entry with this sequence number. */
@@ -731,20 +733,29 @@ public final class ChainReplica<R> {
 
   // ------------------------------------------------------------------------------------- peer input
 
-  /** A message from another replica of this range. */
+  /**
+   * A message from another replica of this range. One of a newer epoch is kept (see {@link
+   * EarlyMessages}) and handled when this replica adopts that epoch's configuration.
+   */
   public Output<R> onPeer(PeerMessage message) {
     Output<R> out = new Output<>();
+    peer(message, out);
+    return out;
+  }
+
+  private void peer(PeerMessage message, Output<R> out) {
     if (message.epoch() != config.epoch()) {
       if (message.epoch() > config.epoch()) {
-        out.newerEpochSeen = message.epoch();
+        out.newerEpochSeen = Math.max(out.newerEpochSeen, message.epoch());
+        earlyMessages.keep(message);
       } else if (!(message instanceof PeerMessage.EpochNotice)) {
         out.messages.add(
             new Output.Envelope<>(message.fromSlot(), new PeerMessage.EpochNotice(config.epoch(), slot)));
       }
-      return out;
+      return;
     }
     if (!isMember()) {
-      return out;
+      return;
     }
     if (message instanceof PeerMessage.Forward f) {
       onForward(f, out);
@@ -766,7 +777,6 @@ public final class ChainReplica<R> {
       onBackfill(b, out);
     }
     publish();
-    return out;
   }
 
   private boolean fromPredecessor(PeerMessage m) {
@@ -1090,6 +1100,9 @@ public final class ChainReplica<R> {
     }
     out.leaseWanted = true;
     publish();
+    for (PeerMessage m : earlyMessages.takeFor(config.epoch())) {
+      peer(m, out);
+    }
     return out;
   }
 

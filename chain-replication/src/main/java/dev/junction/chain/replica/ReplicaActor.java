@@ -3,6 +3,7 @@ package dev.junction.chain.replica;
 import dev.junction.chain.core.ChainReplica;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.core.ClientReply;
+import dev.junction.chain.core.EarlyMessages;
 import dev.junction.chain.core.LogEntry;
 import dev.junction.chain.core.LogRetention;
 import dev.junction.chain.core.Output;
@@ -219,6 +220,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private enum Joining { NO, LOCATING, COPYING, READY }
 
   private Joining joining = Joining.NO;
+  /** Peer messages that reached this replica before its core started. */
+  private final EarlyMessages beforeStart = new EarlyMessages(EarlyMessages.DEFAULT_LIMIT);
   private RangeConfig joinConfig;
   private long transferredSeq;
   private long locatingSince;
@@ -315,6 +318,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     carry(core.start());
     handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store, config.start(), config.end());
     directory.locals().register(handle);
+    for (PeerMessage m : beforeStart.takeAll()) {
+      carry(core.onPeer(m)); // the core keeps those of a newer epoch and drops older ones
+    }
   }
 
   private void unlist() {
@@ -398,7 +404,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       carry(core.onPeer(p.message()));
     } else if (joining == Joining.NO || joining == Joining.READY) {
       // A peer works at this epoch: if this node's table does not hold it yet, this replica may be in it
-      // (the directory reads the table then, and does nothing when it holds that epoch already).
+      // (the directory reads the table then, and does nothing when it holds that epoch already). What
+      // it said is kept for the core this replica starts then (see EarlyMessages): a new tail's
+      // predecessors tell it what they hold the moment they adopt the chain, often before it starts.
+      beforeStart.keep(p.message());
       directory.newerEpochSeen(id.rangeId(), p.message().epoch());
     }
     return this;

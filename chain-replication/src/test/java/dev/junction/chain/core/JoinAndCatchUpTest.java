@@ -93,6 +93,30 @@ class JoinAndCatchUpTest {
     assertEquals(CATCHING_UP, sim.onlyAnswer("stale"), "it must not answer without seq 4");
   }
 
+  /**
+   * The new tail learns its chain first and greets its predecessor, which still works at the old epoch:
+   * the greeting is kept, and answered the moment the predecessor adopts the new chain, with no tick (a
+   * resend timer's wait, 400-600 ms by default, stalled the range's writes at every join).
+   */
+  @Test
+  void aGreetingFromANewerEpochIsAnsweredOnceTheChainIsAdoptedWithoutWaitingForATick() {
+    ChainSim sim = chainWithSnapshotCopy();
+    RangeConfig next = sim.config.withChain(List.of(
+        new Replica(0, "node0"), new Replica(1, "node1"), new Replica(2, "node2"), new Replica(7, "node7")));
+    ChainReplica<String> joiner = ChainReplica.recover(7, next, sim.settings, 3, 3, List.of(), List.of(), sim.reader(7));
+    sim.addReplica(7, joiner);
+    sim.apply(7, joiner.start());
+    sim.settle(); // the Hello reaches slot 2 at epoch 1
+    assertFalse(joiner.synced());
+    sim.reconfigure(0, 1, 2, 7);
+    sim.settle();
+    assertTrue(joiner.synced(), "welcomed without a tick");
+    assertEquals(5, joiner.lastPersisted());
+    sim.put("w6", "k6", "v6");
+    sim.settle();
+    assertEquals(new ClientReply.Done(new WriteResult.Written(6)), sim.onlyAnswer("w6"), "the new tail commits");
+  }
+
   @Test
   void aLostHelloOrWelcomeIsRepeatedOnTicks() {
     ChainSim sim = chainWithSnapshotCopy();
