@@ -21,6 +21,12 @@ windows, not the moving averages, whose 10 s half-life would add its lag). Repor
   kept_moving  the same from the first poll at which the new node held a replica (its JVM's start and
                joining left out: the throughput during the moves)
   errors      operations YCSB reports failed during the run
+With --refill, once the load is even (or --watch ran out) the 4th node is drained (junctionctl drain,
+its JVM stays up and warm), then the drain is cancelled and the controller fills it again. Reports:
+  refill_s     seconds from the cancel until the load is even again (none: not within --watch)
+  refill_kept  the clients' throughput from the cancel until then, over their throughput in the 30 s
+               before the drain (which starts 30 s after the first convergence): the moves' own cost,
+               with no cold JVM in the chains (kept adds that)
 Hot range (after the add-node run, on the same cluster, or alone with --only hot): writes --hot-keys
 records of 1 KB under "user55" (all in one of the 24 ranges), then runs 16 clients for --hot-seconds,
 half reads and half updates of those records chosen by a scrambled zipfian (dev.junction.bench.elastic.
@@ -41,10 +47,12 @@ HotRange), while polling the routing table. Reports:
                    JIT compilers are quiet, at most this long; default 180s, as junction local's), so that
                    "before" is the steady throughput the issue compares with
   --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
+  --refill         after adding the node, drain it and let it fill again (see above); workload A runs
+                   --watch + 130 seconds longer
   --help           this text
 
 Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
-(a scenario not run prints n/a)
+(a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R follow errors=N
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end). With ELASTIC_GATEWAY_LOG=1,
 gateway.log gets each node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
 USAGE
@@ -52,7 +60,7 @@ USAGE
 
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
-records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""; warmup=180s
+records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""; warmup=180s; refill=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
@@ -65,6 +73,7 @@ while [[ $# -gt 0 ]]; do
       warmup="$2"; shift 2 ;;
     --only) only="${2:-}"; shift 2
       [[ "$only" == add || "$only" == hot ]] || { echo "elastic.sh: --only is add or hot" >&2; exit 2; } ;;
+    --refill) refill=1; shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "elastic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -135,7 +144,7 @@ scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' gateway counters, write
   done
 }
 
-converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a
+converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a; refill_s=n/a; refill_kept=n/a
 if [[ "$only" != hot ]]; then
   ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
@@ -144,6 +153,7 @@ if [[ "$only" != hot ]]; then
     || { tail -20 "$work/load.log" >&2; die "loading failed, see $work/load.log"; }
 
   run_s=$(( before + watch + 10 ))
+  (( refill == 0 )) || run_s=$(( run_s + watch + 130 ))
   echo "elastic.sh: workload A for at most $run_s s; the 4th node starts after $before s" >&2
   java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client -t "${ycsb_common[@]}" -s -p status.interval=1 \
     -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
@@ -183,6 +193,26 @@ if [[ "$only" != hot ]]; then
   offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
   if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
   (( to > offset )) || to=$(( offset + 1 ))
+  if (( refill == 1 )); then
+    node4="127.0.0.1:$((base + 3))"
+    ctl() { "$root/bin/junctionctl" --endpoint "${endpoints%%,*}" "$@"; }
+    sleep 30 # a steady "before" for refill_kept: the 30 s before the drain
+    drain_at="$(awk -v a="$ycsb_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')"
+    echo "elastic.sh: refill: draining the 4th node ($node4) at $drain_at s" >&2
+    ctl drain --max-wait 90s "$node4" >&2 || echo "elastic.sh: refill: the drain did not end within 90 s" >&2
+    sleep 10
+    cancel_ms="$(date +%s%3N)"
+    ctl drain --cancel "$node4" >&2 || die "refill: the drain could not be cancelled"
+    cancel_at="$(awk -v a="$ycsb_start" -v b="$cancel_ms" 'BEGIN { printf "%.0f", b / 1000 - a }')"
+    echo "elastic.sh: refill: drain cancelled at $cancel_at s; watching the load" >&2
+    java -cp "$cp" dev.junction.bench.elastic.ElasticWatch watch "$endpoints" 4 "$watch" "$cancel_ms" \
+      > "$work/refill.out" 2> "$work/refill.log" || die "the refill watcher failed; see $work/refill.log"
+    refill_s="$(sed -n 's/.*converged_s=\([^ ]*\).*/\1/p' "$work/refill.out" | tail -1)"
+    if [[ "$refill_s" == none ]]; then refill_to=$(( cancel_at + watch )); else refill_to=$(( cancel_at + refill_s )); fi
+    refill_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$drain_at" "$refill_to" "$cancel_at")"
+    refill_kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$refill_line")"
+    echo "elastic.sh: refill: $refill_line (ops/s over the 30 s before the drain, and from the cancel until even)" >&2
+  fi
   echo "elastic.sh: waiting for workload A to end (at $run_s s)" >&2
   wait "$ycsb_pid" || die "YCSB failed; see $work/run.log and $work/run.status"
   ycsb_pid=""
@@ -213,4 +243,6 @@ if [[ "$only" != add ]]; then
   p99_after="$(sed -n 's/.*p99_after_ms=\([^ ]*\).*/\1/p' <<< "$hot_line")"
 fi
 echo "elastic.sh: logs in $work" >&2
-echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
+refill_fields=""
+(( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept"
+echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
