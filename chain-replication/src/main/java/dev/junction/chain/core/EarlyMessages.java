@@ -12,11 +12,13 @@ import java.util.List;
  * ({@code resend-after-ticks}: 400-600 ms with the defaults), and with it every write of the range: a
  * stall at each step of every move. Kept, they are handled the moment the configuration arrives.
  *
- * <p>Bounded: beyond {@code limit} messages the oldest is dropped (the timers still recover it).
- * Duplicates are harmless to the protocol, so a message kept and also resent does no harm.
+ * <p>Forwards and backfills (the messages that carry entries) are not kept: every replica greets its
+ * predecessor when it adopts a configuration, and the predecessor then resends all it lacks. So what is
+ * kept is small, and bounded: beyond {@code limit} messages the oldest is dropped (the timers still
+ * recover it). Duplicates are harmless to the protocol, so a message kept and also resent does no harm.
  */
 public final class EarlyMessages {
-  /** Enough for the greetings and notices of one reconfiguration, and a few forwards. */
+  /** Enough for the greetings and notices of a few reconfigurations. */
   public static final int DEFAULT_LIMIT = 64;
 
   private final ArrayDeque<PeerMessage> kept = new ArrayDeque<>();
@@ -29,8 +31,11 @@ public final class EarlyMessages {
     this.limit = limit;
   }
 
-  /** Keeps {@code message} for later, dropping the oldest kept one when full. */
+  /** Keeps {@code message} for later, dropping the oldest kept one when full; not entries (see above). */
   public void keep(PeerMessage message) {
+    if (message instanceof PeerMessage.Forward || message instanceof PeerMessage.Backfill) {
+      return;
+    }
     if (kept.size() == limit) {
       kept.pollFirst();
     }

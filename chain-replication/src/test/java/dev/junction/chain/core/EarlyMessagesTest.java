@@ -25,6 +25,15 @@ class EarlyMessagesTest {
   }
 
   @Test
+  void entriesAreNotKeptTheGreetingOnAdoptionHasThemResent() {
+    EarlyMessages kept = new EarlyMessages(8);
+    kept.keep(new PeerMessage.Forward(2, 0, List.of()));
+    kept.keep(new PeerMessage.Backfill(2, 0, List.of()));
+    kept.keep(new PeerMessage.Hello(2, 1, 0));
+    assertEquals(List.of(new PeerMessage.Hello(2, 1, 0)), kept.takeFor(2));
+  }
+
+  @Test
   void whenFullTheOldestIsDropped() {
     EarlyMessages kept = new EarlyMessages(2);
     kept.keep(new PeerMessage.Probe(2, 1));
