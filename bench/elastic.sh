@@ -27,6 +27,7 @@ its JVM stays up and warm), then the drain is cancelled and the controller fills
   refill_kept  the clients' throughput from the cancel until then, over their throughput in the 30 s
                before the drain (which starts 30 s after the first convergence): the moves' own cost,
                with no cold JVM in the chains (kept adds that)
+  refill_kept_moving  the same from the first poll at which the node held a replica again
 Hot range (after the add-node run, on the same cluster, or alone with --only hot): writes --hot-keys
 records of 1 KB under "user55" (all in one of the 24 ranges), then runs 16 clients for --hot-seconds,
 half reads and half updates of those records chosen by a scrambled zipfian (dev.junction.bench.elastic.
@@ -52,7 +53,7 @@ HotRange), while polling the routing table. Reports:
   --help           this text
 
 Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
-(a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R follow errors=N
+(a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R refill_kept_moving=R precede errors=N
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end). With ELASTIC_GATEWAY_LOG=1,
 gateway.log gets each node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
 USAGE
@@ -144,7 +145,7 @@ scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' gateway counters, write
   done
 }
 
-converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a; refill_s=n/a; refill_kept=n/a
+converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a; refill_s=n/a; refill_kept=n/a; refill_kept_moving=n/a
 if [[ "$only" != hot ]]; then
   ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
@@ -211,6 +212,11 @@ if [[ "$only" != hot ]]; then
     if [[ "$refill_s" == none ]]; then refill_to=$(( cancel_at + watch )); else refill_to=$(( cancel_at + refill_s )); fi
     refill_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$drain_at" "$refill_to" "$cancel_at")"
     refill_kept="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$refill_line")"
+    refill_moving_s="$(sed -n 's/.*moving_s=\([^ ]*\).*/\1/p' "$work/refill.out" | tail -1)"
+    if [[ "$refill_moving_s" =~ ^[0-9]+$ ]] && (( cancel_at + refill_moving_s < refill_to )); then
+      refill_kept_moving="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$drain_at" "$refill_to" \
+        "$(( cancel_at + refill_moving_s ))" | sed -n 's/^kept=\([0-9.]*\).*/\1/p')"
+    fi
     echo "elastic.sh: refill: $refill_line (ops/s over the 30 s before the drain, and from the cancel until even)" >&2
   fi
   echo "elastic.sh: waiting for workload A to end (at $run_s s)" >&2
@@ -244,5 +250,5 @@ if [[ "$only" != add ]]; then
 fi
 echo "elastic.sh: logs in $work" >&2
 refill_fields=""
-(( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept"
+(( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept refill_kept_moving=$refill_kept_moving"
 echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
