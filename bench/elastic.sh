@@ -56,6 +56,9 @@ Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-ran
 (a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R refill_kept_moving=R precede errors=N
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end). With ELASTIC_GATEWAY_LOG=1,
 gateway.log gets each node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
+With ELASTIC_PROBE=1, probe.log gets every operation of 150 ms or more of a light client beside workload A
+(dev.junction.bench.elastic.StallProbe: 25 keys across the key space, a put and a get each every 100 ms;
+seconds since workload A's start), to match with the controller's lines in the nodes' logs.
 USAGE
 }
 
@@ -89,7 +92,7 @@ work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
 
 # Everything this script starts, by PID.
-cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""; scrape_pid=""
+cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""; scrape_pid=""; probe_pid=""
 stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
@@ -99,6 +102,7 @@ stop_pid() {   # stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS
 }
 cleanup() {
   stop_pid "$scrape_pid" 5
+  stop_pid "$probe_pid" 5
   stop_pid "$watch_pid" 5
   stop_pid "$ycsb_pid" 10
   # Every node at once: a node stopped alone would first drain (move its replicas away), which only
@@ -160,6 +164,10 @@ if [[ "$only" != hot ]]; then
     -p operationcount=1000000000 -p maxexecutiontime="$run_s" > "$work/run.log" 2> "$work/run.status" &
   ycsb_pid=$!
   ycsb_start=$(date +%s.%N)
+  if [[ "${ELASTIC_PROBE:-0}" == 1 ]]; then # off by default: the probe's load is beside the measured one
+    java -cp "$cp" dev.junction.bench.elastic.StallProbe "$endpoints" "$run_s" 150 > "$work/probe.log" 2>&1 &
+    probe_pid=$!
+  fi
   # The watcher starts now, so that its JVM's start is not part of what it measures; it counts from the
   # moment the 4th node is due.
   due_ms="$(awk -v a="$ycsb_start" -v b="$before" 'BEGIN { printf "%.0f", (a + b) * 1000 }')"
