@@ -61,7 +61,8 @@ import site.ycsb.Status;
  * <p>Properties: {@code junction.endpoints} (comma-separated {@code host:port}, default {@code
  * 127.0.0.1:7070}), {@code junction.deadline} (the deadline of each call in milliseconds, default 5000;
  * {@code junction.deadline.ms} is accepted too), {@code junction.routing} (default true), {@code
- * junction.read-from} ({@code any} or {@code tail}, default any), and YCSB's {@code fieldcount} (default
+ * junction.read-from} ({@code any} or {@code tail}, default any), {@code junction.event-loops} (the
+ * client's network threads, default 1, see {@link JunctionClient.Builder#eventLoopThreads}), and YCSB's {@code fieldcount} (default
  * 10).
  */
 public final class JunctionDB extends DB {
@@ -84,6 +85,7 @@ public final class JunctionDB extends DB {
 
   private JunctionClient client;
   private int fieldCount;
+  private int eventLoops;
 
   @Override
   public void init() throws DBException {
@@ -101,8 +103,12 @@ public final class JunctionDB extends DB {
       String ms = p.getProperty("junction.deadline", p.getProperty("junction.deadline.ms", "5000"));
       deadline = Duration.ofMillis(Long.parseLong(ms.trim()));
       fieldCount = Integer.parseInt(p.getProperty("fieldcount", "10").trim());
+      eventLoops = Integer.parseInt(p.getProperty("junction.event-loops", "1").trim());
     } catch (NumberFormatException e) {
-      throw new DBException("junction.deadline and fieldcount must be numbers: " + e.getMessage(), e);
+      throw new DBException("junction.deadline, junction.event-loops and fieldcount must be numbers: " + e.getMessage(), e);
+    }
+    if (eventLoops < 1) {
+      throw new DBException("junction.event-loops must be at least 1, not " + eventLoops);
     }
     boolean routing = Boolean.parseBoolean(p.getProperty("junction.routing", "true").trim());
     String readFrom = p.getProperty("junction.read-from", "any").trim();
@@ -112,7 +118,7 @@ public final class JunctionDB extends DB {
     synchronized (LOCK) {
       if (shared == null) {
         try {
-          shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).routing(routing)
+          shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).routing(routing).eventLoopThreads(eventLoops)
               .readFrom(readFrom.equals("tail") ? JunctionClient.ReadFrom.TAIL : JunctionClient.ReadFrom.ANY_REPLICA)
               .build();
         } catch (RuntimeException e) {
