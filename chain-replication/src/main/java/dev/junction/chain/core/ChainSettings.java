@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param dedupClients clients remembered
  * @param maxQueuedWrites writes a new head holds while it takes back what its successors hold; more are
  *     refused as retryable
+ * @param leftoverWipeAfter how long after a replica left its chain its node wipes the data it left there
+ *     (see {@code dev.junction.chain.replica.Leftovers})
  */
 public record ChainSettings(
     Duration tick,
@@ -24,11 +26,12 @@ public record ChainSettings(
     long retainedLog,
     int dedupPerClient,
     int dedupClients,
-    int maxQueuedWrites) {
+    int maxQueuedWrites,
+    Duration leftoverWipeAfter) {
 
   /** The defaults of {@code reference.conf}, for tests and tools. */
   public static final ChainSettings DEFAULTS =
-      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000);
+      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(10));
 
   public ChainSettings {
     if (tick.isNegative() || tick.isZero()) {
@@ -40,6 +43,9 @@ public record ChainSettings(
     positive("dedup.per-client", dedupPerClient);
     positive("dedup.clients", dedupClients);
     positive("max-queued-writes", maxQueuedWrites);
+    if (leftoverWipeAfter.isNegative()) {
+      throw new IllegalArgumentException("junction.chain.leftovers.wipe-after must not be negative");
+    }
   }
 
   private static void positive(String key, long v) {
@@ -62,6 +68,7 @@ public record ChainSettings(
         c.getLong("retained-log"),
         c.getInt("dedup.per-client"),
         c.getInt("dedup.clients"),
-        c.getInt("max-queued-writes"));
+        c.getInt("max-queued-writes"),
+        c.getDuration("leftovers.wipe-after"));
   }
 }

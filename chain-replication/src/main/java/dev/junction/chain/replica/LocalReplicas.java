@@ -21,6 +21,22 @@ public final class LocalReplicas {
 
   private final ConcurrentHashMap<ReplicaId, Handle> serving = new ConcurrentHashMap<>();
   private final WriteTimings timings = new WriteTimings();
+  private final Leftovers leftovers;
+
+  /** A registry whose replicas leave their data behind when they leave their chains (tests). */
+  public LocalReplicas() {
+    this(Leftovers.none());
+  }
+
+  /** A registry whose replicas hand what they leave behind to {@code leftovers}. */
+  public LocalReplicas(Leftovers leftovers) {
+    this.leftovers = leftovers;
+  }
+
+  /** Where replicas claim their intervals and leave their data when they leave their chains. */
+  public Leftovers leftovers() {
+    return leftovers;
+  }
 
   /** The times of the writes this node's heads sequence (for the node's metrics). */
   public WriteTimings timings() {

@@ -225,6 +225,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private RangeConfig joinConfig;
   private long transferredSeq;
   private long locatingSince;
+  /** This replica's claim on its interval in the node's {@link Leftovers} (0: none yet). */
+  private long claim;
 
   private ReplicaActor(
       ActorContext<Command> context, ReplicaId id, ReplicaStore store, ChainDirectory directory) {
@@ -272,6 +274,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onSignal(PostStop.class, s -> {
           unlist();
+          if (claim != 0) {
+            directory.locals().leftovers().release(claim);
+          }
           return this;
         })
         .build();
@@ -300,6 +305,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       return;
     }
     joining = Joining.NO;
+    claimInterval(config);
     int retired = directory.locals().retireOverlapping(id.rangeId(), config.start(), config.end());
     if (retired > 0) {
       getContext().getLog().info("replica {} takes over keys of {} replica(s) of an earlier range on this node; "
@@ -320,6 +326,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     directory.locals().register(handle);
     for (PeerMessage m : beforeStart.takeAll()) {
       carry(core.onPeer(m)); // the core keeps those of a newer epoch and drops older ones
+    }
+  }
+
+  /** From now until this replica stops, no wipe of what other replicas left here touches its keys. */
+  private void claimInterval(RangeConfig config) {
+    if (claim == 0) {
+      claim = directory.locals().leftovers().claim(config.start(), config.end());
     }
   }
 
@@ -420,7 +433,13 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     carry(core.onConfig(c.config()));
     if (!core.isMember()) {
-      getContext().getLog().info("replica {} left the chain at epoch {}", id, c.config().epoch());
+      getContext().getLog().info("replica {} left the chain at epoch {}; its data here will be wiped", id,
+          c.config().epoch());
+      if (claim != 0) {
+        directory.locals().leftovers().release(claim);
+        claim = 0;
+      }
+      directory.locals().leftovers().schedule(store, id.toString(), c.config().start(), c.config().end());
       return Behaviors.stopped();
     }
     return this;
@@ -492,6 +511,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     joining = Joining.COPYING;
     RangeConfig config = joinConfig;
+    claimInterval(config); // before the copy's first write
     InetSocketAddress peer = new InetSocketAddress(at.host(), at.port());
     getContext().getLog().info("replica {} copies range {} from {}", id, id.rangeId(), peer);
     // The copy blocks a thread until the range is in (network and store writes): Pekko's pool for blocking

@@ -33,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
 public final class ReplicaStore {
   private static final int LOG_READ_CHUNK = 4096;
   /** Keys deleted per batch by {@link #wipe}, and the bytes of values read per chunk at most. */
-  private static final int WIPE_CHUNK = 1024;
+  static final int WIPE_CHUNK = 1024;
   private static final long WIPE_CHUNK_BYTES = 4 << 20;
 
   private final SsdStore store;
@@ -99,18 +99,34 @@ public final class ReplicaStore {
    */
   public void wipe(byte[] start, byte[] end) {
     byte[] from = start;
-    while (true) {
-      ScanPage page = store.scanPage(from, end, WIPE_CHUNK, WIPE_CHUNK_BYTES);
-      if (page.entries().isEmpty()) {
-        break;
-      }
-      WriteBatch batch = new WriteBatch();
-      for (KeyValue kv : page.entries()) {
-        batch.delete(kv.key());
-      }
-      store.write(batch);
-      from = Keys.successor(page.entries().get(page.entries().size() - 1).key());
+    while (from != null) {
+      from = wipeChunk(from, end).next();
     }
+    forget();
+  }
+
+  /** One chunk of a wipe: how many keys it deleted, and the key to go on from (null: none is left). */
+  public record Chunk(int deleted, byte[] next) {}
+
+  /**
+   * Deletes the keys of {@code [from, end)} in this node's store up to {@link #WIPE_CHUNK} of them (or
+   * {@code WIPE_CHUNK_BYTES} of values read), in one batch through the write-ahead log.
+   */
+  public Chunk wipeChunk(byte[] from, byte[] end) {
+    ScanPage page = store.scanPage(from, end, WIPE_CHUNK, WIPE_CHUNK_BYTES);
+    if (page.entries().isEmpty()) {
+      return new Chunk(0, null);
+    }
+    WriteBatch batch = new WriteBatch();
+    for (KeyValue kv : page.entries()) {
+      batch.delete(kv.key());
+    }
+    store.write(batch);
+    return new Chunk(page.entries().size(), Keys.successor(page.entries().get(page.entries().size() - 1).key()));
+  }
+
+  /** Drops the range's metadata and log here (its data stays: see {@link #wipe}). */
+  public void forget() {
     store.write(new WriteBatch().deleteMeta(rangeId).truncateLog(rangeId, Long.MAX_VALUE));
   }
 

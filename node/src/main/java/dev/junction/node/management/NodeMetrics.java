@@ -10,6 +10,7 @@ import dev.junction.sharding.cluster.ReplicaSharding;
 import dev.junction.sharding.placement.LoadBook;
 import dev.junction.sharding.routing.GatewayStats;
 import dev.junction.sharding.routing.RoutingTable;
+import dev.junction.chain.replica.Leftovers;
 import dev.junction.store.SsdStore;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -127,6 +128,7 @@ public final class NodeMetrics implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     bindStore(cluster.store());
     bindWrites(cluster.store(), cluster.replicas().locals().timings());
+    bindLeftovers(cluster.replicas().locals().leftovers());
     cluster.chainWire().ifPresent(wire -> bindWire(wire.stats()));
     bindGateway(cluster.router().stats());
     rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
@@ -271,6 +273,17 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
     FunctionCounter.builder("junction.gateway.expired", stats, GatewayStats::expiries)
         .description("requests whose deadline passed in the gateway").register(registry);
+  }
+
+  private void bindLeftovers(Leftovers leftovers) {
+    FunctionCounter.builder("junction.leftovers.wiped.keys", leftovers, Leftovers::wipedKeys)
+        .description("keys deleted from this node's store after the replicas that held them left their chains")
+        .register(registry);
+    FunctionCounter.builder("junction.leftovers.wiped.ranges", leftovers, Leftovers::wipedRanges)
+        .description("ranges whose data a replica that left its chain had left here, wiped").register(registry);
+    FunctionCounter.builder("junction.leftovers.kept", leftovers, Leftovers::keptRanges)
+        .description("such wipes stopped because another replica here serves or copies those keys again")
+        .register(registry);
   }
 
   private void counter(String name, String description, SsdStore store, ToDoubleFunction<SsdStore> f) {

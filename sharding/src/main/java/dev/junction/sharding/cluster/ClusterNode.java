@@ -5,11 +5,13 @@ import com.typesafe.config.ConfigFactory;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.replica.ChainLink;
 import dev.junction.chain.replica.ChainWire;
+import dev.junction.chain.replica.Leftovers;
 import dev.junction.chain.replica.LocalReplicas;
 import dev.junction.sharding.routing.LoadCounters;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import dev.junction.sharding.routing.TableHolder;
+import dev.junction.store.Keys;
 import dev.junction.store.SsdStore;
 import dev.junction.store.StoreSettings;
 import java.util.List;
@@ -205,9 +207,17 @@ public final class ClusterNode implements AutoCloseable {
     }
     system.getWhenTerminated().thenRun(bulk::close);
     log.info("bulk transport {} on {}", bulk.name(), bulk.address());
-    LocalReplicas locals = new LocalReplicas();
+    ChainSettings chainSettings = ChainSettings.fromConfig(full);
+    Leftovers leftovers = new Leftovers(chainSettings.leftoverWipeAfter());
+    LocalReplicas locals = new LocalReplicas(leftovers);
     ReplicaSharding replicas = ReplicaSharding.init(
-        system, store, tables, keeper, bulk, locals, ChainSettings.fromConfig(full), settings.askTimeout());
+        system, store, tables, keeper, bulk, locals, chainSettings, settings.askTimeout());
+    String self = replicas.selfNode();
+    // Without a table nothing is known to be free: no wipe then.
+    leftovers.placedHere((start, end) -> tables.find()
+        .map(t -> t.ranges().stream().anyMatch(r -> Keys.overlap(r.start(), r.end(), start, end)
+            && r.chain().stream().anyMatch(x -> x.node().equals(self))))
+        .orElse(true));
     ChainWire wire = chainWire(full, bulk, locals, replicas);
     if (wire != null) {
       system.getWhenTerminated().thenRun(wire::close);
@@ -227,7 +237,10 @@ public final class ClusterNode implements AutoCloseable {
     router.useInbox(system.systemActorOf(router.inboxBehavior(), "junction-inbox", Props.empty()));
     system.systemActorOf(NodeEndpoint.create(locals), NodeEndpoint.NAME, Props.empty());
     system.systemActorOf(RouterActor.create(router, router.peers()), "router", Props.empty());
-    system.getWhenTerminated().thenRun(() -> closeStore(store));
+    system.getWhenTerminated().thenRun(() -> {
+      leftovers.close(); // its wipes write to the store
+      closeStore(store);
+    });
     log.info("node {} started (store {})", Cluster.get(system).selfMember().address(), store.directory());
     return new ClusterNode(system, store, tables, draining, replicas, router, settings, wire, staleTableReads);
   }

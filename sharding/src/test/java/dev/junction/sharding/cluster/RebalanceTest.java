@@ -167,6 +167,7 @@ class RebalanceTest {
         put(cluster, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
       }
       String victim = cluster.node(2).address().toString();
+      assertTrue(!cluster.node(2).store().scan(new byte[0], new byte[0], 1).isEmpty(), "the node to drain holds keys");
       Controller.DrainState started = drain(cluster, victim, false);
       assertEquals("", started.refused());
       assertTrue(started.draining() && started.replicas() > 0, started.toString());
@@ -185,6 +186,11 @@ class RebalanceTest {
           () -> cluster.table().ranges().stream().noneMatch(r -> nodes(r).contains(victim)));
       assertTrue(cluster.table().ranges().stream().allMatch(r -> new HashSet<>(nodes(r)).size() == 3));
       assertEquals(0, drain(cluster, victim, false).replicas());
+      // What its replicas left in its store goes too (junction.chain.leftovers.wipe-after after each left).
+      dev.junction.store.SsdStore victimStore = cluster.node(2).store();
+      cluster.await(Duration.ofSeconds(60), "the drained node's store holds no key",
+          () -> victimStore.scan(new byte[0], new byte[0], 1).isEmpty());
+      assertTrue(cluster.node(2).replicas().locals().leftovers().wipedRanges() > 0);
       cluster.awaitServing(Duration.ofSeconds(30));
       for (Map.Entry<String, String> e : written.entrySet()) {
         Router.Result r = cluster.router(0).get(b(e.getKey()), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
