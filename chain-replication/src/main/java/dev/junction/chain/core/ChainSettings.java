@@ -18,6 +18,8 @@ import java.time.Duration;
  *     refused as retryable
  * @param leftoverWipeAfter how long after a replica left its chain its node wipes the data it left there
  *     (see {@code dev.junction.chain.replica.Leftovers})
+ * @param leftoverSweepEvery how often a node looks in its store for data of replicas that are dead by its
+ *     routing table and that no replica scheduled a wipe of
  */
 public record ChainSettings(
     Duration tick,
@@ -27,11 +29,12 @@ public record ChainSettings(
     int dedupPerClient,
     int dedupClients,
     int maxQueuedWrites,
-    Duration leftoverWipeAfter) {
+    Duration leftoverWipeAfter,
+    Duration leftoverSweepEvery) {
 
   /** The defaults of {@code reference.conf}, for tests and tools. */
   public static final ChainSettings DEFAULTS =
-      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(10));
+      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(60), Duration.ofSeconds(30));
 
   public ChainSettings {
     if (tick.isNegative() || tick.isZero()) {
@@ -45,6 +48,9 @@ public record ChainSettings(
     positive("max-queued-writes", maxQueuedWrites);
     if (leftoverWipeAfter.isNegative()) {
       throw new IllegalArgumentException("junction.chain.leftovers.wipe-after must not be negative");
+    }
+    if (leftoverSweepEvery.isNegative() || leftoverSweepEvery.isZero()) {
+      throw new IllegalArgumentException("junction.chain.leftovers.sweep-every must be positive");
     }
   }
 
@@ -69,6 +75,7 @@ public record ChainSettings(
         c.getInt("dedup.per-client"),
         c.getInt("dedup.clients"),
         c.getInt("max-queued-writes"),
-        c.getDuration("leftovers.wipe-after"));
+        c.getDuration("leftovers.wipe-after"),
+        c.getDuration("leftovers.sweep-every"));
   }
 }

@@ -5,6 +5,8 @@ import dev.junction.store.StoreClosedException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,14 +35,14 @@ import org.slf4j.LoggerFactory;
  * stops and leaves the rest (a copy here wipes its own interval first anyway). A chunk and a claim
  * exclude each other, so no copy's write can fall between the check and the deletes.
  *
- * <p>Not covered: a wipe that a crash or stop interrupts is not resumed after the restart (the next copy
- * of that interval here wipes it), and nothing wipes a replica that left its chain while its node was
- * down.
+ * <p>What no replica schedules (a wipe that a crash or stop cut off, a replica removed while its node was
+ * down, a copy whose move was cancelled) a periodic sweep finds from the store's range metadata and the
+ * routing table ({@link #every}, run by the node), and schedules the same way.
  */
 public final class Leftovers implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Leftovers.class);
   /** Pause between two chunks of one wipe. */
-  static final Duration PAUSE = Duration.ofMillis(20);
+  static final Duration PAUSE = Duration.ofMillis(50);
 
   private record Claim(byte[] start, byte[] end) {}
 
@@ -48,6 +50,8 @@ public final class Leftovers implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final Object lock = new Object();
   private final Map<Long, Claim> claims = new HashMap<>();
+  /** Ranges whose wipe is scheduled or under way (one at a time per range). */
+  private final Set<Long> pending = ConcurrentHashMap.newKeySet();
   private long nextToken = 1;
   private volatile BiPredicate<byte[], byte[]> placedHere = (start, end) -> false;
   private final LongAdder wipedKeys = new LongAdder();
@@ -92,25 +96,77 @@ public final class Leftovers implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@code [start, end)} is in use here now (claimed, or placed here by the table): a sweep
+   * schedules no wipe of it then (it would only stop at once).
+   */
+  public boolean inUseNow(byte[] start, byte[] end) {
+    synchronized (lock) {
+      return inUse(start, end) != null;
+    }
+  }
+
   public void release(long token) {
     synchronized (lock) {
       claims.remove(token);
     }
   }
 
-  /** Replica {@code what} left its chain: its data of {@code [start, end)} in {@code store} goes after the delay. */
-  public void schedule(ReplicaStore store, String what, byte[] start, byte[] end) {
+  /**
+   * Replica {@code what} left its chain: its data of {@code [start, end)} in {@code store} goes after the
+   * delay. False when a wipe of the same range is already scheduled or under way here (nothing added).
+   */
+  public boolean schedule(ReplicaStore store, String what, byte[] start, byte[] end) {
+    if (thread == null || !pending.add(store.rangeId())) {
+      return false;
+    }
+    try {
+      thread.schedule(() -> chunk(store, what, start, end, start, 0), delay.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (RejectedExecutionException e) {
+      pending.remove(store.rangeId());
+      log.debug("replica {}: no wipe, the node is stopping", what);
+      return false;
+    }
+  }
+
+  /**
+   * Runs {@code sweep} on the wiping thread every {@code period}, first after one period: for a check that
+   * finds what no replica scheduled (see {@code DeadReplicas} in the sharding module: a wipe that a crash
+   * cut off, a replica removed while its node was down, a copy whose move was cancelled).
+   */
+  public void every(Duration period, Runnable sweep) {
     if (thread == null) {
       return;
     }
     try {
-      thread.schedule(() -> chunk(store, what, start, end, start, 0), delay.toMillis(), TimeUnit.MILLISECONDS);
+      thread.scheduleWithFixedDelay(() -> {
+        try {
+          sweep.run();
+        } catch (StoreClosedException e) {
+          // the node stops
+        } catch (RuntimeException e) {
+          log.warn("looking for what replicas left in this node's store failed: {}", e.toString());
+        }
+      }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
-      log.debug("replica {}: no wipe, the node is stopping", what);
+      // the node stops
     }
   }
 
   private void chunk(ReplicaStore store, String what, byte[] start, byte[] end, byte[] from, long deleted) {
+    boolean goOn = false;
+    try {
+      goOn = step(store, what, start, end, from, deleted);
+    } finally {
+      if (!goOn) {
+        pending.remove(store.rangeId());
+      }
+    }
+  }
+
+  /** One chunk; true when the next one is scheduled. */
+  private boolean step(ReplicaStore store, String what, byte[] start, byte[] end, byte[] from, long deleted) {
     ReplicaStore.Chunk c;
     try {
       synchronized (lock) {
@@ -118,7 +174,7 @@ public final class Leftovers implements AutoCloseable {
         if (why != null) {
           keptRanges.increment();
           log.info("replica {} left its chain; {} of its keys wiped here, the rest kept: {}", what, deleted, why);
-          return;
+          return false;
         }
         c = store.wipeChunk(from, end);
         if (c.next() == null) {
@@ -126,22 +182,24 @@ public final class Leftovers implements AutoCloseable {
         }
       }
     } catch (StoreClosedException e) {
-      return; // the node stops
+      return false; // the node stops
     } catch (RuntimeException e) {
       log.warn("replica {} left its chain; wiping its data here failed after {} keys: {}", what, deleted, e.toString());
-      return;
+      return false;
     }
     wipedKeys.add(c.deleted());
     long total = deleted + c.deleted();
     if (c.next() == null) {
       wipedRanges.increment();
       log.info("replica {} left its chain; its data here is wiped ({} keys)", what, total);
-      return;
+      return false;
     }
     try {
       thread.schedule(() -> chunk(store, what, start, end, c.next(), total), PAUSE.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
     } catch (RejectedExecutionException e) {
       log.debug("replica {}: wipe stopped after {} keys, the node is stopping", what, total);
+      return false;
     }
   }
 

@@ -429,7 +429,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onConfigChanged(ConfigChanged c) {
     if (core == null) {
       startIfPlacedHere(c.config());
-      return this;
+      return core == null && copyCannotJoin(c.config()) ? abandonCopy(c.config()) : this;
     }
     carry(core.onConfig(c.config()));
     if (!core.isMember()) {
@@ -529,9 +529,36 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     transferredSeq = d.appliedSeq();
     getContext().getLog().info("replica {} holds range {} as of seq {}; ready to join the chain", id,
         id.rangeId(), d.appliedSeq());
+    Optional<RangeConfig> current = directory.config(id.rangeId());
+    if (current.isPresent() && copyCannotJoin(current.get())) {
+      return abandonCopy(current.get());
+    }
     directory.joinReady(id, d.appliedSeq());
-    directory.config(id.rangeId()).ifPresent(this::startIfPlacedHere);
+    current.ifPresent(this::startIfPlacedHere);
     return this;
+  }
+
+  /**
+   * Whether this replica's finished copy can never join: the range moved to a later epoch than the one
+   * the copy was asked at, without it. The controller gives up a copy whose range's epoch changed before
+   * it joined (its slot, new at that epoch, is never used again), so the replica would wait for good.
+   */
+  private boolean copyCannotJoin(RangeConfig current) {
+    return joining == Joining.READY && joinConfig != null && current.epoch() > joinConfig.epoch()
+        && current.indexOf(id.slot()) < 0;
+  }
+
+  /** Stops this copy that can never join; its data here is wiped like a replica's that left its chain. */
+  private Behavior<Command> abandonCopy(RangeConfig current) {
+    getContext().getLog().info("replica {}: its copy of range {} (asked at epoch {}) can no longer join the chain,"
+        + " now at epoch {}; it stops and its data here will be wiped", id, id.rangeId(), joinConfig.epoch(),
+        current.epoch());
+    if (claim != 0) {
+      directory.locals().leftovers().release(claim);
+      claim = 0;
+    }
+    directory.locals().leftovers().schedule(store, id.toString(), current.start(), current.end());
+    return Behaviors.stopped();
   }
 
   private Behavior<Command> onTransferFailed(TransferFailed f) {

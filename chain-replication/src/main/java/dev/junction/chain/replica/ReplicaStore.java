@@ -46,6 +46,11 @@ public final class ReplicaStore {
     this.slot = slot;
   }
 
+  /** The range whose replica this is. */
+  public long rangeId() {
+    return rangeId;
+  }
+
   /** The sequence number everything up to which is durable here (0 for a new replica). */
   public long appliedSeq() {
     return store.meta(rangeId).map(RangeMeta::appliedSeq).orElse(0L);

@@ -1,6 +1,7 @@
 package dev.junction.chain.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.junction.store.RangeMeta;
@@ -107,6 +108,30 @@ class LeftoversTest {
       assertEquals(ReplicaStore.WIPE_CHUNK, leftovers.wipedKeys(), "one chunk went");
       assertEquals(3_000 - ReplicaStore.WIPE_CHUNK, keysIn(store, "b", "m"), "the rest stayed");
       assertTrue(store.meta(3).isPresent(), "with the range's metadata");
+    }
+  }
+
+  @Test
+  void oneWipePerRangeAtATimeAndASweepSchedulesWhatNoReplicaDid() throws Exception {
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")));
+        Leftovers leftovers = new Leftovers(Duration.ofSeconds(1))) {
+      fill(store, 100);
+      ReplicaStore rs = new ReplicaStore(store, 3, 0);
+      assertTrue(leftovers.schedule(rs, "3.0", b("b"), b("m")));
+      assertFalse(leftovers.schedule(rs, "3.0", b("b"), b("m")), "already scheduled");
+      await("the wipe finished", () -> leftovers.wipedRanges() == 1);
+      assertEquals(100, leftovers.wipedKeys());
+      // What a crash left (nobody scheduled it): the node's sweep finds it.
+      fill(store, 10);
+      AtomicInteger sweeps = new AtomicInteger();
+      leftovers.every(Duration.ofMillis(50), () -> {
+        sweeps.incrementAndGet();
+        leftovers.schedule(rs, "3.0", b("b"), b("m"));
+      });
+      await("the sweep's wipe finished", () -> leftovers.wipedRanges() >= 2);
+      assertEquals(0, keysIn(store, "b", "m"));
+      assertEquals(110, leftovers.wipedKeys());
+      assertTrue(sweeps.get() >= 2, "it runs again and again");
     }
   }
 }

@@ -7,6 +7,8 @@ import dev.junction.chain.replica.ChainLink;
 import dev.junction.chain.replica.ChainWire;
 import dev.junction.chain.replica.Leftovers;
 import dev.junction.chain.replica.LocalReplicas;
+import dev.junction.chain.replica.ReplicaStore;
+import dev.junction.sharding.routing.DeadReplicas;
 import dev.junction.sharding.routing.LoadCounters;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -218,6 +220,16 @@ public final class ClusterNode implements AutoCloseable {
         .map(t -> t.ranges().stream().anyMatch(r -> Keys.overlap(r.start(), r.end(), start, end)
             && r.chain().stream().anyMatch(x -> x.node().equals(self))))
         .orElse(true));
+    // What no replica scheduled: metadata of replicas that are dead by the table (see DeadReplicas).
+    leftovers.every(chainSettings.leftoverSweepEvery(), () -> tables.find().ifPresent(t -> {
+      for (DeadReplicas.Dead d : DeadReplicas.find(store.allMeta(), t, self)) {
+        if (!leftovers.inUseNow(d.start(), d.end()) && leftovers.schedule(new ReplicaStore(store, d.rangeId(), d.slot()), d.rangeId() + "." + d.slot(),
+            d.start(), d.end())) {
+          log.info("replica {}.{} is dead by the routing table (not in its range's chain, and never again);"
+              + " its data here will be wiped", d.rangeId(), d.slot());
+        }
+      }
+    }));
     ChainWire wire = chainWire(full, bulk, locals, replicas);
     if (wire != null) {
       system.getWhenTerminated().thenRun(wire::close);

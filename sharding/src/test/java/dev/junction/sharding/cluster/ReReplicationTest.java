@@ -32,15 +32,21 @@ class ReReplicationTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Rebalancing off: the lost node, back, gets no replica, so its store must end up empty. */
+  private static final String EXTRA = "junction.cluster.split-points = [\"h\", \"p\"]\n"
+      + "junction.cluster.replace-after = 1s\n"
+      + "junction.cluster.rebalance.interval = 0s\n"
+      + "junction.chain.leftovers.sweep-every = 1s\n"
+      + "junction.chain.leftovers.wipe-after = 1s\n"
+      + "pekko.coordinated-shutdown.run-by-actor-system-terminate = off";
+
   @Test
   void aLostReplicaIsReplacedByACopyOnAnotherNode() throws Exception {
     try (TestCluster cluster =
         TestCluster.start(
             4,
             dir,
-            "junction.cluster.split-points = [\"h\", \"p\"]\n"
-                + "junction.cluster.replace-after = 1s\n"
-                + "pekko.coordinated-shutdown.run-by-actor-system-terminate = off")) {
+            EXTRA)) {
       String victim = cluster.node(3).address().toString();
       long seq = 0;
       // Enough entries that the copy takes several chunks of the bulk path.
@@ -56,6 +62,7 @@ class ReReplicationTest {
           .filter(r -> r.chain().stream().anyMatch(x -> x.node().equals(victim))).count();
       assertTrue(served > 0, "the victim serves some range: " + before);
 
+      assertTrue(!cluster.node(3).store().scan(new byte[0], new byte[0], 1).isEmpty(), "the victim's store holds keys");
       cluster.crash(3);
       cluster.await(Duration.ofSeconds(60), "every range has three replicas again, none on the lost node", () -> {
         RoutingTable t = cluster.node(0).tables().current();
@@ -98,6 +105,11 @@ class ReReplicationTest {
             RangeConfig r = cluster.node(0).tables().current().range(rangeId).orElseThrow();
             return r.chain().size() == 3 && r.indexOf(behind) < 0;
           });
+      // The lost node comes back on its store: its replicas were replaced while it was down, so nothing
+      // scheduled their data's wipe; the node's sweep finds them dead by the table and wipes them.
+      dev.junction.store.SsdStore back = cluster.restart(3, EXTRA).store();
+      cluster.await(Duration.ofSeconds(60), "the node that came back holds no key",
+          () -> back.scan(new byte[0], new byte[0], 1).isEmpty() && back.allMeta().isEmpty());
       for (int i = 0; i < 300; i++) {
         String k = (char) ('a' + i % 26) + "-" + i;
         if (copied.contains(b(k))) {

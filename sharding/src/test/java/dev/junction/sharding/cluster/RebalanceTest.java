@@ -159,7 +159,8 @@ class RebalanceTest {
   @Test
   void aDrainedNodeEndsWithNoReplicaWhileClientsWriteAndTooFewNodesAreRefused() throws Exception {
     String extra = "junction.cluster.split-points = [\"f\", \"m\", \"s\"]\n"
-        + "junction.cluster.rebalance.interval = 1s\n";
+        + "junction.cluster.rebalance.interval = 1s\n"
+        + "junction.chain.leftovers.wipe-after = 2s\n";
     try (TestCluster cluster = TestCluster.start(4, dir, extra)) {
       Map<String, String> written = new TreeMap<>();
       long[] seq = {0};
@@ -186,7 +187,7 @@ class RebalanceTest {
           () -> cluster.table().ranges().stream().noneMatch(r -> nodes(r).contains(victim)));
       assertTrue(cluster.table().ranges().stream().allMatch(r -> new HashSet<>(nodes(r)).size() == 3));
       assertEquals(0, drain(cluster, victim, false).replicas());
-      // What its replicas left in its store goes too (junction.chain.leftovers.wipe-after after each left).
+      // What its replicas left in its store goes too (leftovers.wipe-after after each left).
       dev.junction.store.SsdStore victimStore = cluster.node(2).store();
       cluster.await(Duration.ofSeconds(60), "the drained node's store holds no key",
           () -> victimStore.scan(new byte[0], new byte[0], 1).isEmpty());

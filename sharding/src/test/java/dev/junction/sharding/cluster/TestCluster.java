@@ -83,6 +83,20 @@ public final class TestCluster implements AutoCloseable {
     return index;
   }
 
+  /**
+   * Starts node {@code i} again on its store after it crashed or stopped (a new incarnation at a new
+   * address, which joins the cluster), with {@code extra} configuration, and returns it.
+   */
+  public ClusterNode restart(int i, String extra) {
+    if (!crashed.remove(i)) {
+      throw new IllegalStateException("node " + i + " still runs");
+    }
+    ClusterNode node = ClusterNode.start(config(dir, i, nodes.size(), extra));
+    nodes.set(i, node);
+    node.join(nodes.get(i == 0 ? 1 : 0).address());
+    return node;
+  }
+
   public ClusterNode node(int i) {
     return nodes.get(i);
   }
