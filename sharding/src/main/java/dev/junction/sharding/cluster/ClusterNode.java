@@ -225,8 +225,9 @@ public final class ClusterNode implements AutoCloseable {
       for (DeadReplicas.Dead d : DeadReplicas.find(store.allMeta(), t, self)) {
         if (!leftovers.inUseNow(d.start(), d.end()) && leftovers.schedule(new ReplicaStore(store, d.rangeId(), d.slot()), d.rangeId() + "." + d.slot(),
             d.start(), d.end())) {
-          log.info("replica {}.{} is dead by the routing table (not in its range's chain, and never again);"
-              + " its data here will be wiped", d.rangeId(), d.slot());
+          log.info("replica {}.{} is dead by the routing table ({}); its data here will be wiped", d.rangeId(),
+              d.slot(), d.ended() ? "its range split or merged, and no range here holds its keys"
+                  : "not in its range's chain, and never again");
         }
       }
     }));

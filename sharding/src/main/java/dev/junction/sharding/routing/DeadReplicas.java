@@ -21,14 +21,20 @@ import java.util.SortedMap;
  * from an epoch before the range's current one; a slot from the current epoch may still be copying and
  * join. A node's table may be older than the controller's: that only makes this keep more.
  *
- * <p>The metadata of a range the table no longer has (it split or merged) is left alone: the ranges that
- * took over its keys may start from this node's data.
+ * <p>A range the table no longer has (it split or merged) is dead too, with its metadata's interval: the
+ * ranges that took over its keys start from this node's data and inherit its log, but only where the
+ * table places them on this node, and a wipe never touches keys of a range the table places here ({@code
+ * Leftovers} checks before every batch). So what goes is the log and metadata of an ended range whose
+ * successors all left this node, and any keys of it no successor here took over.
  */
 public final class DeadReplicas {
   private DeadReplicas() {}
 
-  /** A replica's data that may go: its range, its slot and the range's interval. */
-  public record Dead(long rangeId, int slot, byte[] start, byte[] end) {}
+  /**
+   * A replica's data that may go: its range, its slot, the range's interval, and whether the range ended
+   * (split or merged) rather than the replica having left a live range's chain.
+   */
+  public record Dead(long rangeId, int slot, byte[] start, byte[] end, boolean ended) {}
 
   /** The dead replicas among {@code metas} (by range id) on node {@code self}, by {@code table}. */
   public static List<Dead> find(SortedMap<Long, RangeMeta> metas, RoutingTable table, String self) {
@@ -36,13 +42,19 @@ public final class DeadReplicas {
     for (Map.Entry<Long, RangeMeta> e : metas.entrySet()) {
       Optional<RangeConfig> range = table.range(e.getKey());
       int slot = e.getValue().slot();
-      if (range.isEmpty() || slot == RangeMeta.UNKNOWN_SLOT || inChain(range.get(), slot, self)) {
+      if (range.isEmpty()) {
+        if (e.getKey() <= table.lastRangeId()) { // not a range this (perhaps older) table has not heard of
+          dead.add(new Dead(e.getKey(), slot, e.getValue().start(), e.getValue().end(), true));
+        }
+        continue;
+      }
+      if (slot == RangeMeta.UNKNOWN_SLOT || inChain(range.get(), slot, self)) {
         continue;
       }
       RangeConfig r = range.get();
       boolean mayJoin = slot >= Replacement.FIRST_ADDED_SLOT && slot >= Replacement.slotFor(r);
       if (!mayJoin) {
-        dead.add(new Dead(r.rangeId(), slot, r.start(), r.end()));
+        dead.add(new Dead(r.rangeId(), slot, r.start(), r.end(), false));
       }
     }
     return dead;

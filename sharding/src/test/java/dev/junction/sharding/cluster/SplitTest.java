@@ -42,7 +42,10 @@ class SplitTest {
     String extra = "junction.cluster.split-points = [\"m\"]\n"
         + "junction.cluster.rebalance.interval = 0s\n"
         + "junction.cluster.stats.interval = 500ms\n"
-        + "junction.cluster.stats.size-interval = 1s\n";
+        + "junction.cluster.stats.size-interval = 1s\n"
+        // The leftover sweep every second: the ranges that ended here must keep the data their parts took over.
+        + "junction.chain.leftovers.sweep-every = 1s\n"
+        + "junction.chain.leftovers.wipe-after = 0s\n";
     try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
       Map<String, String> written = new TreeMap<>();
       long[] seq = {0};

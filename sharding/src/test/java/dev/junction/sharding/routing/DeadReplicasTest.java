@@ -49,10 +49,17 @@ class DeadReplicasTest {
     metas.put(1L, meta("", "c", 2));
     metas.put(2L, meta("c", "f", 2));
     metas.put(3L, meta("f", "k", ADDED + 5));
-    metas.put(4L, meta("a", "z", 1)); // a range the table no longer has (split or merged): its keys may live on
+    metas.put(4L, meta("a", "z", 1)); // a range the table no longer has (split or merged)
     metas.put(5L, meta("k", "p", ADDED + 6));
     metas.put(6L, meta("p", "", ADDED + 4));
-    assertEquals(List.of("2.2", "6.68"), dead(metas, table));
+    assertEquals(List.of("2.2", "4.1", "6.68"), dead(metas, table),
+        "an ended range too (Leftovers spares the keys of ranges placed here, checked before each batch)");
+    assertEquals(List.of(false, true, false),
+        DeadReplicas.find(metas, table, SELF).stream().map(DeadReplicas.Dead::ended).toList());
+    metas.put(9L, meta("a", "z", 1)); // a range newer than this node's table: it may serve here soon
+    assertEquals(List.of("2.2", "4.1", "6.68"), dead(metas, table));
+    metas.remove(4L);
+    metas.remove(9L);
 
     metas.put(3L, meta("f", "k", ADDED + 4));
     assertEquals(List.of("2.2", "3.68", "6.68"), dead(metas, table), "the copy of epoch 4 can no longer join");
