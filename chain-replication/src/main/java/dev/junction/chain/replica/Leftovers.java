@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * exclude each other, so no copy's write can fall between the check and the deletes.
  *
  * <p>What no replica schedules (a wipe that a crash or stop cut off, a replica removed while its node was
- * down, a copy whose move was cancelled) a periodic sweep finds from the store's range metadata and the
- * routing table ({@link #every}, run by the node), and schedules the same way.
+ * down, the log and metadata of a range that split or merged once no successor of it is left here) a
+ * periodic sweep finds from the store's range metadata and the routing table ({@link #every}, run by the
+ * node, see {@code DeadReplicas} in the sharding module), and schedules the same way.
  */
 public final class Leftovers implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Leftovers.class);
@@ -132,8 +133,7 @@ public final class Leftovers implements AutoCloseable {
 
   /**
    * Runs {@code sweep} on the wiping thread every {@code period}, first after one period: for a check that
-   * finds what no replica scheduled (see {@code DeadReplicas} in the sharding module: a wipe that a crash
-   * cut off, a replica removed while its node was down, a copy whose move was cancelled).
+   * finds what no replica scheduled (see the class comment).
    */
   public void every(Duration period, Runnable sweep) {
     if (thread == null) {
