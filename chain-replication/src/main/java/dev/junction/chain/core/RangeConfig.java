@@ -50,6 +50,15 @@ public record RangeConfig(long rangeId, byte[] start, byte[] end, long epoch, Li
     return -1;
   }
 
+  /**
+   * Whether a replica {@code slot} asked to copy the range at {@code askedEpoch} can never join it by this
+   * configuration: the range went on to a later epoch without it. A copy joins only at the epoch after the
+   * one it was asked at (the controller gives it up once the epoch moves first), so waiting is in vain.
+   */
+  public boolean movedOnWithout(long askedEpoch, int slot) {
+    return epoch > askedEpoch && indexOf(slot) < 0;
+  }
+
   public Optional<Replica> successor(int slot) {
     int i = indexOf(slot);
     return i >= 0 && i + 1 < chain.size() ? Optional.of(chain.get(i + 1)) : Optional.empty();

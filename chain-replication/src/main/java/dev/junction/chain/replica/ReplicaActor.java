@@ -274,9 +274,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onSignal(PostStop.class, s -> {
           unlist();
-          if (claim != 0) {
-            directory.locals().leftovers().release(claim);
-          }
+          releaseClaim();
           return this;
         })
         .build();
@@ -435,12 +433,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (!core.isMember()) {
       getContext().getLog().info("replica {} left the chain at epoch {}; its data here will be wiped", id,
           c.config().epoch());
-      if (claim != 0) {
-        directory.locals().leftovers().release(claim);
-        claim = 0;
-      }
-      directory.locals().leftovers().schedule(store, id.toString(), c.config().start(), c.config().end());
-      return Behaviors.stopped();
+      return leaveDataBehind(c.config());
     }
     return this;
   }
@@ -544,8 +537,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * it joined (its slot, new at that epoch, is never used again), so the replica would wait for good.
    */
   private boolean copyCannotJoin(RangeConfig current) {
-    return joining == Joining.READY && joinConfig != null && current.epoch() > joinConfig.epoch()
-        && current.indexOf(id.slot()) < 0;
+    return joining == Joining.READY && joinConfig != null && current.movedOnWithout(joinConfig.epoch(), id.slot());
   }
 
   /** Stops this copy that can never join; its data here is wiped like a replica's that left its chain. */
@@ -553,12 +545,21 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     getContext().getLog().info("replica {}: its copy of range {} (asked at epoch {}) can no longer join the chain,"
         + " now at epoch {}; it stops and its data here will be wiped", id, id.rangeId(), joinConfig.epoch(),
         current.epoch());
+    return leaveDataBehind(current);
+  }
+
+  /** Stops, handing this node's data of the range to the node's {@link Leftovers} to wipe. */
+  private Behavior<Command> leaveDataBehind(RangeConfig config) {
+    releaseClaim(); // its own claim would keep the wipe off its keys
+    directory.locals().leftovers().schedule(store, id.toString(), config.start(), config.end());
+    return Behaviors.stopped();
+  }
+
+  private void releaseClaim() {
     if (claim != 0) {
       directory.locals().leftovers().release(claim);
       claim = 0;
     }
-    directory.locals().leftovers().schedule(store, id.toString(), current.start(), current.end());
-    return Behaviors.stopped();
   }
 
   private Behavior<Command> onTransferFailed(TransferFailed f) {

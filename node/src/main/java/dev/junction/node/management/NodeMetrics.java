@@ -276,18 +276,18 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   private void bindLeftovers(Leftovers leftovers) {
-    FunctionCounter.builder("junction.leftovers.wiped.keys", leftovers, Leftovers::wipedKeys)
-        .description("keys deleted from this node's store after the replicas that held them left their chains")
-        .register(registry);
-    FunctionCounter.builder("junction.leftovers.wiped.ranges", leftovers, Leftovers::wipedRanges)
-        .description("ranges whose data a replica that left its chain had left here, wiped").register(registry);
-    FunctionCounter.builder("junction.leftovers.kept", leftovers, Leftovers::keptRanges)
-        .description("such wipes stopped because another replica here serves or copies those keys again")
-        .register(registry);
+    counter("junction.leftovers.wiped.keys",
+        "keys deleted from this node's store after the replicas that held them left their chains", leftovers,
+        Leftovers::wipedKeys);
+    counter("junction.leftovers.wiped.ranges", "ranges whose data a replica that left its chain had left here, wiped",
+        leftovers, Leftovers::wipedRanges);
+    counter("junction.leftovers.kept",
+        "such wipes stopped because another replica here serves or copies those keys again", leftovers,
+        Leftovers::keptRanges);
   }
 
-  private void counter(String name, String description, SsdStore store, ToDoubleFunction<SsdStore> f) {
-    FunctionCounter.builder(name, store, f).description(description).register(registry);
+  private <T> void counter(String name, String description, T source, ToDoubleFunction<T> f) {
+    FunctionCounter.builder(name, source, f).description(description).register(registry);
   }
 
   /** The interceptor that measures every gRPC call (install it on the node's gRPC server). */

@@ -12,8 +12,8 @@ import dev.junction.sharding.routing.DeadReplicas;
 import dev.junction.sharding.routing.LoadCounters;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.TableHolder;
-import dev.junction.store.Keys;
 import dev.junction.store.SsdStore;
 import dev.junction.store.StoreSettings;
 import java.util.List;
@@ -217,20 +217,11 @@ public final class ClusterNode implements AutoCloseable {
     String self = replicas.selfNode();
     // Without a table nothing is known to be free: no wipe then.
     leftovers.placedHere((start, end) -> tables.find()
-        .map(t -> t.ranges().stream().anyMatch(r -> Keys.overlap(r.start(), r.end(), start, end)
-            && r.chain().stream().anyMatch(x -> x.node().equals(self))))
+        .map(t -> t.covering(start, end).stream()
+            .anyMatch(r -> r.chain().stream().anyMatch(x -> x.node().equals(self))))
         .orElse(true));
-    // What no replica scheduled: metadata of replicas that are dead by the table (see DeadReplicas).
-    leftovers.every(chainSettings.leftoverSweepEvery(), () -> tables.find().ifPresent(t -> {
-      for (DeadReplicas.Dead d : DeadReplicas.find(store.allMeta(), t, self)) {
-        if (!leftovers.inUseNow(d.start(), d.end()) && leftovers.schedule(new ReplicaStore(store, d.rangeId(), d.slot()), d.rangeId() + "." + d.slot(),
-            d.start(), d.end())) {
-          log.info("replica {}.{} is dead by the routing table ({}); its data here will be wiped", d.rangeId(),
-              d.slot(), d.ended() ? "its range split or merged, and no range here holds its keys"
-                  : "not in its range's chain, and never again");
-        }
-      }
-    }));
+    leftovers.every(chainSettings.leftoverSweepEvery(),
+        () -> tables.find().ifPresent(t -> sweep(store, t, self, leftovers)));
     ChainWire wire = chainWire(full, bulk, locals, replicas);
     if (wire != null) {
       system.getWhenTerminated().thenRun(wire::close);
@@ -281,6 +272,22 @@ public final class ClusterNode implements AutoCloseable {
       default:
         throw new IllegalArgumentException(
             "junction.chain.transport must be tcp or artery, not \"" + transport + "\"");
+    }
+  }
+
+  /**
+   * Schedules the wipe of what the store holds of replicas that are dead by {@code table} (see {@link
+   * DeadReplicas}) and that nothing here uses now: what no leaving replica scheduled.
+   */
+  private static void sweep(SsdStore store, RoutingTable table, String self, Leftovers leftovers) {
+    for (DeadReplicas.Dead d : DeadReplicas.find(store.allMeta(), table, self)) {
+      if (!leftovers.inUseNow(d.start(), d.end())
+          && leftovers.schedule(new ReplicaStore(store, d.rangeId(), d.slot()), d.rangeId() + "." + d.slot(),
+              d.start(), d.end())) {
+        log.info("replica {}.{} is dead by the routing table ({}); its data here will be wiped", d.rangeId(),
+            d.slot(), d.ended() ? "its range split or merged, and no range here holds its keys"
+                : "not in its range's chain, and never again");
+      }
     }
   }
 
