@@ -17,9 +17,10 @@ RUN groupadd --system --gid 10001 junction \
 COPY --from=build /src/node/target/lib/ /app/libs/
 COPY --from=build /src/node/target/classes/ /app/classes/
 ENV JUNCTION_DATA_DIR=/var/lib/junction
+ENV JUNCTION_NATIVE_PORT=7071
 VOLUME /var/lib/junction
-# gRPC, management (HTTP: /alive, /ready, /metrics), cluster (Artery TCP)
-EXPOSE 7070 7626 25520
+# gRPC, the Java client's native protocol, management (HTTP: /alive, /ready, /metrics), cluster (Artery TCP)
+EXPOSE 7070 7071 7626 25520
 USER 10001
 ENTRYPOINT ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", \
   "-XX:MaxRAMPercentage=60", "-cp", "/app/classes:/app/libs/*", "dev.junction.node.Junction"]

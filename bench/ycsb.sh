@@ -25,6 +25,8 @@ defaults: 10 fields of 100 bytes (1 KB). Workload files: ../shared/ycsb-workload
   --compare-routing     measure one workload with switch routing and with server-driven routing on the
                         same data: the cluster is restarted on the same data in each mode, alternating,
                         --rounds times per mode; prints last: switch-vs-server-driven throughput=R p99=R
+                        (the client calls over gRPC in both modes: a client without a table has no native
+                        endpoints, so this compares the routing alone)
   --rounds N            measured runs per routing mode with --compare-routing (default 2)
   --profile             CPU-profile every run with async-profiler (itimer, 1 ms): the YCSB client and, on a
                         cluster this script starts, every node, each run on its own; collapsed stacks go to
@@ -38,14 +40,16 @@ bench/target/ycsb-PID/, its first routing table cut into 9 ranges after the pref
 leading digit of YCSB's keys); it is stopped when the script ends, also on Ctrl-C. Logs of every YCSB run
 stay in bench/target/ycsb-PID/. YCSB_JAVA_OPTS adds JVM options to the YCSB client's JVM (e.g.
 -Xlog:jit+compilation=debug:file=/tmp/client-jit.log; output on stdout would break the run's log);
-JUNCTION_JAVA_OPTS those of the nodes.
+JUNCTION_JAVA_OPTS those of the nodes. YCSB_ARGS adds arguments to every YCSB run, e.g. "-p
+junction.native=false" (the client's blocking calls over gRPC instead of the nodes' native endpoints) or
+"-p status.interval=1" (YCSB's throughput and latency every second, on the run's log).
 USAGE
 }
 
 die() { echo "ycsb.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ycsb.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 endpoints=""; load=0; workloads=""; records=""; operations=""; threads=8; compare=0; rounds=2; quick=0
-durability=fsync; profile=0; profile_event=itimer; client_routing=true
+durability=fsync; profile=0; profile_event=itimer; client_routing=true; client_native=true
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --endpoints) endpoints="${2:?--endpoints needs HOST:PORT,...}"; shift 2 ;;
@@ -171,9 +175,9 @@ ycsb() {
   java -Xms256m -Xmx1g $agent_opt ${YCSB_JAVA_OPTS:-} -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workload$2" -p recordcount="$records" -p operationcount="${4:-$operations}" \
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -p maxexecutiontime=900 \
-    -p junction.routing="$client_routing" \
+    -p junction.routing="$client_routing" -p junction.native="$client_native" \
     -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 -p measurement.histogram.verbose=true \
-    -threads "$threads" > "$3" 2>&1 &
+    ${YCSB_ARGS:-} -threads "$threads" > "$3" 2>&1 &
   ycsb_pid=$!
   local rc=0
   wait "$ycsb_pid" || rc=$?
@@ -192,6 +196,7 @@ summarize() {   # summarize LABEL LOG: one line; warns when operations failed
 echo "ycsb.sh: $records records, $operations operations per run, $threads threads, workload files in $workload_dir" >&2
 if [[ "$compare" == 1 ]]; then
   w="${workload_list[0]}"
+  client_native=false   # both modes over gRPC: the comparison is of the routing alone
   data="$work/data"
   start_cluster switch "$data"
   ycsb -load "$w" "$work/load.log"

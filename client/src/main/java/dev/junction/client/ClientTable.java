@@ -23,11 +23,14 @@ final class ClientTable {
   private final long version;
   private final List<Range> ranges;
   private final List<String> endpoints;
+  /** Each node's native endpoint by its gRPC endpoint (nodes that serve one). */
+  private final Map<String, String> nativeEndpoints;
 
-  private ClientTable(long version, List<Range> ranges, List<String> endpoints) {
+  private ClientTable(long version, List<Range> ranges, List<String> endpoints, Map<String, String> nativeEndpoints) {
     this.version = version;
     this.ranges = ranges;
     this.endpoints = endpoints;
+    this.nativeEndpoints = nativeEndpoints;
   }
 
   /**
@@ -36,8 +39,12 @@ final class ClientTable {
    */
   static ClientTable of(RoutingTableResponse response) {
     Map<String, String> endpoints = new HashMap<>();
+    Map<String, String> nativeEndpoints = new HashMap<>();
     for (NodeEndpoint e : response.getEndpointsList()) {
       endpoints.put(e.getNode(), e.getGrpcEndpoint());
+      if (!e.getNativeEndpoint().isEmpty()) {
+        nativeEndpoints.put(e.getGrpcEndpoint(), e.getNativeEndpoint());
+      }
     }
     List<Range> ranges = new ArrayList<>(response.getRangesCount());
     byte[] previous = null;
@@ -61,7 +68,8 @@ final class ClientTable {
       previous = start;
     }
     return ranges.isEmpty() ? null
-        : new ClientTable(response.getVersion(), List.copyOf(ranges), List.copyOf(new java.util.TreeSet<>(endpoints.values())));
+        : new ClientTable(response.getVersion(), List.copyOf(ranges), List.copyOf(new java.util.TreeSet<>(endpoints.values())),
+            Map.copyOf(nativeEndpoints));
   }
 
   long version() {
@@ -71,6 +79,11 @@ final class ClientTable {
   /** Every node's endpoint, in a stable order. */
   List<String> endpoints() {
     return endpoints;
+  }
+
+  /** The native endpoint of the node whose gRPC endpoint is {@code grpcEndpoint}; null if it serves none. */
+  String nativeEndpoint(String grpcEndpoint) {
+    return nativeEndpoints.get(grpcEndpoint);
   }
 
   /** The endpoint of the head of {@code key}'s range. */

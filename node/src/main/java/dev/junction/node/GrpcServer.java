@@ -45,7 +45,7 @@ public final class GrpcServer implements AutoCloseable {
     }
     EventLoopGroup[] loops = eventLoops(threads);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(bind)
-        .channelType(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+        .channelType(serverChannelType())
         .bossEventLoopGroup(loops[0])
         .workerEventLoopGroup(loops[1])
         .directExecutor()
@@ -64,6 +64,21 @@ public final class GrpcServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** The acceptor loop, for another server on this one's threads (the native endpoint). */
+  EventLoopGroup bossLoops() {
+    return loops[0];
+  }
+
+  /** The transport loops, for another server on this one's threads (the native endpoint). */
+  EventLoopGroup workerLoops() {
+    return loops[1];
+  }
+
+  /** The server socket channel class that goes with these loops. */
+  static Class<? extends io.grpc.netty.shaded.io.netty.channel.ServerChannel> serverChannelType() {
+    return Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
   /** "epoll" or "nio". */

@@ -23,17 +23,20 @@ public final class JunctionNode implements AutoCloseable {
   private final NodeSettings settings;
   private final ClusterNode cluster;
   private final GrpcServer grpc;
+  /** The native endpoint; null when {@code junction.node.native-port} is -1. */
+  private final NativeServer nativeServer;
   private final ManagementServer management;
   private final NodeMetrics metrics;
   /** Set by the first {@link #stop}: whether its drain ended. */
   private Boolean stopped;
   private volatile boolean stopping;
 
-  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, ManagementServer management,
-      NodeMetrics metrics) {
+  private JunctionNode(NodeSettings settings, ClusterNode cluster, GrpcServer grpc, NativeServer nativeServer,
+      ManagementServer management, NodeMetrics metrics) {
     this.settings = settings;
     this.cluster = cluster;
     this.grpc = grpc;
+    this.nativeServer = nativeServer;
     this.management = management;
     this.metrics = metrics;
   }
@@ -60,32 +63,51 @@ public final class JunctionNode implements AutoCloseable {
     int port = settings.grpcPort() == 0 ? freePort(settings.bindHost()) : settings.grpcPort();
     InetSocketAddress bind = new InetSocketAddress(settings.bindHost(), port);
     checkPortFree(bind, "gRPC");
+    int nativePort = settings.nativePort() == 0 ? freePort(settings.bindHost()) : settings.nativePort();
+    InetSocketAddress nativeBind = nativePort == -1 ? null : new InetSocketAddress(settings.bindHost(), nativePort);
+    if (nativeBind != null) {
+      checkPortFree(nativeBind, "native");
+    }
     int managementPort =
         settings.managementPort() == 0 ? freePort(settings.bindHost()) : settings.managementPort();
     checkPortFree(new InetSocketAddress(settings.bindHost(), managementPort), "management");
     ClusterNode cluster =
-        ClusterNode.start(settings.clusterConfig(port, managementPort).withFallback(config)
+        ClusterNode.start(settings.clusterConfig(port, nativePort, managementPort).withFallback(config)
             .withFallback(full.withOnlyPath("junction")));
     NodeMetrics metrics = new NodeMetrics(cluster);
     GrpcServer server;
+    KvService kv = new KvService(
+        cluster.router(),
+        settings.requestTimeout(),
+        cluster.store().settings().maxValueBytes(),
+        cluster.tables()::version);
     try {
       server = GrpcServer.start(bind, settings.grpcTransportThreads(), java.util.List.of(metrics.grpcInterceptor()),
-          new KvService(
-              cluster.router(),
-              settings.requestTimeout(),
-              cluster.store().settings().maxValueBytes(),
-              cluster.tables()::version),
-          new AdminService(cluster.system(), cluster.tables(), cluster.replicas()));
+          kv, new AdminService(cluster.system(), cluster.tables(), cluster.replicas()));
     } catch (IOException e) {
       metrics.close();
       cluster.close();
       throw new UncheckedIOException("cannot serve gRPC on " + bind + ": " + e.getMessage(), e);
+    }
+    NativeServer nativeServer = null;
+    if (nativeBind != null) {
+      try {
+        nativeServer = NativeServer.start(nativeBind, server, kv, metrics::nativeCall);
+      } catch (IOException e) {
+        server.close();
+        metrics.close();
+        cluster.close();
+        throw new UncheckedIOException("cannot serve the native protocol on " + nativeBind + ": " + e.getMessage(), e);
+      }
     }
     ManagementServer management;
     try {
       management = ManagementServer.start(cluster, metrics, settings.bindHost(), managementPort,
           full.getDuration("junction.node.heat-map.interval"), full.getInt("junction.node.heat-map.samples"));
     } catch (RuntimeException e) {
+      if (nativeServer != null) {
+        nativeServer.close();
+      }
       server.close();
       metrics.close();
       cluster.close();
@@ -98,10 +120,11 @@ public final class JunctionNode implements AutoCloseable {
           settings.bootstrap().requiredContactPoints(), settings.bootstrap().serviceName(),
           settings.bootstrap().discovery());
     }
-    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}), management on http://{}:{}, data in {}",
+    log.info("node {} serves gRPC on {}:{} ({} transport threads, {}){}, management on http://{}:{}, data in {}",
         cluster.address(), settings.host(), server.port(), settings.grpcTransportThreads(), GrpcServer.transport(),
+        nativeServer == null ? "" : " and the native protocol on " + settings.host() + ":" + nativeServer.port(),
         settings.bindHost(), management.port(), settings.dataDir());
-    return new JunctionNode(settings, cluster, server, management, metrics);
+    return new JunctionNode(settings, cluster, server, nativeServer, management, metrics);
   }
 
   static int freePort(String host) {
@@ -123,6 +146,16 @@ public final class JunctionNode implements AutoCloseable {
 
   public int grpcPort() {
     return grpc.port();
+  }
+
+  /** The port of the native endpoint; -1 when the node serves none. */
+  public int nativePort() {
+    return nativeServer == null ? -1 : nativeServer.port();
+  }
+
+  /** Calls the native endpoint has answered (any status); 0 when the node serves none. */
+  public long nativeCallsServed() {
+    return nativeServer == null ? 0 : nativeServer.served();
   }
 
   /** The port of the management endpoint ({@code /alive}, {@code /ready}). */
@@ -159,6 +192,9 @@ public final class JunctionNode implements AutoCloseable {
   private synchronized boolean stopOnce() {
     if (stopped == null) {
       stopped = cluster.drainBeforeLeaving();
+      if (nativeServer != null) {
+        nativeServer.close();
+      }
       grpc.close();
       management.close();
       metrics.close();

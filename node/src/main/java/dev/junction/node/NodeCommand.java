@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
       "rebalancing is off), then leaves the cluster gracefully.",
       "Configuration: --config FILE (HOCON) over the defaults; environment variables override both:",
       "  JUNCTION_HOST, JUNCTION_GRPC_PORT, JUNCTION_MANAGEMENT_PORT, JUNCTION_CLUSTER_PORT, JUNCTION_DATA_DIR,",
+      "  JUNCTION_NATIVE_PORT (the Java client's native protocol; 0, the default: a free port; -1: none),",
       "  JUNCTION_BIND_HOST (the address to bind when not JUNCTION_HOST, e.g. a pod's IP; the management",
       "    endpoint is announced there too),",
       "  JUNCTION_SEED_NODES (host:port,... of cluster ports; the first forms the cluster), or instead",

@@ -12,6 +12,7 @@ import java.util.Map;
 public record NodeSettings(
     String host,
     int grpcPort,
+    int nativePort,
     String bindHost,
     int managementPort,
     int clusterPort,
@@ -79,6 +80,9 @@ public record NodeSettings(
       throw new IllegalArgumentException("junction.node.grpc-threads must be 0 (automatic) to 256, not " + grpcThreads);
     }
     checkPort("grpc-port", grpcPort);
+    if (nativePort != -1) {
+      checkPort("native-port", nativePort);
+    }
     checkPort("management-port", managementPort);
     checkPort("cluster-port", clusterPort);
     seedNodes = List.copyOf(seedNodes);
@@ -110,6 +114,7 @@ public record NodeSettings(
     return new NodeSettings(
         c.getString("host"),
         c.getInt("grpc-port"),
+        c.getInt("native-port"),
         c.getString("bind-host").trim(),
         c.getInt("management-port"),
         c.getInt("cluster-port"),
@@ -148,6 +153,11 @@ public record NodeSettings(
    * method, its cluster bootstrap.
    */
   public Config clusterConfig(int boundGrpcPort, int boundManagementPort) {
+    return clusterConfig(boundGrpcPort, -1, boundManagementPort);
+  }
+
+  /** The same, announcing the native endpoint too ({@code native=host:port}) unless {@code boundNativePort} is -1. */
+  public Config clusterConfig(int boundGrpcPort, int boundNativePort, int boundManagementPort) {
     List<String> seeds = seedNodes.stream().map(s -> "pekko://junction@" + s).toList();
     Map<String, Object> c = new java.util.HashMap<>();
     c.put("junction.store.directory", dataDir.resolve("store").toString());
@@ -158,7 +168,8 @@ public record NodeSettings(
       c.put("pekko.remote.artery.bind.hostname", bindHost);
     }
     c.put("pekko.cluster.seed-nodes", seeds);
-    c.put("pekko.cluster.roles", List.of("grpc=" + host + ":" + boundGrpcPort));
+    c.put("pekko.cluster.roles", boundNativePort == -1 ? List.of("grpc=" + host + ":" + boundGrpcPort)
+        : List.of("grpc=" + host + ":" + boundGrpcPort, "native=" + host + ":" + boundNativePort));
     c.put("pekko.management.http.hostname", bindHost);
     c.put("pekko.management.http.port", boundManagementPort);
     if (bootstrap.enabled()) {

@@ -109,6 +109,9 @@ class KubernetesManifestsTest {
     assertEquals("management", ready.getHttpGet().getPort().getStrVal());
     assertEquals("management", alive.getHttpGet().getPort().getStrVal());
     assertEquals(String.valueOf(management.getContainerPort()), env().get("JUNCTION_MANAGEMENT_PORT"));
+    int nativePort = container().getPorts().stream().filter(p -> "native".equals(p.getName()))
+        .findFirst().orElseThrow().getContainerPort();
+    assertEquals(String.valueOf(nativePort), env().get("JUNCTION_NATIVE_PORT"), "the native endpoint on the port the pod names");
   }
 
   @Test

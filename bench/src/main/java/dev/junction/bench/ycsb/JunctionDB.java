@@ -62,8 +62,9 @@ import site.ycsb.Status;
  * 127.0.0.1:7070}), {@code junction.deadline} (the deadline of each call in milliseconds, default 5000;
  * {@code junction.deadline.ms} is accepted too), {@code junction.routing} (default true), {@code
  * junction.read-from} ({@code any} or {@code tail}, default any), {@code junction.event-loops} (the
- * client's network threads, default 1, see {@link JunctionClient.Builder#eventLoopThreads}), and YCSB's {@code fieldcount} (default
- * 10).
+ * client's network threads, default 1, see {@link JunctionClient.Builder#eventLoopThreads}), {@code
+ * junction.native} (the nodes' native endpoints for the blocking single-key calls, default true, see {@link
+ * JunctionClient.Builder#nativeProtocol}), and YCSB's {@code fieldcount} (default 10).
  */
 public final class JunctionDB extends DB {
   static final int MAX_SCAN = JunctionClient.MAX_SCAN_LIMIT;
@@ -111,6 +112,10 @@ public final class JunctionDB extends DB {
       throw new DBException("junction.event-loops must be at least 1, not " + eventLoops);
     }
     boolean routing = Boolean.parseBoolean(p.getProperty("junction.routing", "true").trim());
+    String nativeProtocol = p.getProperty("junction.native", "true").trim();
+    if (!nativeProtocol.equals("true") && !nativeProtocol.equals("false")) {
+      throw new DBException("junction.native must be true or false, not " + nativeProtocol);
+    }
     String readFrom = p.getProperty("junction.read-from", "any").trim();
     if (!readFrom.equals("any") && !readFrom.equals("tail")) {
       throw new DBException("junction.read-from must be any or tail, not " + readFrom);
@@ -119,6 +124,7 @@ public final class JunctionDB extends DB {
       if (shared == null) {
         try {
           shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).routing(routing).eventLoopThreads(eventLoops)
+              .nativeProtocol(Boolean.parseBoolean(nativeProtocol))
               .readFrom(readFrom.equals("tail") ? JunctionClient.ReadFrom.TAIL : JunctionClient.ReadFrom.ANY_REPLICA)
               .build();
         } catch (RuntimeException e) {

@@ -53,6 +53,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 /** {@code junction.v1.Admin} on a node: the cluster as this node sees it, and its routing table. */
 public final class AdminService extends AdminGrpc.AdminImplBase {
   static final String GRPC_ROLE = "grpc=";
+  /** The role by which a member announces its native endpoint ({@code native=host:port}). */
+  public static final String NATIVE_ROLE = "native=";
 
   private static final java.time.Duration STATUS_TIMEOUT = java.time.Duration.ofSeconds(2);
 
@@ -359,6 +361,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
               for (String role : m.getRoles()) {
                 if (role.startsWith(GRPC_ROLE)) {
                   mb.setGrpcEndpoint(role.substring(GRPC_ROLE.length()));
+                } else if (role.startsWith(NATIVE_ROLE)) {
+                  mb.setNativeEndpoint(role.substring(NATIVE_ROLE.length()));
                 } else if (!role.startsWith("dc-")) {
                   mb.addRoles(role);
                 }
@@ -378,12 +382,16 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     }
     RoutingTableResponse.Builder b = RoutingTableResponse.newBuilder().setVersion(table.get().version());
     for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      NodeEndpoint.Builder e = NodeEndpoint.newBuilder().setNode(m.address().toString());
       for (String role : m.getRoles()) {
         if (role.startsWith(GRPC_ROLE)) {
-          b.addEndpoints(NodeEndpoint.newBuilder()
-              .setNode(m.address().toString())
-              .setGrpcEndpoint(role.substring(GRPC_ROLE.length())));
+          e.setGrpcEndpoint(role.substring(GRPC_ROLE.length()));
+        } else if (role.startsWith(NATIVE_ROLE)) {
+          e.setNativeEndpoint(role.substring(NATIVE_ROLE.length()));
         }
+      }
+      if (!e.getGrpcEndpoint().isEmpty()) {
+        b.addEndpoints(e);
       }
     }
     for (RangeConfig r : table.get().ranges()) {

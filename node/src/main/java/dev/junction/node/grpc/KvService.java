@@ -59,26 +59,41 @@ public final class KvService extends KvGrpc.KvImplBase {
 
   @Override
   public void put(PutRequest req, StreamObserver<PutResponse> out) {
+    put(req, out, timeout());
+  }
+
+  /** {@link #put(PutRequest, StreamObserver)} with the node's time for it (the native protocol's entry). */
+  public void put(PutRequest req, StreamObserver<PutResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out) || !checkValue(req.getValue(), out)) {
       return;
     }
     WriteOp op = new WriteOp.Put(req.getKey().toByteArray(), req.getValue().toByteArray());
-    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout), out, true,
         done -> PutResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
   @Override
   public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out) {
+    delete(req, out, timeout());
+  }
+
+  /** {@link #delete(DeleteRequest, StreamObserver)} with the node's time for it. */
+  public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out)) {
       return;
     }
     WriteOp op = new WriteOp.Delete(req.getKey().toByteArray());
-    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout), out, true,
         done -> DeleteResponse.newBuilder().setSeq(seq(done)).setTableVersion(tableVersion.getAsLong()).build());
   }
 
   @Override
   public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out) {
+    compareAndSet(req, out, timeout());
+  }
+
+  /** {@link #compareAndSet(CompareAndSetRequest, StreamObserver)} with the node's time for it. */
+  public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out)
         || !checkKey(req.getKey(), out)
         || !checkValue(req.getNewValue(), out)) {
@@ -113,7 +128,7 @@ public final class KvService extends KvGrpc.KvImplBase {
         return;
       }
     }
-    answer(() -> router.write(id(req.getHeader()), op, timeout()), out, true,
+    answer(() -> router.write(id(req.getHeader()), op, timeout), out, true,
         done -> {
           WriteResult.CasDone cas = (WriteResult.CasDone) ((Router.Written) done).result();
           CompareAndSetResponse.Builder b = CompareAndSetResponse.newBuilder().setApplied(cas.applied())
@@ -127,10 +142,15 @@ public final class KvService extends KvGrpc.KvImplBase {
 
   @Override
   public void get(GetRequest req, StreamObserver<GetResponse> out) {
+    get(req, out, timeout());
+  }
+
+  /** {@link #get(GetRequest, StreamObserver)} with the node's time for it. */
+  public void get(GetRequest req, StreamObserver<GetResponse> out, Duration timeout) {
     if (!checkKey(req.getKey(), out)) {
       return;
     }
-    answer(() -> router.get(req.getKey().toByteArray(), req.getLatest(), timeout()), out, false,
+    answer(() -> router.get(req.getKey().toByteArray(), req.getLatest(), timeout), out, false,
         reply -> {
           Versioned v = ((Router.Found) reply).value();
           GetResponse.Builder b = GetResponse.newBuilder().setTableVersion(tableVersion.getAsLong());
@@ -215,8 +235,15 @@ public final class KvService extends KvGrpc.KvImplBase {
     if (d == null) {
       return requestTimeout;
     }
-    long left = Math.max(1, d.timeRemaining(TimeUnit.MILLISECONDS));
-    return Duration.ofMillis(Math.min(left, requestTimeout.toMillis()));
+    return timeout(Math.max(1, d.timeRemaining(TimeUnit.MILLISECONDS)));
+  }
+
+  /** The time a request may take here when its client has {@code clientMillis} left (0: unknown). */
+  public Duration timeout(long clientMillis) {
+    if (clientMillis <= 0 || clientMillis >= requestTimeout.toMillis()) {
+      return requestTimeout;
+    }
+    return Duration.ofMillis(clientMillis);
   }
 
   private static <T> boolean checkKey(ByteString key, StreamObserver<T> out) {

@@ -48,9 +48,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * Micrometer's Prometheus registry:
  *
  * <ul>
- *   <li>{@code junction_requests_seconds} (histogram; {@code _count} per call): every gRPC call the node
- *       served, by {@code service}, {@code op} (the method: {@code Put}, {@code Get}, …) and {@code status}
- *       (the gRPC status code), measured by Micrometer's gRPC interceptor and renamed;
+ *   <li>{@code junction_requests_seconds} (histogram; {@code _count} per call): every call the node
+ *       served, over gRPC or the native protocol, by {@code service}, {@code op} (the method: {@code Put},
+ *       {@code Get}, …) and {@code status} (the gRPC status code), measured by Micrometer's gRPC interceptor
+ *       and renamed (native calls: {@link #nativeCall});
  *   <li>{@code junction_store_*}: the store's counters ({@code commits_total}, {@code batches_total},
  *       {@code syncs_total}, …) and its map size against its limit;
  *   <li>{@code junction_range_*}: per range (label {@code range}), the cluster's load statistics as the
@@ -293,6 +294,17 @@ public final class NodeMetrics implements AutoCloseable {
   /** The interceptor that measures every gRPC call (install it on the node's gRPC server). */
   public ServerInterceptor grpcInterceptor() {
     return new MetricCollectingServerInterceptor(registry);
+  }
+
+  /**
+   * A call served over the native protocol: counted in {@code junction_requests_seconds} like a gRPC call of
+   * the same method (the tags the gRPC interceptor gives, which the filters above rename).
+   */
+  public void nativeCall(String method, io.grpc.Status.Code status, long nanos) {
+    io.micrometer.core.instrument.Timer.builder("grpc.server.processing.duration")
+        .tags("service", "junction.v1.Kv", "method", method, "methodType", "UNARY", "statusCode", status.name())
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Refreshes what is asked at scrape time (ranges, replicas), then renders every metric. */
