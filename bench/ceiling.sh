@@ -11,9 +11,10 @@ usage() {
 Usage: bench/ceiling.sh [options]
 
 Runs YCSB workload C (100% reads, 1 KB records) through the Junction YCSB binding, alternately against
-  - three `junction noop-kv` processes on 127.0.0.1: the node's gRPC server set-up (GrpcServer), every
-    Get answered with the same 1 KB record from memory; their routing table names all three, so the
-    client spreads reads over them as over a range's replicas;
+  - three `junction noop-kv` processes on 127.0.0.1: the node's gRPC server set-up (GrpcServer) and its
+    native endpoint (NativeServer, on the same threads), every Get answered with the same 1 KB record
+    from memory; their routing table names all three, so the client spreads reads over them as over a
+    range's replicas;
   - a 3-node `junction local` cluster loaded with --records records (9 ranges after "user"),
 and prints the throughput of each run and, last, `junction-vs-noop-grpc read=R`: Junction's reads/s over
 the no-op servers' (sums over the rounds). Every process is started fresh for each run and stopped, by
@@ -25,13 +26,15 @@ PID, when the run ends (also on Ctrl-C).
   --threads N      YCSB client threads (default 16)
   --rounds N       runs per side, alternating (default 2)
   --quick          5000 records, 20 s runs, one round
+  --grpc           the client calls over gRPC on both sides (default: the native endpoints on both, as
+                   the Java client does by default)
   --help           this text
 USAGE
 }
 
 die() { echo "ceiling.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "ceiling.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
-records=20000; operations=1000000; seconds=60; threads=16; rounds=2
+records=20000; operations=1000000; seconds=60; threads=16; rounds=2; client_native=true
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
@@ -40,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --threads) number "$1" "${2:-}"; threads="$2"; shift 2 ;;
     --rounds) number "$1" "${2:-}"; rounds="$2"; shift 2 ;;
     --quick) records=5000; seconds=20; rounds=1; shift ;;
+    --grpc) client_native=false; shift ;;
     --help|-h) usage; exit 0 ;;
     *) echo "ceiling.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -89,6 +93,7 @@ ycsb() {
   java -Xms256m -Xmx1g -cp "$cp" site.ycsb.Client "$1" -db dev.junction.bench.ycsb.JunctionDB \
     -P "$workload_dir/workloadc" -p recordcount="$records" -p operationcount="$operations" \
     -p maxexecutiontime="${3:-$seconds}" -p junction.endpoints="$endpoints" -p junction.deadline=5000 \
+    -p junction.native="$client_native" \
     -p measurementtype=hdrhistogram -p hdrhistogram.percentiles=50,99 -threads "$threads" > "$2" 2>&1 &
   ycsb_pid=$!
   local rc=0
@@ -99,12 +104,12 @@ ycsb() {
 throughput() { sed -n 's/^\[OVERALL\], Throughput(ops\/sec), \([0-9.]*\)$/\1/p' "$1"; }
 
 noop_round() {   # noop_round N
-  local base list="" i
+  local base list="" natives="" i
   base="$(free_base)"
-  for i in 0 1 2; do list="$list,127.0.0.1:$((base + i))"; done
-  list="${list#,}"
+  for i in 0 1 2; do list="$list,127.0.0.1:$((base + i))"; natives="$natives,$((base + 30 + i))"; done
+  list="${list#,}"; natives="${natives#,}"
   for i in 0 1 2; do
-    "$root/bin/junction" noop-kv --port $((base + i)) --endpoints "$list" --value-file "$work/value.bin" \
+    "$root/bin/junction" noop-kv --port $((base + i)) --endpoints "$list" --native-ports "$natives" --value-file "$work/value.bin" \
       > "$work/noop-$1-$i.out" 2>&1 &
     pids="$pids $!"
   done

@@ -9,7 +9,7 @@ import dev.junction.client.proto.CompareAndSetRequest;
 import dev.junction.client.proto.DeleteRequest;
 import dev.junction.client.proto.GetRequest;
 import dev.junction.client.proto.PutRequest;
-import dev.junction.node.grpc.KvService;
+import dev.junction.node.grpc.KvCalls;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's native endpoint ({@link NativeProtocol}): the single-key calls of {@code junction.v1.Kv} in
- * length-prefixed frames, handed to the same {@link KvService} as gRPC's (same checks, same router, same
- * answers and status codes), on the gRPC server's transport threads. A handler never blocks; an answer
+ * length-prefixed frames, handed to the same handlers as gRPC's ({@link KvCalls}: on a node its {@link
+ * dev.junction.node.grpc.KvService}, so the same checks, router, answers and status codes), on the gRPC
+ * server's transport threads. A handler never blocks; an answer
  * that completes later (a write, a read passed to another node) is written from the thread that
  * completes it, as gRPC does.
  */
@@ -54,7 +55,7 @@ final class NativeServer implements AutoCloseable {
   }
 
   /** Serves {@code kv} on {@code bind}, on the loops of {@code grpc}. */
-  static NativeServer start(InetSocketAddress bind, GrpcServer grpc, KvService kv, Calls metrics) throws IOException {
+  static NativeServer start(InetSocketAddress bind, GrpcServer grpc, KvCalls kv, Calls metrics) throws IOException {
     java.util.concurrent.atomic.LongAdder served = new java.util.concurrent.atomic.LongAdder();
     Calls calls = (method, status, nanos) -> {
       served.increment();
@@ -64,6 +65,7 @@ final class NativeServer implements AutoCloseable {
         .group(grpc.bossLoops(), grpc.workerLoops())
         .channel(GrpcServer.serverChannelType())
         .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.SO_KEEPALIVE, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
@@ -98,11 +100,11 @@ final class NativeServer implements AutoCloseable {
 
   /** One client connection: its hello first, then requests. */
   private static final class Connection extends SimpleChannelInboundHandler<ByteBuf> {
-    private final KvService kv;
+    private final KvCalls kv;
     private final Calls calls;
     private boolean greeted;
 
-    Connection(KvService kv, Calls calls) {
+    Connection(KvCalls kv, Calls calls) {
       this.kv = kv;
       this.calls = calls;
     }
@@ -152,6 +154,16 @@ final class NativeServer implements AutoCloseable {
         new Reply<>(ch, call, method, start, calls).onError(
             Status.INVALID_ARGUMENT.withDescription("cannot read the request: " + e.getMessage()).asRuntimeException());
       }
+    }
+
+    /**
+     * A client that sends requests without reading the answers (the Java client never does: one call at a
+     * time per connection) is not read from while its answers pile up past the channel's high water mark.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+      ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -14,7 +14,13 @@ import dev.junction.client.proto.RangeInfo;
 import dev.junction.client.proto.ReplicaInfo;
 import dev.junction.client.proto.RoutingTableRequest;
 import dev.junction.client.proto.RoutingTableResponse;
+import dev.junction.client.proto.CompareAndSetRequest;
+import dev.junction.client.proto.CompareAndSetResponse;
+import dev.junction.client.proto.DeleteRequest;
+import dev.junction.client.proto.DeleteResponse;
+import dev.junction.node.grpc.KvCalls;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +36,10 @@ import picocli.CommandLine.Option;
  * node's own gRPC set-up ({@link GrpcServer}) but does nothing: every {@code Get} answers the same value
  * from memory, every {@code Put} a new sequence number. Its {@code Admin.RoutingTable} names one range
  * whose chain is every no-op server given in {@code --endpoints}, so the Java client routes to them as it
- * routes to a cluster. {@code bench/ceiling.sh} compares Junction with it: the framework's ceiling.
+ * routes to a cluster; with {@code --native-port} it serves the same {@code Get} and {@code Put} on a native
+ * endpoint too ({@link NativeServer} on the same threads), named in that table like a node's, so the Java
+ * client calls it as it calls a node. {@code bench/ceiling.sh} compares Junction with it: the framework's
+ * ceiling.
  */
 @Command(
     name = "noop-kv",
@@ -53,15 +62,33 @@ final class NoopKvCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "gRPC transport threads (0: as a node: one per two cores).")
   int threads;
 
+  @Option(names = "--native-ports", split = ",",
+      description = "The native ports of every no-op server of the set, in --endpoints' order (this one's is bound"
+          + " here); none: no native endpoints, the client calls over gRPC.")
+  List<Integer> nativePorts = List.of();
+
   @Override
   public Integer call() throws Exception {
     ByteString value = ByteString.copyFrom(Files.readAllBytes(valueFile));
     RoutingTableResponse.Builder table = RoutingTableResponse.newBuilder().setVersion(1);
     RangeInfo.Builder range = RangeInfo.newBuilder().setRangeId(1).setEpoch(1);
+    if (!nativePorts.isEmpty() && nativePorts.size() != endpoints.size()) {
+      System.err.println("noop-kv: --native-ports needs one port per --endpoints entry");
+      return 2;
+    }
+    int self = -1;
     for (int i = 0; i < endpoints.size(); i++) {
       String node = "noop-" + i;
+      String endpoint = endpoints.get(i).trim();
       range.addChain(ReplicaInfo.newBuilder().setSlot(i).setNode(node));
-      table.addEndpoints(NodeEndpoint.newBuilder().setNode(node).setGrpcEndpoint(endpoints.get(i).trim()));
+      NodeEndpoint.Builder e = NodeEndpoint.newBuilder().setNode(node).setGrpcEndpoint(endpoint);
+      if (!nativePorts.isEmpty()) {
+        e.setNativeEndpoint(endpoint.substring(0, endpoint.lastIndexOf(':') + 1) + nativePorts.get(i));
+      }
+      if (endpoint.endsWith(":" + port)) {
+        self = i;
+      }
+      table.addEndpoints(e);
     }
     RoutingTableResponse routing = table.addRanges(range).build();
     AtomicLong seq = new AtomicLong();
@@ -93,14 +120,59 @@ final class NoopKvCommand implements Callable<Integer> {
     };
     int transport = threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     GrpcServer server = GrpcServer.start(new InetSocketAddress("127.0.0.1", port), transport, kv, admin);
+    NativeServer nativeServer = null;
+    if (!nativePorts.isEmpty()) {
+      if (self < 0) {
+        server.close();
+        System.err.println("noop-kv: --endpoints does not name this server's port " + port);
+        return 2;
+      }
+      nativeServer = NativeServer.start(new InetSocketAddress("127.0.0.1", nativePorts.get(self)), server,
+          nativeCalls(kv), (method, status, nanos) -> { });
+    }
+    NativeServer natives = nativeServer;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (natives != null) {
+        natives.close();
+      }
       server.close();
       stopped.countDown();
     }, "noop-kv-shutdown"));
-    System.out.println("listening: 127.0.0.1:" + server.port());
+    System.out.println("listening: 127.0.0.1:" + server.port()
+        + (natives == null ? "" : " native 127.0.0.1:" + natives.port()));
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /** The no-op's get and put for the native endpoint; delete and compare-and-set are not served. */
+  private static KvCalls nativeCalls(KvGrpc.KvImplBase kv) {
+    return new KvCalls() {
+      @Override
+      public void get(GetRequest req, StreamObserver<GetResponse> out, Duration timeout) {
+        kv.get(req, out);
+      }
+
+      @Override
+      public void put(PutRequest req, StreamObserver<PutResponse> out, Duration timeout) {
+        kv.put(req, out);
+      }
+
+      @Override
+      public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out, Duration timeout) {
+        kv.delete(req, out);
+      }
+
+      @Override
+      public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out, Duration timeout) {
+        kv.compareAndSet(req, out);
+      }
+
+      @Override
+      public Duration timeout(long clientMillis) {
+        return Duration.ofSeconds(5);
+      }
+    };
   }
 }

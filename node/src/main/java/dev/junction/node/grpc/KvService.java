@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * node answers is answered before the handler returns, and every other answer arrives on the replica's
  * or the inbox's thread.
  */
-public final class KvService extends KvGrpc.KvImplBase {
+public final class KvService extends KvGrpc.KvImplBase implements KvCalls {
   /** Most bytes in one scan response message (gRPC's default limit is 4 MiB). */
   static final int PAGE_BYTES = 2 << 20;
   static final int DEFAULT_SCAN_LIMIT = 1000;
@@ -63,6 +63,7 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** {@link #put(PutRequest, StreamObserver)} with the node's time for it (the native protocol's entry). */
+  @Override
   public void put(PutRequest req, StreamObserver<PutResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out) || !checkValue(req.getValue(), out)) {
       return;
@@ -78,6 +79,7 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** {@link #delete(DeleteRequest, StreamObserver)} with the node's time for it. */
+  @Override
   public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out) || !checkKey(req.getKey(), out)) {
       return;
@@ -93,6 +95,7 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** {@link #compareAndSet(CompareAndSetRequest, StreamObserver)} with the node's time for it. */
+  @Override
   public void compareAndSet(CompareAndSetRequest req, StreamObserver<CompareAndSetResponse> out, Duration timeout) {
     if (!checkHeader(req.getHeader(), out)
         || !checkKey(req.getKey(), out)
@@ -146,6 +149,7 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** {@link #get(GetRequest, StreamObserver)} with the node's time for it. */
+  @Override
   public void get(GetRequest req, StreamObserver<GetResponse> out, Duration timeout) {
     if (!checkKey(req.getKey(), out)) {
       return;
@@ -239,6 +243,7 @@ public final class KvService extends KvGrpc.KvImplBase {
   }
 
   /** The time a request may take here when its client has {@code clientMillis} left (0: unknown). */
+  @Override
   public Duration timeout(long clientMillis) {
     if (clientMillis <= 0 || clientMillis >= requestTimeout.toMillis()) {
       return requestTimeout;
