@@ -48,18 +48,7 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path data = Files.createTempDirectory("junction-class-archive-training");
     try {
-      Config config = ConfigFactory.parseMap(Map.of(
-          "junction.node.host", "127.0.0.1",
-          "junction.node.grpc-port", 0,
-          "junction.node.management-port", 0,
-          "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
-          "junction.node.data-dir", data.toString(),
-          "junction.cluster.min-nodes", 1,
-          "junction.cluster.replication-factor", 1,
-          "junction.cluster.leave.drain-timeout", "0s"));
-      config = config.withFallback(ConfigFactory.parseMap(Map.of(
-          "junction.node.seed-nodes", "127.0.0.1:" + config.getInt("junction.node.cluster-port"))));
-      JunctionNode node = JunctionNode.start(config);
+      JunctionNode node = JunctionNode.start(oneNodeCluster(data));
       try {
         String endpoint = "127.0.0.1:" + node.grpcPort();
         try (JunctionClient client = JunctionClient.builder().endpoints(endpoint).build()) {
@@ -75,6 +64,25 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
     } finally {
       deleteTree(data);
     }
+  }
+
+  /**
+   * A one-node cluster on free loopback ports (gRPC, native, management, cluster) with its data in {@code
+   * data}: replication factor 1, no drain on stop.
+   */
+  static Config oneNodeCluster(Path data) {
+    Config config = ConfigFactory.parseMap(Map.of(
+        "junction.node.host", "127.0.0.1",
+        "junction.node.grpc-port", 0,
+        "junction.node.native-port", 0,
+        "junction.node.management-port", 0,
+        "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
+        "junction.node.data-dir", data.toString(),
+        "junction.cluster.min-nodes", 1,
+        "junction.cluster.replication-factor", 1,
+        "junction.cluster.leave.drain-timeout", "0s"));
+    return config.withFallback(ConfigFactory.parseMap(Map.of(
+        "junction.node.seed-nodes", "127.0.0.1:" + config.getInt("junction.node.cluster-port"))));
   }
 
   /** Waits (at most 60 s) until the one-node cluster answers a read: its first table and chains exist. */

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.junction.client.CasResult;
 import dev.junction.client.Entry;
 import dev.junction.client.InvalidArgumentException;
@@ -25,7 +23,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,19 +41,7 @@ class NativeProtocolTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Config config = ConfigFactory.parseMap(Map.of(
-        "junction.node.host", "127.0.0.1",
-        "junction.node.grpc-port", 0,
-        "junction.node.native-port", 0,
-        "junction.node.management-port", 0,
-        "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
-        "junction.node.data-dir", data.toString(),
-        "junction.cluster.min-nodes", 1,
-        "junction.cluster.replication-factor", 1,
-        "junction.cluster.leave.drain-timeout", "0s"));
-    config = config.withFallback(ConfigFactory.parseMap(Map.of(
-        "junction.node.seed-nodes", "127.0.0.1:" + config.getInt("junction.node.cluster-port"))));
-    node = JunctionNode.start(config);
+    node = JunctionNode.start(ClassArchiveTrainingCommand.oneNodeCluster(data));
     endpoint = "127.0.0.1:" + node.grpcPort();
     try (JunctionClient client = JunctionClient.builder().endpoints(endpoint).nativeProtocol(false).build()) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
