@@ -213,9 +213,11 @@ final class LocalCommand implements Callable<Integer> {
   private boolean warmUp(List<String> endpoints) throws InterruptedException {
     System.err.println("junction local: warming up for at most " + warmup.toSeconds() + " s (--warmup 0 skips it)");
     List<JunctionClient> perNode = new ArrayList<>();
-    // Two clients: two connections to every node, as the nodes meet them in use (see Warmup).
+    // Two clients: two connections to every node, as the nodes meet them in use (see Warmup); the first
+    // calls the nodes' native endpoints (as the Java client does by default), the second gRPC (as grpcurl,
+    // other languages and the Java client's scans and async calls do), so both request paths are warm.
     try (JunctionClient client = JunctionClient.builder().endpoints(endpoints).build();
-        JunctionClient second = JunctionClient.builder().endpoints(endpoints).build()) {
+        JunctionClient second = JunctionClient.builder().endpoints(endpoints).nativeProtocol(false).build()) {
       for (String e : endpoints) {
         perNode.add(JunctionClient.builder().endpoints(e).routing(false).deadline(Duration.ofSeconds(2)).build());
       }
