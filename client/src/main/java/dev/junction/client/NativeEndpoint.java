@@ -154,8 +154,6 @@ final class NativeEndpoint implements AutoCloseable {
 
   /** One connection, used by one call at a time. */
   private static final class Connection {
-    private static final Metadata.Key<String> NOT_APPLIED =
-        Metadata.Key.of("junction-not-applied", Metadata.ASCII_STRING_MARSHALLER);
     private static final int HEADER = 4 + NativeProtocol.REQUEST_HEADER_BYTES;
 
     private final Socket socket;
@@ -222,7 +220,7 @@ final class NativeEndpoint implements AutoCloseable {
         Status s = Status.fromCodeValue(status).withDescription(new String(receiveBuffer, 0, n, StandardCharsets.UTF_8));
         if ((flags & NativeProtocol.NOT_APPLIED) != 0) {
           Metadata trailers = new Metadata();
-          trailers.put(NOT_APPLIED, "true");
+          trailers.put(Failover.NOT_APPLIED, "true");
           throw s.asRuntimeException(trailers);
         }
         throw s.asRuntimeException();

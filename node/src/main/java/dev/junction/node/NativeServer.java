@@ -10,7 +10,6 @@ import dev.junction.client.proto.DeleteRequest;
 import dev.junction.client.proto.GetRequest;
 import dev.junction.client.proto.PutRequest;
 import dev.junction.node.grpc.KvCalls;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
@@ -176,9 +175,6 @@ final class NativeServer implements AutoCloseable {
 
   /** The answer of one call, written as one frame when the service completes it. */
   private static final class Reply<T extends MessageLite> implements StreamObserver<T> {
-    private static final Metadata.Key<String> NOT_APPLIED =
-        Metadata.Key.of("junction-not-applied", Metadata.ASCII_STRING_MARSHALLER);
-
     private final Channel channel;
     private final int call;
     private final byte method;
@@ -221,8 +217,7 @@ final class NativeServer implements AutoCloseable {
     @Override
     public void onError(Throwable error) {
       Status status = Status.fromThrowable(error);
-      Metadata trailers = Status.trailersFromThrowable(error);
-      int flags = trailers != null && "true".equals(trailers.get(NOT_APPLIED)) ? NativeProtocol.NOT_APPLIED : 0;
+      int flags = KvCalls.notApplied(error) ? NativeProtocol.NOT_APPLIED : 0;
       String description = status.getDescription() == null ? "" : status.getDescription();
       byte[] text = description.getBytes(StandardCharsets.UTF_8);
       ByteBuf out = channel.alloc().buffer(4 + NativeProtocol.RESPONSE_HEADER_BYTES + text.length);

@@ -27,4 +27,10 @@ public interface KvCalls {
 
   /** The time a request may take when its client has {@code clientMillis} left (0: unknown). */
   Duration timeout(long clientMillis);
+
+  /** Whether a handler's failure carries the not-applied trailer ({@code junction-not-applied}). */
+  static boolean notApplied(Throwable error) {
+    io.grpc.Metadata trailers = io.grpc.Status.trailersFromThrowable(error);
+    return trailers != null && "true".equals(trailers.get(Replies.NOT_APPLIED));
+  }
 }

@@ -301,11 +301,16 @@ public final class NodeMetrics implements AutoCloseable {
    * the same method (the tags the gRPC interceptor gives, which the filters above rename).
    */
   public void nativeCall(String method, io.grpc.Status.Code status, long nanos) {
-    io.micrometer.core.instrument.Timer.builder("grpc.server.processing.duration")
-        .tags("service", "junction.v1.Kv", "method", method, "methodType", "UNARY", "statusCode", status.name())
-        .register(registry)
+    nativeTimers.computeIfAbsent(method + "/" + status.name(), k ->
+        io.micrometer.core.instrument.Timer.builder("grpc.server.processing.duration")
+            .tags("service", "junction.v1.Kv", "method", method, "methodType", "UNARY", "statusCode", status.name())
+            .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
   }
+
+  /** The native calls' timers by method and status, registered once each (not on every call). */
+  private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Timer> nativeTimers =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Refreshes what is asked at scrape time (ranges, replicas), then renders every metric. */
   public CompletionStage<String> scrape() {
