@@ -42,8 +42,8 @@ public final class JunctionNode implements AutoCloseable {
   }
 
   /**
-   * Starts a node from {@code config} (a full configuration: HOCON file, environment, defaults). The gRPC
-   * port is bound first, so a busy port fails fast, before the node joins the cluster.
+   * Starts a node from {@code config} (a full configuration: HOCON file, environment, defaults). Its ports
+   * are held first, so a busy port fails fast, before the node joins the cluster.
    */
   public static JunctionNode start(Config config) {
     try {
@@ -58,19 +58,32 @@ public final class JunctionNode implements AutoCloseable {
     // defaults, so that Junction's Pekko settings can sit between the two (see ClusterNode.start).
     Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();
     NodeSettings settings = NodeSettings.fromConfig(full);
-    // The cluster announces the gRPC endpoint, and the gRPC services need the cluster: check that the
-    // port is free (or pick one, for port 0) before joining, bind it after.
-    int port = settings.grpcPort() == 0 ? freePort(settings.bindHost()) : settings.grpcPort();
-    InetSocketAddress bind = new InetSocketAddress(settings.bindHost(), port);
-    checkPortFree(bind, "gRPC");
-    int nativePort = settings.nativePort() == 0 ? freePort(settings.bindHost()) : settings.nativePort();
-    InetSocketAddress nativeBind = nativePort == -1 ? null : new InetSocketAddress(settings.bindHost(), nativePort);
-    if (nativeBind != null) {
-      checkPortFree(nativeBind, "native");
+    // The cluster announces the endpoints, and the servers need the cluster: hold each port (picking one
+    // for port 0) while the cluster starts, and let go of it just before its server binds it. A port
+    // only looked up and let go at once could be taken meanwhile, e.g. as the local port of one of the
+    // connections the cluster opens.
+    HeldPort grpcHeld = HeldPort.hold(settings.bindHost(), settings.grpcPort(), "gRPC");
+    HeldPort nativeHeld = settings.nativePort() == -1 ? null
+        : HeldPort.hold(settings.bindHost(), settings.nativePort(), "native");
+    HeldPort managementHeld = HeldPort.hold(settings.bindHost(), settings.managementPort(), "management");
+    try {
+      return start(config, full, settings, grpcHeld, nativeHeld, managementHeld);
+    } finally {
+      grpcHeld.close();
+      if (nativeHeld != null) {
+        nativeHeld.close();
+      }
+      managementHeld.close();
     }
-    int managementPort =
-        settings.managementPort() == 0 ? freePort(settings.bindHost()) : settings.managementPort();
-    checkPortFree(new InetSocketAddress(settings.bindHost(), managementPort), "management");
+  }
+
+  private static JunctionNode start(Config config, Config full, NodeSettings settings, HeldPort grpcHeld,
+      HeldPort nativeHeld, HeldPort managementHeld) {
+    int port = grpcHeld.port();
+    InetSocketAddress bind = new InetSocketAddress(settings.bindHost(), port);
+    int nativePort = nativeHeld == null ? -1 : nativeHeld.port();
+    InetSocketAddress nativeBind = nativePort == -1 ? null : new InetSocketAddress(settings.bindHost(), nativePort);
+    int managementPort = managementHeld.port();
     ClusterNode cluster =
         ClusterNode.start(settings.clusterConfig(port, nativePort, managementPort).withFallback(config)
             .withFallback(full.withOnlyPath("junction")));
@@ -82,6 +95,7 @@ public final class JunctionNode implements AutoCloseable {
         cluster.store().settings().maxValueBytes(),
         cluster.tables()::version);
     try {
+      grpcHeld.close();
       server = GrpcServer.start(bind, settings.grpcTransportThreads(), java.util.List.of(metrics.grpcInterceptor()),
           kv, new AdminService(cluster.system(), cluster.tables(), cluster.replicas()));
     } catch (IOException e) {
@@ -92,6 +106,7 @@ public final class JunctionNode implements AutoCloseable {
     NativeServer nativeServer = null;
     if (nativeBind != null) {
       try {
+        nativeHeld.close();
         nativeServer = NativeServer.start(nativeBind, server, kv, metrics::nativeCall);
       } catch (IOException e) {
         server.close();
@@ -102,6 +117,7 @@ public final class JunctionNode implements AutoCloseable {
     }
     ManagementServer management;
     try {
+      managementHeld.close();
       management = ManagementServer.start(cluster, metrics, settings.bindHost(), managementPort,
           full.getDuration("junction.node.heat-map.interval"), full.getInt("junction.node.heat-map.samples"));
     } catch (RuntimeException e) {
@@ -135,12 +151,48 @@ public final class JunctionNode implements AutoCloseable {
     }
   }
 
-  private static void checkPortFree(InetSocketAddress bind, String what) {
-    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(bind);
-    } catch (IOException e) {
-      throw new UncheckedIOException(what + " port " + bind + " is not free: " + e.getMessage(), e);
+  /** A port bound (so that nothing else takes it) until its server is about to bind it. */
+  static final class HeldPort implements AutoCloseable {
+    private final java.net.ServerSocket socket;
+    private final int port;
+
+    private HeldPort(java.net.ServerSocket socket) {
+      this.socket = socket;
+      this.port = socket.getLocalPort();
+    }
+
+    /** Holds {@code port} on {@code host}, or a free port for 0; fails if the port is not free. */
+    static HeldPort hold(String host, int port, String what) {
+      java.net.ServerSocket s = null;
+      try {
+        s = new java.net.ServerSocket();
+        s.setReuseAddress(true); // a port a stopped node left in TIME_WAIT is free to serve on
+        s.bind(new InetSocketAddress(host, port), 1);
+        return new HeldPort(s);
+      } catch (IOException e) {
+        if (s != null) {
+          try {
+            s.close();
+          } catch (IOException ignored) {
+            // not bound
+          }
+        }
+        throw new UncheckedIOException(what + " port " + host + ":" + port + " is not free: " + e.getMessage(), e);
+      }
+    }
+
+    int port() {
+      return port;
+    }
+
+    /** Lets go of the port (again: nothing). */
+    @Override
+    public void close() {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // let go either way
+      }
     }
   }
 
