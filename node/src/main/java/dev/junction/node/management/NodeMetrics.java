@@ -301,15 +301,22 @@ public final class NodeMetrics implements AutoCloseable {
    * the same method (the tags the gRPC interceptor gives, which the filters above rename).
    */
   public void nativeCall(String method, io.grpc.Status.Code status, long nanos) {
-    nativeTimers.computeIfAbsent(method + "/" + status.name(), k ->
-        io.micrometer.core.instrument.Timer.builder("grpc.server.processing.duration")
-            .tags("service", "junction.v1.Kv", "method", method, "methodType", "UNARY", "statusCode", status.name())
-            .register(registry))
-        .record(nanos, TimeUnit.NANOSECONDS);
+    Timer[] byStatus = nativeTimers.computeIfAbsent(method, m -> new Timer[io.grpc.Status.Code.values().length]);
+    Timer timer = byStatus[status.ordinal()];
+    if (timer == null) { // two callers may both register it: the registry hands both the same timer
+      timer = Timer.builder("grpc.server.processing.duration")
+          .tags("service", "junction.v1.Kv", "method", method, "methodType", "UNARY", "statusCode", status.name())
+          .register(registry);
+      byStatus[status.ordinal()] = timer;
+    }
+    timer.record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** The native calls' timers by method and status, registered once each (not on every call). */
-  private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Timer> nativeTimers =
+  /**
+   * The native calls' timers by method, then by status code, registered once each: looked up without
+   * building a key or a meter on every call.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Timer[]> nativeTimers =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Refreshes what is asked at scrape time (ranges, replicas), then renders every metric. */
