@@ -98,6 +98,12 @@ public final class ChainReplica<R> {
   /** At the tail: the commit point last acknowledged to each other replica, and who asked again. */
   private final Map<Integer, Long> ackedTo = new HashMap<>();
   private final Set<Integer> ackAgain = new HashSet<>();
+  /**
+   * At the tail: new replicas not in the chain that follow its committed entries ({@link
+   * PeerMessage.Follow}), by slot: the last sequence number sent to each. Forgotten at every configuration
+   * change (a follower asks again, of the tail it knows then).
+   */
+  private final Map<Integer, Long> followers = new HashMap<>();
 
   /** Entries accepted and not yet known committed, by sequence number: the sent list and what follows. */
   private final TreeMap<Long, LogEntry> log = new TreeMap<>();
@@ -718,6 +724,14 @@ public final class ChainReplica<R> {
         }
       }
     }
+    if (!followers.isEmpty() && isTail()) {
+      for (Map.Entry<Integer, Long> f : followers.entrySet()) {
+        if (f.getValue() < upTo) {
+          sendForwards(f.getKey(), log.subMap(f.getValue(), false, upTo, true).values(), out);
+          f.setValue(upTo);
+        }
+      }
+    }
     log.headMap(upTo, true).clear();
     boolean endCommits = ending != null && committed < sealedAt && upTo >= sealedAt;
     committed = upTo;
@@ -775,6 +789,8 @@ public final class ChainReplica<R> {
       onFetch(f, out);
     } else if (message instanceof PeerMessage.Backfill b) {
       onBackfill(b, out);
+    } else if (message instanceof PeerMessage.Follow f) {
+      onFollow(f, out);
     }
     publish();
   }
@@ -858,6 +874,26 @@ public final class ChainReplica<R> {
       onHolding(h.fromSlot(), h.lastReceived(), out); // the successor just said what it holds
     }
   }
+
+  /**
+   * A new replica outside the chain asks the tail for its committed entries after {@code lastHeld}: those
+   * no longer in memory come from the stored log now, the rest as they commit (see {@link #commitUpTo}).
+   * A replica of the chain, or a follower beyond {@link #MAX_FOLLOWERS}, is not served.
+   */
+  private void onFollow(PeerMessage.Follow f, Output<R> out) {
+    if (!isTail() || config.indexOf(f.fromSlot()) >= 0
+        || !followers.containsKey(f.fromSlot()) && followers.size() >= MAX_FOLLOWERS) {
+      return;
+    }
+    long have = f.lastHeld();
+    if (have < committed) {
+      out.catchUp = new Output.CatchUp(f.fromSlot(), have + 1, committed);
+    }
+    followers.put(f.fromSlot(), Math.max(have, committed));
+  }
+
+  /** Most followers a tail serves at once (a range has one move under way at a time). */
+  static final int MAX_FOLLOWERS = 4;
 
   private void onWelcome(PeerMessage.Welcome w, Output<R> out) {
     if (!fromPredecessor(w) || welcomed) {
@@ -1055,6 +1091,7 @@ public final class ChainReplica<R> {
     int oldPredecessor = isMember() ? config.predecessor(slot).map(Replica::slot).orElse(-1) : -2;
     int oldTail = config.tail().slot();
     config = next;
+    followers.clear();
     // Latest-reads waiting at the old configuration's head are served now, as plain reads of the new one
     // (refused, or answered from the view, or sent to the tail): the writes they waited for may never
     // commit here.

@@ -20,6 +20,8 @@ import java.time.Duration;
  *     (see {@code dev.junction.chain.replica.Leftovers})
  * @param leftoverSweepEvery how often a node looks in its store for data of replicas that are dead by its
  *     routing table and that no replica scheduled a wipe of
+ * @param followBeforeJoin how long a node's first copies follow their chains' committed entries before
+ *     they report ready to join (0: they report ready once copied); see {@link PeerMessage.Follow}
  */
 public record ChainSettings(
     Duration tick,
@@ -30,11 +32,13 @@ public record ChainSettings(
     int dedupClients,
     int maxQueuedWrites,
     Duration leftoverWipeAfter,
-    Duration leftoverSweepEvery) {
+    Duration leftoverSweepEvery,
+    Duration followBeforeJoin) {
 
   /** The defaults of {@code reference.conf}, for tests and tools. */
   public static final ChainSettings DEFAULTS =
-      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(60), Duration.ofSeconds(30));
+      new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(60), Duration.ofSeconds(30),
+          Duration.ofSeconds(10));
 
   public ChainSettings {
     if (tick.isNegative() || tick.isZero()) {
@@ -51,6 +55,9 @@ public record ChainSettings(
     }
     if (leftoverSweepEvery.isNegative() || leftoverSweepEvery.isZero()) {
       throw new IllegalArgumentException("junction.chain.leftovers.sweep-every must be positive");
+    }
+    if (followBeforeJoin.isNegative()) {
+      throw new IllegalArgumentException("junction.chain.follow-before-join must not be negative");
     }
   }
 
@@ -76,6 +83,7 @@ public record ChainSettings(
         c.getInt("dedup.clients"),
         c.getInt("max-queued-writes"),
         c.getDuration("leftovers.wipe-after"),
-        c.getDuration("leftovers.sweep-every"));
+        c.getDuration("leftovers.sweep-every"),
+        c.getDuration("follow-before-join"));
   }
 }

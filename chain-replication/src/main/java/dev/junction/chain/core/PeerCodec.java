@@ -22,6 +22,7 @@ public final class PeerCodec {
   private static final byte HOLDING = 8;
   private static final byte FETCH = 9;
   private static final byte BACKFILL = 10;
+  private static final byte FOLLOW = 11;
 
   private PeerCodec() {}
 
@@ -36,6 +37,8 @@ public final class PeerCodec {
       return head;
     } else if (m instanceof PeerMessage.Fetch) {
       return head + 16;
+    } else if (m instanceof PeerMessage.Follow f) {
+      return head + 8 + 4 + f.node().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     } else if (m instanceof PeerMessage.Durable || m instanceof PeerMessage.Ack || m instanceof PeerMessage.Hello
         || m instanceof PeerMessage.Welcome || m instanceof PeerMessage.Holding) {
       return head + 8; // one sequence number
@@ -78,6 +81,12 @@ public final class PeerCodec {
       head(out, FETCH, m);
       out.writeLong(f.fromSeq());
       out.writeLong(f.toSeq());
+    } else if (m instanceof PeerMessage.Follow f) {
+      head(out, FOLLOW, m);
+      out.writeLong(f.lastHeld());
+      byte[] node = f.node().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      out.writeInt(node.length);
+      out.write(node);
     } else {
       PeerMessage.Backfill b = (PeerMessage.Backfill) m;
       head(out, BACKFILL, m);
@@ -100,8 +109,19 @@ public final class PeerCodec {
       case HOLDING -> new PeerMessage.Holding(epoch, from, in.readLong());
       case FETCH -> new PeerMessage.Fetch(epoch, from, in.readLong(), in.readLong());
       case BACKFILL -> new PeerMessage.Backfill(epoch, from, entries(in));
+      case FOLLOW -> new PeerMessage.Follow(epoch, from, in.readLong(), node(in));
       default -> throw new IOException("unknown chain message kind " + kind);
     };
+  }
+
+  private static String node(DataInput in) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > 1 << 12) {
+      throw new IOException("implausible node name length " + n);
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return new String(b, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static void head(DataOutput out, byte kind, PeerMessage m) throws IOException {

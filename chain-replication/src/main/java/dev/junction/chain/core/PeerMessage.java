@@ -62,4 +62,13 @@ public sealed interface PeerMessage {
       entries = List.copyOf(entries);
     }
   }
+
+  /**
+   * From a new replica that copied its range and is not in the chain yet, to the tail: send it the
+   * committed entries after {@code lastHeld}, and every entry the tail commits from now on, as {@link
+   * Forward}s, until the configuration changes. A follower applies them as they come, so that it joins
+   * with little to catch up and its node runs the replica's write path (and compiles it) before any
+   * client waits on it there. {@code node} is where the follower runs (it is in no configuration yet).
+   */
+  record Follow(long epoch, int fromSlot, long lastHeld, String node) implements PeerMessage {}
 }

@@ -33,6 +33,21 @@ public final class LocalReplicas {
     this.leftovers = leftovers;
   }
 
+  /**
+   * Since when replicas on this node (this JVM) have run the write path, on the monotonic clock: the
+   * first call (a replica's core starting, or a copy starting to follow its chain) sets it to {@code
+   * now}, every call returns it. A copy follows its chain until {@code junction.chain.follow-before-join}
+   * after that: a new node's first copies follow that long, while its JVM compiles the write path;
+   * copies to a node that has served replicas that long join once they caught up.
+   */
+  public long replicaWorkSince(long now) {
+    return replicaWorkSince.updateAndGet(t -> t == NEVER ? now : t);
+  }
+
+  private static final long NEVER = Long.MIN_VALUE;
+  private final java.util.concurrent.atomic.AtomicLong replicaWorkSince =
+      new java.util.concurrent.atomic.AtomicLong(NEVER);
+
   /** Where replicas claim their intervals and leave their data when they leave their chains. */
   public Leftovers leftovers() {
     return leftovers;

@@ -23,6 +23,7 @@ import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +62,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, Tick, Flush, End, HoldLog {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, FollowFailed, Tick, Flush, End, HoldLog {}
 
   /** A client write for the head, from a router whose table has {@code epoch} for the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
@@ -112,6 +113,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** A state transfer failed (private). */
   record TransferFailed(String message) implements Command {}
+
+  /** A batch of followed entries did not reach the store (private). */
+  record FollowFailed(String message) implements Command {}
 
   /**
    * From the controller, to the head of the range at {@code epoch}: end the range with {@code ending} (a
@@ -216,8 +220,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long commitTimedUpTo;
   private final WriteTimings timings;
 
-  /** A replica that is not in the chain yet, joining: locating its source, copying, or ready. */
-  private enum Joining { NO, LOCATING, COPYING, READY }
+  /**
+   * A replica that is not in the chain yet, joining: locating its source, copying, following the tail's
+   * committed entries (see {@link PeerMessage.Follow}), or ready.
+   */
+  private enum Joining { NO, LOCATING, COPYING, FOLLOWING, READY }
 
   private Joining joining = Joining.NO;
   /** Peer messages that reached this replica before its core started. */
@@ -225,6 +232,17 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private RangeConfig joinConfig;
   private long transferredSeq;
   private long locatingSince;
+  /**
+   * While following: the highest sequence number held in order (the copy's, then the tail's forwards'),
+   * and, on the monotonic clock, when following began, when the tail last sent entries, when this replica
+   * last asked it.
+   */
+  private long followedSeq;
+  private long followSince;
+  private long followHeard;
+  private long followAsked;
+  /** At a tail: where the new replicas it sends committed entries to run, by slot (they are in no chain). */
+  private final java.util.Map<Integer, String> followerNodes = new java.util.HashMap<>();
   /** This replica's claim on its interval in the node's {@link Leftovers} (0: none yet). */
   private long claim;
 
@@ -268,6 +286,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(BulkAt.class, this::onBulkAt)
         .onMessage(TransferDone.class, this::onTransferDone)
         .onMessage(TransferFailed.class, this::onTransferFailed)
+        .onMessage(FollowFailed.class, this::onFollowFailed)
         .onMessageEquals(Persisted.INSTANCE, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -314,6 +333,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     long committed = store.committedSeq(log);
     List<LogEntry> inherited = store.predecessorsLog(config);
     core = ChainReplica.recover(id.slot(), config, settings, applied, committed, log, inherited, store::get);
+    directory.locals().replicaWorkSince(System.nanoTime());
     persistedUpTo.set(applied);
     getContext()
         .getLog()
@@ -412,7 +432,16 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onPeer(Peer p) {
     if (core != null) {
+      if (p.message() instanceof PeerMessage.Follow f && core.isTail()) {
+        followerNodes.put(f.fromSlot(), f.node());
+      }
       carry(core.onPeer(p.message()));
+    } else if (joining == Joining.FOLLOWING && p.message() instanceof PeerMessage.Forward f) {
+      // This replica's slot was in no chain yet: only a tail's follow stream sends it forwards, of
+      // committed entries.
+      onFollowed(f.entries());
+    } else if (joining == Joining.FOLLOWING) {
+      beforeStart.keep(p.message());
     } else if (joining == Joining.NO || joining == Joining.READY) {
       // A peer works at this epoch: if this node's table does not hold it yet, this replica may be in it
       // (the directory reads the table then, and does nothing when it holds that epoch already). What
@@ -429,6 +458,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       startIfPlacedHere(c.config());
       return core == null && copyCannotJoin(c.config()) ? abandonCopy(c.config()) : this;
     }
+    followerNodes.clear();
     carry(core.onConfig(c.config()));
     if (!core.isMember()) {
       getContext().getLog().info("replica {} left the chain at epoch {}; its data here will be wiped", id,
@@ -520,15 +550,110 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onTransferDone(TransferDone d) {
     joining = Joining.READY;
     transferredSeq = d.appliedSeq();
-    getContext().getLog().info("replica {} holds range {} as of seq {}; ready to join the chain", id,
-        id.rangeId(), d.appliedSeq());
+    boolean follow = !settings.followBeforeJoin().isZero();
+    getContext().getLog().info("replica {} holds range {} as of seq {}; {}", id, id.rangeId(), d.appliedSeq(),
+        follow ? "it follows the chain's tail before it joins" : "ready to join the chain");
     Optional<RangeConfig> current = directory.config(id.rangeId());
     if (current.isPresent() && copyCannotJoin(current.get())) {
       return abandonCopy(current.get());
     }
-    directory.joinReady(id, d.appliedSeq());
+    if (follow) {
+      long now = System.nanoTime();
+      joining = Joining.FOLLOWING;
+      followedSeq = d.appliedSeq();
+      followSince = now;
+      followHeard = 0;
+      directory.locals().replicaWorkSince(now);
+      askToFollow(now);
+    } else {
+      directory.joinReady(id, d.appliedSeq());
+    }
     current.ifPresent(this::startIfPlacedHere);
     return this;
+  }
+
+  /** How long a follower waits for entries from the tail before it asks again (a configuration change ends the stream). */
+  private static final long FOLLOW_ASK_AGAIN = Duration.ofSeconds(1).toNanos();
+
+  /** Asks the range's tail, as this node's table names it, for the committed entries after those held here. */
+  private void askToFollow(long now) {
+    followAsked = now;
+    Optional<RangeConfig> current = directory.config(id.rangeId());
+    if (current.isEmpty() || current.get().indexOf(id.slot()) >= 0) {
+      return;
+    }
+    RangeConfig c = current.get();
+    directory.sendPeer(c.tail().node(), c.replicaId(c.tail().slot()),
+        new PeerMessage.Follow(c.epoch(), id.slot(), followedSeq, directory.selfNode()));
+  }
+
+  /**
+   * Entries from the tail's follow stream: committed, so they are stored as they come, in order. A gap
+   * (a lost batch) asks again from what is held; the range's ending is not applied (the range moves on
+   * without this copy, which is then given up).
+   */
+  private void onFollowed(List<LogEntry> entries) {
+    List<LogEntry> batch = new ArrayList<>();
+    boolean gap = false;
+    for (LogEntry e : entries) {
+      if (e.seq() <= followedSeq) {
+        continue;
+      }
+      if (e.seq() != followedSeq + 1 || e.mutation() instanceof dev.junction.chain.core.Mutation.Ending) {
+        gap = e.seq() != followedSeq + 1;
+        break;
+      }
+      batch.add(e);
+      followedSeq = e.seq();
+    }
+    long now = System.nanoTime();
+    if (!batch.isEmpty()) {
+      followHeard = now;
+      ActorRef<Command> self = getContext().getSelf();
+      store.persist(joinConfig, batch, followedSeq).whenComplete((seq, error) -> {
+        if (error != null) {
+          self.tell(new FollowFailed(String.valueOf(unwrap(error).getMessage())));
+        }
+      });
+    }
+    if (gap && now - followAsked >= settings.tick().toNanos()) {
+      askToFollow(now);
+    }
+  }
+
+  /**
+   * Following: asks the tail again when its stream went quiet, and reports ready to join once this node
+   * has run replicas' write paths for {@code follow-before-join} (see {@link
+   * LocalReplicas#replicaWorkSince}) and this replica got its first entries (or a second passed: an idle
+   * range sends none).
+   */
+  private Behavior<Command> onFollowTick() {
+    long now = System.nanoTime();
+    Optional<RangeConfig> current = directory.config(id.rangeId());
+    if (current.isPresent() && copyCannotJoin(current.get())) {
+      return abandonCopy(current.get());
+    }
+    boolean nodeWarm = now - directory.locals().replicaWorkSince(now) >= settings.followBeforeJoin().toNanos();
+    boolean caughtUp = followHeard != 0 || now - followSince >= FOLLOW_ASK_AGAIN;
+    if (nodeWarm && caughtUp) {
+      joining = Joining.READY;
+      transferredSeq = followedSeq;
+      getContext().getLog().info("replica {} followed range {} for {} ms up to seq {}; ready to join the chain", id,
+          id.rangeId(), (now - followSince) / 1_000_000, followedSeq);
+      directory.joinReady(id, followedSeq);
+    } else if (now - Math.max(followHeard, followAsked) >= FOLLOW_ASK_AGAIN) {
+      askToFollow(now);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFollowFailed(FollowFailed f) {
+    if (joining != Joining.FOLLOWING && joining != Joining.READY || core != null) {
+      return this;
+    }
+    getContext().getLog().error("replica {}: followed entries did not reach the store ({}); it gives up its copy",
+        id, f.message());
+    return leaveDataBehind(joinConfig);
   }
 
   /**
@@ -537,7 +662,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * it joined (its slot, new at that epoch, is never used again), so the replica would wait for good.
    */
   private boolean copyCannotJoin(RangeConfig current) {
-    return joining == Joining.READY && joinConfig != null && current.movedOnWithout(joinConfig.epoch(), id.slot());
+    return (joining == Joining.READY || joining == Joining.FOLLOWING) && joinConfig != null && current.movedOnWithout(joinConfig.epoch(), id.slot());
   }
 
   /** Stops this copy that can never join; its data here is wiped like a replica's that left its chain. */
@@ -597,6 +722,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onTick() {
+    if (core == null && joining == Joining.FOLLOWING) {
+      return onFollowTick();
+    }
     if (core != null) {
       if (core.endCommitted() && directory.config(id.rangeId()).isEmpty()) {
         return endedAndGone();
@@ -655,6 +783,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     long next = c.fromSeq();
     while (next <= c.toSeq()) {
       List<LogEntry> chunk = store.readLog(next, 1024);
+      if ((chunk.isEmpty() || chunk.get(0).seq() != next) && core.config().indexOf(c.toSlot()) < 0) {
+        getContext().getLog().info("replica {} cannot send follower slot {} entries from seq {}: its stored log"
+            + " starts at {}; the copy catches up when it joins", id, c.toSlot(), next,
+            chunk.isEmpty() ? "nothing" : chunk.get(0).seq());
+        return;
+      }
       if (chunk.isEmpty() || chunk.get(0).seq() != next) {
         getContext().getLog().warn(
             "replica {} cannot catch up slot {} from seq {}: its stored log starts at {}; asking the controller"
@@ -685,8 +819,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     ReplicaId to = new ReplicaId(id.rangeId(), slot);
     RangeConfig config = core.config();
     int i = config.indexOf(slot);
+    String follower = i < 0 ? followerNodes.get(slot) : null;
     if (i >= 0) {
       directory.sendPeer(config.chain().get(i).node(), to, m);
+    } else if (follower != null) {
+      directory.sendPeer(follower, to, m);
     } else {
       directory.send(to, new Peer(m));
     }

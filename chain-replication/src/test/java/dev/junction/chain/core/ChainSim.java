@@ -41,6 +41,8 @@ final class ChainSim {
   /** Catch-ups a replica could not serve because its stored log no longer reached back far enough. */
   final List<Output.CatchUp> failedCatchUps = new ArrayList<>();
   final List<InFlight> network = new ArrayList<>();
+  /** Messages delivered to a slot that runs no replica here (a follower outside the chain), in order. */
+  final List<InFlight> toOutsiders = new ArrayList<>();
   final Map<String, List<ClientReply>> answers = new LinkedHashMap<>();
   /** Committed splits the replicas reported, with the slot that reported each. */
   final List<Map.Entry<Integer, Output.Ended>> splitReports = new ArrayList<>();
@@ -243,6 +245,8 @@ final class ChainSim {
     ChainReplica<String> to = replicas.get(m.to());
     if (to != null) {
       apply(m.to(), to.onPeer(m.message()));
+    } else {
+      toOutsiders.add(m);
     }
   }
 
