@@ -57,6 +57,11 @@ import java.util.function.Function;
  *       other replica what it holds ({@link PeerMessage.Probe}): with pipelining a successor may durably
  *       hold entries the head lost in a crash, and the head takes them back ({@link PeerMessage.Fetch})
  *       before it assigns a sequence number again. Writes that arrive meanwhile wait.
+ *   <li><b>Followers.</b> A new replica that copied its range, and is in no chain yet, may ask the tail
+ *       to follow it ({@link PeerMessage.Follow}): the tail sends it the committed entries after what it
+ *       holds (from the stored log), then every entry it commits, as forwards, until the configuration
+ *       changes. Nothing waits for a follower; it only joins later with little to catch up, its node's
+ *       write path already run.
  * </ul>
  *
  * <p><b>Batching.</b> Inputs change state; {@link #flush} turns what they made ready into one persist
@@ -877,7 +882,8 @@ public final class ChainReplica<R> {
 
   /**
    * A new replica outside the chain asks the tail for its committed entries after {@code lastHeld}: those
-   * no longer in memory come from the stored log now, the rest as they commit (see {@link #commitUpTo}).
+   * no longer in memory come from the stored log now (or an empty forward, when it lacks none), the rest
+   * as they commit (see {@link #commitUpTo}).
    * A replica of the chain, or a follower beyond {@link #MAX_FOLLOWERS}, is not served.
    */
   private void onFollow(PeerMessage.Follow f, Output<R> out) {
@@ -888,6 +894,9 @@ public final class ChainReplica<R> {
     long have = f.lastHeld();
     if (have < committed) {
       out.catchUp = new Output.CatchUp(f.fromSlot(), have + 1, committed);
+    } else {
+      // Nothing to catch up: an empty forward tells the follower it holds everything committed.
+      out.messages.add(new Output.Envelope<>(f.fromSlot(), new PeerMessage.Forward(config.epoch(), slot, List.of())));
     }
     followers.put(f.fromSlot(), Math.max(have, committed));
   }

@@ -20,8 +20,9 @@ import java.time.Duration;
  *     (see {@code dev.junction.chain.replica.Leftovers})
  * @param leftoverSweepEvery how often a node looks in its store for data of replicas that are dead by its
  *     routing table and that no replica scheduled a wipe of
- * @param followBeforeJoin how long a node's first copies follow their chains' committed entries before
- *     they report ready to join (0: they report ready once copied); see {@link PeerMessage.Follow}
+ * @param followBeforeJoin how long after a node's replicas began running its copies may join: a copy to a
+ *     newer node follows its chain's committed entries ({@link PeerMessage.Follow}) until then, not only
+ *     until it caught up (0: no such wait)
  */
 public record ChainSettings(
     Duration tick,
@@ -38,7 +39,7 @@ public record ChainSettings(
   /** The defaults of {@code reference.conf}, for tests and tools. */
   public static final ChainSettings DEFAULTS =
       new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(60), Duration.ofSeconds(30),
-          Duration.ofSeconds(10));
+          Duration.ZERO);
 
   public ChainSettings {
     if (tick.isNegative() || tick.isZero()) {

@@ -432,7 +432,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onPeer(Peer p) {
     if (core != null) {
-      if (p.message() instanceof PeerMessage.Follow f && core.isTail()) {
+      if (p.message() instanceof PeerMessage.Follow f) {
+        if (followerNodes.size() >= 64 && !followerNodes.containsKey(f.fromSlot())) {
+          followerNodes.clear(); // slots are never reused: old followers' entries only take room
+        }
         followerNodes.put(f.fromSlot(), f.node());
       }
       carry(core.onPeer(p.message()));
@@ -458,7 +461,6 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       startIfPlacedHere(c.config());
       return core == null && copyCannotJoin(c.config()) ? abandonCopy(c.config()) : this;
     }
-    followerNodes.clear();
     carry(core.onConfig(c.config()));
     if (!core.isMember()) {
       getContext().getLog().info("replica {} left the chain at epoch {}; its data here will be wiped", id,
@@ -550,29 +552,27 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onTransferDone(TransferDone d) {
     joining = Joining.READY;
     transferredSeq = d.appliedSeq();
-    boolean follow = !settings.followBeforeJoin().isZero();
-    getContext().getLog().info("replica {} holds range {} as of seq {}; {}", id, id.rangeId(), d.appliedSeq(),
-        follow ? "it follows the chain's tail before it joins" : "ready to join the chain");
+    getContext().getLog().info("replica {} holds range {} as of seq {}; it follows the chain's tail before it joins",
+        id, id.rangeId(), d.appliedSeq());
     Optional<RangeConfig> current = directory.config(id.rangeId());
     if (current.isPresent() && copyCannotJoin(current.get())) {
       return abandonCopy(current.get());
     }
-    if (follow) {
-      long now = System.nanoTime();
-      joining = Joining.FOLLOWING;
-      followedSeq = d.appliedSeq();
-      followSince = now;
-      followHeard = 0;
-      directory.locals().replicaWorkSince(now);
-      askToFollow(now);
-    } else {
-      directory.joinReady(id, d.appliedSeq());
-    }
+    long now = System.nanoTime();
+    joining = Joining.FOLLOWING;
+    followedSeq = d.appliedSeq();
+    followSince = now;
+    followHeard = 0;
+    directory.locals().replicaWorkSince(now);
+    askToFollow(now);
     current.ifPresent(this::startIfPlacedHere);
     return this;
   }
 
-  /** How long a follower waits for entries from the tail before it asks again (a configuration change ends the stream). */
+  /**
+   * How long a follower waits for the tail's answer before it asks again (a configuration change ends the
+   * stream), and before it reports ready without one (it then catches up when it joins, as without following).
+   */
   private static final long FOLLOW_ASK_AGAIN = Duration.ofSeconds(1).toNanos();
 
   /** Asks the range's tail, as this node's table names it, for the committed entries after those held here. */
@@ -588,9 +588,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * Entries from the tail's follow stream: committed, so they are stored as they come, in order. A gap
-   * (a lost batch) asks again from what is held; the range's ending is not applied (the range moves on
-   * without this copy, which is then given up).
+   * Entries from the tail's follow stream: committed, so they are stored as they come, in order (an empty
+   * forward: the tail had nothing to catch up). A gap (a lost batch) asks again from what is held; the
+   * range's ending is not applied (the range moves on without this copy, which is then given up).
    */
   private void onFollowed(List<LogEntry> entries) {
     List<LogEntry> batch = new ArrayList<>();
@@ -607,8 +607,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       followedSeq = e.seq();
     }
     long now = System.nanoTime();
-    if (!batch.isEmpty()) {
+    if (!gap) {
       followHeard = now;
+    }
+    if (!batch.isEmpty()) {
       ActorRef<Command> self = getContext().getSelf();
       store.persist(joinConfig, batch, followedSeq).whenComplete((seq, error) -> {
         if (error != null) {
@@ -622,10 +624,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * Following: asks the tail again when its stream went quiet, and reports ready to join once this node
-   * has run replicas' write paths for {@code follow-before-join} (see {@link
-   * LocalReplicas#replicaWorkSince}) and this replica got its first entries (or a second passed: an idle
-   * range sends none).
+   * Following: asks the tail again when its stream went quiet, and reports ready to join once the tail
+   * caught it up (its first forward came without a gap; or a second passed without an answer) and this node
+   * has run replicas' write paths for {@code follow-before-join} (see {@link LocalReplicas#replicaWorkSince}).
    */
   private Behavior<Command> onFollowTick() {
     long now = System.nanoTime();

@@ -36,10 +36,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A replica that copied its range for a move the controller then gave up (the range's epoch moved before
- * it joined): it must not wait, holding its data and its claim on the keys, for the node's lifetime.
+ * A replica that copies its range to join its chain: it follows the tail's committed entries before it
+ * reports ready (storing them in order, asking again after a gap), and a copy whose move the controller
+ * gave up (the range's epoch moved before it joined) must not wait, holding its data and its claim on the
+ * keys, for the node's lifetime.
  */
-class AbandonedCopyTest {
+class JoiningCopyTest {
   private static final String SELF = "pekko://junction@127.0.0.1:1";
   private static final String OTHER = "pekko://junction@127.0.0.1:2";
   private static final String THIRD = "pekko://junction@127.0.0.1:3";
@@ -90,7 +92,10 @@ class AbandonedCopyTest {
   /** What the replica sees of the cluster: one range's configuration, a bulk source, and what it reports. */
   private static final class Directory implements ChainDirectory {
     volatile RangeConfig config;
+    volatile ChainSettings settings = ChainSettings.DEFAULTS;
     final List<ReplicaActor.Command> sent = new CopyOnWriteArrayList<>();
+    /** Chain messages sent over the node links: node, replica, message. */
+    final List<Object[]> peers = new CopyOnWriteArrayList<>();
     final List<Long> ready = new CopyOnWriteArrayList<>();
     final LocalReplicas locals = new LocalReplicas(new Leftovers(Duration.ZERO));
     final BulkTransport bulk = new Source();
@@ -112,7 +117,9 @@ class AbandonedCopyTest {
     }
 
     @Override
-    public void sendPeer(String node, ReplicaId to, PeerMessage message) {}
+    public void sendPeer(String node, ReplicaId to, PeerMessage message) {
+      peers.add(new Object[] {node, to, message});
+    }
 
     @Override
     public void requestLease(ReplicaId replica, long epoch, long requestedAt, ActorRef<ReplicaActor.Command> replyTo) {}
@@ -145,7 +152,7 @@ class AbandonedCopyTest {
 
     @Override
     public ChainSettings chainSettings() {
-      return ChainSettings.DEFAULTS;
+      return settings;
     }
   }
 
@@ -165,6 +172,7 @@ class AbandonedCopyTest {
   void aCopyWhoseRangeMovedOnWithoutItStopsAndIsWiped() throws Exception {
     try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
       Directory directory = new Directory();
+      directory.settings = following(Duration.ZERO); // no wait for the node: ready a second after the copy
       RangeConfig asked = new RangeConfig(7, b("b"), b("m"), 1, List.of(new Replica(0, OTHER), new Replica(1, THIRD)));
       directory.config = asked;
       ReplicaId id = new ReplicaId(7, 65);
@@ -192,6 +200,65 @@ class AbandonedCopyTest {
       assertEquals(0, keys(store));
       assertTrue(store.meta(7).isEmpty(), "and its metadata");
       assertEquals(1, directory.ready.size(), "it did not report ready again");
+      directory.locals.leftovers().close();
+    }
+  }
+
+  private static ChainSettings following(Duration d) {
+    ChainSettings x = ChainSettings.DEFAULTS;
+    return new ChainSettings(x.tick(), x.resendAfterTicks(), x.maxForwardBytes(), x.retainedLog(), x.dedupPerClient(),
+        x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(), d);
+  }
+
+  /** The Follow messages the replica sent: to whom, asking after which sequence number. */
+  private static List<String> follows(Directory d) {
+    List<String> out = new ArrayList<>();
+    for (Object[] p : d.peers) {
+      if (p[2] instanceof PeerMessage.Follow f) {
+        out.add(p[0] + " " + p[1] + " after " + f.lastHeld() + " from " + f.node() + " slot " + f.fromSlot());
+      }
+    }
+    return out;
+  }
+
+  private static dev.junction.chain.core.LogEntry set(long seq, String key, String value) {
+    return new dev.junction.chain.core.LogEntry(seq, new Mutation.Set(b(key), b(value)),
+        new dev.junction.chain.core.RequestId("c", seq));
+  }
+
+  @Test
+  void aCopyFollowsTheTailStoringItsCommittedEntriesInOrderThenReportsReadyWithThem() throws Exception {
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      Directory directory = new Directory();
+      directory.settings = following(Duration.ofSeconds(2));
+      RangeConfig asked = new RangeConfig(7, b("b"), b("m"), 1, List.of(new Replica(0, OTHER), new Replica(1, THIRD)));
+      directory.config = asked;
+      ReplicaId id = new ReplicaId(7, 65);
+      ActorRef<ReplicaActor.Command> replica = kit.spawn(ReplicaActor.create(id, new ReplicaStore(store, 7, 65), directory));
+
+      replica.tell(new ReplicaActor.Join(asked, 1, SELF));
+      await("the replica asks where the source's bulk server is",
+          () -> directory.sent.stream().anyMatch(m -> m instanceof ReplicaActor.WhereIsBulk));
+      replica.tell(new ReplicaActor.BulkAt("127.0.0.1", 1));
+      String first = THIRD + " " + new ReplicaId(7, 1) + " after 5 from " + SELF + " slot 65";
+      await("the copy asks the tail to follow it from its snapshot's seq", () -> follows(directory).contains(first));
+      assertTrue(directory.ready.isEmpty(), "not ready while it follows");
+
+      replica.tell(new ReplicaActor.Peer(new PeerMessage.Forward(1, 1, List.of(set(6, "c100", "x"),
+          new dev.junction.chain.core.LogEntry(7, new Mutation.Remove(b("c000")), null)))));
+      replica.tell(new ReplicaActor.Peer(new PeerMessage.Forward(1, 1, List.of(set(6, "c100", "dup")))));
+      replica.tell(new ReplicaActor.Peer(new PeerMessage.Forward(1, 1, List.of(set(9, "c101", "gap")))));
+      String again = THIRD + " " + new ReplicaId(7, 1) + " after 7 from " + SELF + " slot 65";
+      await("a gap makes it ask again from what it holds", () -> follows(directory).contains(again));
+
+      await("the copy reports ready once its node followed for follow-before-join", () -> !directory.ready.isEmpty());
+      assertEquals(List.of(7L), directory.ready, "with what it followed");
+      assertEquals("x", new String(store.get(b("c100")).orElseThrow().value(), StandardCharsets.UTF_8));
+      assertEquals(6, store.get(b("c100")).orElseThrow().seq());
+      assertTrue(store.get(b("c000")).isEmpty(), "the removal applied");
+      assertTrue(store.get(b("c101")).isEmpty(), "nothing after the gap");
+      assertEquals(7, store.meta(7).orElseThrow().appliedSeq());
+      assertEquals(50, keys(store));
       directory.locals.leftovers().close();
     }
   }
