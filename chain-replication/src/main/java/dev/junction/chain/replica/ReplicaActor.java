@@ -241,6 +241,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long followSince;
   private long followHeard;
   private long followAsked;
+  /** Up to which sequence number this follower truncated its stored log. */
+  private long followTruncated;
   /** At a tail: where the new replicas it sends committed entries to run, by slot (they are in no chain). */
   private final java.util.Map<Integer, String> followerNodes = new java.util.HashMap<>();
   /** This replica's claim on its interval in the node's {@link Leftovers} (0: none yet). */
@@ -617,6 +619,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
           self.tell(new FollowFailed(String.valueOf(unwrap(error).getMessage())));
         }
       });
+      // The stored log keeps what a core keeps (retained-log records), not all that was followed.
+      long keepAfter = followedSeq - settings.retainedLog();
+      if (keepAfter - followTruncated >= settings.retainedLog() / 4 + 1) {
+        store.truncateLog(keepAfter);
+        followTruncated = keepAfter;
+      }
     }
     if (gap && now - followAsked >= settings.tick().toNanos()) {
       askToFollow(now);

@@ -22,10 +22,11 @@ import java.util.function.BiPredicate;
  * been sent. Pure, on a caller-supplied clock (nanoseconds).
  *
  * <p>A {@link Move.ReplicaMove} goes {@code COPYING} (the new replica, in a slot never used before,
- * copies the range from the tail over the bulk path and reports ready) → {@code JOINING} (the table adds
- * it at the tail) → {@code RELEASING} (the old replica gets no more read leases; once its lease ran out)
- * → {@code REMOVING} (the table drops it) → {@code DONE}. A {@link Move.HeadMove} goes {@code PROMOTING}
- * (the table reorders the chain, nothing is copied) → {@code DONE}. A {@link Move.RemoveReplica} starts at
+ * copies the range from the tail over the bulk path, follows the tail's committed entries until it caught
+ * up, and reports ready) → {@code JOINING} (the table adds it at the tail) → {@code RELEASING} (the old
+ * replica gets no more read leases; once its lease ran out) → {@code REMOVING} (the table drops it) →
+ * {@code DONE}. A {@link Move.HeadMove} goes {@code PROMOTING} (the table reorders the chain, nothing is
+ * copied) → {@code DONE}. A {@link Move.RemoveReplica} starts at
  * {@code RELEASING}. A {@link Move.SplitRange} goes {@code RESERVING} (the table hands out its two new
  * range ids: until a table that did is published, no replica learns them) → {@code SEALING} (the head is
  * asked, every step, to sequence the split; once it committed, the head reports it and the controller
