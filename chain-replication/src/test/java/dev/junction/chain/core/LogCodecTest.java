@@ -68,13 +68,18 @@ class LogCodecTest {
         new PeerMessage.Forward(3, 0, allKinds()), new PeerMessage.Backfill(3, 1, List.of()),
         new PeerMessage.Durable(3, 1, 7), new PeerMessage.Ack(3, 2, 7), new PeerMessage.Hello(3, 1, 6),
         new PeerMessage.Welcome(3, 0, 6), new PeerMessage.EpochNotice(4, 0), new PeerMessage.Probe(4, 1),
-        new PeerMessage.Holding(4, 2, 5), new PeerMessage.Fetch(4, 1, 2, 9));
+        new PeerMessage.Holding(4, 2, 5), new PeerMessage.Fetch(4, 1, 2, 9),
+        new PeerMessage.Follow(4, 65, 8, "pekko://junction@127.0.0.1:25520/é"));
     for (PeerMessage m : messages) {
       java.io.ByteArrayOutputStream reference = new java.io.ByteArrayOutputStream();
       try (java.io.DataOutputStream out = new java.io.DataOutputStream(reference)) {
         PeerCodec.write(out, m);
       }
       assertEquals(reference.size(), PeerCodec.size(m), m.getClass().getSimpleName());
+      if (m instanceof PeerMessage.Follow) { // only fields with value equality: it reads back equal
+        assertEquals(m, PeerCodec.read(new java.io.DataInputStream(
+            new java.io.ByteArrayInputStream(reference.toByteArray()))));
+      }
     }
   }
 

@@ -108,6 +108,7 @@ class MessageSerializationTest {
             new ReplicaActor.Peer(new PeerMessage.Holding(3, 4, 11)),
             new ReplicaActor.Peer(new PeerMessage.Fetch(3, 0, 10, 11)),
             new ReplicaActor.Peer(new PeerMessage.Backfill(3, 4, List.of(entry))),
+            new ReplicaActor.Peer(new PeerMessage.Follow(3, 65, 11, "pekko://junction@127.0.0.1:25520")),
             new Responder.Answer(77, new ReplicaActor.WriteDone(new WriteResult.Written(5))),
             new NodeEndpoint.Write(new ReplicaId(7, 0), 3, id, new WriteOp.Delete(b("k")), remote),
             new NodeEndpoint.Read(new ReplicaId(7, 4), 3, new ReadOp.Get(b("k")), remote),
@@ -261,7 +262,7 @@ class MessageSerializationTest {
         NodeEndpoint.Command.class, ChainLink.Command.class, Controller.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
         // Local messages, and the link's Batch, which has its own serializer (tested below).
-        boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed",
+        boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed", "FollowFailed",
             "Flush", "Out", "Batch", "Loaded", "MembersChanged", "ReachabilityChanged", "Published", "Placed",
             "RepairTick").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
