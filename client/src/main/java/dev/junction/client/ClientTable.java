@@ -76,6 +76,15 @@ final class ClientTable {
     return version;
   }
 
+  /** The endpoints of every replica of every range (the nodes that hold data). */
+  java.util.Set<String> replicaEndpoints() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (Range r : ranges) {
+      out.addAll(r.chain());
+    }
+    return out;
+  }
+
   /** Every node's endpoint, in a stable order. */
   List<String> endpoints() {
     return endpoints;

@@ -134,6 +134,7 @@ public final class JunctionClient implements AutoCloseable {
   private final AtomicLong lastRequestId = new AtomicLong();
   private final boolean routing;
   private final ReadFrom readFrom;
+  private final SlowStart slowStart;
   /** Channels by endpoint: the given endpoints' and those the client opened for the table's nodes. */
   private final ConcurrentHashMap<String, Failover.Target> targets = new ConcurrentHashMap<>();
   private final List<ManagedChannel> routedChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -157,6 +158,7 @@ public final class JunctionClient implements AutoCloseable {
     // Routing needs channels to the table's nodes, which the client can open only for endpoints.
     this.routing = builder.routing && builder.channels.isEmpty();
     this.readFrom = builder.readFrom;
+    this.slowStart = new SlowStart(builder.readSlowStart.toNanos());
     this.nativeProtocol = builder.nativeProtocol;
     for (Failover.Target t : gateways) {
       targets.putIfAbsent(t.name(), t);
@@ -803,7 +805,7 @@ public final class JunctionClient implements AutoCloseable {
     } else if (readFrom == ReadFrom.TAIL || replicas.size() == 1) {
       return replicas.size() - 1;
     }
-    return java.util.concurrent.ThreadLocalRandom.current().nextInt(replicas.size());
+    return slowStart.pick(replicas, System.nanoTime(), java.util.concurrent.ThreadLocalRandom.current().nextDouble());
   }
 
   private Failover.Target target(String endpoint) {
@@ -870,6 +872,7 @@ public final class JunctionClient implements AutoCloseable {
           ClientTable current = table;
           if (next != null && (current == null || next.version() > current.version())) {
             table = next;
+            slowStart.tableInstalled(next.replicaEndpoints(), System.nanoTime());
           }
         }
       } finally {
@@ -995,6 +998,7 @@ public final class JunctionClient implements AutoCloseable {
     private String clientId;
     private boolean routing = true;
     private ReadFrom readFrom = ReadFrom.ANY_REPLICA;
+    private Duration readSlowStart = Duration.ofSeconds(20);
     private Duration connectWait = DEFAULT_DEADLINE;
     private int eventLoopThreads = 1;
     private boolean nativeProtocol = true;
@@ -1054,6 +1058,20 @@ public final class JunctionClient implements AutoCloseable {
     /** Which replica a routed read goes to (default {@link ReadFrom#ANY_REPLICA}). */
     public Builder readFrom(ReadFrom readFrom) {
       this.readFrom = java.util.Objects.requireNonNull(readFrom, "readFrom");
+      return this;
+    }
+
+    /**
+     * With {@link ReadFrom#ANY_REPLICA}: how long a node that starts holding replicas after the client's
+     * first table (a node added to the cluster, or one emptied and filled again) takes to get its full
+     * share of the reads, from none (default 20 s; zero: at once). Its JVM compiles its read path
+     * meanwhile, instead of the clients waiting on it there (see {@code SlowStart}).
+     */
+    public Builder readSlowStart(Duration window) {
+      if (window == null || window.isNegative()) {
+        throw new IllegalArgumentException("a read slow start window is zero or more, not " + window);
+      }
+      this.readSlowStart = window;
       return this;
     }
 

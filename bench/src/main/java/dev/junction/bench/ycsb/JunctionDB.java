@@ -64,7 +64,8 @@ import site.ycsb.Status;
  * junction.read-from} ({@code any} or {@code tail}, default any), {@code junction.event-loops} (the
  * client's network threads, default 1, see {@link JunctionClient.Builder#eventLoopThreads}), {@code
  * junction.native} (the nodes' native endpoints for the blocking single-key calls, default true, see {@link
- * JunctionClient.Builder#nativeProtocol}), and YCSB's {@code fieldcount} (default 10).
+ * JunctionClient.Builder#nativeProtocol}), {@code junction.read-slow-start} (milliseconds, default 20000, see {@link
+ * JunctionClient.Builder#readSlowStart}), and YCSB's {@code fieldcount} (default 10).
  */
 public final class JunctionDB extends DB {
   static final int MAX_SCAN = JunctionClient.MAX_SCAN_LIMIT;
@@ -100,13 +101,19 @@ public final class JunctionDB extends DB {
       throw new DBException("junction.endpoints is empty");
     }
     Duration deadline;
+    long slowStartMs;
     try {
+      slowStartMs = Long.parseLong(p.getProperty("junction.read-slow-start", "20000").trim());
       String ms = p.getProperty("junction.deadline", p.getProperty("junction.deadline.ms", "5000"));
       deadline = Duration.ofMillis(Long.parseLong(ms.trim()));
       fieldCount = Integer.parseInt(p.getProperty("fieldcount", "10").trim());
       eventLoops = Integer.parseInt(p.getProperty("junction.event-loops", "1").trim());
     } catch (NumberFormatException e) {
-      throw new DBException("junction.deadline, junction.event-loops and fieldcount must be numbers: " + e.getMessage(), e);
+      throw new DBException("junction.deadline, junction.event-loops, junction.read-slow-start and fieldcount must be"
+          + " numbers: " + e.getMessage(), e);
+    }
+    if (slowStartMs < 0) {
+      throw new DBException("junction.read-slow-start must not be negative, not " + slowStartMs);
     }
     if (eventLoops < 1) {
       throw new DBException("junction.event-loops must be at least 1, not " + eventLoops);
@@ -126,6 +133,7 @@ public final class JunctionDB extends DB {
           shared = JunctionClient.builder().endpoints(endpoints).deadline(deadline).routing(routing).eventLoopThreads(eventLoops)
               .nativeProtocol(Boolean.parseBoolean(nativeProtocol))
               .readFrom(readFrom.equals("tail") ? JunctionClient.ReadFrom.TAIL : JunctionClient.ReadFrom.ANY_REPLICA)
+              .readSlowStart(Duration.ofMillis(slowStartMs))
               .build();
         } catch (RuntimeException e) {
           throw new DBException("cannot create a Junction client for " + endpoints + ": " + e.getMessage(), e);
