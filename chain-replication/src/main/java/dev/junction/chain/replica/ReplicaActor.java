@@ -671,7 +671,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * it joined (its slot, new at that epoch, is never used again), so the replica would wait for good.
    */
   private boolean copyCannotJoin(RangeConfig current) {
-    return (joining == Joining.READY || joining == Joining.FOLLOWING) && joinConfig != null && current.movedOnWithout(joinConfig.epoch(), id.slot());
+    return (joining == Joining.READY || joining == Joining.FOLLOWING) && joinConfig != null
+        && current.movedOnWithout(joinConfig.epoch(), id.slot());
   }
 
   /** Stops this copy that can never join; its data here is wiped like a replica's that left its chain. */
