@@ -108,7 +108,18 @@ public final class ChainReplica<R> {
    * PeerMessage.Follow}), by slot: the last sequence number sent to each. Forgotten at every configuration
    * change (a follower asks again, of the tail it knows then).
    */
-  private final Map<Integer, Long> followers = new HashMap<>();
+  private final Map<Integer, Follower> followers = new HashMap<>();
+
+  /** A follower: where it runs and the last sequence number sent to it. */
+  private static final class Follower {
+    final String node;
+    long sent;
+
+    Follower(String node, long sent) {
+      this.node = node;
+      this.sent = sent;
+    }
+  }
 
   /** Entries accepted and not yet known committed, by sequence number: the sent list and what follows. */
   private final TreeMap<Long, LogEntry> log = new TreeMap<>();
@@ -730,10 +741,11 @@ public final class ChainReplica<R> {
       }
     }
     if (!followers.isEmpty() && isTail()) {
-      for (Map.Entry<Integer, Long> f : followers.entrySet()) {
-        if (f.getValue() < upTo) {
-          sendForwards(f.getKey(), log.subMap(f.getValue(), false, upTo, true).values(), out);
-          f.setValue(upTo);
+      for (Map.Entry<Integer, Follower> f : followers.entrySet()) {
+        Follower follower = f.getValue();
+        if (follower.sent < upTo) {
+          sendForwards(f.getKey(), log.subMap(follower.sent, false, upTo, true).values(), out);
+          follower.sent = upTo;
         }
       }
     }
@@ -898,7 +910,39 @@ public final class ChainReplica<R> {
       // Nothing to catch up: an empty forward tells the follower it holds everything committed.
       out.messages.add(new Output.Envelope<>(f.fromSlot(), new PeerMessage.Forward(config.epoch(), slot, List.of())));
     }
-    followers.put(f.fromSlot(), Math.max(have, committed));
+    followers.put(f.fromSlot(), new Follower(f.node(), Math.max(have, committed)));
+  }
+
+  /**
+   * What a follower holding everything up to {@code held} does with a forward of its tail's: {@code store}
+   * the entries that continue its sequence (duplicates skipped), up to a gap (a lost batch: ask again from
+   * the new {@code held}) or the range's ending (not applied: the range moves on without the copy).
+   */
+  public record Followed(List<LogEntry> store, long held, boolean gap) {}
+
+  /** See {@link Followed}. Pure: the follower runs no core. */
+  public static Followed follow(long held, List<LogEntry> entries) {
+    List<LogEntry> store = new ArrayList<>();
+    for (LogEntry e : entries) {
+      if (e.seq() <= held) {
+        continue;
+      }
+      if (e.seq() != held + 1) {
+        return new Followed(store, held, true);
+      }
+      if (e.mutation() instanceof Mutation.Ending) {
+        break;
+      }
+      store.add(e);
+      held = e.seq();
+    }
+    return new Followed(store, held, false);
+  }
+
+  /** Where the follower in {@code slot} runs, if this tail serves one there (it is in no configuration). */
+  public Optional<String> followerNode(int slot) {
+    Follower f = followers.get(slot);
+    return f == null ? Optional.empty() : Optional.of(f.node);
   }
 
   /** Most followers a tail serves at once (a range has one move under way at a time). */

@@ -23,7 +23,6 @@ import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -243,8 +242,6 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long followAsked;
   /** Up to which sequence number this follower truncated its stored log. */
   private long followTruncated;
-  /** At a tail: where the new replicas it sends committed entries to run, by slot (they are in no chain). */
-  private final java.util.Map<Integer, String> followerNodes = new java.util.HashMap<>();
   /** This replica's claim on its interval in the node's {@link Leftovers} (0: none yet). */
   private long claim;
 
@@ -434,12 +431,6 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onPeer(Peer p) {
     if (core != null) {
-      if (p.message() instanceof PeerMessage.Follow f) {
-        if (followerNodes.size() >= 64 && !followerNodes.containsKey(f.fromSlot())) {
-          followerNodes.clear(); // slots are never reused: old followers' entries only take room
-        }
-        followerNodes.put(f.fromSlot(), f.node());
-      }
       carry(core.onPeer(p.message()));
     } else if (joining == Joining.FOLLOWING && p.message() instanceof PeerMessage.Forward f) {
       // This replica's slot was in no chain yet: only a tail's follow stream sends it forwards, of
@@ -595,19 +586,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * range's ending is not applied (the range moves on without this copy, which is then given up).
    */
   private void onFollowed(List<LogEntry> entries) {
-    List<LogEntry> batch = new ArrayList<>();
-    boolean gap = false;
-    for (LogEntry e : entries) {
-      if (e.seq() <= followedSeq) {
-        continue;
-      }
-      if (e.seq() != followedSeq + 1 || e.mutation() instanceof dev.junction.chain.core.Mutation.Ending) {
-        gap = e.seq() != followedSeq + 1;
-        break;
-      }
-      batch.add(e);
-      followedSeq = e.seq();
-    }
+    ChainReplica.Followed accepted = ChainReplica.follow(followedSeq, entries);
+    List<LogEntry> batch = accepted.store();
+    boolean gap = accepted.gap();
+    followedSeq = accepted.held();
     long now = System.nanoTime();
     if (!gap) {
       followHeard = now;
@@ -829,11 +811,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     ReplicaId to = new ReplicaId(id.rangeId(), slot);
     RangeConfig config = core.config();
     int i = config.indexOf(slot);
-    String follower = i < 0 ? followerNodes.get(slot) : null;
+    Optional<String> follower = i < 0 ? core.followerNode(slot) : Optional.empty();
     if (i >= 0) {
       directory.sendPeer(config.chain().get(i).node(), to, m);
-    } else if (follower != null) {
-      directory.sendPeer(follower, to, m);
+    } else if (follower.isPresent()) {
+      directory.sendPeer(follower.get(), to, m);
     } else {
       directory.send(to, new Peer(m));
     }
