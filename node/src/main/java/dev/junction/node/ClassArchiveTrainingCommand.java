@@ -86,7 +86,7 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
   }
 
   /** Waits (at most 60 s) until the one-node cluster answers a read: its first table and chains exist. */
-  private static void awaitServing(JunctionClient client) throws InterruptedException {
+  static void awaitServing(JunctionClient client) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
       try {
@@ -101,7 +101,7 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  static void deleteTree(Path root) throws IOException {
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
         Files.deleteIfExists(p);

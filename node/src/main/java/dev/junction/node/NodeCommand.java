@@ -3,6 +3,10 @@ package dev.junction.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,7 +45,9 @@ import picocli.CommandLine.Option;
       "    topology.kubernetes.io/zone label, read through the API server at start),",
       "  JUNCTION_CAPACITY_STORAGE, JUNCTION_CAPACITY_RPS (what this node offers, e.g. 500GiB and 20000; when",
       "    every node says them the planner fills nodes by them, else by equal shares),",
-      "  JUNCTION_HEAT_MAP_INTERVAL (how often the heat map on /ui samples the load, e.g. 5s)."
+      "  JUNCTION_HEAT_MAP_INTERVAL (how often the heat map on /ui samples the load, e.g. 5s),",
+      "  JUNCTION_JOIN_WARMUP (a new node, its data folder empty, first runs a warm-up workload in a private",
+      "    cluster of three in its own JVM for at most this long, e.g. 20s, so that it joins with compiled code)."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "HOCON configuration file.")
@@ -57,6 +63,7 @@ final class NodeCommand implements Callable<Integer> {
       }
       base = ConfigFactory.defaultOverrides().withFallback(ConfigFactory.parseFile(config)).withFallback(base);
     }
+    warmUpBeforeJoining(base);
     JunctionNode node = JunctionNode.start(base);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "junction-node-shutdown"));
     // SIGTERM is how a node is stopped (Kubernetes, systemd, junction local): it drains (or gives the
@@ -74,5 +81,37 @@ final class NodeCommand implements Callable<Integer> {
     // Stopped by a signal: the stop's own answer (the signal's thread exits with the same); else the
     // node's actor system ended by itself (e.g. the cluster downed it).
     return node.stopping() ? (node.stop() ? 0 : 1) : 0;
+  }
+
+  /**
+   * A new node (no store or routing table in its data folder yet) first warms its JVM up in a private
+   * cluster, for at most {@code junction.node.join-warmup} (see {@link JoinWarmup}); a node that restarts
+   * with data rejoins at once, since its chains wait for it.
+   */
+  private static void warmUpBeforeJoining(Config base) throws InterruptedException {
+    Config full = base.withFallback(ConfigFactory.defaultReference()).resolve();
+    Duration bound = full.getDuration("junction.node.join-warmup");
+    Path data = Path.of(full.getString("junction.node.data-dir"));
+    if (bound.isZero() || bound.isNegative() || !isNew(data)) {
+      return;
+    }
+    System.err.println("junction node: warming up in a private cluster for at most " + bound.toSeconds()
+        + " s before joining (JUNCTION_JOIN_WARMUP=0s skips it)");
+    try {
+      Warmup.Report r = JoinWarmup.run(bound, line -> System.err.println("junction node: " + line));
+      System.err.printf("junction node: warmed up in %.1f s, %,d operations (%d failed), last %,.0f ops/s (%s)%n",
+          r.millis() / 1000.0, r.operations(), r.errors(), r.lastRate(), r.stop().text);
+    } catch (IOException | RuntimeException e) {
+      // The warm-up is an optimization: the node joins cold rather than not at all.
+      System.err.println("junction node: the warm-up failed, joining without it: " + e);
+    }
+  }
+
+  /**
+   * Whether a node with this data folder is new: no store and no routing table in it yet (other files,
+   * such as a log a script writes there, do not count).
+   */
+  static boolean isNew(Path data) {
+    return !Files.exists(data.resolve("store")) && !Files.exists(data.resolve("ddata"));
   }
 }

@@ -48,6 +48,9 @@ public record NodeProcess(
     env.put("JUNCTION_SEED_NODES", seeds);
     env.put("JUNCTION_MIN_NODES", Integer.toString(minNodes));
     env.putIfAbsent("JUNCTION_LOG_LEVEL", "INFO");
+    // These nodes form their cluster together (junction local warms them up once it has formed); a private
+    // warm-up of each before it joins would only delay that.
+    env.put("JUNCTION_JOIN_WARMUP", "0s");
     env.putAll(extraEnv);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
