@@ -59,6 +59,9 @@ gateway.log gets each node's junction_gateway_* counters (refusals, resends, tab
 With ELASTIC_PROBE=1, probe.log gets every operation of 150 ms or more of a light client beside workload A
 (dev.junction.bench.elastic.StallProbe: 25 keys across the key space, a put and a get each every 100 ms;
 seconds since workload A's start), to match with the controller's lines in the nodes' logs.
+With ELASTIC_JOIN_WARMUP=20s (say), the 4th node warms its JVM up in a private cluster for at most that
+long before it joins (JUNCTION_JOIN_WARMUP; off by default, as in bin/junction node); the 4th node logs at
+INFO, as junction local's nodes do.
 USAGE
 }
 
@@ -190,7 +193,7 @@ if [[ "$only" != hot ]]; then
   mkdir -p "$work/data/node-3"
   JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) JUNCTION_MANAGEMENT_PORT=$((base + 23)) \
     JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
-    "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
+    JUNCTION_JOIN_WARMUP="${ELASTIC_JOIN_WARMUP:-0s}" JUNCTION_LOG_LEVEL=INFO "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
   extra_pid=$!
   echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
   wait "$watch_pid" || die "the watcher failed; see $work/watch.log"
