@@ -59,6 +59,10 @@ gateway.log gets each node's junction_gateway_* counters (refusals, resends, tab
 With ELASTIC_PROBE=1, probe.log gets every operation of 150 ms or more of a light client beside workload A
 (dev.junction.bench.elastic.StallProbe: 25 keys across the key space, a put and a get each every 100 ms;
 seconds since workload A's start), to match with the controller's lines in the nodes' logs.
+With ELASTIC_JIT_EVENTS=1 every node records its JIT compilations and deoptimizations (JFR, with
+bench/jit-events.jfc), and jit-events.txt sums them per node from the 4th node's start to convergence
+(dev.junction.bench.elastic.JitEvents: compile time, how much of it recompiled code deoptimized, by level
+and package; the deoptimizations by method and reason).
 With ELASTIC_JOIN_WARMUP=20s (say), the 4th node warms its JVM up in a private cluster for at most that
 long before it joins (JUNCTION_JOIN_WARMUP; off by default, as in bin/junction node); the 4th node logs at
 INFO, as junction local's nodes do.
@@ -122,6 +126,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [[ "${ELASTIC_JIT_EVENTS:-0}" == 1 ]]; then # every node records its compilations and deoptimizations
+  mkdir -p "$work/jfr"
+  export JUNCTION_JAVA_OPTS="${JUNCTION_JAVA_OPTS:-} -XX:StartFlightRecording=settings=$root/bench/jit-events.jfc,filename=$work/jfr/,dumponexit=true"
+fi
 
 # shellcheck source=ports.sh
 source "$root/bench/ports.sh"
@@ -201,6 +210,21 @@ if [[ "$only" != hot ]]; then
   converged="$(tail -1 "$work/watch.out")"
   tail -3 "$work/watch.log" >&2
   converge_s="$(sed -n 's/.*converged_s=\([^ ]*\).*/\1/p' <<< "$converged")"
+  if [[ "${ELASTIC_JIT_EVENTS:-0}" == 1 ]]; then
+    # What each node's JIT did from the 4th node's start until convergence (or the end of the watch).
+    jcmd="$(dirname "$(readlink -f "$(command -v java)")")/jcmd"
+    n=0
+    for pid in $node_pids $extra_pid; do
+      "$jcmd" "$pid" JFR.dump filename="$work/jfr/node-$n.jfr" > /dev/null 2>&1 || echo "elastic.sh: no JFR dump of pid $pid" >&2
+      n=$(( n + 1 ))
+    done
+    window_s="$converge_s"; [[ "$window_s" =~ ^[0-9]+$ ]] || window_s="$watch"
+    from_ms="$(awk -v s="$extra_start" 'BEGIN { printf "%.0f", s * 1000 }')"
+    java -cp "$cp" dev.junction.bench.elastic.JitEvents "$from_ms" "$(( from_ms + window_s * 1000 ))" "$work"/jfr/node-*.jfr \
+      > "$work/jit-events.txt" 2>&1 || true
+    echo "elastic.sh: JIT events from the 4th node's start over ${window_s} s (node-3 is the new one):" >&2
+    cat "$work/jit-events.txt" >&2
+  fi
   moving_s="$(sed -n 's/.*moving_s=\([^ ]*\).*/\1/p' <<< "$converged")"
   offset="$(awk -v a="$ycsb_start" -v b="$extra_start" 'BEGIN { printf "%.0f", b - a }')"
   if [[ "$converge_s" == none ]]; then to=$(( offset + watch )); else to=$(( offset + converge_s )); fi
