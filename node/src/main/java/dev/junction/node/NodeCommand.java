@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -88,13 +90,25 @@ final class NodeCommand implements Callable<Integer> {
    * cluster, for at most {@code junction.node.join-warmup} (see {@link JoinWarmup}); a node that restarts
    * with data rejoins at once, since its chains wait for it.
    */
-  private static void warmUpBeforeJoining(Config base) throws InterruptedException {
+  static void warmUpBeforeJoining(Config base) throws InterruptedException {
     Config full = base.withFallback(ConfigFactory.defaultReference()).resolve();
     Duration bound = full.getDuration("junction.node.join-warmup");
     Path data = Path.of(full.getString("junction.node.data-dir"));
     if (bound.isZero() || bound.isNegative() || !isNew(data)) {
       return;
     }
+    // Bad settings and busy ports fail now, as they would at the node's start, not after the warm-up.
+    NodeSettings settings = NodeSettings.fromConfig(full);
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    ports.put("gRPC", settings.grpcPort());
+    ports.put("native", settings.nativePort());
+    ports.put("management", settings.managementPort());
+    ports.put("cluster", settings.clusterPort());
+    ports.forEach((what, port) -> {
+      if (port > 0) { // 0 picks a free port, -1 serves none
+        JunctionNode.HeldPort.hold(settings.bindHost(), port, what).close();
+      }
+    });
     System.err.println("junction node: warming up in a private cluster for at most " + bound.toSeconds()
         + " s before joining (JUNCTION_JOIN_WARMUP=0s skips it)");
     try {

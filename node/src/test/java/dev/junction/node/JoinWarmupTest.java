@@ -3,15 +3,22 @@ package dev.junction.node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import dev.junction.client.JunctionClient;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A new node's warm-up before it joins ({@code junction.node.join-warmup}): the private cluster serves the
  * warm-up workload without errors, is gone afterwards (its folder deleted), and the node that then starts
- * in the same JVM, as {@code junction node} starts it, serves.
+ * in the same JVM, as {@code junction node} starts it, serves; a busy port fails the node before the
+ * warm-up begins; only a node without data warms up.
  */
 class JoinWarmupTest {
   @TempDir Path dir;
@@ -45,6 +53,27 @@ class JoinWarmupTest {
       assertArrayEquals("v".getBytes(StandardCharsets.US_ASCII), client.get(key).orElseThrow().value());
     } finally {
       node.close();
+    }
+  }
+
+  @Test
+  void aBusyPortFailsTheNodeBeforeItsWarmUp() throws Exception {
+    long started = System.currentTimeMillis();
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      Config config = ConfigFactory.parseMap(Map.of(
+          "junction.node.join-warmup", "60s",
+          "junction.node.host", "127.0.0.1",
+          "junction.node.grpc-port", busy.getLocalPort(),
+          "junction.node.management-port", 0,
+          "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
+          "junction.node.data-dir", dir.resolve("new-node").toString()));
+      UncheckedIOException e =
+          assertThrows(UncheckedIOException.class, () -> NodeCommand.warmUpBeforeJoining(config));
+      assertTrue(e.getMessage().contains("gRPC port 127.0.0.1:" + busy.getLocalPort() + " is not free"), e.getMessage());
+    }
+    try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith("junction-join-warmup")
+          && p.toFile().lastModified() >= started), "no private cluster was started");
     }
   }
 
