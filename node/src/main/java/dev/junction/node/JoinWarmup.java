@@ -78,10 +78,35 @@ final class JoinWarmup {
         return new Warmup.Report(0, 1, (System.nanoTime() - started) / 1_000_000, 0, Warmup.Stop.NOTHING_TO_DO);
       }
     } finally {
-      for (int i = nodes.size() - 1; i >= 0; i--) {
+      stopAndDelete(nodes, data, log);
+    }
+  }
+
+  /**
+   * Stops every private node (each whatever the others do: a node left running would go on writing into
+   * the folder), then deletes the folder, trying again for a few seconds if a file appeared in it
+   * meanwhile. What fails is logged: the warm-up's work is done either way.
+   */
+  private static void stopAndDelete(List<JunctionNode> nodes, Path data, Consumer<String> log)
+      throws InterruptedException {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      try {
         nodes.get(i).close();
+      } catch (RuntimeException e) {
+        log.accept("join warm-up: stopping private node " + i + " failed: " + e);
       }
-      ClassArchiveTrainingCommand.deleteTree(data);
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (Files.exists(data)) {
+      try {
+        ClassArchiveTrainingCommand.deleteTree(data);
+      } catch (IOException | java.io.UncheckedIOException e) {
+        if (System.nanoTime() > deadline) {
+          log.accept("join warm-up: could not delete " + data + ": " + e);
+          return;
+        }
+        Thread.sleep(100); // polling interval of a deadline wait
+      }
     }
   }
 

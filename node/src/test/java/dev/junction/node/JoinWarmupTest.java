@@ -40,6 +40,8 @@ class JoinWarmupTest {
 
     assertTrue(report.operations() > 100, "operations: " + report.operations() + ", log: " + lines);
     assertEquals(0, report.errors(), "log: " + lines);
+    assertTrue(lines.stream().noneMatch(l -> l.contains(" failed") || l.contains("could not")),
+        "every private node stopped and the folder went: " + lines);
     try (Stream<Path> left = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
       assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith("junction-join-warmup")
           && p.toFile().lastModified() >= started), "the private cluster's folder is deleted");
