@@ -1,7 +1,6 @@
 package dev.junction.node;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
 import java.io.IOException;
@@ -10,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -71,18 +69,8 @@ final class ClassArchiveTrainingCommand implements Callable<Integer> {
    * data}: replication factor 1, no drain on stop.
    */
   static Config oneNodeCluster(Path data) {
-    Config config = ConfigFactory.parseMap(Map.of(
-        "junction.node.host", "127.0.0.1",
-        "junction.node.grpc-port", 0,
-        "junction.node.native-port", 0,
-        "junction.node.management-port", 0,
-        "junction.node.cluster-port", JunctionNode.freePort("127.0.0.1"),
-        "junction.node.data-dir", data.toString(),
-        "junction.cluster.min-nodes", 1,
-        "junction.cluster.replication-factor", 1,
-        "junction.cluster.leave.drain-timeout", "0s"));
-    return config.withFallback(ConfigFactory.parseMap(Map.of(
-        "junction.node.seed-nodes", "127.0.0.1:" + config.getInt("junction.node.cluster-port"))));
+    int port = JunctionNode.freePort("127.0.0.1");
+    return JoinWarmup.privateNode(data, port, port, 1);
   }
 
   /** Waits (at most 60 s) until the one-node cluster answers a read: its first table and chains exist. */

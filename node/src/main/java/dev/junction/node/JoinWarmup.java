@@ -2,6 +2,7 @@ package dev.junction.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
 import dev.junction.client.JunctionClient;
 import dev.junction.client.JunctionException;
 import java.io.IOException;
@@ -56,7 +57,8 @@ final class JoinWarmup {
         clusterPorts.add(JunctionNode.freePort("127.0.0.1"));
       }
       for (int i = 0; i < NODES; i++) {
-        nodes.add(JunctionNode.start(privateNode(data.resolve("node-" + i), clusterPorts.get(i), clusterPorts.get(0))));
+        nodes.add(JunctionNode.start(privateNode(data.resolve("node-" + i), clusterPorts.get(i), clusterPorts.get(0), NODES)
+            .withValue("junction.cluster.initial-ranges", ConfigValueFactory.fromAnyRef(RANGES))));
       }
       List<String> endpoints = nodes.stream().map(n -> "127.0.0.1:" + n.grpcPort()).collect(Collectors.toList());
       CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -110,8 +112,13 @@ final class JoinWarmup {
     }
   }
 
-  /** One node of the private cluster, its data in {@code dir}. */
-  static Config privateNode(Path dir, int clusterPort, int seedPort) {
+  /**
+   * One node of a private cluster of {@code nodes} on loopback (replication factor {@code nodes}, free gRPC,
+   * native and management ports, no drain on stop), its data in {@code dir}, joining the node whose cluster
+   * port is {@code seedPort}. The settings that would place it elsewhere (discovery, racks, a bind address)
+   * are cleared, whatever the environment says. Also the class-archive training run's one-node cluster.
+   */
+  static Config privateNode(Path dir, int clusterPort, int seedPort, int nodes) {
     Map<String, Object> settings = new HashMap<>();
     settings.put("junction.node.host", "127.0.0.1");
     settings.put("junction.node.bind-host", "");
@@ -123,9 +130,8 @@ final class JoinWarmup {
     settings.put("junction.node.seed-nodes", "127.0.0.1:" + seedPort);
     settings.put("junction.node.discovery", "");
     settings.put("junction.node.rack-from-node", "");
-    settings.put("junction.cluster.min-nodes", NODES);
-    settings.put("junction.cluster.replication-factor", NODES);
-    settings.put("junction.cluster.initial-ranges", RANGES);
+    settings.put("junction.cluster.min-nodes", nodes);
+    settings.put("junction.cluster.replication-factor", nodes);
     settings.put("junction.cluster.rack", "");
     settings.put("junction.cluster.leave.drain-timeout", "0s");
     return ConfigFactory.parseMap(settings);
