@@ -18,8 +18,10 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.Vector;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import site.ycsb.ByteIterator;
@@ -42,13 +44,17 @@ import site.ycsb.Status;
  * put; a partial update reads the record with {@link JunctionClient#getLatest} (at the range's head, after
  * the writes of the record in flight there) and writes the merge with a compare-and-set on the sequence
  * number it read (so the old value is not sent back), and when another writer got there first merges
- * again into the value the compare-and-set answered with, at most {@value #UPDATE_ATTEMPTS} times, so
- * concurrent partial updates of one record lose no field.
+ * again into the value the compare-and-set answered with, so concurrent partial updates of one record lose no
+ * field. It tries again until the call deadline ({@code junction.deadline}) has passed since the update
+ * began, not a fixed number of times: a hot record's updaters queue behind each other for longer while a
+ * range moves, and after {@value #ATTEMPTS_WITHOUT_PAUSE} lost races in a row each attempt first waits a
+ * random pause of up to 0.1 ms, doubling with each further loss up to {@value #MAX_PAUSE_MICROS} µs, so
+ * that writers which keep colliding spread out instead of colliding again.
  *
  * <p><b>Errors.</b> An absent record is {@code NOT_FOUND} (read, update); {@code UNAVAILABLE} is {@code
  * SERVICE_UNAVAILABLE}, {@code INVALID_ARGUMENT} is {@code BAD_REQUEST}, every other failure (deadline,
- * unknown outcome, store full, a value that is not a record, a partial update that lost
- * {@value #UPDATE_ATTEMPTS} races) is {@code ERROR}. The first {@value #ERRORS_LOGGED} failures are
+ * unknown outcome, store full, a value that is not a record, a partial update that lost every race until
+ * its deadline) is {@code ERROR}. The first {@value #ERRORS_LOGGED} failures are
  * printed on stderr with their message, since YCSB itself counts them only.
  *
  * <p><b>Clients.</b> YCSB makes one {@code DB} per client thread. They share one {@link JunctionClient}
@@ -69,7 +75,10 @@ import site.ycsb.Status;
  */
 public final class JunctionDB extends DB {
   static final int MAX_SCAN = JunctionClient.MAX_SCAN_LIMIT;
-  static final int UPDATE_ATTEMPTS = 20;
+  /** Lost races in a row after which a partial update pauses before each further attempt. */
+  static final int ATTEMPTS_WITHOUT_PAUSE = 3;
+  /** The longest of those pauses, in microseconds (the first is up to 100, each further one twice that). */
+  static final long MAX_PAUSE_MICROS = 10_000;
   static final int ERRORS_LOGGED = 10;
 
   private static final Object LOCK = new Object();
@@ -87,6 +96,7 @@ public final class JunctionDB extends DB {
 
   private JunctionClient client;
   private int fieldCount;
+  private long deadlineNanos;
   private int eventLoops;
 
   @Override
@@ -106,6 +116,7 @@ public final class JunctionDB extends DB {
       slowStartMs = Long.parseLong(p.getProperty("junction.read-slow-start", "20000").trim());
       String ms = p.getProperty("junction.deadline", p.getProperty("junction.deadline.ms", "5000"));
       deadline = Duration.ofMillis(Long.parseLong(ms.trim()));
+      deadlineNanos = deadline.toNanos();
       fieldCount = Integer.parseInt(p.getProperty("fieldcount", "10").trim());
       eventLoops = Integer.parseInt(p.getProperty("junction.event-loops", "1").trim());
     } catch (NumberFormatException e) {
@@ -160,6 +171,19 @@ public final class JunctionDB extends DB {
       }
       client = null;
     }
+  }
+
+  /**
+   * The pause before the next attempt of a partial update that has lost {@code lost} races in a row: none
+   * for the first {@value #ATTEMPTS_WITHOUT_PAUSE}, then {@code random} (in [0, 1)) times a bound that
+   * starts at 100 µs and doubles with each further loss up to {@value #MAX_PAUSE_MICROS} µs.
+   */
+  static long pauseMicros(int lost, double random) {
+    if (lost < ATTEMPTS_WITHOUT_PAUSE) {
+      return 0;
+    }
+    long bound = Math.min(MAX_PAUSE_MICROS, 100L << Math.min(lost - ATTEMPTS_WITHOUT_PAUSE, 20));
+    return (long) (random * bound);
   }
 
   /** The line the last {@link #cleanup} prints about partial updates and the races they lost. */
@@ -230,7 +254,7 @@ public final class JunctionDB extends DB {
       Optional<Entry> current = client.getLatest(k);
       long read = System.nanoTime();
       latestReads.recordValue((read - start) / 1000);
-      for (int attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      for (int lost = 0; ; lost++) {
         if (current.isEmpty()) {
           return Status.NOT_FOUND;
         }
@@ -245,9 +269,15 @@ public final class JunctionDB extends DB {
         }
         lostRaces.increment();
         current = r.current(); // what beat us: merge into that
+        if (System.nanoTime() - start >= deadlineNanos) {
+          return failed("update", key, new IllegalStateException("compare-and-set lost " + (lost + 1)
+              + " races in a row to concurrent writers within the deadline of " + deadlineNanos / 1_000_000 + " ms"));
+        }
+        long pause = pauseMicros(lost + 1, ThreadLocalRandom.current().nextDouble());
+        if (pause > 0) {
+          LockSupport.parkNanos(pause * 1000); // backoff: colliding writers spread out
+        }
       }
-      return failed("update", key, new IllegalStateException(
-          "compare-and-set lost " + UPDATE_ATTEMPTS + " times in a row to concurrent writers"));
     } catch (RuntimeException e) {
       return failed("update", key, e);
     }

@@ -28,7 +28,8 @@ import site.ycsb.StringByteIterator;
 
 /** The binding against the client's in-memory fake of the Kv service, on loopback. */
 class JunctionDBTest {
-  private final FakeServer server = FakeServer.onLoopback(new FakeStore());
+  private final FakeStore store = new FakeStore();
+  private final FakeServer server = FakeServer.onLoopback(store);
   private final List<JunctionDB> dbs = new ArrayList<>();
 
   @AfterEach
@@ -38,9 +39,13 @@ class JunctionDBTest {
   }
 
   private DB db() throws DBException {
+    return db(2000);
+  }
+
+  private DB db(long deadlineMs) throws DBException {
     Properties p = new Properties();
     p.setProperty("junction.endpoints", server.endpoint());
-    p.setProperty("junction.deadline", "2000");
+    p.setProperty("junction.deadline", Long.toString(deadlineMs));
     p.setProperty("fieldcount", "3");
     JunctionDB db = new JunctionDB();
     db.setProperties(p);
@@ -125,6 +130,39 @@ class JunctionDBTest {
     assertEquals(expected, read(first, "hot", null));
     assertTrue(JunctionDB.partialUpdates.sum() >= 3 * 40, "every partial update is counted");
     assertTrue(expected.values().stream().noneMatch(v -> v.equals("0")), "no update went through: " + expected);
+  }
+
+  @Test
+  void aPartialUpdateThatKeepsLosingRacesTriesAgainWithinItsDeadline() throws DBException {
+    DB db = db();
+    assertEquals(Status.OK, db.insert("usertable", "hot", fields("field0", "a", "field1", "b", "field2", "c")));
+    long lostBefore = JunctionDB.lostRaces.sum();
+    store.rivalWrites(60); // a hot record while its range moves: many writers ahead of this one
+    assertEquals(Status.OK, db.update("usertable", "hot", fields("field1", "B")));
+    assertEquals(60, JunctionDB.lostRaces.sum() - lostBefore, "every rival write cost one lost race");
+    assertEquals(Map.of("field0", "a", "field1", "B", "field2", "c"), read(db, "hot", null));
+  }
+
+  @Test
+  void aPartialUpdateThatLosesEveryRaceUntilItsDeadlineIsAnError() throws DBException {
+    DB db = db(200);
+    assertEquals(Status.OK, db.insert("usertable", "hot", fields("field0", "a", "field1", "b", "field2", "c")));
+    store.rivalWrites(Integer.MAX_VALUE);
+    assertEquals(Status.ERROR, db.update("usertable", "hot", fields("field1", "B")));
+    store.rivalWrites(0);
+    assertEquals(Map.of("field0", "a", "field1", "b", "field2", "c"), read(db, "hot", null));
+  }
+
+  @Test
+  void pausesBetweenLostRacesStartLateGrowAndStayBounded() {
+    for (int lost = 0; lost < JunctionDB.ATTEMPTS_WITHOUT_PAUSE; lost++) {
+      assertEquals(0, JunctionDB.pauseMicros(lost, 0.99));
+    }
+    assertEquals(99, JunctionDB.pauseMicros(JunctionDB.ATTEMPTS_WITHOUT_PAUSE, 0.99));
+    assertEquals(198, JunctionDB.pauseMicros(JunctionDB.ATTEMPTS_WITHOUT_PAUSE + 1, 0.99));
+    assertEquals(0, JunctionDB.pauseMicros(JunctionDB.ATTEMPTS_WITHOUT_PAUSE + 1, 0.0));
+    assertEquals(JunctionDB.MAX_PAUSE_MICROS / 2, JunctionDB.pauseMicros(1_000, 0.5));
+    assertEquals(JunctionDB.MAX_PAUSE_MICROS / 2, JunctionDB.pauseMicros(Integer.MAX_VALUE, 0.5));
   }
 
   @Test

@@ -47,10 +47,19 @@ public final class FakeStore {
   private final Map<RequestHeader, Message> answered = new HashMap<>();
   private long seq;
   private boolean full;
+  private int rivalWrites;
 
   /** Makes puts and compare-and-sets fail with {@code RESOURCE_EXHAUSTED} (or work again). */
   public synchronized void setFull(boolean full) {
     this.full = full;
+  }
+
+  /**
+   * Makes each of the next {@code n} compare-and-sets of a present key lose to a rival: just before it is
+   * checked, the key is written again (its value unchanged, a new sequence number), as another writer would.
+   */
+  public synchronized void rivalWrites(int n) {
+    rivalWrites = n;
   }
 
   /** The number of writes applied so far (retries answered from memory not counted). */
@@ -97,6 +106,11 @@ public final class FakeStore {
     checkExpectation(request);
     return once(request.getHeader(), () -> {
       Versioned current = data.get(request.getKey());
+      if (rivalWrites > 0 && current != null) {
+        rivalWrites--;
+        write(request.getKey(), current.value());
+        current = data.get(request.getKey());
+      }
       if (!holds(request, current)) {
         return current(false, current);
       }
