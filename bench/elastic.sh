@@ -20,6 +20,9 @@ windows, not the moving averages, whose 10 s half-life would add its lag). Repor
                their throughput in the 30 s before the start
   kept_moving  the same from the first poll at which the new node held a replica (its JVM's start and
                joining left out: the throughput during the moves)
+  after        the clients' throughput once the four nodes settled (the run's last 30 s; with --refill
+               the 30 s before the drain), over the same 30 s before the start: what the 4th JVM costs
+               for good on this machine's cores, apart from the moves (n/a: not converged)
   errors      operations YCSB reports failed during the run
 With --refill, once the load is even (or --watch ran out) the 4th node is drained (junctionctl drain,
 its JVM stays up and warm), then the drain is cancelled and the controller fills it again. Reports:
@@ -52,7 +55,7 @@ HotRange), while polling the routing table. Reports:
                    --watch + 130 seconds longer
   --help           this text
 
-Prints last: elastic add-node converge_s=N kept=R kept_moving=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
+Prints last: elastic add-node converge_s=N kept=R kept_moving=R after=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
 (a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R refill_kept_moving=R precede errors=N
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end). With ELASTIC_GATEWAY_LOG=1,
 gateway.log gets each node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
@@ -161,7 +164,7 @@ scrape_metrics() {   # scrape_metrics ROUNDS: the nodes' gateway counters, write
   done
 }
 
-converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a; refill_s=n/a; refill_kept=n/a; refill_kept_moving=n/a
+converge_s=n/a; kept=n/a; errors=n/a; moving_s=n/a; kept_moving=n/a; after=n/a; refill_s=n/a; refill_kept=n/a; refill_kept_moving=n/a
 if [[ "$only" != hot ]]; then
   ycsb_common=(-db dev.junction.bench.ycsb.JunctionDB -P "$workload_dir/workloada" -p recordcount="$records"
     -p junction.endpoints="$endpoints" -p junction.deadline=5000 -threads "$threads")
@@ -268,6 +271,15 @@ if [[ "$only" != hot ]]; then
   fi
   errors="$(awk -F', ' '/^\[[A-Z-]*-FAILED\], Operations,/ { n += $3 } END { print n + 0 }' "$work/run.log")"
   echo "elastic.sh: $kept_line (ops/s over the 30 s before the 4th node, and from its start to convergence)" >&2
+  # The four nodes once settled, against the same "before": what the add costs for good, apart from the
+  # moves. The 30 s before the drain with --refill, else the run's last 30 s (its last second is partial).
+  if (( refill == 1 )); then after_to="$drain_at"; else after_to=$(( run_s - 1 )); fi
+  if [[ "$converge_s" != none ]] && (( after_to - 30 >= to )); then
+    after_line="$(java -cp "$cp" dev.junction.bench.elastic.ElasticWatch kept "$work/run.status" "$offset" "$after_to" \
+      "$(( after_to - 30 ))")"
+    after="$(sed -n 's/^kept=\([0-9.]*\).*/\1/p' <<< "$after_line")"
+    echo "elastic.sh: settled (the 30 s to ${after_to} s): $after_line" >&2
+  fi
 fi
 
 split_s=n/a; p99_before=n/a; p99_after=n/a
@@ -286,4 +298,4 @@ fi
 echo "elastic.sh: logs in $work" >&2
 refill_fields=""
 (( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept refill_kept_moving=$refill_kept_moving"
-echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
+echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving after=$after$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
