@@ -29,7 +29,7 @@ import site.ycsb.generator.ScrambledZipfianGenerator;
  * updates, keys chosen by a scrambled zipfian over the records (YCSB's, so hot keys are spread over the
  * range). Every 500 ms it reads the routing table: {@code split_s} is the first time, in seconds since the
  * load started, that the records span two or more ranges with heads on different nodes. Prints a line
- * per second to stderr (operations, p99) and last, on stdout: {@code split_s=N p99_before_ms=X
+ * per second to stderr (its wall-clock start, operations, p99, the slowest) and last, on stdout: {@code split_s=N p99_before_ms=X
  * p99_after_ms=Y ops_before=R ops_after=R} (before: seconds 2 until the split; after: from 5 s after the
  * split to the end; {@code split_s=none} and after = n/a when it did not split). Every loop is bounded by
  * {@code SECONDS}.
@@ -68,6 +68,7 @@ public final class HotRange {
     }
     AtomicLong errors = new AtomicLong();
     long start = System.nanoTime();
+    long startMillis = System.currentTimeMillis();
     long end = start + Duration.ofSeconds(seconds).toNanos();
     ScrambledZipfianGenerator chooser = new ScrambledZipfianGenerator(0, keys - 1);
     List<Thread> workers = new ArrayList<>();
@@ -112,10 +113,15 @@ public final class HotRange {
     for (Thread w : workers) {
       w.join(Duration.ofSeconds(30).toMillis());
     }
+    java.time.format.DateTimeFormatter clock = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
+        .withZone(java.time.ZoneId.systemDefault());
     for (int s = 0; s < seconds; s++) {
       Histogram h = perSecond[s];
-      System.err.printf("hot-range: %3d s %6d ops/s p99 %.1f ms%n", s, h.getTotalCount(),
-          h.getValueAtPercentile(99) / 1000.0);
+      // The wall-clock time of the second's start, to find it in the nodes' logs; the slowest operation
+      // that ended in it shows a stall that the p99 of a busy second hides.
+      System.err.printf("hot-range: %3d s (%s) %6d ops/s p99 %.1f ms max %.1f ms%n", s,
+          clock.format(java.time.Instant.ofEpochMilli(startMillis + s * 1000L)), h.getTotalCount(),
+          h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
     }
     int split = splitAt < 0 ? seconds : (int) Math.ceil(splitAt);
     Window before = window(perSecond, 2, split);
