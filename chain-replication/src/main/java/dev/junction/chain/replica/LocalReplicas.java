@@ -48,6 +48,37 @@ public final class LocalReplicas {
   private final java.util.concurrent.atomic.AtomicLong replicaWorkSince =
       new java.util.concurrent.atomic.AtomicLong(NEVER);
 
+  /**
+   * Notes that sharding started replica {@code id} on this node while its chain places it on another (the
+   * controller had not told sharding where it runs yet): it serves nothing here until sharding moves it,
+   * which it does only at its next rebalance. The last {@value #MISPLACED_KEPT} are kept.
+   */
+  public void misplacedStart(ReplicaId id) {
+    misplacedCount.incrementAndGet();
+    synchronized (misplaced) {
+      misplaced.addLast(id);
+      if (misplaced.size() > MISPLACED_KEPT) {
+        misplaced.removeFirst();
+      }
+    }
+  }
+
+  /** How many replicas sharding started on this node away from their chains' node ({@link #misplacedStart}). */
+  public long misplacedStarts() {
+    return misplacedCount.get();
+  }
+
+  /** The last replicas started here away from their chains' node, oldest first. */
+  public java.util.List<ReplicaId> misplaced() {
+    synchronized (misplaced) {
+      return java.util.List.copyOf(misplaced);
+    }
+  }
+
+  static final int MISPLACED_KEPT = 64;
+  private final java.util.ArrayDeque<ReplicaId> misplaced = new java.util.ArrayDeque<>();
+  private final java.util.concurrent.atomic.AtomicLong misplacedCount = new java.util.concurrent.atomic.AtomicLong();
+
   /** Where replicas claim their intervals and leave their data when they leave their chains. */
   public Leftovers leftovers() {
     return leftovers;

@@ -207,6 +207,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long lastLeaseAsk;
   private boolean askedForLease;
   private boolean flushPending;
+  /** Said once that sharding started this replica away from its chain's node ({@link #noteIfMisplaced}). */
+  private boolean misplacedNoted;
   /** How far this replica's persists committed (the store's thread raises it; see {@link Persisted}). */
   private final AtomicLong persistedUpTo = new AtomicLong();
   private final AtomicBoolean persistSignalled = new AtomicBoolean();
@@ -298,13 +300,32 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .build();
   }
 
+  /**
+   * Once per incarnation: sharding started this replica here, but its chain names another node. It waits
+   * for sharding to move it (at sharding's next rebalance), and its range's writes may wait with it.
+   */
+  private void noteIfMisplaced(RangeConfig config) {
+    int i = config.indexOf(id.slot());
+    if (i < 0 || misplacedNoted) {
+      return;
+    }
+    misplacedNoted = true;
+    directory.locals().misplacedStart(id);
+    getContext().getLog().info("replica {} was started on {}, but its chain at epoch {} places it on {}: it serves "
+        + "nothing here until sharding moves it", id, directory.selfNode(), config.epoch(), config.chain().get(i).node());
+  }
+
   private boolean placedHere(RangeConfig config) {
     int i = config.indexOf(id.slot());
     return i >= 0 && config.chain().get(i).node().equals(directory.selfNode());
   }
 
   private void startIfPlacedHere(RangeConfig config) {
-    if (core != null || !placedHere(config)) {
+    if (core != null) {
+      return;
+    }
+    if (!placedHere(config)) {
+      noteIfMisplaced(config);
       return;
     }
     if (joining == Joining.LOCATING || joining == Joining.COPYING) {

@@ -65,7 +65,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   public sealed interface Command
       permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, StartMove,
           CancelMove, ApplyPlan, StartSplit, StartMerge, RangeEnded, Loaded, MembersChanged, ReachabilityChanged,
-          Published, Placed, Tick, RepairTick {}
+          Published, Placed, EndingPlaced, EndingSettled, Tick, RepairTick {}
 
   /**
    * A replica asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is
@@ -235,6 +235,17 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private record Placed(long version, ShardPlacements.Batch<Address> batch, long madeAt, Throwable failure)
       implements Command {}
 
+  /** Sharding was told where the replicas of the ranges that range {@code rangeId}'s ending makes run. */
+  private record EndingPlaced(Ending ending, Throwable failure) implements Command {}
+
+  /** A range's ending, known by the range and the highest id it hands out (a later one has others). */
+  private record Ending(long rangeId, long newId) {}
+
+  /** An ending's placement has had time to reach sharding's coordinator: its head may be asked now. */
+  private enum EndingSettled implements Command {
+    INSTANCE
+  }
+
   private enum Tick implements Command {
     INSTANCE
   }
@@ -288,6 +299,22 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private long publishedAt;
   /** How long operators that only ended or wait for a lease wait for the next table before one of their own. */
   static final Duration WORK_PUBLISH_DELAY = Duration.ofSeconds(2);
+  /**
+   * Ranges about to end (a split, a merge) whose new ranges' replicas sharding was told about, with when
+   * that was confirmed (System.nanoTime); and those being told now. A head is asked to end its range only
+   * {@link #ENDING_PLACEMENT_SETTLE} after: otherwise the first calls to the new replicas (the gateways
+   * have the new table within milliseconds) make sharding start them where the caller is, and it moves
+   * them to their chains' nodes only at its next rebalance ({@code rebalance-interval}, 2 s) while their
+   * ranges' writes wait.
+   */
+  private final Map<Ending, Long> endingsPlaced = new HashMap<>();
+  private final Set<Ending> endingsPlacing = new HashSet<>();
+  /**
+   * From a placement's confirmation (a local write: the controller and sharding's coordinator are both
+   * singletons of the oldest node) until its coordinator's allocation strategy has it: the replicator
+   * notifies its subscribers every {@code distributed-data.notify-subscribers-interval} (100 ms).
+   */
+  static final Duration ENDING_PLACEMENT_SETTLE = Duration.ofMillis(300);
   /** The highest range id a table confirmed by a majority handed out: only those go to a head. */
   private long confirmedLastRangeId;
   private long plannedAt;
@@ -360,6 +387,8 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
         .onMessage(Published.class, this::onPublished)
         .onMessage(Placed.class, this::onPlaced)
+        .onMessage(EndingPlaced.class, this::onEndingPlaced)
+        .onMessageEquals(EndingSettled.INSTANCE, this::onEndingSettled)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(RepairTick.INSTANCE, this::repair)
         .onMessage(LeaseRequest.class, this::onLeaseRequest)
@@ -762,7 +791,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     }
     leaving = step.leaving();
     revoke(ChainRepair.lostReplicas(table, lost));
+    endingsPlaced.keySet().removeIf(e -> table.range(e.rangeId()).isEmpty());
     for (MoveBook.Seal seal : step.seals()) {
+      if (!endingPlaced(seal, now)) {
+        continue; // sharding learns where the new ranges' replicas run first
+      }
       if (seal.newId() > confirmedLastRangeId) {
         continue; // the ids are handed out only once a majority holds the table that did
       }
@@ -801,6 +834,46 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     // by another at the next tick, so that a new node fills as fast as the limits allow (a plan made while
     // its moves run has nothing to add: they fill the per-node limit); an idle one waits for the interval.
     unfinished = !startPlan(up, now).plan().moves().isEmpty() || !moves.operators().isEmpty();
+  }
+
+  /**
+   * True once sharding was told where the replicas of the ranges {@code seal}'s ending makes run, {@link
+   * #ENDING_PLACEMENT_SETTLE} ago; otherwise tells it (once at a time) and answers false.
+   */
+  private boolean endingPlaced(MoveBook.Seal seal, long now) {
+    Ending ending = new Ending(seal.range().rangeId(), seal.newId());
+    Long placedAt = endingsPlaced.get(ending);
+    if (placedAt != null) {
+      return now - placedAt >= ENDING_PLACEMENT_SETTLE.toNanos();
+    }
+    if (endingsPlacing.add(ending)) {
+      Map<String, Address> locations = new HashMap<>();
+      seal.createdReplicas(table).forEach((entity, node) -> locations.put(entity, AddressFromURIString.parse(node)));
+      java.util.concurrent.CompletionStage<Done> told = locations.isEmpty()
+          ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
+          : replicas.allocation().setShardLocations(locations);
+      getContext().pipeToSelf(told, (Done done, Throwable failure) -> new EndingPlaced(ending, failure));
+    }
+    return false;
+  }
+
+  private Behavior<Command> onEndingPlaced(EndingPlaced p) {
+    endingsPlacing.remove(p.ending());
+    if (p.failure() != null) {
+      getContext().getLog().warn("telling sharding where the ranges that range {} ends into run failed: {}; will retry",
+          p.ending().rangeId(), p.failure().toString());
+      return this;
+    }
+    endingsPlaced.put(p.ending(), System.nanoTime());
+    timers.startSingleTimer(EndingSettled.INSTANCE, EndingSettled.INSTANCE, ENDING_PLACEMENT_SETTLE);
+    return this;
+  }
+
+  private Behavior<Command> onEndingSettled() {
+    if (table != null && placedVersion >= table.version()) {
+      rebalance(lostNodes()); // the head is asked now, not at the next tick
+    }
+    return this;
   }
 
   /** Makes the next tick plan, however recently the last plan was made. */

@@ -90,7 +90,40 @@ public final class MoveBook {
    * A head to ask to end its range ({@code range} as the table has it now) with {@code ending}; {@code
    * newId} is the highest range id the ending hands to a replica (it must be confirmed handed out first).
    */
-  public record Seal(RangeConfig range, dev.junction.chain.core.Mutation.Ending ending, long newId) {}
+  public record Seal(RangeConfig range, dev.junction.chain.core.Mutation.Ending ending, long newId) {
+    /**
+     * The replicas of the ranges this ending makes, by entity id, with the node each runs on: a split's two
+     * parts keep the parent's replicas (every slot on its node, {@link RoutingTable#withSplit}); a merge's
+     * range has the left range's replicas on the nodes that also hold the right one ({@link
+     * RoutingTable#withMerge}). Empty for the left half of a merge whose right range {@code table} no
+     * longer holds. Sharding must know these locations before the ending takes effect, or it starts the new
+     * replicas wherever they are first called and moves them only at its next rebalance.
+     */
+    public java.util.SortedMap<String, String> createdReplicas(RoutingTable table) {
+      java.util.SortedMap<String, String> created = new TreeMap<>();
+      if (ending instanceof dev.junction.chain.core.Mutation.Split sp) {
+        for (Replica r : range.chain()) {
+          created.put(new ReplicaId(sp.leftId(), r.slot()).entityId(), r.node());
+          created.put(new ReplicaId(sp.rightId(), r.slot()).entityId(), r.node());
+        }
+      } else if (ending instanceof dev.junction.chain.core.Mutation.Seal sealed) {
+        table.after(range.rangeId()).ifPresent(right -> merged(range.chain(), right.chain(), sealed.intoId(), created));
+      } else if (ending instanceof dev.junction.chain.core.Mutation.MergeInto into) {
+        merged(into.leftChain(), range.chain(), into.intoId(), created);
+      }
+      return created;
+    }
+
+    private static void merged(List<Replica> left, List<Replica> right, long intoId, Map<String, String> created) {
+      Set<String> rightNodes = new HashSet<>();
+      right.forEach(r -> rightNodes.add(r.node()));
+      for (Replica r : left) {
+        if (rightNodes.contains(r.node())) {
+          created.put(new ReplicaId(intoId, r.slot()).entityId(), r.node());
+        }
+      }
+    }
+  }
 
   private final Duration copyTimeout;
   private final Duration stepTimeout;

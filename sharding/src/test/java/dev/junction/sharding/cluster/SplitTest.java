@@ -143,6 +143,13 @@ class SplitTest {
       synchronized (failures) {
         assertTrue(failures.isEmpty(), "every write during the merge succeeded: " + failures);
       }
+      // Sharding started every new range's replicas where their chains place them, not where a gateway first
+      // called them (it would move them only at its next rebalance, and their writes would wait meanwhile).
+      for (int n = 0; n < 3; n++) {
+        List<String> misplaced = cluster.node(n).replicas().locals().misplaced().stream()
+            .filter(id -> id.rangeId() >= 3).map(dev.junction.chain.core.ReplicaId::entityId).toList();
+        assertEquals(List.of(), misplaced, "replicas of the new ranges sharding started on node " + n);
+      }
       RangeConfig merged = cluster.table().range(7).orElseThrow();
       assertEquals("f", new String(merged.start(), StandardCharsets.UTF_8));
       assertEquals("m", new String(merged.end(), StandardCharsets.UTF_8));

@@ -165,6 +165,11 @@ class MoveBookTest {
     MoveBook.Step seal = book.step(reserved, (r, slot) -> true, 2 * S);
     assertEquals(List.of(1L, 2L), seal.seals().stream().map(x -> x.range().rangeId()).toList());
     assertTrue(seal.table().isEmpty());
+    assertEquals(replicas(reserved.withSplit(1, new byte[] {0x40}, 3, 4), 3, 4),
+        seal.seals().get(0).createdReplicas(reserved),
+        "where the parts' replicas will run, as the table after the split places them (told to sharding first)");
+    assertEquals(List.of("3.0", "3.1", "3.2", "4.0", "4.1", "4.2"),
+        List.copyOf(seal.seals().get(0).createdReplicas(reserved).keySet()));
     assertEquals(List.of(1L, 2L), book.step(reserved, (r, slot) -> true, 3 * S).seals().stream()
         .map(x -> x.range().rangeId()).toList(), "asked again every step until it reports");
 
@@ -183,6 +188,16 @@ class MoveBookTest {
     assertTrue(book.start(new Move.SplitRange(2, new byte[] {(byte) 0x80}, 0, 0, "t"), table, 0).isEmpty());
     assertTrue(book.start(new Move.SplitRange(1, new byte[] {(byte) 0x90}, 0, 0, "t"), table, 0).isEmpty());
     assertTrue(book.operators().isEmpty());
+  }
+
+  /** The replicas of {@code ids} in {@code table}, by entity id, with their nodes. */
+  private static java.util.SortedMap<String, String> replicas(RoutingTable table, long... ids) {
+    java.util.SortedMap<String, String> out = new java.util.TreeMap<>();
+    for (long id : ids) {
+      RangeConfig r = table.range(id).orElseThrow();
+      r.chain().forEach(x -> out.put(r.replicaId(x.slot()).entityId(), x.node()));
+    }
+    return out;
   }
 
   private static List<Long> ids(MoveBook.Operator op) {
@@ -206,6 +221,10 @@ class MoveBookTest {
     assertEquals(1, seal.seals().get(0).range().rangeId(), "the left range is sealed first");
     assertEquals(new dev.junction.chain.core.Mutation.Seal(new byte[] {0x55}, 4).intoId(),
         ((dev.junction.chain.core.Mutation.Seal) seal.seals().get(0).ending()).intoId());
+    java.util.SortedMap<String, String> mergedReplicas = replicas(reserved.withMerge(1, 2, 4), 4);
+    assertEquals(mergedReplicas, seal.seals().get(0).createdReplicas(reserved),
+        "the merged range's replicas, placed before the left range is sealed");
+    assertEquals(3, mergedReplicas.size(), "ranges 1 and 2 share all three nodes");
 
     assertTrue(book.leftSealed(reserved, 1, 4, 17, 3 * S));
     MoveBook.Step merge = book.step(reserved, (r, s) -> true, 4 * S);
@@ -213,6 +232,7 @@ class MoveBookTest {
     dev.junction.chain.core.Mutation.MergeInto into = (dev.junction.chain.core.Mutation.MergeInto) merge.seals().get(0).ending();
     assertEquals(17, into.leftSeq());
     assertEquals(reserved.range(1).orElseThrow().chain(), into.leftChain());
+    assertEquals(mergedReplicas, merge.seals().get(0).createdReplicas(reserved), "the same from the right range");
 
     MoveBook.Step done = book.step(reserved.withMerge(1, 2, 4), (r, s) -> true, 5 * S);
     assertEquals(MoveBook.Phase.DONE, done.ended().get(0).phase());
