@@ -301,18 +301,26 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   /**
-   * Once per incarnation: sharding started this replica here, but its chain names another node. It waits
-   * for sharding to move it (at sharding's next rebalance), and its range's writes may wait with it.
+   * Once per incarnation: sharding started this replica here, but its chain names another node (or the
+   * copy it is asked to make is for another node). It waits for sharding to move it (at sharding's next
+   * rebalance), and its range's writes, or its copy, wait with it.
    */
   private void noteIfMisplaced(RangeConfig config) {
     int i = config.indexOf(id.slot());
-    if (i < 0 || misplacedNoted) {
+    if (i >= 0) {
+      noteMisplaced(config.chain().get(i).node());
+    }
+  }
+
+  /** {@link #noteIfMisplaced}, for a replica whose chain (or whose copy's request) names {@code node}. */
+  private void noteMisplaced(String node) {
+    if (misplacedNoted) {
       return;
     }
     misplacedNoted = true;
     directory.locals().misplacedStart(id);
-    getContext().getLog().info("replica {} was started on {}, but its chain at epoch {} places it on {}: it serves "
-        + "nothing here until sharding moves it", id, directory.selfNode(), config.epoch(), config.chain().get(i).node());
+    getContext().getLog().info("replica {} was started on {}, but its chain places it on {}: it does nothing here "
+        + "until sharding moves it", id, directory.selfNode(), node);
   }
 
   private boolean placedHere(RangeConfig config) {
@@ -524,6 +532,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
           return this;
         }
         int i = j.config().indexOf(j.sourceSlot());
+        if (i >= 0 && j.config().indexOf(id.slot()) < 0 && !j.node().equals(directory.selfNode())) {
+          noteMisplaced(j.node());
+        }
         if (i < 0 || j.config().indexOf(id.slot()) >= 0 || !j.node().equals(directory.selfNode())) {
           return this; // not for this incarnation (sharding may run it elsewhere for a moment)
         }

@@ -65,7 +65,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   public sealed interface Command
       permits LeaseRequest, JoinReady, ReplicaBehind, PlanRequest, Drain, NodeStats, LoadRequest, StartMove,
           CancelMove, ApplyPlan, StartSplit, StartMerge, RangeEnded, Loaded, MembersChanged, ReachabilityChanged,
-          Published, Placed, EndingPlaced, EndingSettled, Tick, RepairTick {}
+          Published, Placed, PlacedAhead, PlacementSettled, RegionsKnown, Tick, RepairTick {}
 
   /**
    * A replica asks for its read lease ({@link ReplicaActor.LeaseGranted} answers, or nothing when it is
@@ -235,16 +235,19 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   private record Placed(long version, ShardPlacements.Batch<Address> batch, long madeAt, Throwable failure)
       implements Command {}
 
-  /** Sharding was told where the replicas of the ranges that range {@code rangeId}'s ending makes run. */
-  private record EndingPlaced(Ending ending, Throwable failure) implements Command {}
+  /** Sharding confirmed (or failed to take) the locations of replicas about to be called first ({@link #placedAhead}). */
+  private record PlacedAhead(Map<String, Address> locations, Throwable failure) implements Command {}
 
-  /** A range's ending, known by the range and the highest id it hands out (a later one has others). */
-  private record Ending(long rangeId, long newId) {}
-
-  /** An ending's placement has had time to reach sharding's coordinator: its head may be asked now. */
-  private enum EndingSettled implements Command {
+  /** Locations told ahead have had time to reach sharding's coordinator: the replicas may be called now. */
+  private enum PlacementSettled implements Command {
     INSTANCE
   }
+
+  /** The nodes whose shard region sharding's coordinator knows ({@link ReplicaSharding#registeredRegions}). */
+  private record RegionsKnown(Set<String> nodes, Throwable failure) implements Command {}
+
+  /** Where sharding was told a replica runs, and when it confirmed that ({@link #IN_FLIGHT} until it has). */
+  private record ToldAhead(Address node, long confirmedAt) {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -300,21 +303,30 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   /** How long operators that only ended or wait for a lease wait for the next table before one of their own. */
   static final Duration WORK_PUBLISH_DELAY = Duration.ofSeconds(2);
   /**
-   * Ranges about to end (a split, a merge) whose new ranges' replicas sharding was told about, with when
-   * that was confirmed (System.nanoTime); and those being told now. A head is asked to end its range only
-   * {@link #ENDING_PLACEMENT_SETTLE} after: otherwise the first calls to the new replicas (the gateways
-   * have the new table within milliseconds) make sharding start them where the caller is, and it moves
-   * them to their chains' nodes only at its next rebalance ({@code rebalance-interval}, 2 s) while their
-   * ranges' writes wait.
+   * Replicas about to be called for the first time, by entity id: the first table's, a move's or a
+   * repair's copy, the ranges a split or a merge makes. Each is called only {@link #PLACEMENT_SETTLE} after sharding confirmed where
+   * it runs: a replica called before sharding's coordinator knows is started where the caller is (the
+   * controller's node, or the gateway that has the new table first) and moved to its node only at
+   * sharding's next rebalance ({@code rebalance-interval}, 2 s), while a new range's writes wait for it or
+   * a copy waits to begin. Entries are dropped {@link #TOLD_AHEAD_KEPT} after; the table's own placement
+   * ({@link #place}) covers those replicas by then.
    */
-  private final Map<Ending, Long> endingsPlaced = new HashMap<>();
-  private final Set<Ending> endingsPlacing = new HashSet<>();
+  private final Map<String, ToldAhead> toldAhead = new HashMap<>();
+  /**
+   * The nodes whose shard region sharding's coordinator knew when last asked: a replica is placed ahead on
+   * one of those only (the coordinator starts a shard meant for a node whose region has not registered
+   * yet, a node just up, where the caller is).
+   */
+  private Set<String> registeredRegions = Set.of();
+  private boolean askingRegions;
+  private static final long IN_FLIGHT = Long.MIN_VALUE;
   /**
    * From a placement's confirmation (a local write: the controller and sharding's coordinator are both
-   * singletons of the oldest node) until its coordinator's allocation strategy has it: the replicator
+   * singletons of the oldest node) until the coordinator's allocation strategy has it: the replicator
    * notifies its subscribers every {@code distributed-data.notify-subscribers-interval} (100 ms).
    */
-  static final Duration ENDING_PLACEMENT_SETTLE = Duration.ofMillis(300);
+  static final Duration PLACEMENT_SETTLE = Duration.ofMillis(300);
+  static final Duration TOLD_AHEAD_KEPT = Duration.ofMinutes(5);
   /** The highest range id a table confirmed by a majority handed out: only those go to a head. */
   private long confirmedLastRangeId;
   private long plannedAt;
@@ -387,8 +399,9 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
         .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
         .onMessage(Published.class, this::onPublished)
         .onMessage(Placed.class, this::onPlaced)
-        .onMessage(EndingPlaced.class, this::onEndingPlaced)
-        .onMessageEquals(EndingSettled.INSTANCE, this::onEndingSettled)
+        .onMessage(PlacedAhead.class, this::onPlacedAhead)
+        .onMessage(RegionsKnown.class, this::onRegionsKnown)
+        .onMessageEquals(PlacementSettled.INSTANCE, this::onPlacementSettled)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(RepairTick.INSTANCE, this::repair)
         .onMessage(LeaseRequest.class, this::onLeaseRequest)
@@ -643,6 +656,15 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return;
     }
     RoutingTable first = RoutingTable.initial(settings.splitPoints(), up, settings.replicationFactor());
+    Map<String, Address> locations = new HashMap<>();
+    for (RangeConfig range : first.ranges()) {
+      for (Replica r : range.chain()) {
+        locations.put(range.replicaId(r.slot()).entityId(), AddressFromURIString.parse(r.node()));
+      }
+    }
+    if (!placedAhead(locations, System.nanoTime())) {
+      return; // the first gateways' calls must find every replica on its node (see toldAhead)
+    }
     publish(first);
   }
 
@@ -791,9 +813,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     }
     leaving = step.leaving();
     revoke(ChainRepair.lostReplicas(table, lost));
-    endingsPlaced.keySet().removeIf(e -> table.range(e.rangeId()).isEmpty());
+    toldAhead.values().removeIf(t -> t.confirmedAt() != IN_FLIGHT && now - t.confirmedAt() > TOLD_AHEAD_KEPT.toNanos());
     for (MoveBook.Seal seal : step.seals()) {
-      if (!endingPlaced(seal, now)) {
+      Map<String, Address> created = new HashMap<>();
+      seal.createdReplicas(table).forEach((entity, node) -> created.put(entity, AddressFromURIString.parse(node)));
+      if (!placedAhead(created, now)) {
         continue; // sharding learns where the new ranges' replicas run first
       }
       if (seal.newId() > confirmedLastRangeId) {
@@ -805,10 +829,10 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
     for (MoveBook.Copy c : step.copies()) {
       if (c.place()) {
         getContext().getLog().info("range {}: copying it to {} as slot {} for a move", c.range().rangeId(), c.node(), c.slot());
-        replicas.allocation().setShardLocation(
-            c.range().replicaId(c.slot()).entityId(), AddressFromURIString.parse(c.node()));
       }
-      askCopy(c.range(), c.slot(), c.node());
+      if (placedAhead(Map.of(c.range().replicaId(c.slot()).entityId(), AddressFromURIString.parse(c.node())), now)) {
+        askCopy(c.range(), c.slot(), c.node());
+      }
     }
     if (step.table().isPresent()) {
       publish(step.table().get());
@@ -837,41 +861,85 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
   }
 
   /**
-   * True once sharding was told where the replicas of the ranges {@code seal}'s ending makes run, {@link
-   * #ENDING_PLACEMENT_SETTLE} ago; otherwise tells it (once at a time) and answers false.
+   * True once sharding confirmed every one of {@code locations} (entity id → node) at least {@link
+   * #PLACEMENT_SETTLE} ago; otherwise tells it those it was not told yet (or told another node for) and
+   * answers false. See {@link #toldAhead}.
    */
-  private boolean endingPlaced(MoveBook.Seal seal, long now) {
-    Ending ending = new Ending(seal.range().rangeId(), seal.newId());
-    Long placedAt = endingsPlaced.get(ending);
-    if (placedAt != null) {
-      return now - placedAt >= ENDING_PLACEMENT_SETTLE.toNanos();
+  private boolean placedAhead(Map<String, Address> locations, long now) {
+    Map<String, Address> missing = new HashMap<>();
+    boolean settled = true;
+    for (Address node : locations.values()) {
+      if (!registeredRegions.contains(node.toString())) {
+        askRegions();
+        settled = false;
+        break;
+      }
     }
-    if (endingsPlacing.add(ending)) {
-      Map<String, Address> locations = new HashMap<>();
-      seal.createdReplicas(table).forEach((entity, node) -> locations.put(entity, AddressFromURIString.parse(node)));
-      java.util.concurrent.CompletionStage<Done> told = locations.isEmpty()
-          ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
-          : replicas.allocation().setShardLocations(locations);
-      getContext().pipeToSelf(told, (Done done, Throwable failure) -> new EndingPlaced(ending, failure));
+    for (Map.Entry<String, Address> e : locations.entrySet()) {
+      ToldAhead t = toldAhead.get(e.getKey());
+      if (t == null || !t.node().equals(e.getValue())) {
+        missing.put(e.getKey(), e.getValue());
+        settled = false;
+      } else if (t.confirmedAt() == IN_FLIGHT || now - t.confirmedAt() < PLACEMENT_SETTLE.toNanos()) {
+        settled = false;
+      }
     }
-    return false;
+    if (!missing.isEmpty()) {
+      missing.forEach((entity, node) -> toldAhead.put(entity, new ToldAhead(node, IN_FLIGHT)));
+      getContext().pipeToSelf(replicas.allocation().setShardLocations(missing),
+          (Done done, Throwable failure) -> new PlacedAhead(missing, failure));
+    }
+    return settled;
   }
 
-  private Behavior<Command> onEndingPlaced(EndingPlaced p) {
-    endingsPlacing.remove(p.ending());
-    if (p.failure() != null) {
-      getContext().getLog().warn("telling sharding where the ranges that range {} ends into run failed: {}; will retry",
-          p.ending().rangeId(), p.failure().toString());
+  private void askRegions() {
+    if (askingRegions) {
+      return;
+    }
+    askingRegions = true;
+    getContext().pipeToSelf(replicas.registeredRegions(getContext().getSystem(), settings.ddataTimeout()),
+        (Set<String> nodes, Throwable failure) -> new RegionsKnown(nodes, failure));
+  }
+
+  private Behavior<Command> onRegionsKnown(RegionsKnown r) {
+    askingRegions = false;
+    if (r.failure() != null) {
+      getContext().getLog().debug("sharding's regions did not come: {}; asked again when needed", r.failure().toString());
       return this;
     }
-    endingsPlaced.put(p.ending(), System.nanoTime());
-    timers.startSingleTimer(EndingSettled.INSTANCE, EndingSettled.INSTANCE, ENDING_PLACEMENT_SETTLE);
+    boolean more = !registeredRegions.containsAll(r.nodes());
+    registeredRegions = Set.copyOf(r.nodes());
+    // Go on at once when a region appeared; otherwise the next tick asks again (no loop of asks).
+    return more ? onPlacementSettled() : this;
+  }
+
+  private Behavior<Command> onPlacedAhead(PlacedAhead p) {
+    long now = System.nanoTime();
+    for (Map.Entry<String, Address> e : p.locations().entrySet()) {
+      ToldAhead inFlight = new ToldAhead(e.getValue(), IN_FLIGHT);
+      if (p.failure() == null) {
+        toldAhead.replace(e.getKey(), inFlight, new ToldAhead(e.getValue(), now));
+      } else {
+        toldAhead.remove(e.getKey(), inFlight); // told again at the next step
+      }
+    }
+    if (p.failure() != null) {
+      getContext().getLog().warn("telling sharding where {} new replica(s) run failed: {}; will retry",
+          p.locations().size(), p.failure().toString());
+      return this;
+    }
+    timers.startSingleTimer(PlacementSettled.INSTANCE, PlacementSettled.INSTANCE, PLACEMENT_SETTLE);
     return this;
   }
 
-  private Behavior<Command> onEndingSettled() {
-    if (table != null && placedVersion >= table.version()) {
-      rebalance(lostNodes()); // the head is asked now, not at the next tick
+  /** The copies and the heads that waited for their placement go on now, not at the next tick. */
+  private Behavior<Command> onPlacementSettled() {
+    if (table == null && !loading && !publishing) {
+      load(); // the first table waited for its placement (createIfEnoughNodes)
+    } else if (table != null && placedVersion >= table.version()) {
+      Set<String> lost = lostNodes();
+      replaceMissing(lost);
+      rebalance(lost);
     }
     return this;
   }
@@ -1192,10 +1260,11 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       if (step.started()) {
         getContext().getLog().warn("range {} has {} of {} replicas: copying it to {} as slot {}",
             range.rangeId(), range.chain().size(), rf, copy.node(), copy.slot());
-        replicas.allocation().setShardLocation(
-            range.replicaId(copy.slot()).entityId(), AddressFromURIString.parse(copy.node()));
       }
-      askCopy(range, copy.slot(), copy.node());
+      if (placedAhead(Map.of(range.replicaId(copy.slot()).entityId(), AddressFromURIString.parse(copy.node())),
+          System.nanoTime())) {
+        askCopy(range, copy.slot(), copy.node());
+      }
     }
   }
 

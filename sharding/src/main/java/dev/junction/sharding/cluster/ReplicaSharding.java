@@ -118,6 +118,24 @@ public final class ReplicaSharding implements ChainDirectory {
     return sharding.entityRefFor(TYPE, id.entityId());
   }
 
+  /**
+   * The nodes whose replica shard region sharding's coordinator knows. A node's region registers a moment
+   * after the node is up (it retries every few seconds until the coordinator answers); until then the
+   * coordinator starts a shard meant for that node where the caller is, whatever location it was told.
+   */
+  public CompletionStage<java.util.Set<String>> registeredRegions(ActorSystem<?> system, Duration timeout) {
+    org.apache.pekko.actor.ActorRef region = org.apache.pekko.cluster.sharding.ClusterSharding
+        .get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system)).shardRegion(TYPE.name());
+    return org.apache.pekko.pattern.Patterns.ask(
+            region, org.apache.pekko.cluster.sharding.ShardRegion.getCurrentRegionsInstance(), timeout)
+        .thenApply(reply -> {
+          java.util.Set<String> nodes = new java.util.TreeSet<>();
+          ((org.apache.pekko.cluster.sharding.ShardRegion.CurrentRegions) reply).getRegions()
+              .forEach(a -> nodes.add(a.toString()));
+          return nodes;
+        });
+  }
+
   /** The client that sets where shards (replicas) live. */
   public ExternalShardAllocationClient allocation() {
     return allocation;

@@ -264,7 +264,7 @@ class MessageSerializationTest {
         // Local messages, and the link's Batch, which has its own serializer (tested below).
         boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed", "FollowFailed",
             "Flush", "Out", "Batch", "Loaded", "MembersChanged", "ReachabilityChanged", "Published", "Placed",
-            "RepairTick").contains(c.getSimpleName());
+            "PlacedAhead", "PlacementSettled", "RegionsKnown", "RepairTick").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
       }
     }

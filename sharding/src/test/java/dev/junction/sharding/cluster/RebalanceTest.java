@@ -78,6 +78,11 @@ class RebalanceTest {
       Map<String, Integer> perNode = new TreeMap<>();
       t.ranges().forEach(r -> nodes(r).forEach(n -> perNode.merge(n, 1, Integer::sum)));
       assertTrue(perNode.values().stream().allMatch(c -> c >= 4 && c <= 5), "even: " + perNode);
+      // Sharding started every copy on its node: the controller told it where before asking for the copy
+      // (a copy started elsewhere waits for sharding's next rebalance to move it before it can begin).
+      for (int n = 0; n < cluster.size(); n++) {
+        assertEquals(List.of(), cluster.node(n).replicas().locals().misplaced(), "replicas started away on node " + n);
+      }
       // Balanced: the planner has nothing left to do, and says so through any node.
       cluster.await(Duration.ofSeconds(30), "no move left under way", () -> {
         try {
