@@ -129,6 +129,9 @@ class LocalClusterProcessTest {
           Map.of("status", "Up")),
           metrics.body());
       assertEquals(0, PrometheusText.sum(samples, "pekko_cluster_unreachable_members", Map.of()), metrics.body());
+      // The controller placed every replica before it was called: sharding started none on another node.
+      assertTrue(samples.stream().anyMatch(x -> x.name().equals("junction_replicas_misplaced_total")), metrics.body());
+      assertEquals(0, PrometheusText.sum(samples, "junction_replicas_misplaced_total", Map.of()), metrics.body());
     }
     return puts;
   }

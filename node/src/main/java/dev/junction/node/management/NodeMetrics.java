@@ -130,6 +130,10 @@ public final class NodeMetrics implements AutoCloseable {
     bindStore(cluster.store());
     bindWrites(cluster.store(), cluster.replicas().locals().timings());
     bindLeftovers(cluster.replicas().locals().leftovers());
+    counter("junction.replicas.misplaced",
+        "replicas Cluster Sharding started on this node while their chains place them on another (they wait"
+            + " for sharding to move them; the log names each)",
+        cluster.replicas().locals(), dev.junction.chain.replica.LocalReplicas::misplacedStarts);
     cluster.chainWire().ifPresent(wire -> bindWire(wire.stats()));
     bindGateway(cluster.router().stats());
     rangeRequests = MultiGauge.builder("junction.range.requests.per.second")
