@@ -531,12 +531,12 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         if (joining == Joining.LOCATING && System.nanoTime() - locatingSince < LOCATE_RETRY) {
           return this;
         }
-        int i = j.config().indexOf(j.sourceSlot());
-        if (i >= 0 && j.config().indexOf(id.slot()) < 0 && !j.node().equals(directory.selfNode())) {
-          noteMisplaced(j.node());
+        if (j.config().indexOf(j.sourceSlot()) < 0 || j.config().indexOf(id.slot()) >= 0) {
+          return this; // not for this incarnation
         }
-        if (i < 0 || j.config().indexOf(id.slot()) >= 0 || !j.node().equals(directory.selfNode())) {
-          return this; // not for this incarnation (sharding may run it elsewhere for a moment)
+        if (!j.node().equals(directory.selfNode())) {
+          noteMisplaced(j.node()); // sharding runs it elsewhere for a moment
+          return this;
         }
         joining = Joining.LOCATING;
         joinConfig = j.config();

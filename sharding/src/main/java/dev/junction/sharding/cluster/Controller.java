@@ -656,13 +656,7 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       return;
     }
     RoutingTable first = RoutingTable.initial(settings.splitPoints(), up, settings.replicationFactor());
-    Map<String, Address> locations = new HashMap<>();
-    for (RangeConfig range : first.ranges()) {
-      for (Replica r : range.chain()) {
-        locations.put(range.replicaId(r.slot()).entityId(), AddressFromURIString.parse(r.node()));
-      }
-    }
-    if (!placedAhead(locations, System.nanoTime())) {
+    if (!placedAhead(locations(first), System.nanoTime())) {
       return; // the first gateways' calls must find every replica on its node (see toldAhead)
     }
     publish(first);
@@ -735,19 +729,24 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
    * {@link ShardPlacements}), then wakes them.
    */
   private void place() {
-    Map<String, Address> locations = new HashMap<>();
-    for (RangeConfig range : table.ranges()) {
-      for (Replica r : range.chain()) {
-        locations.put(range.replicaId(r.slot()).entityId(), AddressFromURIString.parse(r.node()));
-      }
-    }
     long version = table.version();
     long now = System.nanoTime();
-    ShardPlacements.Batch<Address> batch = placements.toTell(locations, now);
+    ShardPlacements.Batch<Address> batch = placements.toTell(locations(table), now);
     java.util.concurrent.CompletionStage<Done> told = batch.locations().isEmpty()
         ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
         : replicas.allocation().setShardLocations(batch.locations());
     getContext().pipeToSelf(told, (Done done, Throwable failure) -> new Placed(version, batch, now, failure));
+  }
+
+  /** Where every replica of {@code t} runs, by entity id. */
+  private static Map<String, Address> locations(RoutingTable t) {
+    Map<String, Address> locations = new HashMap<>();
+    for (RangeConfig range : t.ranges()) {
+      for (Replica r : range.chain()) {
+        locations.put(range.replicaId(r.slot()).entityId(), AddressFromURIString.parse(r.node()));
+      }
+    }
+    return locations;
   }
 
   private Behavior<Command> onPlaced(Placed p) {
