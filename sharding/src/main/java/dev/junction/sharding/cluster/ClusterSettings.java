@@ -141,6 +141,7 @@ public record ClusterSettings(
                 c.getDouble("rebalance.margin"),
                 c.getInt("rebalance.max-moves"),
                 c.getInt("rebalance.max-moves-per-node"),
+                c.getInt("rebalance.max-copies-per-node"),
                 c.getDouble("rebalance.head-weight")),
             c.getDuration("rebalance.copy-timeout"),
             c.getDuration("rebalance.step-timeout"),

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PlannerTest {
   private static final long GB = 1L << 30;
   /** No limits: every move at once, so that one plan shows the whole way. */
-  private static final PlacementSettings UNLIMITED = new PlacementSettings(0.10, 1000, 1000, 1.0);
+  private static final PlacementSettings UNLIMITED = new PlacementSettings(0.10, 1000, 1000, 1000, 1.0);
 
   // ------------------------------------------------------------------------------------ checkers
 
@@ -43,6 +43,8 @@ class PlannerTest {
       assertFalse(chainOf(table, r.rangeId()).contains(r.to()), "to a node outside the chain");
     }
     assertTrue(first.rejected().stream().anyMatch(r -> r.why().contains("busy")), first.rejected().toString());
+    assertEquals(2, first.moves().stream().map(m -> ((Move.ReplicaMove) m).to()).distinct().count(),
+        "to two nodes, one copy each: " + first.moves());
 
     RoutingTable end = converge(table, nodes, stats, 3, PlacementSettings.DEFAULTS);
     for (RangeConfig r : end.ranges()) {
@@ -116,7 +118,7 @@ class PlannerTest {
 
     Plan first = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3, List.of());
     List<Move> copies = first.moves().stream().filter(m -> m instanceof Move.ReplicaMove).toList();
-    assertEquals(2, copies.size(), "two moves into the new node at a time: " + first);
+    assertEquals(1, copies.size(), "one copy into the new node at a time: " + first);
     copies.forEach(m -> assertEquals("d", ((Move.ReplicaMove) m).to()));
     // The plan may also hand a head on among the others.
     assertTrue(first.moves().stream().allMatch(m -> m instanceof Move.ReplicaMove || m instanceof Move.HeadMove),
@@ -257,15 +259,43 @@ class PlannerTest {
   @Test
   void aMoveWhoseReplicaJoinedCountsOnlyAgainstTheNodeItLeaves() {
     // d joined range 1 for a move from a (it waits at the tail for a's read lease to run out): d may take
-    // two new copies meanwhile; a stays busy with the move.
+    // its next copy meanwhile; a stays busy with the move.
     RoutingTable table = table("a,b,c,d", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
     List<NodeSpec> nodes = uniform("a", "b", "c", "d");
     Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
     Plan plan = new Planner(PlacementSettings.DEFAULTS).plan(table, nodes, stats, 3,
         List.of(new Move.ReplicaMove(1, "a", "d", "in flight")));
-    assertEquals(2, plan.moves().stream().filter(m -> m instanceof Move.ReplicaMove r && r.to().equals("d")).count(),
+    assertEquals(1, plan.moves().stream().filter(m -> m instanceof Move.ReplicaMove r && r.to().equals("d")).count(),
         plan.toString());
     assertTrue(plan.moves().stream().filter(m -> m.nodes().contains("a")).count() <= 1, plan.toString());
+  }
+
+  @Test
+  void aNodeReceivesOneCopyAtATimeAndTheNextOnceItsReplicaJoined() {
+    String[] chains = {"a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b"};
+    RoutingTable table = table(chains);
+    List<NodeSpec> nodes = uniform("a", "b", "c", "d");
+    Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
+    Planner planner = new Planner(PlacementSettings.DEFAULTS);
+    Plan first = planner.plan(table, nodes, stats, 3, List.of());
+    List<Move> into = first.moves().stream().filter(m -> m.nodes().contains("d")).toList();
+    assertEquals(1, into.size(), first.toString());
+    Move.ReplicaMove copy = (Move.ReplicaMove) into.get(0);
+
+    // While the copy runs, d takes no other, nor a head (heads would fill it in place of its copies).
+    Plan copying = planner.plan(table, nodes, stats, 3, first.moves());
+    assertTrue(copying.moves().stream().noneMatch(m -> m.nodes().contains("d")), copying.toString());
+
+    // Once d's replica joined (the old one waits for its read lease), d takes its next copy.
+    chains[(int) copy.rangeId() - 1] += ",d";
+    Plan next = planner.plan(table(chains), nodes, stats, 3, List.of(copy));
+    assertEquals(1, next.moves().stream().filter(m -> m instanceof Move.ReplicaMove r && r.to().equals("d")).count(),
+        next.toString());
+
+    // Without the limit on copies, the limit on moves per node lets two in at once.
+    Plan unpaced = new Planner(new PlacementSettings(0.10, 16, 2, 2, 1.0)).plan(table, nodes, stats, 3, List.of());
+    assertEquals(2, unpaced.moves().stream().filter(m -> m instanceof Move.ReplicaMove r && r.to().equals("d")).count(),
+        unpaced.toString());
   }
 
   @Test
@@ -273,7 +303,8 @@ class PlannerTest {
     RoutingTable table = table("a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
     List<NodeSpec> nodes = uniform("a", "b", "c", "d");
     Map<Long, RangeStats> stats = even(6, 64L << 20, 100, 100);
-    Planner planner = new Planner(PlacementSettings.DEFAULTS);
+    // Two copies into a node allowed, so that the limit on moves per node is what stops the next plan.
+    Planner planner = new Planner(new PlacementSettings(0.10, 16, 2, 2, 1.0));
     Plan first = planner.plan(table, nodes, stats, 3, List.of());
     assertEquals(2, first.moves().stream().filter(m -> m.nodes().contains("d")).count(), first.toString());
     Plan again = planner.plan(table, nodes, stats, 3, first.moves());
@@ -295,7 +326,10 @@ class PlannerTest {
   void badInputsAreRefusedWithTheirReason() {
     assertThrows(IllegalArgumentException.class, () -> NodeSpec.up("a", 0, 10));
     assertThrows(IllegalArgumentException.class, () -> new RangeStats(1, -1, 0, 0));
-    assertThrows(IllegalArgumentException.class, () -> new PlacementSettings(-0.1, 1, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new PlacementSettings(-0.1, 1, 1, 1, 1));
+    IllegalArgumentException copies = assertThrows(IllegalArgumentException.class,
+        () -> new PlacementSettings(0.1, 1, 1, 0, 1));
+    assertTrue(copies.getMessage().contains("copies per node 0"), copies.getMessage());
     IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
         () -> new Planner(UNLIMITED).plan(table("a"), uniform("a", "a"), Map.of(), 1, List.of()));
     assertEquals("node a is listed twice", twice.getMessage());
