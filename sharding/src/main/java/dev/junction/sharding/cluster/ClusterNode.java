@@ -195,7 +195,7 @@ public final class ClusterNode implements AutoCloseable {
     AtomicReference<List<String>> draining =
         new AtomicReference<>(List.of());
     ActorRef<TableKeeper.Command> keeper = system.systemActorOf(
-        TableKeeper.create(tables, draining::set, settings.ddataTimeout(), staleTableReads), "table-keeper",
+        TableKeeper.create(tables, draining::set, settings.ddataTimeout(), staleTableReads), TableKeeper.NAME,
         Props.empty());
     BulkTransport bulk;
     try {

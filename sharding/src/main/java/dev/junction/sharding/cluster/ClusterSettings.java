@@ -25,7 +25,8 @@ public record ClusterSettings(
     RoutingMode routing,
     Rebalance rebalance,
     Stats stats,
-    Duration leaveDrainTimeout) {
+    Duration leaveDrainTimeout,
+    boolean announceTables) {
 
   /**
    * Load statistics: every {@code interval} each node reports to the controller what its gateway counted
@@ -154,6 +155,7 @@ public record ClusterSettings(
             c.getDuration("rebalance.move-back-after")),
         new Stats(c.getDuration("stats.interval"), c.getDuration("stats.half-life"),
             c.getDuration("stats.size-interval")),
-        c.getDuration("leave.drain-timeout"));
+        c.getDuration("leave.drain-timeout"),
+        c.getBoolean("announce-tables"));
   }
 }

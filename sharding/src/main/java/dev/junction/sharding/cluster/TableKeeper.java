@@ -2,6 +2,7 @@ package dev.junction.sharding.cluster;
 
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.replica.ReplicaActor;
+import dev.junction.chain.serialization.JunctionSerializable;
 import dev.junction.sharding.routing.RoutingTable;
 import dev.junction.sharding.routing.TableHolder;
 import java.time.Duration;
@@ -36,14 +37,23 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  * <p>Why {@link Stale}: the controller's write reaches a majority of the nodes; the others learn the
  * table by gossip, up to seconds later (Distributed Data's gossip interval), and a replica there drops
  * every message of its chain's new epoch meanwhile, so the range's writes stall. Its peers' messages
- * say so at once.
+ * say so at once. And {@link Announced}: the controller tells every other node that a table is out as soon
+ * as a majority holds it, so a node left out of the write reads it at once, before any peer or client
+ * meets the new epoch (at a split, the new ranges' replicas there start with the others, not a round
+ * trip of their chain later).
  */
 public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   /** The Distributed Data key of the routing table (durable: see reference.conf). */
   public static final Key<LWWRegister<PublishedTable>> KEY = LWWRegisterKey.create("junction-routing-table");
 
-  /** What the keeper receives (all local to the node). */
-  public sealed interface Command permits Subscribe, Refresh, Stale, Changed, Fetched, Unsubscribe {}
+  /** The keeper's name under the system guardian. */
+  public static final String NAME = "table-keeper";
+
+  /** The keeper's path on a node: {@code <node address>/system/table-keeper}; the controller announces to it. */
+  public static final String PATH = "/system/" + NAME;
+
+  /** What the keeper receives (all local to the node, but {@link Announced}). */
+  public sealed interface Command permits Subscribe, Refresh, Stale, Announced, Changed, Fetched, Unsubscribe {}
 
   /** Tell {@code replica} about changes of {@code rangeId}. */
   public record Subscribe(long rangeId, ActorRef<ReplicaActor.Command> replica) implements Command {}
@@ -56,6 +66,12 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    * unless it already holds that epoch or a read is under way.
    */
   public record Stale(long rangeId, long epoch) implements Command {}
+
+  /**
+   * From the controller: a majority holds table {@code version}. A node whose table is older reads it
+   * from a majority at once (which any majority then answers with it) instead of waiting for gossip.
+   */
+  public record Announced(long version) implements Command, JunctionSerializable {}
 
   private record Changed(Replicator.SubscribeResponse<LWWRegister<PublishedTable>> response)
       implements Command {}
@@ -71,8 +87,10 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private final Duration readTimeout;
   private final ReplicatorMessageAdapter<Command, LWWRegister<PublishedTable>> replicator;
   private final Map<Long, Set<ActorRef<ReplicaActor.Command>>> subscribers = new HashMap<>();
-  /** Whether a read for {@link Stale} is under way. */
+  /** Whether a read for {@link Stale} or {@link Announced} is under way. */
   private boolean staleRead;
+  /** The newest version announced while that read was under way (it may answer an older table): 0 for none. */
+  private long announcedMeanwhile;
   /** The reads {@link Stale} started, since the node started (a metric). */
   private final LongAdder staleReads;
 
@@ -112,6 +130,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(Refresh.class, this::onRefresh)
         .onMessage(Stale.class, this::onStale)
+        .onMessage(Announced.class, this::onAnnounced)
         .onMessage(Changed.class, this::onChanged)
         .onMessage(Fetched.class, this::onFetched)
         .build();
@@ -156,6 +175,23 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     return this;
   }
 
+  private Behavior<Command> onAnnounced(Announced a) {
+    if (heldVersion() >= a.version()) {
+      return this;
+    }
+    if (staleRead) {
+      announcedMeanwhile = Math.max(announcedMeanwhile, a.version());
+      return this;
+    }
+    staleRead = true;
+    readMajority(null);
+    return this;
+  }
+
+  private long heldVersion() {
+    return holder.find().map(RoutingTable::version).orElse(-1L);
+  }
+
   private Behavior<Command> onChanged(Changed c) {
     if (c.response() instanceof Replicator.Changed<LWWRegister<PublishedTable>> changed) {
       offer(changed.get(KEY).getValue());
@@ -169,6 +205,11 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     }
     if (f.replyTo() == null) {
       staleRead = false;
+      if (announcedMeanwhile > heldVersion()) {
+        staleRead = true; // once more: that read may have begun before a majority held the announced table
+        readMajority(null);
+      }
+      announcedMeanwhile = 0;
     } else {
       holder.find().ifPresent(t -> f.replyTo().tell(t));
     }

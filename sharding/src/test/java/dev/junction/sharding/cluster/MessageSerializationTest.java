@@ -113,6 +113,7 @@ class MessageSerializationTest {
             new NodeEndpoint.Write(new ReplicaId(7, 0), 3, id, new WriteOp.Delete(b("k")), remote),
             new NodeEndpoint.Read(new ReplicaId(7, 4), 3, new ReadOp.Get(b("k")), remote),
             new ReplicaActor.ConfigChanged(config),
+            new TableKeeper.Announced(12),
             ReplicaActor.Wake.INSTANCE,
             new ReplicaActor.GetStatus(statusProbe.getRef()),
             new ReplicaActor.LeaseGranted(-123_456_789L, 1_000_000_000L),
