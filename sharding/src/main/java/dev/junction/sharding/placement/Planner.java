@@ -664,7 +664,8 @@ public final class Planner {
 
     /** What keeps {@code node} from one more move or copy, for a rejection's reason. */
     String busyWith(String node) {
-      return free(node) ? "node " + node + " receives " + settings.maxCopiesPerNode() + " copies"
+      int n = settings.maxCopiesPerNode();
+      return free(node) ? "node " + node + " already receives " + n + (n == 1 ? " copy" : " copies")
           : "node " + node + " is busy with " + settings.maxPerNode() + " moves";
     }
 

@@ -299,6 +299,17 @@ class PlannerTest {
   }
 
   @Test
+  void aReplicaWaitingForACopySlotSaysSo() {
+    // x is down; c is the one node outside both chains and takes one copy at a time.
+    RoutingTable table = table("a,b,x", "b,a,x");
+    Plan plan = new Planner(PlacementSettings.DEFAULTS).plan(table, uniform("a", "b", "c"), even(2, 1000, 1, 1), 3,
+        List.of());
+    assertEquals(List.of(new Move.ReplicaMove(1, "x", "c", "node x is down")), plan.moves(), plan.toString());
+    assertTrue(plan.rejected().contains(new Plan.Rejected(new Move.ReplicaMove(2, "x", "?", "node x is down"),
+        "every possible target is busy (node c already receives 1 copy)")), plan.toString());
+  }
+
+  @Test
   void movesInFlightCountAsDoneAndOccupyTheirNodes() {
     RoutingTable table = table("a,b,c", "b,c,a", "c,a,b", "a,b,c", "b,c,a", "c,a,b");
     List<NodeSpec> nodes = uniform("a", "b", "c", "d");
