@@ -61,7 +61,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   /** Everything a replica receives. */
   public sealed interface Command extends JunctionSerializable
       permits ClientWrite, ClientRead, Peer, ConfigChanged, Wake, GetStatus, LeaseGranted, Join, WhereIsBulk,
-          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, FollowFailed, Tick, Flush, End, HoldLog {}
+          BulkAt, Persisted, PersistFailed, TransferDone, TransferFailed, FollowFailed, Tick, Flush, End, HoldLog,
+          Recovered {}
 
   /** A client write for the head, from a router whose table has {@code epoch} for the range. */
   public record ClientWrite(long epoch, RequestId id, WriteOp op, Responder replyTo) implements Command {}
@@ -115,6 +116,18 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   /** A batch of followed entries did not reach the store (private). */
   record FollowFailed(String message) implements Command {}
+
+  /**
+   * The replica's stored state was read (private): its core starts at {@code config} from {@code stored},
+   * or, with a {@code failure}, the replica stops (sharding starts it again when it is next called).
+   */
+  record Recovered(RangeConfig config, Stored stored, String failure) implements Command {}
+
+  /**
+   * What a replica starts from: the applied and committed sequence numbers, the stored log, and the logs
+   * of the earlier ranges whose keys it took over ({@link ReplicaStore#predecessorsLog}).
+   */
+  record Stored(long applied, long committed, List<LogEntry> log, List<LogEntry> inherited) {}
 
   /**
    * From the controller, to the head of the range at {@code epoch}: end the range with {@code ending} (a
@@ -201,6 +214,11 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private final ChainDirectory directory;
   private final ChainSettings settings;
   private ChainReplica<Responder> core;
+  /**
+   * While the replica's stored state is read off the actors' threads ({@link #startIfPlacedHere}), the
+   * configuration it will start at; null otherwise.
+   */
+  private RangeConfig recovering;
   private LocalReplicas.Handle handle;
   /** Which committed records the stored log keeps; {@link HoldLog} holds it whole for a copy. */
   private final LogRetention retention;
@@ -288,6 +306,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         .onMessage(TransferDone.class, this::onTransferDone)
         .onMessage(TransferFailed.class, this::onTransferFailed)
         .onMessage(FollowFailed.class, this::onFollowFailed)
+        .onMessage(Recovered.class, this::onRecovered)
         .onMessageEquals(Persisted.INSTANCE, this::onPersisted)
         .onMessage(PersistFailed.class, this::onPersistFailed)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -329,7 +348,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private void startIfPlacedHere(RangeConfig config) {
-    if (core != null) {
+    if (core != null || recovering != null) {
       return;
     }
     if (!placedHere(config)) {
@@ -349,6 +368,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
           foreign.get());
       return;
     }
+    boolean copy = joining != Joining.NO;
     joining = Joining.NO;
     claimInterval(config);
     int retired = directory.locals().retireOverlapping(id.rangeId(), config.start(), config.end());
@@ -356,17 +376,49 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
       getContext().getLog().info("replica {} takes over keys of {} replica(s) of an earlier range on this node; "
           + "they serve no more reads", id, retired);
     }
+    if (copy) {
+      // A copy that followed its tail starts at once: the tail's forwards must not fall in between (early
+      // messages keep no forwards).
+      start(config, readStored(config));
+      return;
+    }
+    // Reading the stored log (up to retained-log records) and, for a split's or merge's range, the earlier
+    // ranges' logs takes 50-150 ms under load: not on the actors' pool, which Artery and every replica of
+    // the node share (two threads on two cores). Meanwhile the replica answers as one not yet started.
+    recovering = config;
+    java.util.concurrent.Executor blocking =
+        getContext().getSystem().dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> readStored(config), blocking),
+        (stored, error) -> new Recovered(config, stored, error == null ? null : String.valueOf(unwrap(error))));
+  }
+
+  private Stored readStored(RangeConfig config) {
     List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
-    long committed = store.committedSeq(log);
-    List<LogEntry> inherited = store.predecessorsLog(config);
-    core = ChainReplica.recover(id.slot(), config, settings, applied, committed, log, inherited, store::get);
+    return new Stored(applied, store.committedSeq(log), log, store.predecessorsLog(config));
+  }
+
+  private Behavior<Command> onRecovered(Recovered r) {
+    recovering = null;
+    if (r.failure() != null) {
+      throw new IllegalStateException("replica " + id + " could not read its stored state: " + r.failure());
+    }
+    start(r.config(), r.stored());
+    directory.config(id.rangeId()).filter(c -> c.epoch() > r.config().epoch())
+        .ifPresent(c -> getContext().getSelf().tell(new ConfigChanged(c))); // it changed while the store was read
+    return this;
+  }
+
+  private void start(RangeConfig config, Stored stored) {
+    core = ChainReplica.recover(id.slot(), config, settings, stored.applied(), stored.committed(), stored.log(),
+        stored.inherited(), store::get);
     directory.locals().replicaWorkSince(System.nanoTime());
-    persistedUpTo.set(applied);
+    persistedUpTo.set(stored.applied());
     getContext()
         .getLog()
         .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records, {} from earlier ranges)",
-            id, config.epoch(), role(), applied, committed, log.size(), inherited.size());
+            id, config.epoch(), role(), stored.applied(), stored.committed(), stored.log().size(),
+            stored.inherited().size());
     carry(core.start());
     handle = new LocalReplicas.Handle(id, getContext().getSelf(), core.view(), store, config.start(), config.end());
     directory.locals().register(handle);
@@ -521,7 +573,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private static final long LOCATE_RETRY = Duration.ofSeconds(2).toNanos();
 
   private Behavior<Command> onJoin(Join j) {
-    if (core != null) {
+    if (core != null || recovering != null) {
       return this; // already in the chain
     }
     switch (joining) {

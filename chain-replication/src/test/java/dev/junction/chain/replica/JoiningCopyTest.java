@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A replica that copies its range to join its chain: it follows the tail's committed entries before it
  * reports ready (storing them in order, asking again after a gap), and a copy whose move the controller
  * gave up (the range's epoch moved before it joined) must not wait, holding its data and its claim on the
- * keys, for the node's lifetime.
+ * keys, for the node's lifetime. And a replica that starts from its store reads it off the actors' threads.
  */
 class JoiningCopyTest {
   private static final String SELF = "pekko://junction@127.0.0.1:1";
@@ -201,6 +201,64 @@ class JoiningCopyTest {
       assertTrue(store.meta(7).isEmpty(), "and its metadata");
       assertEquals(1, directory.ready.size(), "it did not report ready again");
       directory.locals.leftovers().close();
+    }
+  }
+
+  /**
+   * A replica reads its stored state (its log, what it inherits) on the pool for blocking work, not on the
+   * actors' threads: while the read waits, the replica answers (as one not yet started), and a newer
+   * configuration may come; it then starts from what it read and takes the newer one (without that it
+   * stayed at the epoch it began with, which its chain had left).
+   */
+  @Test
+  void aReplicaReadsItsStoredLogOffTheActorsThreadsAndTakesAConfigurationThatCameMeanwhile() throws Exception {
+    ActorTestKit one = ActorTestKit.create(com.typesafe.config.ConfigFactory.parseString(
+        "pekko.actor.default-blocking-io-dispatcher.thread-pool-executor.fixed-pool-size = 1"));
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      RangeConfig first = new RangeConfig(7, b("b"), b("m"), 1, List.of(new Replica(0, SELF)));
+      ReplicaStore stored = new ReplicaStore(store, 7, 0);
+      List<dev.junction.chain.core.LogEntry> entries = new ArrayList<>();
+      for (int i = 1; i <= 5_000; i++) {
+        entries.add(set(i, "c" + i, "v" + i));
+      }
+      stored.persist(first, entries, 4_000).get();
+      // The blocking pool's one thread is taken until the test lets go.
+      java.util.concurrent.Executor blocking =
+          one.system().dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+      blocking.execute(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      Directory directory = new Directory();
+      directory.config = first;
+      ActorRef<ReplicaActor.Command> replica = one.spawn(ReplicaActor.create(new ReplicaId(7, 0), stored, directory));
+      TestProbe<ReplicaActor.Status> probe = one.createTestProbe();
+      replica.tell(new ReplicaActor.GetStatus(probe.getRef()));
+      ReplicaActor.Status waiting = probe.receiveMessage(Duration.ofSeconds(10));
+      assertEquals("none", waiting.role(), "it answers while its read waits for the pool: " + waiting);
+
+      RangeConfig next = new RangeConfig(7, b("b"), b("m"), 2, List.of(new Replica(0, SELF), new Replica(1, OTHER)));
+      directory.config = next;
+      replica.tell(new ReplicaActor.ConfigChanged(next));
+      replica.tell(new ReplicaActor.GetStatus(probe.getRef()));
+      assertEquals("none", probe.receiveMessage(Duration.ofSeconds(10)).role(), "still reading");
+      release.countDown();
+
+      ReplicaActor.Status[] status = new ReplicaActor.Status[1];
+      await("the replica runs at epoch 2", () -> {
+        replica.tell(new ReplicaActor.GetStatus(probe.getRef()));
+        status[0] = probe.receiveMessage(Duration.ofSeconds(5));
+        return status[0].epoch() == 2;
+      });
+      assertEquals("head", status[0].role(), status[0].toString());
+      assertEquals(5_000, status[0].lastPersisted(), "it started from its stored log: " + status[0]);
+    } finally {
+      release.countDown();
+      one.shutdownTestKit();
     }
   }
 

@@ -263,7 +263,7 @@ class MessageSerializationTest {
         NodeEndpoint.Command.class, ChainLink.Command.class, Controller.Command.class)) {
       for (Class<?> c : root.getPermittedSubclasses()) {
         // Local messages, and the link's Batch, which has its own serializer (tested below).
-        boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed", "FollowFailed",
+        boolean local = Set.of("Persisted", "PersistFailed", "Tick", "Peers", "TransferDone", "TransferFailed", "FollowFailed", "Recovered",
             "Flush", "Out", "Batch", "Loaded", "MembersChanged", "ReachabilityChanged", "Published", "Placed",
             "PlacedAhead", "PlacementSettled", "RegionsKnown", "RepairTick").contains(c.getSimpleName());
         assertTrue(local || covered.contains(c), c.getName() + " has no serialization sample");
