@@ -27,13 +27,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StaleTableTest {
   private static final Duration T = Duration.ofSeconds(10);
+  /** No rebalancing, and Distributed Data's gossip (almost) off: one round an hour. */
+  private static final String NO_GOSSIP = "junction.cluster.rebalance.interval = 0s\n"
+      + "pekko.cluster.distributed-data.gossip-interval = 1h\n";
   @TempDir Path dir;
 
   @Test
   void aNodeThatMissesTablesLearnsThemFromItsChainPeers() throws Exception {
-    String extra = "junction.cluster.split-points = [\"m\"]\n"
-        + "junction.cluster.rebalance.interval = 0s\n"
-        + "pekko.cluster.distributed-data.gossip-interval = 1h\n"
+    String extra = NO_GOSSIP + "junction.cluster.split-points = [\"m\"]\n"
         + "junction.cluster.announce-tables = off\n";
     try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
       Map<String, String> written = new TreeMap<>();
@@ -43,14 +44,7 @@ class StaleTableTest {
       // epoch, one of them on a node the controller's write did not reach.
       for (int round = 0; round < 3; round++) {
         for (RangeConfig range : cluster.table().ranges()) {
-          String from = range.head().node();
-          String to = range.chain().get(1).node();
-          Controller.MoveStarted started = cluster.node(0).replicas()
-              .startMove(cluster.node(0).system(), range.rangeId(), from, to, T)
-              .toCompletableFuture().get(20, TimeUnit.SECONDS);
-          assertEquals("", started.refused());
-          cluster.await(Duration.ofSeconds(30), "range " + range.rangeId() + "'s head moved to " + to,
-              () -> cluster.table().range(range.rangeId()).orElseThrow().head().node().equals(to));
+          moveHeadDown(cluster, range.rangeId());
           String key = (range.rangeId() == 1 ? "a" : "q") + round;
           cluster.put(0, "stale-table", written, seq, key, "v" + round);
         }
@@ -91,31 +85,13 @@ class StaleTableTest {
    */
   @Test
   void everyNodeLearnsEachTableFromTheControllersAnnouncement() throws Exception {
-    String extra = "junction.cluster.split-points = [\"g\", \"n\", \"t\"]\n"
-        + "junction.cluster.replication-factor = 2\n"
-        + "junction.cluster.rebalance.interval = 0s\n"
-        + "pekko.cluster.distributed-data.gossip-interval = 1h\n";
+    String extra = NO_GOSSIP + "junction.cluster.split-points = [\"g\", \"n\", \"t\"]\n"
+        + "junction.cluster.replication-factor = 2\n";
     try (TestCluster cluster = TestCluster.start(3, dir, extra)) {
-      cluster.await(T, "every node holds the first table", () -> {
-        for (int i = 0; i < cluster.size(); i++) {
-          if (cluster.node(i).tables().find().isEmpty()) {
-            return false;
-          }
-        }
-        return true;
-      });
       int moved = 0;
       for (int round = 0; round < 2; round++) {
         for (RangeConfig range : cluster.table().ranges()) {
-          RangeConfig now = cluster.table().range(range.rangeId()).orElseThrow();
-          String from = now.head().node();
-          String to = now.chain().get(1).node();
-          Controller.MoveStarted started = cluster.node(0).replicas()
-              .startMove(cluster.node(0).system(), range.rangeId(), from, to, T)
-              .toCompletableFuture().get(20, TimeUnit.SECONDS);
-          assertEquals("", started.refused());
-          cluster.await(Duration.ofSeconds(30), "range " + range.rangeId() + "'s head moved to " + to,
-              () -> cluster.table().range(range.rangeId()).orElseThrow().head().node().equals(to));
+          RangeConfig now = moveHeadDown(cluster, range.rangeId());
           long version = cluster.table().version();
           cluster.await(T, "every node holds table version " + version + " (range " + range.rangeId() + " on "
               + now.chain() + ")", () -> {
@@ -131,5 +107,21 @@ class StaleTableTest {
       }
       assertTrue(moved >= 8, "moved " + moved + " heads");
     }
+  }
+
+  /**
+   * Hands range {@code id}'s head to the next replica of its chain (a new epoch, the same members) and waits
+   * until the controller's node holds that table; returns the range as it was.
+   */
+  private static RangeConfig moveHeadDown(TestCluster cluster, long id) throws Exception {
+    RangeConfig now = cluster.table().range(id).orElseThrow();
+    String to = now.chain().get(1).node();
+    Controller.MoveStarted started = cluster.node(0).replicas()
+        .startMove(cluster.node(0).system(), id, now.head().node(), to, T)
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertEquals("", started.refused());
+    cluster.await(Duration.ofSeconds(30), "range " + id + "'s head moved to " + to,
+        () -> cluster.table().range(id).orElseThrow().head().node().equals(to));
+    return now;
   }
 }
