@@ -167,11 +167,10 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     if (known || staleRead) {
       return this;
     }
-    staleRead = true;
     staleReads.increment();
     getContext().getLog().debug("range {} is at epoch {} elsewhere: reading the table from a majority",
         s.rangeId(), s.epoch());
-    readMajority(null);
+    readNewer();
     return this;
   }
 
@@ -183,9 +182,14 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       announcedMeanwhile = Math.max(announcedMeanwhile, a.version());
       return this;
     }
+    readNewer();
+    return this;
+  }
+
+  /** Reads the table from a majority for {@link Stale} or {@link Announced}: one such read at a time. */
+  private void readNewer() {
     staleRead = true;
     readMajority(null);
-    return this;
   }
 
   private long heldVersion() {
@@ -206,8 +210,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     if (f.replyTo() == null) {
       staleRead = false;
       if (announcedMeanwhile > heldVersion()) {
-        staleRead = true; // once more: that read may have begun before a majority held the announced table
-        readMajority(null);
+        readNewer(); // once more: that read may have begun before a majority held the announced table
       }
       announcedMeanwhile = 0;
     } else {

@@ -190,7 +190,7 @@ public final class Planner {
       if (w.chains.get(id).contains(to)) {
         continue;
       }
-      if (!w.free(to) || !w.takesCopy(to)) {
+      if (!w.mayReceive(to)) {
         busy = to;
         continue;
       }
@@ -287,7 +287,7 @@ public final class Planner {
         }
         boolean hot = load.now(src) > mean * (1 + settings.margin());
         for (String to : chain) {
-          if (to.equals(src) || !w.spec(to).accepting() || !w.free(to) || !w.takesCopy(to) || !w.mayReturn(id, to)) {
+          if (to.equals(src) || !w.spec(to).accepting() || !w.mayReceive(to) || !w.mayReturn(id, to)) {
             continue;
           }
           boolean cold = load.now(to) < mean * (1 - settings.margin());
@@ -472,7 +472,7 @@ public final class Planner {
    */
   private Move fillCold(Work w, double mean, double minGain) {
     List<String> cold = new ArrayList<>(w.upNodes());
-    cold.removeIf(n -> w.utilization(n) >= mean * (1 - settings.margin()) || !w.free(n) || !w.takesCopy(n));
+    cold.removeIf(n -> w.utilization(n) >= mean * (1 - settings.margin()) || !w.mayReceive(n));
     cold.sort(Comparator.comparingDouble(w::utilization).thenComparing(n -> n));
     for (String to : cold) {
       Move best = null;
@@ -546,14 +546,14 @@ public final class Planner {
       }
       if (chain.get(0).equals(src)) {
         for (String to : chain) {
-          if (!to.equals(src) && w.spec(to).accepting() && w.free(to) && w.takesCopy(to) && w.mayReturn(id, to)) {
+          if (!to.equals(src) && w.spec(to).accepting() && w.mayReceive(to) && w.mayReturn(id, to)) {
             best = better(best, new Candidate(id, to, true, w.score(id, w.headed(id, to))));
           }
         }
       }
       Set<String> racks = w.racksOf(id, src);
       for (String to : w.upNodes()) {
-        if (chain.contains(to) || !w.free(to) || !w.takesCopy(to)
+        if (chain.contains(to) || !w.mayReceive(to)
             || (!w.spec(to).rack().isEmpty() && racks.contains(w.spec(to).rack()))
             || !w.mayReturn(id, to)) {
           continue;
@@ -660,6 +660,11 @@ public final class Planner {
      */
     boolean takesCopy(String node) {
       return spec(node).state() == NodeSpec.State.DOWN || copies.getOrDefault(node, 0) < settings.maxCopiesPerNode();
+    }
+
+    /** Whether {@code node} may be the target of one more move: a copy or a head ({@link #takesCopy}). */
+    boolean mayReceive(String node) {
+      return free(node) && takesCopy(node);
     }
 
     /** What keeps {@code node} from one more move or copy, for a rejection's reason. */
