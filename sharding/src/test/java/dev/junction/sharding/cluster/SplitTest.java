@@ -61,10 +61,13 @@ class SplitTest {
 
       AtomicBoolean stop = new AtomicBoolean();
       List<Throwable> failures = new ArrayList<>();
-      Thread writer = TestCluster.writer(stop, failures, i -> put(cluster, 1, written, seq, (char) ('a' + i % 13) + "+" + i, "w" + i));
+      // The writer stops when told, once the split is done: its bounds are a safety net only. On a fast machine
+      // it does thousands of writes a second, so a count bound of a few thousand ran out during a split.
+      Thread writer = TestCluster.writer(stop, failures, 50_000, Duration.ofSeconds(60),
+          i -> put(cluster, 1, written, seq, (char) ('a' + i % 13) + "+" + i, "w" + i));
       Controller.MoveStarted started;
       try {
-        waitForWrites(cluster, written, 150);
+        waitForWrites(cluster, writer, written, 150);
         started = split(cluster, 1, "f");
         assertEquals("", started.refused());
         Move.SplitRange asked = (Move.SplitRange) started.operator().orElseThrow().move();
@@ -76,7 +79,7 @@ class SplitTest {
         cluster.await(Duration.ofSeconds(30), "range 1 split into 3 and 4", () ->
             cluster.table().range(1).isEmpty() && cluster.table().range(3).isPresent());
         int before = writtenCount(written);
-        waitForWrites(cluster, written, before + 100); // the writer goes on into the new ranges
+        waitForWrites(cluster, writer, written, before + 100); // the writer goes on into the new ranges
       } finally {
         stop.set(true);
         writer.join(TimeUnit.SECONDS.toMillis(30));
@@ -127,15 +130,16 @@ class SplitTest {
       // Ranges 5 and 6 merge back into one (range 7) while the client writes into both.
       assertEquals("range 2 is the last range: it has no range after it to merge with", merge(cluster, 2).refused());
       AtomicBoolean stopAgain = new AtomicBoolean();
-      Thread second = TestCluster.writer(stopAgain, failures, i -> put(cluster, 0, written, seq, (char) ('f' + i % 7) + "*" + i, "m" + i));
+      Thread second = TestCluster.writer(stopAgain, failures, 50_000, Duration.ofSeconds(60),
+          i -> put(cluster, 0, written, seq, (char) ('f' + i % 7) + "*" + i, "m" + i));
       try {
-        waitForWrites(cluster, written, writtenCount(written) + 50);
+        waitForWrites(cluster, second, written, writtenCount(written) + 50);
         Controller.MoveStarted merging = merge(cluster, 5);
         assertEquals("", merging.refused());
         assertEquals(7, ((Move.MergeRanges) merging.operator().orElseThrow().move()).mergedId());
         cluster.await(Duration.ofSeconds(30), "ranges 5 and 6 merged into 7", () ->
             cluster.table().range(7).isPresent() && cluster.table().range(5).isEmpty());
-        waitForWrites(cluster, written, writtenCount(written) + 50);
+        waitForWrites(cluster, second, written, writtenCount(written) + 50);
       } finally {
         stopAgain.set(true);
         second.join(TimeUnit.SECONDS.toMillis(30));
@@ -214,8 +218,17 @@ class SplitTest {
     }
   }
 
-  private static void waitForWrites(TestCluster cluster, Map<String, String> written, int atLeast) {
-    cluster.await(Duration.ofSeconds(30), atLeast + " keys written", () -> writtenCount(written) >= atLeast);
+  /** Waits until {@code atLeast} keys are written, and fails at once, saying so, if the writer stopped. */
+  private static void waitForWrites(TestCluster cluster, Thread writer, Map<String, String> written, int atLeast) {
+    cluster.await(Duration.ofSeconds(30), atLeast + " keys written", () -> {
+      boolean writing = writer.isAlive(); // before the count: its last write is counted once it ended
+      if (writtenCount(written) >= atLeast) {
+        return true;
+      }
+      assertTrue(writing, "the writer stopped (failed, or used up its bounds) at "
+          + writtenCount(written) + " keys, before " + atLeast);
+      return false;
+    });
   }
 
   private static void put(TestCluster cluster, int via, Map<String, String> written, long[] seq, String key,
