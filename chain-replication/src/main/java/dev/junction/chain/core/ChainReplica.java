@@ -215,9 +215,10 @@ public final class ChainReplica<R> {
    * out its output.
    *
    * <p>A range that took over the keys of earlier ranges (a split or merge) passes in {@code inherited}
-   * their stored log entries up to their endings (empty for most ranges): this replica remembers their
-   * request ids and answers (before its own), so that a client retrying a write an earlier range applied
-   * gets that answer instead of applying it again.
+   * the requests they answered up to their endings (empty for most ranges): from their stored logs ({@link
+   * Answered#of}), or from their replicas on the same node ({@link #answered}). This replica remembers
+   * them (before its own), so that a client retrying a write an earlier range applied gets that answer
+   * instead of applying it again.
    */
   public static <R> ChainReplica<R> recover(
       int slot,
@@ -226,7 +227,7 @@ public final class ChainReplica<R> {
       long appliedSeq,
       long committedSeq,
       List<LogEntry> storedLog,
-      List<LogEntry> inherited,
+      List<Answered> inherited,
       Function<byte[], Optional<Versioned>> localRead) {
     if (config.indexOf(slot) < 0) {
       throw new IllegalArgumentException("slot " + slot + " is not in " + config);
@@ -236,9 +237,9 @@ public final class ChainReplica<R> {
           "committed " + committedSeq + " is not between 0 and the applied sequence " + appliedSeq);
     }
     ChainReplica<R> r = new ChainReplica<>(slot, config, settings, appliedSeq, committedSeq, localRead);
-    for (LogEntry e : inherited) {
-      if (e.seq() <= appliedSeq) {
-        r.dedup.record(e.origin(), e.seq(), e.result());
+    for (Answered a : inherited) {
+      if (a.seq() <= appliedSeq) {
+        r.dedup.record(a.id(), a.seq(), a.result());
       }
     }
     for (LogEntry e : storedLog) {
@@ -324,6 +325,16 @@ public final class ChainReplica<R> {
   /** Whether the entry that ends this range is committed: every replica holds the range's final state. */
   public boolean endCommitted() {
     return ending != null && committed >= sealedAt;
+  }
+
+  /**
+   * The requests this replica remembers answering (its deduplication table), for the ranges that take
+   * over this one's keys once its {@linkplain #endCommitted ending committed}: from then on the table no
+   * longer changes, and it holds every committed request it kept, which the stored log may hold only
+   * partly (its retained records).
+   */
+  public List<Answered> answered() {
+    return dedup.snapshot();
   }
 
   /** The sequence number of the entry that ends this range (0: none accepted here). */

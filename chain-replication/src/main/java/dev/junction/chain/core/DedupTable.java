@@ -1,6 +1,8 @@
 package dev.junction.chain.core;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,6 +35,20 @@ final class DedupTable {
     }
     LinkedHashMap<Long, Hit> recent = clients.get(id.clientId());
     return recent == null ? null : recent.get(id.requestId());
+  }
+
+  /**
+   * What the table holds, least recently seen client first and each client's requests in the order they
+   * came: recorded in that order, a table with the same bounds holds the same.
+   */
+  List<Answered> snapshot() {
+    List<Answered> out = new ArrayList<>();
+    for (Map.Entry<String, LinkedHashMap<Long, Hit>> c : clients.entrySet()) {
+      for (Map.Entry<Long, Hit> r : c.getValue().entrySet()) {
+        out.add(new Answered(new RequestId(c.getKey(), r.getKey()), r.getValue().seq(), r.getValue().result()));
+      }
+    }
+    return out;
   }
 
   void record(RequestId id, long seq, WriteResult result) {

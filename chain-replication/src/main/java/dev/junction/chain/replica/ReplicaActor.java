@@ -1,5 +1,6 @@
 package dev.junction.chain.replica;
 
+import dev.junction.chain.core.Answered;
 import dev.junction.chain.core.ChainReplica;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.core.ClientReply;
@@ -23,6 +24,7 @@ import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -124,10 +126,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   record Recovered(RangeConfig config, Stored stored, String failure) implements Command {}
 
   /**
-   * What a replica starts from: the applied and committed sequence numbers, the stored log, and the logs
-   * of the earlier ranges whose keys it took over ({@link ReplicaStore#predecessorsLog}).
+   * What a replica starts from: the applied and committed sequence numbers, the stored log, and the
+   * requests the earlier ranges whose keys it took over answered ({@link #readStored}).
    */
-  record Stored(long applied, long committed, List<LogEntry> log, List<LogEntry> inherited) {}
+  record Stored(long applied, long committed, List<LogEntry> log, List<Answered> inherited) {}
 
   /**
    * From the controller, to the head of the range at {@code epoch}: end the range with {@code ending} (a
@@ -227,6 +229,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private boolean flushPending;
   /** Said once that sharding started this replica away from its chain's node ({@link #noteIfMisplaced}). */
   private boolean misplacedNoted;
+  /** Whether this replica handed on what it answered once its range's ending committed ({@link #carryOut}). */
+  private boolean handedOver;
   /** How far this replica's persists committed (the store's thread raises it; see {@link Persisted}). */
   private final AtomicLong persistedUpTo = new AtomicLong();
   private final AtomicBoolean persistSignalled = new AtomicBoolean();
@@ -392,10 +396,20 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
         (stored, error) -> new Recovered(config, stored, error == null ? null : String.valueOf(unwrap(error))));
   }
 
+  /**
+   * The replica's stored state, and what the earlier ranges whose keys it took over answered: handed on by
+   * their replicas on this node when their endings committed, or else (after a restart) read from their
+   * stored logs.
+   */
   private Stored readStored(RangeConfig config) {
     List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
-    return new Stored(applied, store.committedSeq(log), log, store.predecessorsLog(config));
+    List<Answered> inherited = new ArrayList<>();
+    for (long earlier : store.predecessors(config)) {
+      inherited.addAll(directory.locals().handedOver(earlier)
+          .orElseGet(() -> Answered.of(store.storedLogOf(earlier))));
+    }
+    return new Stored(applied, store.committedSeq(log), log, inherited);
   }
 
   private Behavior<Command> onRecovered(Recovered r) {
@@ -416,7 +430,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     persistedUpTo.set(stored.applied());
     getContext()
         .getLog()
-        .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records, {} from earlier ranges)",
+        .info("replica {} serving at epoch {} as {} (applied {}, committed {}, {} log records, {} requests remembered "
+            + "from earlier ranges)",
             id, config.epoch(), role(), stored.applied(), stored.committed(), stored.log().size(),
             stored.inherited().size());
     carry(core.start());
@@ -953,6 +968,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     }
     if (out.ended() != null) {
       directory.reportEnded(id, core.config().epoch(), out.ended().seq(), out.ended().ending());
+    }
+    if (!handedOver && core.endCommitted()) {
+      handedOver = true;
+      directory.locals().handOver(id.rangeId(), core.answered());
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
       Optional<RangeConfig> known = directory.config(id.rangeId()).filter(c -> c.epoch() > core.config().epoch());

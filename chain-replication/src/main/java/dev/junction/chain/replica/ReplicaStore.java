@@ -160,26 +160,42 @@ public final class ReplicaStore {
   }
 
   /**
-   * The stored log entries of the earlier ranges whose keys this range took over (a split or merge that
-   * named this range), each up to its ending, oldest range first: for the new range's deduplication of
-   * retried writes (see {@link dev.junction.chain.core.ChainReplica#recover}). Empty for a range that
-   * took over no other (most).
+   * The earlier ranges on this node whose keys this range took over: those whose stored log ends with a
+   * split or merge that names it, oldest range first. Empty for a range that took over no other (most).
+   * Only each candidate's last log record is read (the ending is its range's last entry).
    */
-  public List<LogEntry> predecessorsLog(RangeConfig config) {
-    List<LogEntry> out = new ArrayList<>();
+  public List<Long> predecessors(RangeConfig config) {
+    List<Long> out = new ArrayList<>();
     for (java.util.Map.Entry<Long, RangeMeta> e : store.allMeta().entrySet()) {
       long other = e.getKey();
       RangeMeta meta = e.getValue();
       if (other == rangeId || !Keys.overlap(meta.start(), meta.end(), config.start(), config.end())) {
         continue;
       }
-      List<LogEntry> log = new ReplicaStore(store, other, meta.slot()).storedLog();
-      for (int i = log.size() - 1; i >= 0; i--) {
-        if (log.get(i).mutation() instanceof Mutation.Ending end && names(end, rangeId)) {
-          out.addAll(log.subList(0, i + 1));
-          break;
-        }
+      List<LogRecord> last = store.readLog(other, meta.appliedSeq(), 1);
+      if (!last.isEmpty() && LogCodec.decode(last.get(0).entry()).mutation() instanceof Mutation.Ending end
+          && names(end, rangeId)) {
+        out.add(other);
       }
+    }
+    return out;
+  }
+
+  /** The log records this node kept for range {@code other}, in sequence order (see {@link #storedLog}). */
+  public List<LogEntry> storedLogOf(long other) {
+    RangeMeta meta = store.allMeta().get(other);
+    return meta == null ? List.of() : new ReplicaStore(store, other, meta.slot()).storedLog();
+  }
+
+  /**
+   * The stored log entries of the earlier ranges whose keys this range took over ({@link #predecessors}),
+   * each up to its ending, oldest range first: for the new range's deduplication of retried writes (see
+   * {@link dev.junction.chain.core.ChainReplica#recover}).
+   */
+  public List<LogEntry> predecessorsLog(RangeConfig config) {
+    List<LogEntry> out = new ArrayList<>();
+    for (long other : predecessors(config)) {
+      out.addAll(storedLogOf(other));
     }
     return out;
   }

@@ -3,6 +3,7 @@ package dev.junction.chain.replica;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.junction.chain.core.Answered;
 import dev.junction.chain.core.ChainReplica;
 import dev.junction.chain.core.ChainSettings;
 import dev.junction.chain.core.LogEntry;
@@ -12,6 +13,7 @@ import dev.junction.chain.core.ReadOp;
 import dev.junction.chain.core.Replica;
 import dev.junction.chain.core.RequestId;
 import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.core.WriteResult;
 import dev.junction.store.KeyValue;
 import dev.junction.store.SsdStore;
 import dev.junction.store.StoreSettings;
@@ -103,10 +105,19 @@ class ReplicaStoreTest {
       RangeConfig rightConfig = new RangeConfig(12, b("f"), b("m"), 5, List.of(new Replica(2, "n0")));
       assertEquals(List.of("k"), right.scan(rightConfig, new ReadOp.Scan(new byte[0], new byte[0], 10)).entries()
           .stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
+      assertEquals(List.of(3L), right.predecessors(rightConfig), "the range whose log ends naming it");
       List<LogEntry> inherited = right.predecessorsLog(rightConfig);
       assertEquals(List.of(1L, 2L, 3L), inherited.stream().map(LogEntry::seq).toList(), "the split range's log");
+      assertEquals(List.of(new Answered(new RequestId("c", 1), 1, new WriteResult.Written(1)),
+          new Answered(new RequestId("c", 2), 2, new WriteResult.Written(2))), Answered.of(inherited),
+          "the requests it answered (the split itself answers none)");
+      assertEquals(Answered.of(inherited), core.answered(),
+          "the split range's replica hands on what its stored log says it answered");
+      RangeConfig other = new RangeConfig(13, b("a"), b("z"), 1, List.of(new Replica(4, "n0")));
+      assertEquals(List.of(), new ReplicaStore(store, 13, 4).predecessors(other),
+          "overlapping ranges whose endings name others (or that did not end) are no predecessors");
       ChainReplica<String> next = ChainReplica.recover(2, rightConfig, ChainSettings.DEFAULTS, right.appliedSeq(),
-          right.committedSeq(right.storedLog()), right.storedLog(), inherited, right::get);
+          right.committedSeq(right.storedLog()), right.storedLog(), core.answered(), right::get);
       next.start();
       Output<String> retried = next.onClientWrite(5, new RequestId("c", 2), new WriteOp.Put(b("k"), b("2")), "again", 0);
       assertEquals(new dev.junction.chain.core.ClientReply.Done(new dev.junction.chain.core.WriteResult.Written(2)),

@@ -33,6 +33,9 @@ class SplitTest {
   private static final Duration T = Duration.ofSeconds(10);
   @TempDir Path dir;
 
+  /** Keys written before the first split, one in each of its parts, whose writes are retried after it. */
+  private static final List<String> RETRIED = List.of("e-retried", "h-retried");
+
   private static byte[] b(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
@@ -51,6 +54,10 @@ class SplitTest {
       long[] seq = {0};
       for (int i = 0; i < 100; i++) {
         put(cluster, 0, written, seq, (char) ('a' + i % 26) + "-" + i, "v" + i);
+      }
+      long[] retrySeq = {0}; // a client of its own, whose last requests range 1 still remembers when it splits
+      for (String key : RETRIED) {
+        cluster.put(0, "retry", written, retrySeq, key, "first");
       }
       RangeConfig parent = cluster.table().range(1).orElseThrow();
 
@@ -104,6 +111,22 @@ class SplitTest {
       cluster.awaitServing(Duration.ofSeconds(30));
 
       checkEverything(cluster, written);
+      // Each node's replica of range 1 handed on the requests it answered to its parts there, which answer a
+      // retried write range 1 applied with its answer, not by applying it again (here with another value).
+      for (int n = 0; n < 3; n++) {
+        int node = n;
+        cluster.await(Duration.ofSeconds(10), "range 1's replica on node " + n + " handed on what it answered",
+            () -> cluster.node(node).replicas().locals().handedOver(1).isPresent());
+      }
+      for (int i = 0; i < 2; i++) {
+        String key = RETRIED.get(i);
+        Router.Result retried = cluster.router(2).write(new dev.junction.chain.core.RequestId("retry", i + 1),
+            new dev.junction.chain.core.WriteOp.Put(b(key), b("again")), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertInstanceOf(Router.Written.class, retried, key);
+        Router.Result read = cluster.router(0).get(b(key), T).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(written.get(key), new String(((Router.Found) read).value().value(), StandardCharsets.UTF_8),
+            "the retry of " + key + " was not applied again");
+      }
       for (String k : List.of("b-new", "h-new", "x-new")) { // both new ranges and the untouched one take writes
         put(cluster, 2, written, seq, k, "after");
       }
