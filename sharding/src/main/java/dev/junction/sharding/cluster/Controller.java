@@ -844,6 +844,12 @@ public final class Controller extends AbstractBehavior<Controller.Command> {
       if (seal.newId() > confirmedLastRangeId) {
         continue; // the ids are handed out only once a majority holds the table that did
       }
+      // The new ranges' replicas start now, where they were placed, and wait for their configurations: each
+      // then starts serving the moment the ending's table reaches its node, instead of sharding allocating
+      // its shard only when the first call comes (measured: up to 170 ms after the table, in a hot range).
+      for (String entity : created.keySet()) {
+        replicas.replica(ReplicaId.parse(entity)).tell(ReplicaActor.Wake.INSTANCE);
+      }
       replicas.replica(seal.range().replicaId(seal.range().head().slot()))
           .tell(new ReplicaActor.End(seal.range().epoch(), seal.ending()));
     }
