@@ -252,6 +252,17 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Joining joining = Joining.NO;
   /** Peer messages that reached this replica before its core started. */
   private final EarlyMessages beforeStart = new EarlyMessages(EarlyMessages.DEFAULT_LIMIT);
+  /**
+   * Client requests that reached this replica before it started, while its start was near: its stored
+   * state was being read, or the request's gateway knew a configuration of the range newer than this
+   * node's table (which is on its way). They are handled once the core starts; a configuration that does
+   * not start it, or {@link #HOLD_BEFORE_START}, has them refused as before (their gateways then retry).
+   * Refused at once, each of them paused its request {@code Router.REJECTED_PAUSE} (50 ms) and a table
+   * refresh: a split's new replicas start a few milliseconds after the gateways route to them.
+   */
+  private final java.util.ArrayDeque<Command> heldBeforeStart = new java.util.ArrayDeque<>();
+  private long heldSince;
+  static final long HOLD_BEFORE_START = Duration.ofMillis(500).toNanos();
   private RangeConfig joinConfig;
   private long transferredSeq;
   private long locatingSince;
@@ -440,6 +451,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     for (PeerMessage m : beforeStart.takeAll()) {
       carry(core.onPeer(m)); // the core keeps those of a newer epoch and drops older ones
     }
+    releaseHeld();
   }
 
   /** From now until this replica stops, no wipe of what other replicas left here touches its keys. */
@@ -468,7 +480,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onClientWrite(ClientWrite w) {
     if (core == null) {
-      w.replyTo().reply(notServing());
+      if (!holdBeforeStart(w, w.epoch())) {
+        w.replyTo().reply(notServing());
+      }
     } else if (store.full() && !(w.op() instanceof WriteOp.Delete)) {
       // Refused before it is sequenced: once forwarded, a write could not be taken back.
       w.replyTo().reply(new Failed(Failure.STORE_FULL, "the store of replica " + id + " on "
@@ -513,11 +527,41 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
 
   private Behavior<Command> onClientRead(ClientRead r) {
     if (core == null) {
-      r.replyTo().reply(notServing());
+      if (!holdBeforeStart(r, r.epoch())) {
+        r.replyTo().reply(notServing());
+      }
     } else {
       carry(core.onClientRead(r.epoch(), r.op(), r.replyTo(), System.nanoTime()));
     }
     return this;
+  }
+
+  /** Holds a client request of a gateway whose table has {@code epoch}, if this replica's start is near. */
+  private boolean holdBeforeStart(Command request, long epoch) {
+    long known = directory.config(id.rangeId()).map(RangeConfig::epoch).orElse(0L);
+    boolean near = recovering != null || (epoch > known && !misplacedNoted);
+    if (!near || heldBeforeStart.size() >= settings.maxQueuedWrites()) {
+      return false;
+    }
+    if (heldBeforeStart.isEmpty()) {
+      heldSince = System.nanoTime();
+    }
+    heldBeforeStart.add(request);
+    return true;
+  }
+
+  /** Hands the requests held before the start to the started core, or refuses them when it did not start. */
+  private void releaseHeld() {
+    while (!heldBeforeStart.isEmpty()) {
+      Command c = heldBeforeStart.poll();
+      if (core == null) {
+        (c instanceof ClientWrite w ? w.replyTo() : ((ClientRead) c).replyTo()).reply(notServing());
+      } else if (c instanceof ClientWrite w) {
+        onClientWrite(w);
+      } else {
+        onClientRead((ClientRead) c);
+      }
+    }
   }
 
   private Reply notServing() {
@@ -548,6 +592,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private Behavior<Command> onConfigChanged(ConfigChanged c) {
     if (core == null) {
       startIfPlacedHere(c.config());
+      if (core == null && recovering == null) {
+        releaseHeld(); // the configuration they waited for came, and it did not start this replica
+      }
       return core == null && copyCannotJoin(c.config()) ? abandonCopy(c.config()) : this;
     }
     carry(core.onConfig(c.config()));
@@ -813,6 +860,10 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onTick() {
+    if (core == null && !heldBeforeStart.isEmpty() && recovering == null
+        && System.nanoTime() - heldSince > HOLD_BEFORE_START) {
+      releaseHeld();
+    }
     if (core == null && joining == Joining.FOLLOWING) {
       return onFollowTick();
     }

@@ -8,11 +8,15 @@ import dev.junction.chain.bulk.BulkTransport;
 import dev.junction.chain.bulk.TransferRequest;
 import dev.junction.chain.bulk.TransferResult;
 import dev.junction.chain.core.ChainSettings;
+import dev.junction.chain.core.ClientReply;
 import dev.junction.chain.core.Mutation;
 import dev.junction.chain.core.PeerMessage;
 import dev.junction.chain.core.RangeConfig;
 import dev.junction.chain.core.Replica;
 import dev.junction.chain.core.ReplicaId;
+import dev.junction.chain.core.RequestId;
+import dev.junction.chain.core.WriteOp;
+import dev.junction.chain.core.WriteResult;
 import dev.junction.store.KeyValue;
 import dev.junction.store.RangeMeta;
 import dev.junction.store.SsdStore;
@@ -259,6 +263,50 @@ class JoiningCopyTest {
     } finally {
       release.countDown();
       one.shutdownTestKit();
+    }
+  }
+
+  /**
+   * A client request that reaches a replica before it started, from a gateway whose table has a newer
+   * configuration of the range than the replica's node, waits for the start instead of being refused (its
+   * gateway would pause and retry): at a split the gateways route to the new replicas a moment before
+   * these start. One from a gateway that knows no newer configuration is refused at once, and one whose
+   * configuration never comes is refused after the hold.
+   */
+  @Test
+  void aClientRequestThatComesJustBeforeItsReplicaStartsWaitsForTheStart() throws Exception {
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      Directory directory = new Directory();
+      ActorRef<ReplicaActor.Command> replica =
+          kit.spawn(ReplicaActor.create(new ReplicaId(7, 0), new ReplicaStore(store, 7, 0), directory));
+      List<ReplicaActor.Reply> early = new CopyOnWriteArrayList<>();
+      List<ReplicaActor.Reply> stale = new CopyOnWriteArrayList<>();
+      replica.tell(new ReplicaActor.ClientWrite(1, new RequestId("c", 1), new WriteOp.Put(b("c"), b("v")),
+          new Responder.Local(early::add)));
+      replica.tell(new ReplicaActor.ClientWrite(0, new RequestId("c", 2), new WriteOp.Put(b("d"), b("v")),
+          new Responder.Local(stale::add)));
+      TestProbe<ReplicaActor.Status> probe = kit.createTestProbe();
+      replica.tell(new ReplicaActor.GetStatus(probe.getRef()));
+      assertEquals("none", probe.receiveMessage(Duration.ofSeconds(10)).role());
+      assertEquals(List.of(new ReplicaActor.Rejected(ClientReply.Reason.NOT_IN_CHAIN, 0)), stale,
+          "no newer configuration known to its gateway: refused at once");
+      assertEquals(List.of(), early, "held");
+
+      directory.config = new RangeConfig(7, b("b"), b("m"), 1, List.of(new Replica(0, SELF)));
+      replica.tell(new ReplicaActor.ConfigChanged(directory.config));
+      await("the held write answered", () -> !early.isEmpty());
+      assertEquals(List.of(new ReplicaActor.WriteDone(new WriteResult.Written(1))), early,
+          "applied once the replica started");
+
+      ActorRef<ReplicaActor.Command> never =
+          kit.spawn(ReplicaActor.create(new ReplicaId(8, 0), new ReplicaStore(store, 8, 0), new Directory()));
+      List<ReplicaActor.Reply> waited = new CopyOnWriteArrayList<>();
+      long sent = System.nanoTime();
+      never.tell(new ReplicaActor.ClientWrite(3, new RequestId("c", 3), new WriteOp.Put(b("e"), b("v")),
+          new Responder.Local(waited::add)));
+      await("the write whose configuration never came refused", () -> !waited.isEmpty());
+      assertTrue(System.nanoTime() - sent >= ReplicaActor.HOLD_BEFORE_START, "held first");
+      assertEquals(List.of(new ReplicaActor.Rejected(ClientReply.Reason.NOT_IN_CHAIN, 0)), waited);
     }
   }
 
