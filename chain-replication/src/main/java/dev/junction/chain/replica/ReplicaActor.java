@@ -24,6 +24,7 @@ import dev.junction.store.StoreFullException;
 import dev.junction.store.Versioned;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -260,7 +261,7 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
    * Refused at once, each of them paused its request {@code Router.REJECTED_PAUSE} (50 ms) and a table
    * refresh: a split's new replicas start a few milliseconds after the gateways route to them.
    */
-  private final java.util.ArrayDeque<Command> heldBeforeStart = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Command> heldBeforeStart = new ArrayDeque<>();
   private long heldSince;
   static final long HOLD_BEFORE_START = Duration.ofMillis(500).toNanos();
   private RangeConfig joinConfig;
