@@ -764,8 +764,11 @@ public final class ChainReplica<R> {
     boolean endCommits = ending != null && committed < sealedAt && upTo >= sealedAt;
     committed = upTo;
     lastProgressTick = ticks;
-    if (endCommits && isHead()) {
-      reportEnded(out);
+    if (endCommits) {
+      out.handOver = answered();
+      if (isHead()) {
+        reportEnded(out);
+      }
     }
     releaseLatestReads(upTo, out);
     while (!refusals.isEmpty() && refusals.firstKey() <= upTo) {

@@ -43,6 +43,7 @@ public final class Output<R> {
 
   final List<LogEntry> persist = new ArrayList<>();
   Ended ended;
+  List<Answered> handOver;
   long persistCommitted;
   CatchUp catchUp;
   final List<Envelope<R>> messages = new ArrayList<>();
@@ -96,6 +97,14 @@ public final class Output<R> {
   /** The committed ending to report to the controller, or null. */
   public Ended ended() {
     return ended;
+  }
+
+  /**
+   * The range's ending committed here (at every replica, head or not): what this replica answered ({@link
+   * ChainReplica#answered}), for the ranges that take over its keys on its node; null otherwise.
+   */
+  public List<Answered> handOver() {
+    return handOver;
   }
 
   public boolean isEmpty() {

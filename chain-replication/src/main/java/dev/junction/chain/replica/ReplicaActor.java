@@ -230,8 +230,6 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private boolean flushPending;
   /** Said once that sharding started this replica away from its chain's node ({@link #noteIfMisplaced}). */
   private boolean misplacedNoted;
-  /** Whether this replica handed on what it answered once its range's ending committed ({@link #carryOut}). */
-  private boolean handedOver;
   /** How far this replica's persists committed (the store's thread raises it; see {@link Persisted}). */
   private final AtomicLong persistedUpTo = new AtomicLong();
   private final AtomicBoolean persistSignalled = new AtomicBoolean();
@@ -417,9 +415,9 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     List<LogEntry> log = store.storedLog();
     long applied = store.appliedSeq();
     List<Answered> inherited = new ArrayList<>();
-    for (long earlier : store.predecessors(config)) {
-      inherited.addAll(directory.locals().handedOver(earlier)
-          .orElseGet(() -> Answered.of(store.storedLogOf(earlier))));
+    for (ReplicaStore earlier : store.predecessors(config)) {
+      inherited.addAll(directory.locals().handedOver(earlier.rangeId())
+          .orElseGet(() -> Answered.of(earlier.storedLog())));
     }
     return new Stored(applied, store.committedSeq(log), log, inherited);
   }
@@ -1021,9 +1019,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (out.ended() != null) {
       directory.reportEnded(id, core.config().epoch(), out.ended().seq(), out.ended().ending());
     }
-    if (!handedOver && core.endCommitted()) {
-      handedOver = true;
-      directory.locals().handOver(id.rangeId(), core.answered());
+    if (out.handOver() != null) {
+      directory.locals().handOver(id.rangeId(), out.handOver());
     }
     if (out.newerEpochSeen() > core.config().epoch()) {
       Optional<RangeConfig> known = directory.config(id.rangeId()).filter(c -> c.epoch() > core.config().epoch());

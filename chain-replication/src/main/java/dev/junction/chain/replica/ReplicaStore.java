@@ -161,11 +161,12 @@ public final class ReplicaStore {
 
   /**
    * The earlier ranges on this node whose keys this range took over: those whose stored log ends with a
-   * split or merge that names it, oldest range first. Empty for a range that took over no other (most).
-   * Only each candidate's last log record is read (the ending is its range's last entry).
+   * split or merge that names it, oldest range first, each as its own store. Empty for a range that took
+   * over no other (most). Only each candidate's last log record is read (the ending is its range's last
+   * entry); their logs, up to their endings, are each one's {@link #storedLog}.
    */
-  public List<Long> predecessors(RangeConfig config) {
-    List<Long> out = new ArrayList<>();
+  public List<ReplicaStore> predecessors(RangeConfig config) {
+    List<ReplicaStore> out = new ArrayList<>();
     for (java.util.Map.Entry<Long, RangeMeta> e : store.allMeta().entrySet()) {
       long other = e.getKey();
       RangeMeta meta = e.getValue();
@@ -175,27 +176,8 @@ public final class ReplicaStore {
       List<LogRecord> last = store.readLog(other, meta.appliedSeq(), 1);
       if (!last.isEmpty() && LogCodec.decode(last.get(0).entry()).mutation() instanceof Mutation.Ending end
           && names(end, rangeId)) {
-        out.add(other);
+        out.add(new ReplicaStore(store, other, meta.slot()));
       }
-    }
-    return out;
-  }
-
-  /** The log records this node kept for range {@code other}, in sequence order (see {@link #storedLog}). */
-  public List<LogEntry> storedLogOf(long other) {
-    RangeMeta meta = store.allMeta().get(other);
-    return meta == null ? List.of() : new ReplicaStore(store, other, meta.slot()).storedLog();
-  }
-
-  /**
-   * The stored log entries of the earlier ranges whose keys this range took over ({@link #predecessors}),
-   * each up to its ending, oldest range first: for the new range's deduplication of retried writes (see
-   * {@link dev.junction.chain.core.ChainReplica#recover}).
-   */
-  public List<LogEntry> predecessorsLog(RangeConfig config) {
-    List<LogEntry> out = new ArrayList<>();
-    for (long other : predecessors(config)) {
-      out.addAll(storedLogOf(other));
     }
     return out;
   }

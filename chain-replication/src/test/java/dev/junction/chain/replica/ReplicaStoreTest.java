@@ -105,8 +105,8 @@ class ReplicaStoreTest {
       RangeConfig rightConfig = new RangeConfig(12, b("f"), b("m"), 5, List.of(new Replica(2, "n0")));
       assertEquals(List.of("k"), right.scan(rightConfig, new ReadOp.Scan(new byte[0], new byte[0], 10)).entries()
           .stream().map(kv -> new String(kv.key(), StandardCharsets.UTF_8)).toList());
-      assertEquals(List.of(3L), right.predecessors(rightConfig), "the range whose log ends naming it");
-      List<LogEntry> inherited = right.predecessorsLog(rightConfig);
+      assertEquals(List.of(3L), ids(right.predecessors(rightConfig)), "the range whose log ends naming it");
+      List<LogEntry> inherited = predecessorsLog(right, rightConfig);
       assertEquals(List.of(1L, 2L, 3L), inherited.stream().map(LogEntry::seq).toList(), "the split range's log");
       assertEquals(List.of(new Answered(new RequestId("c", 1), 1, new WriteResult.Written(1)),
           new Answered(new RequestId("c", 2), 2, new WriteResult.Written(2))), Answered.of(inherited),
@@ -114,7 +114,7 @@ class ReplicaStoreTest {
       assertEquals(Answered.of(inherited), core.answered(),
           "the split range's replica hands on what its stored log says it answered");
       RangeConfig other = new RangeConfig(13, b("a"), b("z"), 1, List.of(new Replica(4, "n0")));
-      assertEquals(List.of(), new ReplicaStore(store, 13, 4).predecessors(other),
+      assertEquals(List.of(), ids(new ReplicaStore(store, 13, 4).predecessors(other)),
           "overlapping ranges whose endings name others (or that did not end) are no predecessors");
       ChainReplica<String> next = ChainReplica.recover(2, rightConfig, ChainSettings.DEFAULTS, right.appliedSeq(),
           right.committedSeq(right.storedLog()), right.storedLog(), core.answered(), right::get);
@@ -164,7 +164,7 @@ class ReplicaStoreTest {
 
       ReplicaStore merged = new ReplicaStore(store, 20, 2);
       assertEquals(4, merged.appliedSeq(), "after both halves' last sequence numbers");
-      assertEquals(List.of(1L, 2L, 1L, 2L, 3L, 4L), merged.predecessorsLog(
+      assertEquals(List.of(1L, 2L, 1L, 2L, 3L, 4L), predecessorsLog(merged,
           new RangeConfig(20, b("b"), b("m"), 8, List.of(new Replica(2, "n0")))).stream().map(LogEntry::seq).toList(),
           "both halves' logs");
       assertTrue(merged.foreignSlot().isEmpty(), "in the left range's slot on this node");
@@ -211,5 +211,14 @@ class ReplicaStoreTest {
       assertEquals("other range", new String(store.get(b("m")).orElseThrow().value(), StandardCharsets.UTF_8));
       assertEquals(flushes, store.stats().flushes(), "the wipe did not flush the memtable");
     }
+  }
+
+  private static List<Long> ids(List<ReplicaStore> stores) {
+    return stores.stream().map(ReplicaStore::rangeId).toList();
+  }
+
+  /** The stored logs of the ranges {@code part} took over, oldest range first. */
+  private static List<LogEntry> predecessorsLog(ReplicaStore part, RangeConfig config) {
+    return part.predecessors(config).stream().flatMap(p -> p.storedLog().stream()).toList();
   }
 }
