@@ -34,12 +34,13 @@ public record ChainSettings(
     int maxQueuedWrites,
     Duration leftoverWipeAfter,
     Duration leftoverSweepEvery,
-    Duration followBeforeJoin) {
+    Duration followBeforeJoin,
+    Duration unstartedStopAfter) {
 
   /** The defaults of {@code reference.conf}, for tests and tools. */
   public static final ChainSettings DEFAULTS =
       new ChainSettings(Duration.ofMillis(200), 3, 1 << 20, 10_000, 256, 100_000, 10_000, Duration.ofSeconds(60), Duration.ofSeconds(30),
-          Duration.ZERO);
+          Duration.ZERO, Duration.ofMinutes(2));
 
   public ChainSettings {
     if (tick.isNegative() || tick.isZero()) {
@@ -59,6 +60,9 @@ public record ChainSettings(
     }
     if (followBeforeJoin.isNegative()) {
       throw new IllegalArgumentException("junction.chain.follow-before-join must not be negative");
+    }
+    if (unstartedStopAfter.isNegative() || unstartedStopAfter.isZero()) {
+      throw new IllegalArgumentException("junction.chain.unstarted-stop-after must be positive");
     }
   }
 
@@ -85,6 +89,7 @@ public record ChainSettings(
         c.getInt("max-queued-writes"),
         c.getDuration("leftovers.wipe-after"),
         c.getDuration("leftovers.sweep-every"),
-        c.getDuration("follow-before-join"));
+        c.getDuration("follow-before-join"),
+        c.getDuration("unstarted-stop-after"));
   }
 }

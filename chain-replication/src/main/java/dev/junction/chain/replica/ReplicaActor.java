@@ -278,6 +278,8 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   private long followTruncated;
   /** This replica's claim on its interval in the node's {@link Leftovers} (0: none yet). */
   private long claim;
+  /** When this incarnation began, on the monotonic clock ({@link #stopIfNeverStarted}). */
+  private final long createdAt = System.nanoTime();
 
   private ReplicaActor(
       ActorContext<Command> context, ReplicaId id, ReplicaStore store, ChainDirectory directory) {
@@ -866,13 +868,33 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
     if (core == null && joining == Joining.FOLLOWING) {
       return onFollowTick();
     }
-    if (core != null) {
-      if (core.endCommitted() && directory.config(id.rangeId()).isEmpty()) {
-        return endedAndGone();
-      }
-      carry(core.onTick());
+    if (core == null) {
+      return stopIfNeverStarted();
     }
+    if (core.endCommitted() && directory.config(id.rangeId()).isEmpty()) {
+      return endedAndGone();
+    }
+    carry(core.onTick());
     return this;
+  }
+
+  /**
+   * Stops this incarnation if it never started in {@code unstarted-stop-after} and holds nothing: no
+   * stored state being read, no copy, no held request. Sharding starts such a replica for any message
+   * (a split's new replicas are woken ahead of the split, which the controller may then cancel; a request
+   * of a stale gateway reaches a node the range left), and nothing else would ever stop it. Its next
+   * message starts it again, from the routing table as it is then.
+   */
+  private Behavior<Command> stopIfNeverStarted() {
+    if (recovering != null || joining != Joining.NO || !heldBeforeStart.isEmpty()
+        || System.nanoTime() - createdAt < settings.unstartedStopAfter().toNanos()) {
+      return this;
+    }
+    getContext().getLog().info("replica {} stops: it has not started on {} in {} (its range's configuration {})",
+        id, directory.selfNode(), settings.unstartedStopAfter(),
+        directory.config(id.rangeId()).map(c -> "at epoch " + c.epoch() + " does not start it here")
+            .orElse("is unknown here"));
+    return Behaviors.stopped();
   }
 
   /**

@@ -310,10 +310,63 @@ class JoiningCopyTest {
     }
   }
 
+  /**
+   * A replica that sharding started but that never starts serving here (a cancelled split's woken new
+   * replica, whose range never reaches the table; one whose chain places it on another node) stops after
+   * {@code unstarted-stop-after}, holding nothing; one that started here does not, and neither does one
+   * holding a client request for a start that seems near.
+   */
+  @Test
+  void aReplicaThatNeverStartsStopsAfterAWhile() throws Exception {
+    try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
+      ChainSettings x = ChainSettings.DEFAULTS;
+      ChainSettings quick = new ChainSettings(x.tick(), x.resendAfterTicks(), x.maxForwardBytes(), x.retainedLog(),
+          x.dedupPerClient(), x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(),
+          x.followBeforeJoin(), Duration.ofSeconds(1));
+      Directory unknown = new Directory();
+      unknown.settings = quick;
+      Directory elsewhere = new Directory();
+      elsewhere.settings = quick;
+      elsewhere.config = new RangeConfig(8, b("b"), b("m"), 1, List.of(new Replica(0, OTHER)));
+      Directory here = new Directory();
+      here.settings = quick;
+      here.config = new RangeConfig(9, b("m"), b("t"), 1, List.of(new Replica(0, SELF)));
+      ActorRef<ReplicaActor.Command> never =
+          kit.spawn(ReplicaActor.create(new ReplicaId(7, 0), new ReplicaStore(store, 7, 0), unknown));
+      ActorRef<ReplicaActor.Command> misplaced =
+          kit.spawn(ReplicaActor.create(new ReplicaId(8, 0), new ReplicaStore(store, 8, 0), elsewhere));
+      ActorRef<ReplicaActor.Command> started =
+          kit.spawn(ReplicaActor.create(new ReplicaId(9, 0), new ReplicaStore(store, 9, 0), here));
+      TestProbe<Object> watcher = kit.createTestProbe();
+      long spawned = System.nanoTime();
+      watcher.expectTerminated(never, Duration.ofSeconds(20));
+      assertTrue(System.nanoTime() - spawned >= quick.unstartedStopAfter().toNanos(), "not before its time");
+      watcher.expectTerminated(misplaced, Duration.ofSeconds(20));
+
+      TestProbe<ReplicaActor.Status> probe = kit.createTestProbe();
+      started.tell(new ReplicaActor.GetStatus(probe.getRef()));
+      assertEquals("head+tail", probe.receiveMessage(Duration.ofSeconds(5)).role(), "the started one runs on");
+
+      // Held for a start that seems near (its gateway knows epoch 1, this node nothing yet), it waits for the
+      // hold to end (refused then), and stops only after that.
+      Directory waiting = new Directory();
+      waiting.settings = quick;
+      ActorRef<ReplicaActor.Command> holding =
+          kit.spawn(ReplicaActor.create(new ReplicaId(10, 0), new ReplicaStore(store, 10, 0), waiting));
+      List<ReplicaActor.Reply> held = new CopyOnWriteArrayList<>();
+      holding.tell(new ReplicaActor.ClientWrite(1, new RequestId("c", 1), new WriteOp.Put(b("c"), b("v")),
+          new Responder.Local(held::add)));
+      watcher.expectTerminated(holding, Duration.ofSeconds(20));
+      assertEquals(List.of(new ReplicaActor.Rejected(ClientReply.Reason.NOT_IN_CHAIN, 0)), held,
+          "the held request answered before the replica stopped");
+    }
+  }
+
   private static ChainSettings following(Duration d) {
     ChainSettings x = ChainSettings.DEFAULTS;
     return new ChainSettings(x.tick(), x.resendAfterTicks(), x.maxForwardBytes(), x.retainedLog(), x.dedupPerClient(),
-        x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(), d);
+        x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(), d,
+        x.unstartedStopAfter());
   }
 
   /** The Follow messages the replica sent: to whom, asking after which sequence number. */
