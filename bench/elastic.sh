@@ -68,7 +68,8 @@ bench/jit-events.jfc), and jit-events.txt sums them per node from the 4th node's
 and package; the deoptimizations by method and reason).
 With ELASTIC_JOIN_WARMUP=20s (say), the 4th node warms its JVM up in a private cluster for at most that
 long before it joins (JUNCTION_JOIN_WARMUP; off by default, as in bin/junction node); the 4th node logs at
-INFO, as junction local's nodes do.
+INFO, as junction local's nodes do. ELASTIC_NEW_NODE_JAVA_OPTS adds JVM options to the 4th node only
+(after JUNCTION_JAVA_OPTS, which every node gets), e.g. -XX:-TieredCompilation.
 USAGE
 }
 
@@ -205,7 +206,8 @@ if [[ "$only" != hot ]]; then
   mkdir -p "$work/data/node-3"
   JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) JUNCTION_MANAGEMENT_PORT=$((base + 23)) \
     JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
-    JUNCTION_JOIN_WARMUP="${ELASTIC_JOIN_WARMUP:-0s}" JUNCTION_LOG_LEVEL=INFO "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
+    JUNCTION_JOIN_WARMUP="${ELASTIC_JOIN_WARMUP:-0s}" JUNCTION_LOG_LEVEL=INFO \
+    JUNCTION_JAVA_OPTS="${JUNCTION_JAVA_OPTS:-} ${ELASTIC_NEW_NODE_JAVA_OPTS:-}" "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
   extra_pid=$!
   echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
   wait "$watch_pid" || die "the watcher failed; see $work/watch.log"
