@@ -319,10 +319,7 @@ class JoiningCopyTest {
   @Test
   void aReplicaThatNeverStartsStopsAfterAWhile() throws Exception {
     try (SsdStore store = SsdStore.open(StoreSettings.defaults(dir.resolve("s")))) {
-      ChainSettings x = ChainSettings.DEFAULTS;
-      ChainSettings quick = new ChainSettings(x.tick(), x.resendAfterTicks(), x.maxForwardBytes(), x.retainedLog(),
-          x.dedupPerClient(), x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(),
-          x.followBeforeJoin(), Duration.ofSeconds(1));
+      ChainSettings quick = settings(ChainSettings.DEFAULTS.followBeforeJoin(), Duration.ofSeconds(1));
       Directory unknown = new Directory();
       unknown.settings = quick;
       Directory elsewhere = new Directory();
@@ -363,10 +360,15 @@ class JoiningCopyTest {
   }
 
   private static ChainSettings following(Duration d) {
+    return settings(d, ChainSettings.DEFAULTS.unstartedStopAfter());
+  }
+
+  /** The defaults, but for how long a new node's copies follow and how soon a never-started replica stops. */
+  private static ChainSettings settings(Duration followBeforeJoin, Duration unstartedStopAfter) {
     ChainSettings x = ChainSettings.DEFAULTS;
     return new ChainSettings(x.tick(), x.resendAfterTicks(), x.maxForwardBytes(), x.retainedLog(), x.dedupPerClient(),
-        x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(), d,
-        x.unstartedStopAfter());
+        x.dedupClients(), x.maxQueuedWrites(), x.leftoverWipeAfter(), x.leftoverSweepEvery(), followBeforeJoin,
+        unstartedStopAfter);
   }
 
   /** The Follow messages the replica sent: to whom, asking after which sequence number. */
