@@ -861,21 +861,28 @@ public final class ReplicaActor extends AbstractBehavior<ReplicaActor.Command> {
   }
 
   private Behavior<Command> onTick() {
-    if (core == null && !heldBeforeStart.isEmpty() && recovering == null
-        && System.nanoTime() - heldSince > HOLD_BEFORE_START) {
-      releaseHeld();
-    }
-    if (core == null && joining == Joining.FOLLOWING) {
-      return onFollowTick();
-    }
     if (core == null) {
-      return stopIfNeverStarted();
+      return onTickBeforeStart();
     }
     if (core.endCommitted() && directory.config(id.rangeId()).isEmpty()) {
       return endedAndGone();
     }
     carry(core.onTick());
     return this;
+  }
+
+  /**
+   * A tick before the core started: client requests held past {@link #HOLD_BEFORE_START} are refused, a
+   * copy that follows its tail checks whether it may join, and a replica that never starts stops.
+   */
+  private Behavior<Command> onTickBeforeStart() {
+    if (!heldBeforeStart.isEmpty() && recovering == null && System.nanoTime() - heldSince > HOLD_BEFORE_START) {
+      releaseHeld();
+    }
+    if (joining == Joining.FOLLOWING) {
+      return onFollowTick();
+    }
+    return stopIfNeverStarted();
   }
 
   /**
