@@ -53,6 +53,11 @@ HotRange), while polling the routing table. Reports:
   --only add|hot   run one scenario only (hot alone starts 3 nodes and loads nothing else)
   --refill         after adding the node, drain it and let it fill again (see above); workload A runs
                    --watch + 130 seconds longer
+  --pin OLD:NEW    CPU lists (taskset -c) for everything but the 4th node (the 3 nodes, YCSB, the
+                   watcher) and for the 4th node, e.g. 0:1: a node added to a real cluster brings its own
+                   cores, while by default the 4th JVM starts on the cores the 3 nodes and the clients
+                   already use, so that its start and compilation come out of their throughput (the two
+                   layouts measure different things; say which one a figure is from)
   --help           this text
 
 Prints last: elastic add-node converge_s=N kept=R kept_moving=R after=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
@@ -76,6 +81,7 @@ USAGE
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""; warmup=180s; refill=0
+pin_old=""; pin_new=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
@@ -89,18 +95,30 @@ while [[ $# -gt 0 ]]; do
     --only) only="${2:-}"; shift 2
       [[ "$only" == add || "$only" == hot ]] || { echo "elastic.sh: --only is add or hot" >&2; exit 2; } ;;
     --refill) refill=1; shift ;;
+    --pin) [[ "${2:-}" =~ ^([0-9,-]+):([0-9,-]+)$ ]] || { echo "elastic.sh: --pin needs two CPU lists like 0:1, not '${2:-}'" >&2; exit 2; }
+      pin_old="${BASH_REMATCH[1]}"; pin_new="${BASH_REMATCH[2]}"; shift 2 ;;
     --help|-h) usage; exit 0 ;;
     *) echo "elastic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 (( before >= 30 )) || die "--before must be at least 30: kept compares with the 30 s before the new node"
 [[ -f "$workload_dir/workloada" ]] || die "no workload file $workload_dir/workloada"
+if [[ -n "$pin_old" ]]; then
+  command -v taskset > /dev/null || die "--pin needs taskset (util-linux)"
+  for cpus in "$pin_old" "$pin_new"; do
+    taskset -c "$cpus" true 2> /dev/null || die "--pin: this process may not run on CPUs $cpus (taskset -pc $$ shows which it may)"
+  done
+fi
 
 echo "elastic.sh: building..." >&2
 (cd "$root" && mvn -B -q -pl bench,node -am package -DskipTests) >&2 || die "the build failed"
 cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
+if [[ -n "$pin_old" ]]; then # after the build, which may use every core: this shell and all it starts
+  taskset -pc "$pin_old" $$ > /dev/null
+  echo "elastic.sh: the 3 nodes and the clients on CPUs $pin_old, the 4th node on CPUs $pin_new" >&2
+fi
 
 # Everything this script starts, by PID.
 cluster_pid=""; node_pids=""; extra_pid=""; ycsb_pid=""; watch_pid=""; scrape_pid=""; probe_pid=""
@@ -207,7 +225,8 @@ if [[ "$only" != hot ]]; then
   JUNCTION_HOST=127.0.0.1 JUNCTION_GRPC_PORT=$((base + 3)) JUNCTION_CLUSTER_PORT=$((base + 13)) JUNCTION_MANAGEMENT_PORT=$((base + 23)) \
     JUNCTION_DATA_DIR="$work/data/node-3" JUNCTION_SEED_NODES="127.0.0.1:$((base + 10))" JUNCTION_MIN_NODES=3 \
     JUNCTION_JOIN_WARMUP="${ELASTIC_JOIN_WARMUP:-0s}" JUNCTION_LOG_LEVEL=INFO \
-    JUNCTION_JAVA_OPTS="${JUNCTION_JAVA_OPTS:-} ${ELASTIC_NEW_NODE_JAVA_OPTS:-}" "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
+    JUNCTION_JAVA_OPTS="${JUNCTION_JAVA_OPTS:-} ${ELASTIC_NEW_NODE_JAVA_OPTS:-}" ${pin_new:+taskset -c "$pin_new"} \
+    "$root/bin/junction" node > "$work/data/node-3/node.log" 2>&1 &
   extra_pid=$!
   echo "elastic.sh: 4th node pid $extra_pid gRPC 127.0.0.1:$((base + 3)); watching the load" >&2
   wait "$watch_pid" || die "the watcher failed; see $work/watch.log"
