@@ -21,15 +21,17 @@ windows, not the moving averages, whose 10 s half-life would add its lag). Repor
   kept_moving  the same from the first poll at which the new node held a replica (its JVM's start and
                joining left out: the throughput during the moves)
   after        the clients' throughput once the four nodes settled (the run's last 30 s; with --refill
-               the 30 s before the drain), over the same 30 s before the start: what the 4th JVM costs
-               for good on this machine's cores, apart from the moves (n/a: not converged)
+               the 30 s before the drain), over the same 30 s before the start: with cpus=own what the
+               4th node's core adds, with cpus=shared what a 4th JVM on the same cores costs for good,
+               apart from the moves (n/a: not converged)
   errors      operations YCSB reports failed during the run
 With --refill, once the load is even (or --watch ran out) the 4th node is drained (junctionctl drain,
 its JVM stays up and warm), then the drain is cancelled and the controller fills it again. Reports:
   refill_s     seconds from the cancel until the load is even again (none: not within --watch)
   refill_kept  the clients' throughput from the cancel until then, over their throughput in the 30 s
                before the drain (which starts 30 s after the first convergence): the moves' own cost,
-               with no cold JVM in the chains (kept adds that)
+               with no cold JVM in the chains (kept adds that); with cpus=own it also counts the
+               drained node's core, idle until replicas reach it again
   refill_kept_moving  the same from the first poll at which the node held a replica again
 Hot range (after the add-node run, on the same cluster, or alone with --only hot): writes --hot-keys
 records of 1 KB under "user55" (all in one of the 24 ranges), then runs 16 clients for --hot-seconds,
@@ -54,13 +56,17 @@ HotRange), while polling the routing table. Reports:
   --refill         after adding the node, drain it and let it fill again (see above); workload A runs
                    --watch + 130 seconds longer
   --pin OLD:NEW    CPU lists (taskset -c) for everything but the 4th node (the 3 nodes, YCSB, the
-                   watcher) and for the 4th node, e.g. 0:1: a node added to a real cluster brings its own
-                   cores, while by default the 4th JVM starts on the cores the 3 nodes and the clients
-                   already use, so that its start and compilation come out of their throughput (the two
-                   layouts measure different things; say which one a figure is from)
+                   watcher) and for the 4th node. Default: the first CPU this process may use and the
+                   second (0:1 on a 2-core machine): a node added to a real cluster brings cores of its
+                   own, and the 3 nodes' throughput before it is what one core gives them
+  --shared-cpus    no pinning: the 4th JVM starts on the cores the 3 nodes and the clients already keep
+                   busy, so that its start and compilation come out of their throughput, while the cluster
+                   gains no core by it (the layout of every run before 2026-12-07; the default when fewer
+                   than 2 CPUs or no taskset are at hand). The two layouts measure different things: the
+                   last line says which one ran (cpus=own or cpus=shared)
   --help           this text
 
-Prints last: elastic add-node converge_s=N kept=R kept_moving=R after=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y
+Prints last: elastic add-node converge_s=N kept=R kept_moving=R after=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y cpus=own|shared
 (a scenario not run prints n/a); with --refill, refill_s=N refill_kept=R refill_kept_moving=R precede errors=N
 Logs stay in bench/target/elastic-PID/ (the nodes' data is removed at the end). With ELASTIC_GATEWAY_LOG=1,
 gateway.log gets each node's junction_gateway_* counters (refusals, resends, table refreshes) every 2 s.
@@ -81,7 +87,7 @@ USAGE
 die() { echo "elastic.sh: $*" >&2; exit 1; }
 number() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || { echo "elastic.sh: $1 needs a positive number, not '$2'" >&2; exit 2; }; }
 records=30000; threads=16; before=40; watch=120; hot_keys=2000; hot_seconds=60; only=""; warmup=180s; refill=0
-pin_old=""; pin_new=""
+pin_old=""; pin_new=""; shared_cpus=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) number "$1" "${2:-}"; records="$2"; shift 2 ;;
@@ -95,6 +101,7 @@ while [[ $# -gt 0 ]]; do
     --only) only="${2:-}"; shift 2
       [[ "$only" == add || "$only" == hot ]] || { echo "elastic.sh: --only is add or hot" >&2; exit 2; } ;;
     --refill) refill=1; shift ;;
+    --shared-cpus) shared_cpus=1; shift ;;
     --pin) [[ "${2:-}" =~ ^([0-9,-]+):([0-9,-]+)$ ]] || { echo "elastic.sh: --pin needs two CPU lists like 0:1, not '${2:-}'" >&2; exit 2; }
       pin_old="${BASH_REMATCH[1]}"; pin_new="${BASH_REMATCH[2]}"; shift 2 ;;
     --help|-h) usage; exit 0 ;;
@@ -103,6 +110,20 @@ while [[ $# -gt 0 ]]; do
 done
 (( before >= 30 )) || die "--before must be at least 30: kept compares with the 30 s before the new node"
 [[ -f "$workload_dir/workloada" ]] || die "no workload file $workload_dir/workloada"
+allowed_cpus() { # the CPUs this shell may run on, one per line
+  local list part parts
+  list="$(taskset -pc $$ 2> /dev/null | sed 's/.*: *//')" || return 0
+  IFS=, read -ra parts <<< "$list"
+  for part in "${parts[@]}"; do
+    if [[ "$part" == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+  done
+}
+if [[ -n "$pin_old" && "$shared_cpus" == 1 ]]; then die "--pin and --shared-cpus exclude each other"; fi
+if [[ -z "$pin_old" && "$shared_cpus" == 0 && "$only" != hot ]]; then # without the add, nothing to pin
+  mapfile -t cpus < <(command -v taskset > /dev/null && allowed_cpus)
+  if (( ${#cpus[@]} >= 2 )); then pin_old="${cpus[0]}"; pin_new="${cpus[1]}"
+  else echo "elastic.sh: fewer than 2 CPUs to pin to (or no taskset): the 4th node shares the cores" >&2; fi
+fi
 if [[ -n "$pin_old" ]]; then
   command -v taskset > /dev/null || die "--pin needs taskset (util-linux)"
   for cpus in "$pin_old" "$pin_new"; do
@@ -319,4 +340,5 @@ fi
 echo "elastic.sh: logs in $work" >&2
 refill_fields=""
 (( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept refill_kept_moving=$refill_kept_moving"
-echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving after=$after$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after"
+cpus_field=shared; [[ -n "$pin_old" ]] && cpus_field=own
+echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving after=$after$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after cpus=$cpus_field"
