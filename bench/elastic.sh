@@ -58,7 +58,8 @@ HotRange), while polling the routing table. Reports:
   --pin OLD:NEW    CPU lists (taskset -c) for everything but the 4th node (the 3 nodes, YCSB, the
                    watcher) and for the 4th node. Default: the first CPU this process may use and the
                    second (0:1 on a 2-core machine): a node added to a real cluster brings cores of its
-                   own, and the 3 nodes' throughput before it is what one core gives them
+                   own, and the 3 nodes' throughput before it is what one core gives them (the hot
+                   range that follows runs on every CPU again)
   --shared-cpus    no pinning: the 4th JVM starts on the cores the 3 nodes and the clients already keep
                    busy, so that its start and compilation come out of their throughput, while the cluster
                    gains no core by it (the layout of every run before 2026-12-07; the default when fewer
@@ -137,6 +138,7 @@ cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
 if [[ -n "$pin_old" ]]; then # after the build, which may use every core: this shell and all it starts
+  all_cpus="$(taskset -pc $$ | sed 's/.*: *//')"
   taskset -pc "$pin_old" $$ > /dev/null
   echo "elastic.sh: the 3 nodes and the clients on CPUs $pin_old, the 4th node on CPUs $pin_new" >&2
 fi
@@ -326,6 +328,11 @@ fi
 
 split_s=n/a; p99_before=n/a; p99_after=n/a
 if [[ "$only" != add ]]; then
+  if [[ -n "$pin_old" ]]; then # the pinning is the add's: the hot range runs on every CPU, as it always did
+    for pid in $node_pids $extra_pid; do taskset -apc "$all_cpus" "$pid" > /dev/null || true; done
+    taskset -pc "$all_cpus" $$ > /dev/null
+    echo "elastic.sh: the nodes and the clients on CPUs $all_cpus again for the hot range" >&2
+  fi
   hot_endpoints="$endpoints"
   [[ -n "$extra_pid" ]] && hot_endpoints="$endpoints,127.0.0.1:$((base + 3))"
   echo "elastic.sh: hot range: $hot_keys records under user55, 16 clients for $hot_seconds s" >&2
