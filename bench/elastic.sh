@@ -329,7 +329,7 @@ fi
 split_s=n/a; p99_before=n/a; p99_after=n/a
 if [[ "$only" != add ]]; then
   if [[ -n "$pin_old" ]]; then # the pinning is the add's: the hot range runs on every CPU, as it always did
-    for pid in $node_pids $extra_pid; do taskset -apc "$all_cpus" "$pid" > /dev/null || true; done
+    for pid in $cluster_pid $node_pids $extra_pid; do taskset -apc "$all_cpus" "$pid" > /dev/null || true; done
     taskset -pc "$all_cpus" $$ > /dev/null
     echo "elastic.sh: the nodes and the clients on CPUs $all_cpus again for the hot range" >&2
   fi
