@@ -64,7 +64,7 @@ HotRange), while polling the routing table. Reports:
                    busy, so that its start and compilation come out of their throughput, while the cluster
                    gains no core by it (the layout of every run before 2026-12-07; the default when fewer
                    than 2 CPUs or no taskset are at hand). The two layouts measure different things: the
-                   last line says which one ran (cpus=own or cpus=shared)
+                   last line says which one ran (cpus=own or cpus=shared; n/a with --only hot)
   --help           this text
 
 Prints last: elastic add-node converge_s=N kept=R kept_moving=R after=R errors=N hot-range split_s=N p99_before_ms=X p99_after_ms=Y cpus=own|shared
@@ -120,6 +120,7 @@ allowed_cpus() { # the CPUs this shell may run on, one per line
   done
 }
 if [[ -n "$pin_old" && "$shared_cpus" == 1 ]]; then die "--pin and --shared-cpus exclude each other"; fi
+[[ "$only" == hot ]] && pin_old="" && pin_new="" # the layouts are the add's; the hot range uses every CPU
 if [[ -z "$pin_old" && "$shared_cpus" == 0 && "$only" != hot ]]; then # without the add, nothing to pin
   mapfile -t cpus < <(command -v taskset > /dev/null && allowed_cpus)
   if (( ${#cpus[@]} >= 2 )); then pin_old="${cpus[0]}"; pin_new="${cpus[1]}"
@@ -347,5 +348,5 @@ fi
 echo "elastic.sh: logs in $work" >&2
 refill_fields=""
 (( refill == 0 )) || refill_fields=" refill_s=$refill_s refill_kept=$refill_kept refill_kept_moving=$refill_kept_moving"
-cpus_field=shared; [[ -n "$pin_old" ]] && cpus_field=own
+cpus_field=shared; [[ -n "$pin_old" ]] && cpus_field=own; [[ "$only" == hot ]] && cpus_field=n/a
 echo "elastic add-node converge_s=$converge_s kept=$kept kept_moving=$kept_moving after=$after$refill_fields errors=$errors hot-range split_s=$split_s p99_before_ms=$p99_before p99_after_ms=$p99_after cpus=$cpus_field"
