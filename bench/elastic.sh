@@ -111,25 +111,24 @@ while [[ $# -gt 0 ]]; do
 done
 (( before >= 30 )) || die "--before must be at least 30: kept compares with the 30 s before the new node"
 [[ -f "$workload_dir/workloada" ]] || die "no workload file $workload_dir/workloada"
-allowed_cpus() { # the CPUs this shell may run on, one per line
-  local list part parts
-  list="$(taskset -pc $$ 2> /dev/null | sed 's/.*: *//')" || return 0
-  IFS=, read -ra parts <<< "$list"
-  for part in "${parts[@]}"; do
-    if [[ "$part" == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
-  done
-}
+# The CPU layout (see --pin): the CPUs this shell may use, as taskset lists them (e.g. 0-1), read once.
+all_cpus=""; command -v taskset > /dev/null && all_cpus="$(taskset -pc $$ | sed 's/.*: *//')"
 if [[ -n "$pin_old" && "$shared_cpus" == 1 ]]; then die "--pin and --shared-cpus exclude each other"; fi
-[[ "$only" == hot ]] && pin_old="" && pin_new="" # the layouts are the add's; the hot range uses every CPU
-if [[ -z "$pin_old" && "$shared_cpus" == 0 && "$only" != hot ]]; then # without the add, nothing to pin
-  mapfile -t cpus < <(command -v taskset > /dev/null && allowed_cpus)
+if [[ "$only" == hot ]]; then # no 4th node: the hot range alone uses every CPU
+  pin_old=""; pin_new=""
+elif [[ -z "$pin_old" && "$shared_cpus" == 0 ]]; then # the default: the first CPU and the second
+  cpus=()
+  IFS=, read -ra parts <<< "$all_cpus"
+  for part in "${parts[@]}"; do
+    if [[ "$part" == *-* ]]; then mapfile -t -O "${#cpus[@]}" cpus < <(seq "${part%-*}" "${part#*-}"); else cpus+=("$part"); fi
+  done
   if (( ${#cpus[@]} >= 2 )); then pin_old="${cpus[0]}"; pin_new="${cpus[1]}"
   else echo "elastic.sh: fewer than 2 CPUs to pin to (or no taskset): the 4th node shares the cores" >&2; fi
 fi
 if [[ -n "$pin_old" ]]; then
-  command -v taskset > /dev/null || die "--pin needs taskset (util-linux)"
-  for cpus in "$pin_old" "$pin_new"; do
-    taskset -c "$cpus" true 2> /dev/null || die "--pin: this process may not run on CPUs $cpus (taskset -pc $$ shows which it may)"
+  [[ -n "$all_cpus" ]] || die "--pin needs taskset (util-linux)"
+  for list in "$pin_old" "$pin_new"; do
+    taskset -c "$list" true 2> /dev/null || die "--pin: this process may not run on CPUs $list (it may on $all_cpus)"
   done
 fi
 
@@ -139,7 +138,6 @@ cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
 work="$root/bench/target/elastic-$$"
 mkdir -p "$work"
 if [[ -n "$pin_old" ]]; then # after the build, which may use every core: this shell and all it starts
-  all_cpus="$(taskset -pc $$ | sed 's/.*: *//')"
   taskset -pc "$pin_old" $$ > /dev/null
   echo "elastic.sh: the 3 nodes and the clients on CPUs $pin_old, the 4th node on CPUs $pin_new" >&2
 fi
